@@ -1,0 +1,8 @@
+"""Everything under /api/v1/."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("tierline.desk.api.urls")),
+    path("", include("tierline.people.api.urls")),
+]

@@ -1,0 +1,101 @@
+"""Who may see and do what. Every view, API view, search and export asks here.
+
+Rules:
+- a requester sees only tickets they asked for or that were shared with them, and no internal notes;
+- a technician sees their teams' tickets and tickets assigned to them (and their own requests);
+- a team lead and an administrator see every ticket;
+- only Tier 2 or higher (or a lead) opens work orders.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+if TYPE_CHECKING:
+    from tierline.desk.models import Ticket
+    from tierline.people.models import User
+
+
+def team_ids(user: User) -> list[int]:
+    """The ids of the user's teams, cached on the user object for the request."""
+    cached = getattr(user, "_tierline_team_ids", None)
+    if cached is None:
+        cached = list(user.teams.values_list("id", flat=True)) if user.pk else []
+        user._tierline_team_ids = cached
+    return cached
+
+
+def is_staff_member(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_staff_member)
+
+
+def sees_everything(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_lead)
+
+
+def visible_tickets(user: User, queryset: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
+    """The tickets this user may see, as a filter on `queryset`."""
+    from tierline.desk.models import Ticket
+
+    qs = Ticket.objects.all() if queryset is None else queryset
+    if not user.is_authenticated:
+        return qs.none()
+    if sees_everything(user):
+        return qs
+    if is_staff_member(user):
+        return qs.filter(
+            Q(team_id__in=team_ids(user)) | Q(assignee_id=user.pk) | Q(requester_id=user.pk)
+        )
+    return qs.filter(
+        Q(requester_id=user.pk)
+        | Q(pk__in=Ticket.shared_with.through.objects.filter(user_id=user.pk).values("ticket_id"))
+    )
+
+
+def can_view_ticket(user: User, ticket: Ticket) -> bool:
+    if not user.is_authenticated:
+        return False
+    if sees_everything(user):
+        return True
+    if is_staff_member(user) and (
+        ticket.team_id in team_ids(user) or ticket.assignee_id == user.pk
+    ):
+        return True
+    if ticket.requester_id == user.pk:
+        return True
+    return ticket.shared_with.filter(pk=user.pk).exists()
+
+
+def can_work_ticket(user: User, ticket: Ticket) -> bool:
+    """Reply internally, assign, change, escalate, resolve: the help desk side."""
+    if not is_staff_member(user):
+        return False
+    return (
+        sees_everything(user) or ticket.team_id in team_ids(user) or ticket.assignee_id == user.pk
+    )
+
+
+def can_see_internal(user: User) -> bool:
+    return is_staff_member(user)
+
+
+def can_open_work_order(user: User) -> bool:
+    return is_staff_member(user) and (sees_everything(user) or user.highest_tier >= 2)
+
+
+def ensure(allowed: bool, message: str = "You are not allowed to do that.") -> None:
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+def ticket_for(user: User, number: str, queryset: QuerySet[Ticket] | None = None) -> Ticket:
+    """The ticket with this number if the user may see it; 404 otherwise (never 403, which
+    would tell a requester the number exists)."""
+    ticket = visible_tickets(user, queryset).filter(number=number).first()
+    if ticket is None:
+        raise Http404("No such ticket.")
+    return ticket

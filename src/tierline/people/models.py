@@ -1,0 +1,126 @@
+"""People, departments, locations and the teams (tiers) that work tickets."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Department(models.Model):
+    """A part of the organisation employees belong to (Finance, Sales, ...)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("department")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Location(models.Model):
+    """A site: an office or building where people and devices are."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("location")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Skill(models.Model):
+    """Something a technician is good at (Networking, Windows, Printers...)."""
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("skill")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Team(models.Model):
+    """A group of technicians working one support tier. Tiers are teams."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    tier = models.PositiveSmallIntegerField(_("tier"), choices=[(1, "1"), (2, "2"), (3, "3")])
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    is_tier_default = models.BooleanField(
+        _("default team of its tier"),
+        default=False,
+        help_text=_("Escalating to a tier without naming a team sends the ticket here."),
+    )
+    email = models.EmailField(_("email"), blank=True)
+
+    class Meta:
+        ordering = ["tier", "name"]
+        verbose_name = _("team")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tier"],
+                condition=models.Q(is_tier_default=True),
+                name="one_default_team_per_tier",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """Anyone who signs in: an employee who asks for help or a member of the help desk."""
+
+    class Role(models.TextChoices):
+        REQUESTER = "requester", _("Requester")
+        TECHNICIAN = "technician", _("Technician")
+        LEAD = "lead", _("Team lead")
+        ADMIN = "admin", _("Administrator")
+
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.REQUESTER)
+    phone = models.CharField(_("phone"), max_length=40, blank=True, db_index=True)
+    job_title = models.CharField(_("job title"), max_length=100, blank=True)
+    department = models.ForeignKey(
+        Department, on_delete=models.SET_NULL, null=True, blank=True, related_name="people"
+    )
+    location = models.ForeignKey(
+        Location, on_delete=models.SET_NULL, null=True, blank=True, related_name="people"
+    )
+    desk = models.CharField(_("desk"), max_length=40, blank=True)
+    teams = models.ManyToManyField(
+        Team, blank=True, related_name="members", verbose_name=_("teams")
+    )
+    skills = models.ManyToManyField(Skill, blank=True, related_name="technicians")
+
+    class Meta:
+        ordering = ["last_name", "first_name", "username"]
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def is_staff_member(self) -> bool:
+        """Works tickets (technician, lead or admin), as opposed to asking for help."""
+        return self.role != self.Role.REQUESTER or self.is_superuser
+
+    @property
+    def is_lead(self) -> bool:
+        return self.role in (self.Role.LEAD, self.Role.ADMIN) or self.is_superuser
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == self.Role.ADMIN or self.is_superuser
+
+    @property
+    def highest_tier(self) -> int:
+        """The highest tier among the person's teams (0 when in none)."""
+        return max((t.tier for t in self.teams.all()), default=0)

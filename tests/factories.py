@@ -1,0 +1,64 @@
+"""Factories shared by every test module."""
+
+from __future__ import annotations
+
+import factory
+from factory.django import DjangoModelFactory
+
+from tierline.desk import services
+from tierline.desk.models import Channel, Level
+from tierline.people.models import Department, Location, Team, User
+
+
+class DepartmentFactory(DjangoModelFactory):
+    class Meta:
+        model = Department
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Department {n}")
+
+
+class LocationFactory(DjangoModelFactory):
+    class Meta:
+        model = Location
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Site {n}")
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    role = User.Role.REQUESTER
+    password = factory.django.Password("pw-for-tests-1")
+
+    @factory.post_generation
+    def teams(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.teams.set(extracted)
+
+
+def team(tier: int) -> Team:
+    """The default team of a tier (created by the migrations)."""
+    return Team.objects.get(tier=tier, is_tier_default=True)
+
+
+def technician(tier: int, **kwargs) -> User:
+    return UserFactory(role=User.Role.TECHNICIAN, teams=[team(tier)], **kwargs)
+
+
+def ticket(requester: User | None = None, **kwargs):
+    """A ticket opened through the service, as every real ticket is."""
+    kwargs.setdefault("subject", "Printer on floor 2 jams")
+    kwargs.setdefault("description", "It jams on every second page since this morning.")
+    kwargs.setdefault("impact", Level.MEDIUM)
+    kwargs.setdefault("urgency", Level.MEDIUM)
+    kwargs.setdefault("channel", Channel.PORTAL)
+    return services.open_ticket(requester=requester or UserFactory(), **kwargs)
