@@ -1,3 +1,5 @@
+"""The requester portal under /portal/."""
+
 from django.urls import path
 
 from tierline.portal import views
@@ -5,4 +7,7 @@ from tierline.portal import views
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("new/", views.new, name="new"),
+    path("tickets/<str:number>/", views.detail, name="ticket"),
+    path("tickets/<str:number>/do/<slug:action>/", views.action, name="ticket_action"),
 ]

@@ -1,0 +1,126 @@
+"""Read-side shapes for the workspace: queues and the ticket timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import QuerySet
+
+from tierline.core import permissions as perms
+from tierline.core.models import HistoryEntry
+from tierline.desk.models import Attachment, Call, Escalation, Message, Ticket, WorkOrder
+from tierline.people.models import User
+
+QUEUES = {
+    "mine": "Assigned to me",
+    "team": "My teams",
+    "unassigned": "Unassigned",
+    "all": "All open",
+}
+
+
+def list_columns(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """What a ticket list row shows, loaded in one query."""
+    return queryset.select_related("requester", "assignee", "team", "category")
+
+
+def queue_for(user: User, queue: str = "team") -> QuerySet[Ticket]:
+    """Open tickets of one queue that this user may see. "all" is for leads."""
+    qs = perms.visible_tickets(user).filter(is_open=True)
+    everything = perms.sees_everything(user)
+    if queue == "mine":
+        qs = qs.filter(assignee_id=user.pk)
+    elif queue == "unassigned":
+        qs = qs.filter(assignee__isnull=True)
+        if not everything:
+            qs = qs.filter(team_id__in=perms.team_ids(user))
+    elif queue == "team" or not everything:
+        qs = qs.filter(team_id__in=perms.team_ids(user))
+    return list_columns(qs)
+
+
+def queue_counts(user: User) -> dict[str, int]:
+    """Badge counts for the sidebar."""
+    return {name: queue_for(user, name).count() for name in QUEUES}
+
+
+@dataclass
+class TimelineEntry:
+    """One line of the ticket page, whatever it came from."""
+
+    kind: str  # "reply", "note", "event", "escalation", "call", "work_order", "attachment"
+    at: datetime
+    actor: Any
+    obj: Any
+
+
+_EVENT_ACTIONS_SHOWN_ELSEWHERE = {
+    "replied",
+    "noted",
+    "escalated",
+    "de-escalated",
+    "call",
+    "attached",
+}
+
+
+def timeline(ticket: Ticket, user: User) -> list[TimelineEntry]:
+    """Replies, notes (staff only), status changes, assignments, escalations, calls, work orders
+    and attachments of one ticket, oldest first. A fixed number of queries whatever its length."""
+    staff = perms.can_see_internal(user)
+    messages = (
+        Message.objects.filter(ticket=ticket)
+        .select_related("author")
+        .prefetch_related("attachments")
+    )
+    if not staff:
+        messages = messages.filter(internal=False)
+    entries = [
+        TimelineEntry("note" if m.internal else "reply", m.created_at, m.author, m)
+        for m in messages
+    ]
+    entries += [
+        TimelineEntry("attachment", a.created_at, a.uploaded_by, a)
+        for a in Attachment.objects.filter(ticket=ticket, message__isnull=True).select_related(
+            "uploaded_by"
+        )
+    ]
+    if staff:
+        entries += [
+            TimelineEntry("escalation", e.created_at, e.by, e)
+            for e in Escalation.objects.filter(ticket=ticket).select_related(
+                "by", "from_team", "to_team"
+            )
+        ]
+        entries += [
+            TimelineEntry("call", c.started_at, c.technician, c)
+            for c in Call.objects.filter(ticket=ticket).select_related("technician", "caller")
+        ]
+        entries += [
+            TimelineEntry("work_order", w.created_at, w.created_by, w)
+            for w in WorkOrder.objects.filter(ticket=ticket).select_related(
+                "created_by", "technician"
+            )
+        ]
+        events = (
+            HistoryEntry.objects.filter(
+                content_type=ContentType.objects.get_for_model(Ticket), object_id=ticket.pk
+            )
+            .exclude(action__in=_EVENT_ACTIONS_SHOWN_ELSEWHERE)
+            .select_related("actor")
+        )
+        entries += [TimelineEntry("event", h.created_at, h.actor, h) for h in events]
+    else:
+        # Requesters see the status changes in plain words, not the desk's internal moves.
+        events = HistoryEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Ticket),
+            object_id=ticket.pk,
+            field="status",
+        ).select_related("actor")
+        entries += [TimelineEntry("event", h.created_at, h.actor, h) for h in events]
+    order = {"event": 1}
+    entries.sort(key=lambda e: (e.at, order.get(e.kind, 0)))
+    return entries
