@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from tierline.core import permissions as perms
 from tierline.core.models import HistoryEntry
@@ -124,3 +124,33 @@ def timeline(ticket: Ticket, user: User) -> list[TimelineEntry]:
     order = {"event": 1}
     entries.sort(key=lambda e: (e.at, order.get(e.kind, 0)))
     return entries
+
+
+def escalation_counts(start: date, end: date, user: User) -> list[dict]:
+    """Escalations per tier step (1→2, 2→3, ...) and direction in a date range, visible tickets only."""
+    rows = (
+        Escalation.objects.filter(
+            created_at__date__gte=start,
+            created_at__date__lte=end,
+            ticket__in=perms.visible_tickets(user).values("pk"),
+        )
+        .values("direction", "from_tier", "to_tier")
+        .annotate(count=Count("pk"))
+        .order_by("direction", "from_tier", "to_tier")
+    )
+    return list(rows)
+
+
+def escalations_by_team(start: date, end: date, user: User) -> list[dict]:
+    """Escalations out of each team in a date range, with how many distinct tickets."""
+    return list(
+        Escalation.objects.filter(
+            created_at__date__gte=start,
+            created_at__date__lte=end,
+            direction=Escalation.Direction.UP,
+            ticket__in=perms.visible_tickets(user).values("pk"),
+        )
+        .values("from_team__name", "from_tier")
+        .annotate(count=Count("pk"), tickets=Count("ticket", distinct=True))
+        .order_by("from_tier", "from_team__name")
+    )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tierline.desk.views import calls, queue, ticket, work_orders
+from tierline.desk.views import calls, queue, reports, ticket, work_orders
 
 app_name = "desk"
 urlpatterns = [
@@ -31,4 +31,6 @@ urlpatterns = [
     path(
         "work-orders/<str:number>/do/<slug:action>/", work_orders.action, name="work_order_action"
     ),
+    # reports (views/reports.py)
+    path("reports/escalations/", reports.escalation_report, name="escalation_report"),
 ]

@@ -1,0 +1,53 @@
+"""Reports of the desk: escalation counts per tier."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from tierline.core import permissions as perms
+from tierline.desk import queries
+
+
+def _date_param(request: HttpRequest, name: str, default: date) -> tuple[date, str | None]:
+    raw = request.GET.get(name, "").strip()
+    if not raw:
+        return default, None
+    try:
+        return date.fromisoformat(raw), None
+    except ValueError:
+        return default, f"“{raw}” is not a date (use YYYY-MM-DD); showing the default instead."
+
+
+@login_required
+def escalation_report(request: HttpRequest) -> HttpResponse:
+    """How often tickets moved between tiers, per step and per team, in a date range."""
+    if not perms.is_staff_member(request.user):
+        raise PermissionDenied("Reports are for the help desk.")
+    today = timezone.localdate()
+    start, start_error = _date_param(request, "from", today - timedelta(days=29))
+    end, end_error = _date_param(request, "to", today)
+    errors = [e for e in (start_error, end_error) if e]
+    if end < start:
+        errors.append("The end date is before the start date; the dates were swapped.")
+        start, end = end, start
+    steps = queries.escalation_counts(start, end, request.user)
+    teams = queries.escalations_by_team(start, end, request.user)
+    return render(
+        request,
+        "desk/escalation_report.html",
+        {
+            "start": start,
+            "end": end,
+            "steps": steps,
+            "teams": teams,
+            "errors": errors,
+            "total_up": sum(r["count"] for r in steps if r["direction"] == "up"),
+            "total_down": sum(r["count"] for r in steps if r["direction"] == "down"),
+        },
+    )
