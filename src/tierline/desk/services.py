@@ -1103,3 +1103,18 @@ def save_view(*, owner: User, name: str, query: str):
         owner=owner, name=name, defaults={"query": query.lstrip("?")}
     )
     return view
+
+
+@transaction.atomic
+def delete_saved_view(*, owner: User, pk: int) -> str:
+    """Delete one of the owner's saved views; another person's (or none) is a 404."""
+    from django.http import Http404
+
+    from tierline.desk.models import SavedView
+
+    view = SavedView.objects.filter(owner=owner, pk=pk).first()
+    if view is None:
+        raise Http404("No such saved view.")
+    name = view.name
+    view.delete()
+    return name
