@@ -99,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tierline.core.context_processors.tierline",
+                "tierline.desk.context_processors.sidebar",
             ],
         },
     }

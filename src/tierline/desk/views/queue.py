@@ -1,27 +1,303 @@
-"""Stub: being written."""
+"""The queues: filtered, sorted, paged ticket lists; bulk actions, saved views, export, search."""
 
-from django.http import HttpResponse
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from tierline.core import permissions as perms
+from tierline.core.csv_export import csv_response
+from tierline.desk import queries, services
+from tierline.desk.filters import DEFAULT_SORT, SORTS, TicketFilter
+from tierline.desk.forms_lists import BulkForm, SaveViewForm, staff_people
+from tierline.desk.models import SavedView, Status, Ticket
+
+View = Callable[..., HttpResponseBase]
+
+# Query-string keys that are not filters: never stored in a saved view.
+_NOT_FILTERS = {"page", "partial"}
 
 
-def queue(request, *args, **kwargs):
-    return HttpResponse("todo")
+def staff_required(view: View) -> View:
+    """Signed-in help desk staff only; an employee who wanders in goes to the portal."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not perms.is_staff_member(request.user):
+            return redirect("portal:home")
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
-def export_csv(request, *args, **kwargs):
-    return HttpResponse("todo")
+def error_text(exc: ValidationError) -> str:
+    """A service error as one readable sentence."""
+    return " ".join(exc.messages)
 
 
-def bulk(request, *args, **kwargs):
-    return HttpResponse("todo")
+def safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
 
 
-def save_view(request, *args, **kwargs):
-    return HttpResponse("todo")
+# --- shared list pieces -------------------------------------------------------------------
 
 
-def delete_view(request, *args, **kwargs):
-    return HttpResponse("todo")
+def queue_name(request: HttpRequest) -> str:
+    """The queue asked for; "all" only for leads, anything unknown falls back to "team"."""
+    name = request.GET.get("queue") or "team"
+    if name not in queries.QUEUES or (name == "all" and not perms.sees_everything(request.user)):
+        return "team"
+    return name
 
 
-def search(request, *args, **kwargs):
-    return HttpResponse("todo")
+def filtered_queue(request: HttpRequest) -> tuple[str, TicketFilter]:
+    name = queue_name(request)
+    return name, TicketFilter(request.GET, queryset=queries.queue_for(request.user, name))
+
+
+def paginate(request: HttpRequest, queryset: QuerySet) -> Page:
+    return Paginator(queryset, settings.TIERLINE["PAGE_SIZE"]).get_page(request.GET.get("page"))
+
+
+def sort_columns(request: HttpRequest, default: str = DEFAULT_SORT) -> dict[str, dict[str, str]]:
+    """For each sortable column: the sort to link to and its aria-sort state."""
+    current = request.GET.get("sort") or default
+    if current not in SORTS:
+        current = default
+    columns = {}
+    for key in ("number", "subject", "priority", "status", "updated", "created"):
+        if current == key:
+            columns[key] = {"next": f"-{key}", "aria": "ascending"}
+        elif current == f"-{key}":
+            columns[key] = {"next": key, "aria": "descending"}
+        else:
+            columns[key] = {"next": key, "aria": "none"}
+    return columns
+
+
+def table_context(
+    request: HttpRequest, queryset: QuerySet[Ticket], default_sort: str = DEFAULT_SORT, **extra: Any
+) -> dict:
+    page = paginate(request, queryset)
+    return {
+        "page": page,
+        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
+        "tickets": page.object_list,
+        "columns": sort_columns(request, default_sort),
+        "list_url": request.path,
+        "bulk": True,
+        **extra,
+    }
+
+
+def dress_filter_form(ticket_filter: TicketFilter) -> TicketFilter:
+    """Date inputs as real date pickers, multi-selects kept short."""
+    form = ticket_filter.form
+    for name in ("created_after", "created_before", "updated_after", "updated_before"):
+        form.fields[name].widget.input_type = "date"
+    for name in ("status", "priority", "tier", "team"):
+        form.fields[name].widget.attrs["size"] = 3
+    form.fields["q"].widget.input_type = "search"
+    form.fields["q"].widget.attrs["maxlength"] = 200
+    return ticket_filter
+
+
+def _filter_keys(request: HttpRequest) -> set[str]:
+    return set(request.GET) - _NOT_FILTERS - {"queue", "sort"}
+
+
+def _saved_query(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    for key in _NOT_FILTERS:
+        query.pop(key, None)
+    return query.urlencode()
+
+
+# --- views ----------------------------------------------------------------------------------
+
+
+@require_GET
+@staff_required
+def queue(request: HttpRequest) -> HttpResponse:
+    name, ticket_filter = filtered_queue(request)
+    context = table_context(
+        request,
+        ticket_filter.qs,
+        queue=name,
+        queue_label=queries.QUEUES[name],
+        filtered=any(request.GET.getlist(k) != [""] for k in _filter_keys(request)),
+    )
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "desk/_queue_table.html", context)
+    context.update(
+        filter=dress_filter_form(ticket_filter),
+        queues=queries.QUEUES,
+        is_lead=perms.sees_everything(request.user),
+        saved_views=list(SavedView.objects.filter(owner=request.user)),
+        current_query=_saved_query(request),
+        technicians=list(staff_people().order_by("first_name", "last_name", "username")),
+    )
+    return render(request, "desk/queue.html", context)
+
+
+@require_GET
+@staff_required
+def export_csv(request: HttpRequest) -> HttpResponseBase:
+    name, ticket_filter = filtered_queue(request)
+    rows = (
+        (
+            t.number,
+            t.subject,
+            t.requester,
+            t.requester.email,
+            t.get_priority_display(),
+            t.get_status_display(),
+            t.tier,
+            t.team,
+            t.assignee or "",
+            t.category or "",
+            t.created_at.isoformat(),
+            t.updated_at.isoformat(),
+        )
+        for t in ticket_filter.qs.iterator(chunk_size=500)
+    )
+    header = [
+        "Number",
+        "Subject",
+        "Requester",
+        "Requester email",
+        "Priority",
+        "Status",
+        "Tier",
+        "Team",
+        "Assignee",
+        "Category",
+        "Created",
+        "Updated",
+    ]
+    return csv_response(f"tierline-{name}.csv", header, rows)
+
+
+@require_POST
+@staff_required
+def bulk(request: HttpRequest) -> HttpResponse:
+    back = safe_next(request, reverse("desk:queue"))
+    form = BulkForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    data = form.cleaned_data
+    user = request.user
+    tickets = list(
+        perms.visible_tickets(user).filter(pk__in=data["ids"]).select_related("team", "assignee")
+    )
+    missing = len(set(data["ids"])) - len(tickets)
+    if data["action"] == "assign":
+        wanted = (data["assignee"] or "").strip()
+        if wanted == "me":
+            assignee = user
+        elif wanted in ("", "nobody"):
+            assignee = None
+        else:
+            assignee = staff_people().filter(pk=int(wanted)).first()
+            if assignee is None:
+                messages.error(request, "That technician does not exist.")
+                return redirect(back)
+        result = services.bulk_assign(tickets=tickets, by=user, assignee=assignee)
+        done_text = f"assigned to {assignee}" if assignee else "unassigned"
+    else:
+        result = services.bulk_change_status(tickets=tickets, by=user, status=data["status"])
+        done_text = f"set to “{Status(data['status']).label}”"
+    if result.done:
+        count = len(result.done)
+        messages.success(
+            request,
+            f"{count} ticket{'s' if count != 1 else ''} {done_text}: {', '.join(result.done)}.",
+        )
+    for number, reason in result.refused.items():
+        messages.warning(request, f"{number} not changed: {reason}")
+    if missing:
+        messages.warning(
+            request, f"{missing} ticket{'s' if missing != 1 else ''} not found or not yours to see."
+        )
+    return redirect(back)
+
+
+@require_POST
+@staff_required
+def save_view(request: HttpRequest) -> HttpResponse:
+    form = SaveViewForm(request.POST)
+    query = (request.POST.get("query") or "").lstrip("?")
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(f"{reverse('desk:queue')}?{query}")
+    try:
+        view = services.save_view(
+            owner=request.user, name=form.cleaned_data["name"], query=form.cleaned_data["query"]
+        )
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+        return redirect(f"{reverse('desk:queue')}?{query}")
+    messages.success(request, f"Saved the view “{view.name}”.")
+    return redirect(f"{reverse('desk:queue')}?{view.query}")
+
+
+@require_POST
+@staff_required
+def delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    name = services.delete_saved_view(owner=request.user, pk=pk)
+    messages.success(request, f"Deleted the view “{name}”.")
+    return redirect(safe_next(request, reverse("desk:queue")))
+
+
+_NUMBER = re.compile(r"(?:([a-z]+)-)?0*(\d{1,12})", re.IGNORECASE)
+
+
+@require_GET
+@staff_required
+def search(request: HttpRequest) -> HttpResponse:
+    """A ticket number goes straight to the ticket; anything else lists the visible matches."""
+    text = (request.GET.get("q") or "").strip()[:200]
+    match = _NUMBER.fullmatch(text)
+    prefix = settings.TIERLINE["TICKET_PREFIX"]
+    if match and (match.group(1) is None or match.group(1).upper() == prefix.upper()):
+        number = services.ticket_number(int(match.group(2)))
+        if perms.visible_tickets(request.user).filter(number=number).exists():
+            return redirect("desk:ticket", number=number)
+    tickets = Ticket.objects.none()
+    if text:
+        ticket_filter = TicketFilter(
+            {"q": text, "sort": request.GET.get("sort") or "-updated"},
+            queryset=queries.list_columns(perms.visible_tickets(request.user)),
+        )
+        tickets = ticket_filter.qs
+    context = table_context(
+        request, tickets, default_sort="-updated", q=text, bulk=False, search=True
+    )
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "desk/_queue_table.html", context)
+    return render(request, "desk/queue_search.html", context)
