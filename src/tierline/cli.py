@@ -1,0 +1,454 @@
+"""The `tierline` command: set up, load demo data, serve, run background jobs, hand out tokens.
+
+    tierline init [--noinput]          create or update the database; offer to create an admin
+    tierline createadmin               create an administrator (asks for the password)
+    tierline demo [--seed N]           load a realistic help desk to try things on
+    tierline serve [--host H --port P] run the web server (gunicorn) and the scheduler
+    tierline worker [--once]           run periodic jobs and, with TIERLINE_TASKS=database, tasks
+    tierline token USER                print an API token for USER
+
+Every failure prints one clear line and exits non-zero; no tracebacks for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+class CommandFailed(Exception):
+    """A failure the user can act on: its message is printed and the exit code returned."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILED):
+        super().__init__(message)
+        self.code = code
+
+
+def _out(message: str = "") -> None:
+    print(message, flush=True)
+
+
+# --- argument types -------------------------------------------------------------------------
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"“{value}” is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is outside 1-65535")
+    return port
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"“{value}” is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{number} must be at least 1")
+    return number
+
+
+def _non_negative(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"“{value}” is not a whole number") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{number} must be 0 or more")
+    return number
+
+
+# --- init and admins -------------------------------------------------------------------------
+
+
+def _migrate(verbosity: int = 1) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+def _unapplied_migrations() -> list[str]:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return [f"{m.app_label}.{m.name}" for m, _ in plan]
+
+
+def _admin_exists() -> bool:
+    from django.db.models import Q
+
+    from tierline.people.models import User
+
+    return User.objects.filter(Q(is_superuser=True) | Q(role=User.Role.ADMIN)).exists()
+
+
+def create_admin(*, username: str, email: str, password: str) -> Any:
+    """An administrator: role admin, superuser, may use the Django admin."""
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    from tierline.people.models import User
+
+    username = username.strip()
+    if not username:
+        raise CommandFailed("A username is required.", EXIT_BAD_INPUT)
+    if User.objects.filter(username=username).exists():
+        raise CommandFailed(f"A user named “{username}” already exists.", EXIT_BAD_INPUT)
+    user = User(username=username, email=email.strip(), role=User.Role.ADMIN)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise CommandFailed("Password refused: " + " ".join(exc.messages), EXIT_BAD_INPUT) from None
+    user.is_staff = user.is_superuser = True
+    user.set_password(password)
+    user.save()
+    return user
+
+
+def _ask_admin() -> tuple[str, str, str]:
+    username = input("Administrator username [admin]: ").strip() or "admin"
+    email = input("Email address (optional): ").strip()
+    for _attempt in range(3):
+        password = getpass.getpass("Password: ")
+        if password and password == getpass.getpass("Password (again): "):
+            return username, email, password
+        _out("The passwords were empty or did not match; try again.")
+    raise CommandFailed("No administrator created: the passwords did not match.")
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    _out("Applying database migrations...")
+    _migrate(verbosity=0 if args.quiet else 1)
+    if _admin_exists():
+        _out("An administrator already exists; nothing else to do.")
+        return 0
+    if args.noinput:
+        password = os.environ.get("TIERLINE_ADMIN_PASSWORD", "")
+        if password:
+            create_admin(
+                username="admin",
+                email=os.environ.get("TIERLINE_ADMIN_EMAIL", ""),
+                password=password,
+            )
+            _out("Created administrator “admin” with the password from TIERLINE_ADMIN_PASSWORD.")
+        else:
+            _out(
+                "No administrator was created. Create one with `tierline createadmin` "
+                "(or `django-admin createsuperuser`), or run `tierline init --noinput` "
+                "with TIERLINE_ADMIN_PASSWORD set."
+            )
+        return 0
+    try:
+        username, email, password = _ask_admin()
+    except (EOFError, KeyboardInterrupt):
+        _out()
+        raise CommandFailed(
+            "No administrator created. Run `tierline createadmin` when you are ready."
+        ) from None
+    create_admin(username=username, email=email, password=password)
+    _out(f"Created administrator “{username}”.")
+    return 0
+
+
+def cmd_createadmin(args: argparse.Namespace) -> int:
+    _require_migrated()
+    password = os.environ.get("TIERLINE_ADMIN_PASSWORD", "")
+    if not password:
+        if args.noinput:
+            raise CommandFailed(
+                "With --noinput the password comes from TIERLINE_ADMIN_PASSWORD, which is not set.",
+                EXIT_BAD_INPUT,
+            )
+        try:
+            password = getpass.getpass("Password: ")
+            if password != getpass.getpass("Password (again): "):
+                raise CommandFailed("The passwords did not match.", EXIT_BAD_INPUT)
+        except (EOFError, KeyboardInterrupt):
+            raise CommandFailed("No administrator created.") from None
+    create_admin(username=args.username, email=args.email, password=password)
+    _out(f"Created administrator “{args.username}”.")
+    return 0
+
+
+def _require_migrated() -> None:
+    pending = _unapplied_migrations()
+    if pending:
+        raise CommandFailed(
+            f"The database is not set up ({len(pending)} migrations not applied). "
+            "Run `tierline init` first."
+        )
+
+
+# --- demo -----------------------------------------------------------------------------------
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from tierline.demo import DEMO_PASSWORD, DEMO_SIGN_INS, demo_loaded, load_demo
+
+    _require_migrated()
+    if demo_loaded():
+        _out("Demo data already loaded; nothing to do.")
+    else:
+        started = time.monotonic()
+        summary = load_demo(
+            seed=args.seed, people=args.people, tickets=args.tickets, progress=_progress
+        )
+        _out(
+            f"Loaded {summary['people']:,} people and {summary['tickets']:,} tickets "
+            f"in {time.monotonic() - started:.1f} s."
+        )
+    _out()
+    _out(f"Demo sign-ins (every password is “{DEMO_PASSWORD}”):")
+    for username, what in DEMO_SIGN_INS:
+        _out(f"  {username:<10}  {what}")
+    return 0
+
+
+def _progress(step: str, done: int | None = None, total: int | None = None) -> None:
+    if done is None or not total:
+        _out(f"  {step}")
+    else:
+        end = "\n" if done >= total else "\r"
+        print(f"  {step}: {done:,}/{total:,}", end=end, flush=True)
+
+
+# --- serve ----------------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    from tierline.core.scheduler import SchedulerThread
+
+    _require_migrated()
+    scheduler: dict[str, SchedulerThread] = {}
+
+    def when_ready(server: Any) -> None:
+        # In the master process, after the workers were forked: one scheduler per server.
+        if not args.no_scheduler:
+            scheduler["thread"] = SchedulerThread()
+            scheduler["thread"].start()
+        server.log.info("Tierline on http://%s:%s/", args.host, args.port)
+
+    def on_exit(server: Any) -> None:
+        if "thread" in scheduler:
+            scheduler["thread"].stop()
+
+    options = {
+        "bind": f"{args.host}:{args.port}",
+        "workers": args.workers,
+        "worker_class": "gthread",
+        "threads": args.threads,
+        "accesslog": "-",
+        "errorlog": "-",
+        "timeout": 60,
+        "graceful_timeout": 10,
+        "when_ready": when_ready,
+        "on_exit": on_exit,
+    }
+
+    class TierlineServer(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            from tierline.wsgi import application
+
+            return application
+
+    # gunicorn reads sys.argv for its own options: give it none of ours.
+    sys.argv = [sys.argv[0]]
+    TierlineServer().run()
+    return 0
+
+
+# --- worker ---------------------------------------------------------------------------------
+
+
+def _database_tasks() -> bool:
+    from django.conf import settings
+
+    return settings.TASKS["default"]["BACKEND"].startswith("django_tasks_db")
+
+
+def _drain_task_queue() -> None:
+    """Run every queued task of the database backend, then return."""
+    from django.utils.crypto import get_random_string
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=f"tierline-{get_random_string(12)}",
+        excluded_queue_names=[],
+    ).run()
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from tierline.core.scheduler import Scheduler
+
+    _require_migrated()
+    scheduler = Scheduler()
+    db_tasks = _database_tasks()
+    if args.once:
+        ran = scheduler.run_due()
+        if db_tasks:
+            _drain_task_queue()
+        _out(f"Ran {len(ran)} periodic job(s): {', '.join(ran) or 'none'}.")
+        return 0
+
+    stopping = {"now": False}
+
+    def stop(signum: int, frame: Any) -> None:
+        stopping["now"] = True
+
+    signal.signal(signal.SIGTERM, stop)
+    _out(
+        "Tierline worker: periodic jobs "
+        + ", ".join(f"{j.name} every {j.interval_seconds // 60} min" for j in scheduler.jobs)
+        + ("; database task queue" if db_tasks else "")
+        + ". Ctrl-C stops."
+    )
+    try:
+        while not stopping["now"]:
+            for name in scheduler.run_due():
+                _out(f"ran {name}")
+            if db_tasks:
+                _drain_task_queue()
+            # Short naps so queued tasks start promptly and Ctrl-C / SIGTERM stop quickly.
+            deadline = time.monotonic() + (args.interval if db_tasks else 5.0)
+            while not stopping["now"] and time.monotonic() < deadline:
+                time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
+    _out("Tierline worker stopped.")
+    return 0
+
+
+# --- token ----------------------------------------------------------------------------------
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from rest_framework.authtoken.models import Token
+
+    from tierline.people.models import User
+
+    _require_migrated()
+    user = User.objects.filter(username=args.user).first()
+    if user is None:
+        raise CommandFailed(f"No user named “{args.user}”.", EXIT_BAD_INPUT)
+    if not user.is_active:
+        raise CommandFailed(f"User “{args.user}” is deactivated.", EXIT_BAD_INPUT)
+    token, _ = Token.objects.get_or_create(user=user)
+    _out(token.key)
+    return 0
+
+
+# --- wiring ---------------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="tierline", description="Tierline, a self-hosted IT help desk.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser("init", help="create or update the database; create an administrator")
+    p.add_argument("--noinput", "--no-input", action="store_true", help="ask nothing")
+    p.add_argument("--quiet", action="store_true", help="no migration output")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("createadmin", help="create an administrator")
+    p.add_argument("--username", default="admin")
+    p.add_argument("--email", default="")
+    p.add_argument(
+        "--noinput",
+        action="store_true",
+        help="take the password from TIERLINE_ADMIN_PASSWORD instead of asking",
+    )
+    p.set_defaults(func=cmd_createadmin)
+
+    p = sub.add_parser("demo", help="load demo data (people, technicians, tickets)")
+    p.add_argument("--seed", type=_non_negative, default=7, help="same seed, same data")
+    p.add_argument("--people", type=_positive, default=200, help="employees (default 200)")
+    p.add_argument("--tickets", type=_positive, default=3000, help="tickets (default 3000)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("serve", help="run the web server (gunicorn) and the scheduler")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=_port, default=8000)
+    p.add_argument("--workers", type=_positive, default=2, help="processes (default 2)")
+    p.add_argument("--threads", type=_positive, default=4, help="threads per process")
+    p.add_argument(
+        "--no-scheduler", action="store_true", help="don't run periodic jobs in this process"
+    )
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("worker", help="run periodic jobs and queued tasks until stopped")
+    p.add_argument("--once", action="store_true", help="run due jobs once, then exit")
+    p.add_argument(
+        "--interval", type=_positive, default=1, help="seconds between task queue checks"
+    )
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("token", help="print an API token for a user (created if needed)")
+    p.add_argument("user", help="username")
+    p.set_defaults(func=cmd_token)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tierline.settings")
+    try:
+        import django
+
+        django.setup()
+        return args.func(args) or 0
+    except CommandFailed as exc:
+        print(f"tierline {args.command}: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print(f"\ntierline {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last guard: one line, not a traceback
+        from django.db import DatabaseError
+
+        if isinstance(exc, DatabaseError):
+            print(f"tierline {args.command}: database error: {exc}", file=sys.stderr)
+        else:
+            print(
+                f"tierline {args.command}: failed: {exc.__class__.__name__}: {exc}",
+                file=sys.stderr,
+            )
+        if os.environ.get("TIERLINE_DEBUG"):
+            raise
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
