@@ -1,4 +1,10 @@
-from rest_framework.routers import DefaultRouter
+"""People routes under /api/v1/."""
 
-router = DefaultRouter()
+from rest_framework.routers import SimpleRouter
+
+from tierline.people.api import views
+
+router = SimpleRouter()
+router.register("people", views.PersonViewSet, basename="api-person")
+router.register("teams", views.TeamViewSet, basename="api-team")
 urlpatterns = router.urls

@@ -1,0 +1,396 @@
+"""The desk API: tickets and their actions, categories, work orders and calls.
+
+Thin like the HTML views: parse the body with an input serializer, look the record up through
+core.permissions (404 for what the caller may not see), call a desk.services function, answer
+with the output serializer. Service errors become 400/403/409 in core.api.exception_handler.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters as filters
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from tierline.core import permissions as perms
+from tierline.core.api import IsStaffMember
+from tierline.core.errors import StaleEdit
+from tierline.core.history import history_of
+from tierline.desk import queries, services
+from tierline.desk.api import serializers as s
+from tierline.desk.filters import TicketFilter
+from tierline.desk.models import Call, Category, Message, Ticket, WorkOrder
+
+_TICKET_COLUMNS = ("requester", "assignee", "team", "category", "parent", "merged_into")
+
+# Detail actions look one ticket up themselves: no queue filters, no paging of their answer.
+_DETAIL_ACTION = {"detail": True, "filter_backends": [], "pagination_class": None}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List the tickets you may see",
+        parameters=[
+            OpenApiParameter(
+                "queue",
+                OpenApiTypes.STR,
+                enum=list(queries.QUEUES),
+                description="Only the open tickets of one workspace queue.",
+            )
+        ],
+    ),
+    retrieve=extend_schema(summary="Read one ticket"),
+)
+class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Tickets, looked up by number (TL-000123)."""
+
+    serializer_class = s.TicketSerializer
+    filterset_class = TicketFilter
+    lookup_field = "number"
+    lookup_value_regex = "[^/]+"
+    queryset = Ticket.objects.none()  # for the schema; get_queryset answers per user
+
+    def get_queryset(self) -> QuerySet[Ticket]:
+        user = self.request.user
+        queue = self.request.query_params.get("queue") if self.action == "list" else None
+        if queue:
+            if queue not in queries.QUEUES:
+                raise serializers.ValidationError(
+                    {"queue": [f"Choose one of: {', '.join(queries.QUEUES)}."]}
+                )
+            qs = queries.queue_for(user, queue)
+        else:
+            qs = perms.visible_tickets(user)
+        return qs.select_related(*_TICKET_COLUMNS)
+
+    def get_object(self) -> Ticket:
+        return perms.ticket_for(self.request.user, self.kwargs["number"], self.get_queryset())
+
+    def _answer(self, ticket: Ticket, code: int = status.HTTP_200_OK) -> Response:
+        fresh = Ticket.objects.select_related(*_TICKET_COLUMNS).get(pk=ticket.pk)
+        return Response(s.TicketSerializer(fresh).data, status=code)
+
+    @staticmethod
+    def _parse(serializer_class: type[serializers.Serializer], request: Request) -> dict:
+        parsed = serializer_class(data=request.data)
+        parsed.is_valid(raise_exception=True)
+        return dict(parsed.validated_data)
+
+    @extend_schema(
+        summary="Open a ticket",
+        request=s.TicketCreateSerializer,
+        responses={201: s.TicketSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        data = self._parse(s.TicketCreateSerializer, request)
+        requester = data.pop("requester", None) or request.user
+        if requester.pk != request.user.pk:
+            perms.ensure(
+                perms.is_staff_member(request.user),
+                "Only the help desk opens tickets on behalf of someone else.",
+            )
+        ticket = services.open_ticket(requester=requester, by=request.user, **data)
+        return self._answer(ticket, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Change a ticket's fields, status or assignee",
+        request=s.TicketUpdateSerializer,
+        responses=s.TicketSerializer,
+    )
+    def partial_update(self, request: Request, number: str) -> Response:
+        ticket = self.get_object()
+        data = self._parse(s.TicketUpdateSerializer, request)
+        version = data.pop("version", None)
+        perms.ensure(
+            perms.can_work_ticket(request.user, ticket),
+            "Only the help desk working this ticket can change it.",
+        )
+        with transaction.atomic():
+            if version is not None and version != ticket.version:
+                raise StaleEdit()
+            fields = {k: data[k] for k in ("subject", "category", "impact", "urgency") if k in data}
+            if fields:
+                services.change_fields(
+                    ticket=ticket, by=request.user, expected_version=version, **fields
+                )
+                version = None
+            if "status" in data:
+                services.change_status(
+                    ticket=ticket, by=request.user, status=data["status"], expected_version=version
+                )
+            if "assignee" in data:
+                services.assign(ticket=ticket, by=request.user, assignee=data["assignee"])
+        return self._answer(ticket)
+
+    @extend_schema(
+        summary="Escalate to a higher tier",
+        request=s.MoveSerializer,
+        responses=s.TicketSerializer,
+    )
+    @action(methods=["post"], **_DETAIL_ACTION)
+    def escalate(self, request: Request, number: str) -> Response:
+        ticket = self.get_object()
+        data = self._parse(s.MoveSerializer, request)
+        services.escalate(ticket=ticket, by=request.user, **data)
+        return self._answer(ticket)
+
+    @extend_schema(
+        summary="Hand back down to a lower tier",
+        request=s.MoveSerializer,
+        responses=s.TicketSerializer,
+    )
+    @action(methods=["post"], **_DETAIL_ACTION)
+    def deescalate(self, request: Request, number: str) -> Response:
+        ticket = self.get_object()
+        data = self._parse(s.MoveSerializer, request)
+        services.de_escalate(ticket=ticket, by=request.user, **data)
+        return self._answer(ticket)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="List the replies (and, for the help desk, internal notes)",
+        responses=s.MessageSerializer(many=True),
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Reply, or write an internal note",
+        request=s.ReplySerializer,
+        responses={201: s.MessageSerializer},
+    )
+    @action(methods=["get", "post"], **_DETAIL_ACTION)
+    def replies(self, request: Request, number: str) -> Response:
+        ticket = self.get_object()
+        if request.method == "POST":
+            data = self._parse(s.ReplySerializer, request)
+            message = services.add_message(ticket=ticket, by=request.user, channel="api", **data)
+            return Response(s.MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+        messages = Message.objects.filter(ticket=ticket).select_related("author")
+        if not perms.can_see_internal(request.user):
+            messages = messages.filter(internal=False)
+        return Response(s.MessageSerializer(messages, many=True).data)
+
+    @extend_schema(
+        summary="Resolve with a resolution code and a note",
+        request=s.ResolveSerializer,
+        responses=s.TicketSerializer,
+    )
+    @action(methods=["post"], **_DETAIL_ACTION)
+    def resolve(self, request: Request, number: str) -> Response:
+        ticket = self.get_object()
+        data = self._parse(s.ResolveSerializer, request)
+        services.resolve(ticket=ticket, by=request.user, **data)
+        return self._answer(ticket)
+
+    @extend_schema(
+        summary="Reopen a resolved or closed ticket",
+        request=s.ReopenSerializer,
+        responses=s.TicketSerializer,
+    )
+    @action(methods=["post"], **_DETAIL_ACTION)
+    def reopen(self, request: Request, number: str) -> Response:
+        ticket = self.get_object()
+        data = self._parse(s.ReopenSerializer, request)
+        services.reopen(ticket=ticket, by=request.user, **data)
+        return self._answer(ticket)
+
+    @extend_schema(
+        summary="Confirm the resolution: the ticket is closed",
+        request=None,
+        responses=s.TicketSerializer,
+    )
+    @action(methods=["post"], **_DETAIL_ACTION)
+    def confirm(self, request: Request, number: str) -> Response:
+        ticket = self.get_object()
+        services.confirm_resolution(ticket=ticket, by=request.user)
+        return self._answer(ticket)
+
+    @extend_schema(
+        summary="Assign the ticket to yourself", request=None, responses=s.TicketSerializer
+    )
+    @action(methods=["post"], **_DETAIL_ACTION)
+    def take(self, request: Request, number: str) -> Response:
+        ticket = self.get_object()
+        services.take(ticket=ticket, by=request.user)
+        return self._answer(ticket)
+
+    @extend_schema(
+        summary="The ticket's history (requesters see its status changes)",
+        responses=s.HistoryEntrySerializer(many=True),
+    )
+    @action(methods=["get"], **_DETAIL_ACTION)
+    def history(self, request: Request, number: str) -> Response:
+        ticket = self.get_object()
+        entries = history_of(ticket)
+        if not perms.can_see_internal(request.user):
+            entries = entries.filter(field="status")
+        return Response(s.HistoryEntrySerializer(entries, many=True).data)
+
+
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """The categories a ticket can be filed under (active ones only)."""
+
+    serializer_class = s.CategorySerializer
+    queryset = Category.objects.filter(is_active=True)
+    filter_backends: list = []
+
+
+# --- work orders ----------------------------------------------------------------------------
+
+
+class WorkOrderFilter(filters.FilterSet):
+    status = filters.MultipleChoiceFilter(choices=WorkOrder.Status.choices)
+    ticket = filters.CharFilter(field_name="ticket__number", label="Ticket number")
+    technician = filters.CharFilter(field_name="technician__username", label="Technician")
+    date = filters.DateFilter(field_name="scheduled_start", lookup_expr="date", label="Day")
+
+    class Meta:
+        model = WorkOrder
+        fields: list[str] = []
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List work orders"),
+    retrieve=extend_schema(summary="Read one work order"),
+)
+class WorkOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Visits to a requester's desk: for the help desk only."""
+
+    serializer_class = s.WorkOrderSerializer
+    permission_classes = [permissions.IsAuthenticated, IsStaffMember]
+    filterset_class = WorkOrderFilter
+    lookup_field = "number"
+    lookup_value_regex = "[^/]+"
+    queryset = WorkOrder.objects.none()
+
+    def get_queryset(self) -> QuerySet[WorkOrder]:
+        user = self.request.user
+        qs = WorkOrder.objects.all()
+        if not perms.sees_everything(user):
+            qs = qs.filter(
+                Q(ticket__in=perms.visible_tickets(user).values("pk")) | Q(technician_id=user.pk)
+            )
+        return qs.select_related("ticket", "technician", "created_by", "location")
+
+    def _answer(self, work_order: WorkOrder, code: int = status.HTTP_200_OK) -> Response:
+        fresh = self.get_queryset().get(pk=work_order.pk)
+        return Response(s.WorkOrderSerializer(fresh).data, status=code)
+
+    @extend_schema(
+        summary="Open a work order (Tier 2 and above)",
+        request=s.WorkOrderCreateSerializer,
+        responses={201: s.WorkOrderSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        parsed = s.WorkOrderCreateSerializer(data=request.data, context={"request": request})
+        parsed.is_valid(raise_exception=True)
+        work_order = services.create_work_order(by=request.user, **parsed.validated_data)
+        return self._answer(work_order, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Change a work order",
+        request=s.WorkOrderUpdateSerializer,
+        responses=s.WorkOrderSerializer,
+    )
+    def partial_update(self, request: Request, number: str) -> Response:
+        work_order = self.get_object()
+        parsed = s.WorkOrderUpdateSerializer(data=request.data)
+        parsed.is_valid(raise_exception=True)
+        changes = dict(parsed.validated_data)
+        version = changes.pop("version", None)
+        services.update_work_order(
+            work_order=work_order, by=request.user, expected_version=version, **changes
+        )
+        return self._answer(work_order)
+
+    @extend_schema(
+        summary="Record the visit: outcome, time, sign-off",
+        request=s.WorkOrderCompleteSerializer,
+        responses=s.WorkOrderSerializer,
+    )
+    @action(methods=["post"], **_DETAIL_ACTION)
+    def complete(self, request: Request, number: str) -> Response:
+        work_order = self.get_object()
+        parsed = s.WorkOrderCompleteSerializer(data=request.data)
+        parsed.is_valid(raise_exception=True)
+        data = dict(parsed.validated_data)
+        services.complete_work_order(
+            work_order=work_order,
+            by=request.user,
+            expected_version=data.pop("version", None),
+            **data,
+        )
+        return self._answer(work_order)
+
+    @extend_schema(
+        summary="Cancel a work order",
+        request=s.CancelSerializer,
+        responses=s.WorkOrderSerializer,
+    )
+    @action(methods=["post"], **_DETAIL_ACTION)
+    def cancel(self, request: Request, number: str) -> Response:
+        work_order = self.get_object()
+        parsed = s.CancelSerializer(data=request.data)
+        parsed.is_valid(raise_exception=True)
+        services.cancel_work_order(work_order=work_order, by=request.user, **parsed.validated_data)
+        return self._answer(work_order)
+
+
+# --- calls ----------------------------------------------------------------------------------
+
+
+class CallFilter(filters.FilterSet):
+    outcome = filters.ChoiceFilter(choices=Call.Outcome.choices)
+    ticket = filters.CharFilter(field_name="ticket__number", label="Ticket number")
+    technician = filters.CharFilter(field_name="technician__username", label="Technician")
+    date = filters.DateFilter(field_name="started_at", lookup_expr="date", label="Day")
+
+    class Meta:
+        model = Call
+        fields: list[str] = []
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List calls"),
+    retrieve=extend_schema(summary="Read one call"),
+)
+class CallViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The call log: what a phone system or a technician records."""
+
+    serializer_class = s.CallSerializer
+    permission_classes = [permissions.IsAuthenticated, IsStaffMember]
+    filterset_class = CallFilter
+    queryset = Call.objects.none()
+
+    def get_queryset(self) -> QuerySet[Call]:
+        user = self.request.user
+        qs = Call.objects.all()
+        if not perms.sees_everything(user):
+            qs = qs.filter(
+                Q(technician_id=user.pk) | Q(ticket__in=perms.visible_tickets(user).values("pk"))
+            )
+        return qs.select_related("caller", "technician", "ticket")
+
+    @extend_schema(
+        summary="Log a call",
+        request=s.CallCreateSerializer,
+        responses={201: s.CallSerializer},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        parsed = s.CallCreateSerializer(data=request.data, context={"request": request})
+        parsed.is_valid(raise_exception=True)
+        data = {k: v for k, v in parsed.validated_data.items() if v is not None}
+        call = services.log_call(by=request.user, **data)
+        fresh = self.get_queryset().get(pk=call.pk)
+        return Response(s.CallSerializer(fresh).data, status=status.HTTP_201_CREATED)

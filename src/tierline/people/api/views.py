@@ -1,0 +1,67 @@
+"""The people API: the directory (help desk only) and the teams that work tickets."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import permissions, viewsets
+
+from tierline.core.api import IsStaffMember
+from tierline.people.api.serializers import PersonSerializer, TeamSerializer
+from tierline.people.models import Team, User
+
+
+def search_people(queryset: QuerySet[User], text: str) -> QuerySet[User]:
+    """Every word must match a name, username, email or phone number."""
+    for word in text.split()[:6]:
+        queryset = queryset.filter(
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(username__icontains=word)
+            | Q(email__icontains=word)
+            | Q(phone__icontains=word)
+        )
+    return queryset
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Search the directory",
+        parameters=[
+            OpenApiParameter(
+                "q", OpenApiTypes.STR, description="Words of a name, email or phone number."
+            )
+        ],
+    ),
+    retrieve=extend_schema(summary="Read one person"),
+)
+class PersonViewSet(viewsets.ReadOnlyModelViewSet):
+    """Active people of the directory; for the help desk only."""
+
+    serializer_class = PersonSerializer
+    permission_classes = [permissions.IsAuthenticated, IsStaffMember]
+    filter_backends: list = []
+    queryset = User.objects.none()
+
+    def get_queryset(self) -> QuerySet[User]:
+        qs = (
+            User.objects.filter(is_active=True)
+            .select_related("department", "location")
+            .prefetch_related("teams")
+        )
+        if text := self.request.query_params.get("q", "").strip()[:200]:
+            qs = search_people(qs, text)
+        return qs
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List the teams (tiers)"),
+    retrieve=extend_schema(summary="Read one team"),
+)
+class TeamViewSet(viewsets.ReadOnlyModelViewSet):
+    """The teams that work tickets, by tier."""
+
+    serializer_class = TeamSerializer
+    queryset = Team.objects.all()
+    filter_backends: list = []
