@@ -1,19 +1,241 @@
-"""Stub: being written."""
+"""The requester portal: my requests, ask for help, follow one request."""
 
-from django.http import HttpResponse
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from tierline.core import permissions as perms
+from tierline.desk import services
+from tierline.desk.models import Channel, Status, Ticket
+from tierline.portal import queries
+from tierline.portal.forms import (
+    AttachForm,
+    NewRequestForm,
+    ReopenForm,
+    ReplyForm,
+    apply_service_error,
+)
+
+TABS = {"open": "Open", "closed": "Closed"}
+
+# What happens next, in the requester's words, per status.
+NEXT_STEP = {
+    Status.NEW: "Your request is waiting for someone on the IT help desk to pick it up. "
+    "We'll reply here.",
+    Status.OPEN: "Someone on the IT help desk is working on it. We'll post updates here.",
+    Status.IN_PROGRESS: "Someone on the IT help desk is working on it. We'll post updates here.",
+    Status.WAITING_REQUESTER: "We need something from you: please read the latest message "
+    "and reply below.",
+    Status.WAITING_THIRD_PARTY: "We're waiting on a supplier and will update you as soon as "
+    "we hear back.",
+    Status.RESOLVED: "We think this is fixed. Please tell us below whether it is.",
+    Status.CLOSED: "This request is closed.",
+}
 
 
-def home(request, *args, **kwargs):
-    return HttpResponse("todo")
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """My requests: open or closed, newest first."""
+    tab = request.GET.get("tab", "open")
+    if tab not in TABS:
+        tab = "open"
+    tickets = queries.request_list(request.user, closed=tab == "closed")
+    page = Paginator(tickets, settings.TIERLINE["PAGE_SIZE"]).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "tab": tab,
+            "tabs": TABS,
+            "counts": queries.request_counts(request.user),
+            "page": page,
+        },
+    )
 
 
-def new(request, *args, **kwargs):
-    return HttpResponse("todo")
+@login_required
+def new(request: HttpRequest) -> HttpResponse:
+    """Ask for help: one form, one service call, then the new request's page."""
+    if request.method == "POST":
+        form = NewRequestForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                ticket = services.open_ticket(
+                    requester=request.user,
+                    subject=data["subject"],
+                    description=data["description"],
+                    category=data["category"],
+                    urgency=data["urgency"],
+                    channel=Channel.PORTAL,
+                    uploads=data["attachments"],
+                )
+            except ValidationError as exc:
+                apply_service_error(form, exc)
+            else:
+                messages.success(request, f"Thanks, we've got it: {ticket.number}")
+                return redirect("portal:ticket", number=ticket.number)
+        status = 400
+    else:
+        form = NewRequestForm()
+        status = 200
+    return render(request, "portal/new.html", {"form": form}, status=status)
 
 
-def detail(request, *args, **kwargs):
-    return HttpResponse("todo")
+def _portal_ticket(request: HttpRequest, number: str) -> Ticket:
+    """The request if this person asked for it or it was shared with them; 404 otherwise."""
+    return perms.ticket_for(
+        request.user,
+        number,
+        queries.my_requests(request.user).select_related("category", "requester", "merged_into"),
+    )
 
 
-def action(request, *args, **kwargs):
-    return HttpResponse("todo")
+def _render_ticket(
+    request: HttpRequest,
+    ticket: Ticket,
+    *,
+    reply_form: forms.Form | None = None,
+    attach_form: forms.Form | None = None,
+    reopen_form: forms.Form | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    if status >= 400:
+        # A refused service call may have changed the object before refusing: show the truth.
+        ticket.refresh_from_db()
+    is_requester = ticket.requester_id == request.user.pk
+    can_reopen = is_requester and services.can_requester_reopen(ticket)
+    is_closed = ticket.status == Status.CLOSED
+    # A refused form the page no longer shows (the reply box of a ticket closed meanwhile, say)
+    # still explains itself, at the top of the page.
+    for form, shown in (
+        (reply_form, not is_closed),
+        (attach_form, not is_closed),
+        (reopen_form, can_reopen),
+    ):
+        if form is not None and not shown:
+            for errors in form.errors.values():
+                for message in errors:
+                    messages.error(request, message)
+    resolved_at = ticket.resolved_at
+    autoclose_at = (
+        resolved_at + timedelta(days=services.conf()["AUTOCLOSE_DAYS"]) if resolved_at else None
+    )
+    return render(
+        request,
+        "portal/ticket.html",
+        {
+            "ticket": ticket,
+            "entries": queries.public_timeline(ticket, request.user),
+            "next_step": NEXT_STEP[ticket.status],
+            "is_requester": is_requester,
+            "is_closed": is_closed,
+            "is_resolved": ticket.status == Status.RESOLVED,
+            "can_reopen": can_reopen,
+            "reopen_deadline": services.reopen_deadline(ticket) if can_reopen else None,
+            "autoclose_at": autoclose_at,
+            "reply_form": reply_form or ReplyForm(),
+            "attach_form": attach_form or AttachForm(),
+            "reopen_form": reopen_form or ReopenForm(),
+        },
+        status=status,
+    )
+
+
+@login_required
+def detail(request: HttpRequest, number: str) -> HttpResponse:
+    """One request: where it stands, what happens next, the public conversation."""
+    return _render_ticket(request, _portal_ticket(request, number))
+
+
+def _reply(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    form = ReplyForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.add_message(
+                ticket=ticket,
+                by=request.user,
+                body=form.cleaned_data["body"],
+                internal=False,
+                channel=Channel.PORTAL,
+                uploads=form.cleaned_data["attachments"],
+            )
+        except ValidationError as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, f"Your reply was added to {ticket.number}.")
+            return redirect("portal:ticket", number=ticket.number)
+    return _render_ticket(request, ticket, reply_form=form, status=400)
+
+
+def _attach(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    form = AttachForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            saved = services.add_attachments(
+                ticket=ticket, by=request.user, uploads=form.cleaned_data["attachments"]
+            )
+        except ValidationError as exc:
+            apply_service_error(form, exc)
+        else:
+            count = len(saved)
+            messages.success(
+                request, f"{count} file{'s' if count != 1 else ''} added to {ticket.number}."
+            )
+            return redirect("portal:ticket", number=ticket.number)
+    return _render_ticket(request, ticket, attach_form=form, status=400)
+
+
+def _confirm(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    try:
+        services.confirm_resolution(ticket=ticket, by=request.user)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return _render_ticket(request, ticket, status=400)
+    messages.success(request, f"Thanks for confirming. {ticket.number} is now closed.")
+    return redirect("portal:ticket", number=ticket.number)
+
+
+def _reopen(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    form = ReopenForm(request.POST)
+    if form.is_valid():
+        try:
+            services.reopen(ticket=ticket, by=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(
+                request, f"{ticket.number} is open again. We'll pick it up as soon as we can."
+            )
+            return redirect("portal:ticket", number=ticket.number)
+    return _render_ticket(request, ticket, reopen_form=form, status=400)
+
+
+ACTIONS: dict[str, Callable[[HttpRequest, Ticket], HttpResponse]] = {
+    "reply": _reply,
+    "attach": _attach,
+    "confirm": _confirm,
+    "reopen": _reopen,
+}
+
+
+@login_required
+@require_POST
+def action(request: HttpRequest, number: str, action: str) -> HttpResponse:
+    """Reply, add files, confirm the fix, or reopen. Each redirects back after success."""
+    handler = ACTIONS.get(action)
+    if handler is None:
+        raise Http404("No such action.")
+    return handler(request, _portal_ticket(request, number))

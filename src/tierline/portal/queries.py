@@ -1,0 +1,80 @@
+"""Read-side shapes for the requester portal: my requests, one request's public conversation."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from tierline.core import permissions as perms
+from tierline.desk.models import Category, Ticket
+from tierline.desk.queries import TimelineEntry, timeline
+from tierline.people.models import User
+
+# What a requester's page may show of the timeline, whoever is looking (a technician reading
+# their own request in the portal sees what any requester sees, never internal notes).
+_PUBLIC_KINDS = {"reply", "attachment"}
+
+
+def my_requests(user: User) -> QuerySet[Ticket]:
+    """Tickets this person asked for or that were shared with them, and that they may see.
+
+    Technicians see their teams' work in the desk; in the portal they see only their own requests.
+    """
+    shared = Ticket.shared_with.through.objects.filter(user_id=user.pk).values("ticket_id")
+    return perms.visible_tickets(user).filter(Q(requester_id=user.pk) | Q(pk__in=shared))
+
+
+def request_list(user: User, *, closed: bool = False) -> QuerySet[Ticket]:
+    """One tab of "My requests", newest first, with what a row shows loaded in the same query."""
+    return (
+        my_requests(user)
+        .filter(is_open=not closed)
+        .select_related("category", "requester")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def request_counts(user: User) -> dict[str, int]:
+    """How many open and closed requests, for the tabs: one query."""
+    return my_requests(user).aggregate(
+        open=Count("pk", filter=Q(is_open=True)),
+        closed=Count("pk", filter=Q(is_open=False)),
+    )
+
+
+def public_timeline(ticket: Ticket, user: User) -> list[TimelineEntry]:
+    """Public replies, files and status changes, oldest first: nothing internal to the desk."""
+    return [
+        entry
+        for entry in timeline(ticket, user)
+        if (entry.kind in _PUBLIC_KINDS and not _is_internal(entry))
+        or (entry.kind == "event" and entry.obj.field == "status")
+    ]
+
+
+def _is_internal(entry: TimelineEntry) -> bool:
+    message = getattr(entry.obj, "message", None) if entry.kind == "attachment" else entry.obj
+    return bool(getattr(message, "internal", False))
+
+
+def category_tree() -> list[tuple[Category, list[Category]]]:
+    """Active categories as (top level, its active descendants), in tree order. One query."""
+    categories = list(
+        Category.objects.filter(is_active=True).select_related("parent").order_by("full_name")
+    )
+    active_ids = {c.pk for c in categories}
+    tops = [c for c in categories if c.parent_id is None]
+    children: dict[int, list[Category]] = {c.pk: [] for c in tops}
+    by_pk = {c.pk: c for c in categories}
+    for category in categories:
+        if category.parent_id is None:
+            continue
+        # Walk up to the top; a descendant of an inactive branch is left out.
+        node, ok = category, True
+        while node.parent_id is not None:
+            if node.parent_id not in active_ids:
+                ok = False
+                break
+            node = by_pk[node.parent_id]
+        if ok:
+            children[node.pk].append(category)
+    return [(top, children[top.pk]) for top in tops]
