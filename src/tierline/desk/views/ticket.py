@@ -1,19 +1,411 @@
-"""Stub: being written."""
+"""One ticket in the workspace: the page, its actions, opening a ticket for someone, downloads.
 
-from django.http import HttpResponse
+Every action parses a form, calls one service and redirects with a message. What the service
+refuses (ValidationError, ActionRefused, StaleEdit) is shown next to the form that asked, with
+status 400; PermissionDenied becomes Django's 403 page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import require_POST
+
+from tierline.core import permissions as perms
+from tierline.core.errors import StaleEdit
+from tierline.core.sanitise import clean_html
+from tierline.desk import forms as desk_forms
+from tierline.desk import queries, services
+from tierline.desk.models import Attachment, Status, Ticket
+from tierline.people.models import User
+
+STALE_MESSAGE = (
+    "Someone else changed this ticket while you were editing it, so your change was not saved. "
+    "Reload the page to see their change, then apply yours again."
+)
+
+# Tags that mean the text is already HTML (from the mail gateway, say); else keep line breaks.
+_BLOCK_TAGS = re.compile(r"<(p|br|li|pre|blockquote)\b", re.IGNORECASE)
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+
+# Types a browser may be told as they are; anything else (html, svg, xml, ...) is a plain download.
+_SAFE_DOWNLOAD_TYPES = frozenset(
+    {
+        "application/pdf",
+        "application/zip",
+        "application/msword",
+        "application/vnd.ms-excel",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "image/gif",
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "text/csv",
+        "text/plain",
+    }
+)
 
 
-def create(request, *args, **kwargs):
-    return HttpResponse("todo")
+def rich_text(text: str) -> SafeString:
+    """Stored text as safe HTML: sanitised again on the way out, line breaks kept for plain text."""
+    cleaned = clean_html(text)
+    if not _BLOCK_TAGS.search(cleaned):
+        cleaned = cleaned.replace("\n", "<br>")
+    return mark_safe(cleaned)  # noqa: S308 - nh3 output
 
 
-def detail(request, *args, **kwargs):
-    return HttpResponse("todo")
+def _page_queryset():
+    return Ticket.objects.select_related(
+        "requester__department",
+        "requester__location",
+        "team",
+        "assignee",
+        "category",
+        "parent",
+        "merged_into",
+        "resolution_code",
+    )
 
 
-def action(request, *args, **kwargs):
-    return HttpResponse("todo")
+def _ticket(user: User, number: str) -> Ticket:
+    return perms.ticket_for(user, number, _page_queryset())
 
 
-def download(request, *args, **kwargs):
-    return HttpResponse("todo")
+# --- the page -------------------------------------------------------------------------------
+
+
+def _action_forms(ticket: Ticket) -> dict[str, forms.Form]:
+    """Unbound forms of every action, keyed by action slug."""
+    return {
+        slug: spec.make(slug, ticket) for slug, spec in ACTIONS.items() if spec.form is not None
+    }
+
+
+def _render_page(
+    request: HttpRequest,
+    ticket: Ticket,
+    *,
+    failed_action: str = "",
+    failed_form: forms.Form | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = request.user
+    entries = queries.timeline(ticket, user)
+    for entry in entries:
+        if entry.kind in ("reply", "note"):
+            entry.body_html = rich_text(entry.obj.body)
+        elif entry.kind == "escalation":
+            entry.body_html = rich_text(entry.obj.summary)
+        elif entry.kind == "call":
+            entry.body_html = rich_text(entry.obj.notes)
+            entry.duration = "{}:{:02d}".format(*divmod(entry.obj.duration_seconds, 60))
+    action_forms = _action_forms(ticket)
+    if failed_form is not None:
+        action_forms[failed_action] = failed_form
+    can_work = perms.can_work_ticket(user, ticket)
+    finished = ticket.status in (Status.RESOLVED, Status.CLOSED)
+    context = {
+        "ticket": ticket,
+        "description_html": rich_text(ticket.description),
+        "entries": entries,
+        "work_orders": [e.obj for e in entries if e.kind == "work_order"],
+        "children": list(ticket.children.all()),
+        "related": list(ticket.related.all()),
+        "merged_tickets": list(ticket.merged_tickets.all()),
+        "forms": action_forms,
+        "failed_action": failed_action,
+        "failed_form": failed_form,
+        "can_work": can_work,
+        "can_open_work_order": can_work
+        and not finished
+        and not ticket.merged_into_id
+        and perms.can_open_work_order(user),
+        "finished": finished,
+        "status_options": [
+            (value, label)
+            for value, label in Status.choices
+            if value == ticket.status or value in services.TRANSITIONS[ticket.status]
+        ],
+    }
+    return render(request, "desk/ticket.html", context, status=status)
+
+
+@login_required
+def detail(request: HttpRequest, number: str) -> HttpResponse:
+    ticket = _ticket(request.user, number)
+    if not perms.is_staff_member(request.user):
+        return redirect("portal:ticket", number=ticket.number)
+    return _render_page(request, ticket)
+
+
+# --- actions --------------------------------------------------------------------------------
+
+
+def _other_ticket(user: User, number: str, field: str) -> Ticket:
+    other = perms.visible_tickets(user).filter(number=number).first()
+    if other is None:
+        raise ValidationError({field: f"There is no ticket {number} that you can see."})
+    return other
+
+
+def _take(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    services.take(ticket=ticket, by=request.user)
+    return f"Ticket {ticket.number} is now assigned to you."
+
+
+def _assign(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    assignee = data["assignee"]
+    services.assign(ticket=ticket, by=request.user, assignee=assignee)
+    if assignee is None:
+        return f"Ticket {ticket.number} is no longer assigned to anyone."
+    return f"Ticket {ticket.number} assigned to {assignee}."
+
+
+def _reply(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    services.add_message(
+        ticket=ticket,
+        by=request.user,
+        body=data["body"],
+        internal=data["internal"],
+        time_spent_minutes=data["time_spent_minutes"],
+        uploads=data["attachments"],
+    )
+    return "Internal note added." if data["internal"] else f"Reply sent on {ticket.number}."
+
+
+def _fields(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    services.change_fields(
+        ticket=ticket,
+        by=request.user,
+        expected_version=data["version"],
+        subject=data["subject"],
+        category=data["category"],
+        impact=data["impact"],
+        urgency=data["urgency"],
+    )
+    return f"Ticket {ticket.number} saved."
+
+
+def _status(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    services.change_status(ticket=ticket, by=request.user, status=data["status"])
+    return f"Ticket {ticket.number} is now “{ticket.get_status_display()}”."
+
+
+def _escalate(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    services.escalate(ticket=ticket, by=request.user, summary=data["summary"], team=data["team"])
+    return f"Ticket {ticket.number} escalated to {ticket.team}."
+
+
+def _deescalate(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    services.de_escalate(ticket=ticket, by=request.user, summary=data["summary"], team=data["team"])
+    return f"Ticket {ticket.number} handed back to {ticket.team}."
+
+
+def _resolve(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    services.resolve(
+        ticket=ticket,
+        by=request.user,
+        resolution_code=data["resolution_code"],
+        body=data["body"],
+        time_spent_minutes=data["time_spent_minutes"],
+    )
+    return f"Ticket {ticket.number} resolved. The requester is asked to confirm."
+
+
+def _reopen(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    services.reopen(ticket=ticket, by=request.user, reason=data["reason"])
+    return f"Ticket {ticket.number} reopened."
+
+
+def _merge(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    into = _other_ticket(request.user, data["into"], "into")
+    services.merge(ticket=ticket, into=into, by=request.user)
+    return f"Ticket {ticket.number} merged into {into.number}."
+
+
+def _link(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    other = _other_ticket(request.user, data["other"], "other")
+    services.link(ticket=ticket, other=other, by=request.user)
+    return f"Ticket {ticket.number} linked to {other.number}."
+
+
+def _unlink(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    other = ticket.related.filter(number=data["other"]).first()
+    if other is None:
+        raise ValidationError({"other": f"{ticket.number} is not linked to {data['other']}."})
+    services.unlink(ticket=ticket, other=other, by=request.user)
+    return f"Ticket {ticket.number} no longer linked to {other.number}."
+
+
+def _child(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    child = services.create_child(
+        parent=ticket,
+        by=request.user,
+        subject=data["subject"],
+        description=data["description"],
+        team=data["team"],
+    )
+    return f"Child ticket {child.number} opened for {child.team}."
+
+
+def _spam(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    services.mark_spam(ticket=ticket, by=request.user)
+    return f"Ticket {ticket.number} marked as spam and closed."
+
+
+def _attach(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    saved = services.add_attachments(ticket=ticket, by=request.user, uploads=data["attachments"])
+    return f"{len(saved)} file(s) added to {ticket.number}."
+
+
+@dataclass(frozen=True)
+class Action:
+    run: Callable[[HttpRequest, Ticket, dict], str]
+    form: type[forms.Form] | None = None
+    takes_ticket: bool = False
+
+    def make(self, slug: str, ticket: Ticket, *args: Any) -> forms.Form:
+        """The form, with ids unique on the page (several dialogs have a "summary")."""
+        form_class = self.form or forms.Form
+        kwargs: dict[str, Any] = {"ticket": ticket} if self.takes_ticket else {}
+        return form_class(*args, auto_id=f"{slug}-%s", **kwargs)
+
+
+ACTIONS: dict[str, Action] = {
+    "take": Action(_take),
+    "assign": Action(_assign, desk_forms.AssignForm, takes_ticket=True),
+    "reply": Action(_reply, desk_forms.ReplyForm),
+    "fields": Action(_fields, desk_forms.FieldsForm, takes_ticket=True),
+    "status": Action(_status, desk_forms.StatusForm, takes_ticket=True),
+    "escalate": Action(_escalate, desk_forms.EscalateForm, takes_ticket=True),
+    "deescalate": Action(_deescalate, desk_forms.DeescalateForm, takes_ticket=True),
+    "resolve": Action(_resolve, desk_forms.ResolveForm),
+    "reopen": Action(_reopen, desk_forms.ReopenForm),
+    "merge": Action(_merge, desk_forms.MergeForm),
+    "link": Action(_link, desk_forms.LinkForm),
+    "unlink": Action(_unlink, desk_forms.LinkForm),
+    "child": Action(_child, desk_forms.ChildForm),
+    "spam": Action(_spam),
+    "attach": Action(_attach, desk_forms.AttachForm),
+}
+
+
+def _put_errors(form: forms.Form, exc: ValidationError) -> None:
+    """A service's errors onto the form: per field where the form has that field."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@login_required
+@require_POST
+def action(request: HttpRequest, number: str, action: str) -> HttpResponse:
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise Http404("No such action.")
+    ticket = _ticket(request.user, number)
+    perms.ensure(perms.is_staff_member(request.user), "Only the help desk works tickets here.")
+    form = spec.make(action, ticket, request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            message = spec.run(request, ticket, form.cleaned_data)
+        except StaleEdit:
+            form.add_error(None, STALE_MESSAGE)
+        except ValidationError as exc:
+            _put_errors(form, exc)
+        else:
+            messages.success(request, message)
+            if not perms.can_view_ticket(request.user, ticket):
+                # Escalated or handed to a team the user is not in: it left their view.
+                return redirect("desk:queue")
+            return redirect("desk:ticket", number=ticket.number)
+    # A refused service may have changed the object in memory: show what is stored.
+    ticket = _ticket(request.user, number)
+    return _render_page(request, ticket, failed_action=action, failed_form=form, status=400)
+
+
+# --- opening a ticket for someone -----------------------------------------------------------
+
+
+@login_required
+def create(request: HttpRequest) -> HttpResponse:
+    if not perms.is_staff_member(request.user):
+        return redirect("portal:new")
+    form = desk_forms.TicketCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            ticket = services.open_ticket(
+                requester=data["requester"],
+                by=request.user,
+                subject=data["subject"],
+                description=data["description"],
+                category=data["category"],
+                impact=data["impact"],
+                urgency=data["urgency"],
+                channel=data["channel"],
+            )
+        except ValidationError as exc:
+            _put_errors(form, exc)
+        else:
+            if perms.can_view_ticket(request.user, ticket):
+                messages.success(request, f"Ticket {ticket.number} opened.")
+                return redirect("desk:ticket", number=ticket.number)
+            messages.success(request, f"Ticket {ticket.number} opened and sent to {ticket.team}.")
+            return redirect("desk:queue")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "desk/ticket_create.html", {"form": form}, status=status)
+
+
+# --- downloads ------------------------------------------------------------------------------
+
+
+def _download_name(name: str) -> str:
+    return _CONTROL_CHARS.sub("", name).strip() or "file"
+
+
+@login_required
+def download(request: HttpRequest, pk: int) -> FileResponse:
+    """The file, as a download only, if the user may see it; 404 otherwise."""
+    attachment = Attachment.objects.select_related("message").filter(pk=pk).first()
+    if attachment is None:
+        raise Http404("No such file.")
+    if not perms.visible_tickets(request.user).filter(pk=attachment.ticket_id).exists():
+        raise Http404("No such file.")
+    if (
+        attachment.message is not None
+        and attachment.message.internal
+        and not perms.can_see_internal(request.user)
+    ):
+        raise Http404("No such file.")
+    try:
+        handle = attachment.file.open("rb")
+    except (FileNotFoundError, ValueError) as exc:
+        raise Http404("The file is missing from storage.") from exc
+    content_type = attachment.content_type.split(";")[0].strip().lower()
+    if content_type not in _SAFE_DOWNLOAD_TYPES:
+        content_type = "application/octet-stream"
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=_download_name(attachment.name),
+        content_type=content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,262 @@
+"""Forms of the technician workspace: the ticket page's reply box and its action dialogs.
+
+Forms only parse and check the shape of input; the rules (transitions, tiers, permissions,
+sanitising) live in desk.services, whose ValidationErrors are put back on these forms.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from tierline.desk.models import Category, Channel, Level, ResolutionCode, Status, Ticket
+from tierline.people.models import Team, User
+
+MAX_MINUTES = 24 * 60
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Any number of files (none allowed); the service checks their type and size."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, (list, tuple)):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data if item]
+        return [super().clean(data, initial)] if data else []
+
+
+def minutes_field(label: str = _("Time spent (minutes)")) -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label, required=False, min_value=0, max_value=MAX_MINUTES, initial=0
+    )
+
+
+def team_label(team: Team) -> str:
+    return f"Tier {team.tier} · {team.name}"
+
+
+class TeamChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Team) -> str:
+        return team_label(obj)
+
+
+class TicketNumberField(forms.CharField):
+    """A ticket number as typed ("tl-12", " TL-000012 "), normalised to the stored form."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("max_length", 20)
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        return super().to_python(value).strip().upper()
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 6}))
+    internal = forms.BooleanField(
+        label=_("Internal note (only the help desk sees it)"), required=False
+    )
+    time_spent_minutes = minutes_field()
+    attachments = MultipleFileField(label=_("Attach files"))
+
+    def clean_time_spent_minutes(self) -> int:
+        return self.cleaned_data.get("time_spent_minutes") or 0
+
+
+class AttachForm(forms.Form):
+    attachments = MultipleFileField(label=_("Files"))
+
+    def clean_attachments(self) -> list:
+        files = self.cleaned_data.get("attachments") or []
+        if not files:
+            raise ValidationError(_("Choose at least one file."))
+        return files
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"), queryset=User.objects.none(), required=False, empty_label=_("Nobody")
+    )
+
+    def __init__(self, *args, ticket: Ticket, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = (
+            User.objects.filter(is_active=True)
+            .filter(Q(teams=ticket.team_id) | Q(role__in=[User.Role.LEAD, User.Role.ADMIN]))
+            .exclude(role=User.Role.REQUESTER)
+            .distinct()
+            .order_by("first_name", "last_name", "username")
+        )
+        self.initial.setdefault("assignee", ticket.assignee_id)
+
+
+class FieldsForm(forms.Form):
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    category = forms.ModelChoiceField(
+        label=_("Category"),
+        queryset=Category.objects.filter(is_active=True),
+        required=False,
+        empty_label=_("None"),
+    )
+    impact = forms.TypedChoiceField(label=_("Impact"), choices=Level.choices, coerce=int)
+    urgency = forms.TypedChoiceField(label=_("Urgency"), choices=Level.choices, coerce=int)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, ticket: Ticket, **kwargs) -> None:
+        kwargs.setdefault(
+            "initial",
+            {
+                "subject": ticket.subject,
+                "category": ticket.category_id,
+                "impact": ticket.impact,
+                "urgency": ticket.urgency,
+                "version": ticket.version,
+            },
+        )
+        super().__init__(*args, **kwargs)
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
+
+    def __init__(self, *args, ticket: Ticket, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("status", ticket.status)
+
+
+class EscalateForm(forms.Form):
+    summary = forms.CharField(
+        label=_("What was tried"),
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("The next tier must not start from zero: checks done, results, ideas."),
+    )
+    team = TeamChoiceField(
+        label=_("To team"),
+        queryset=Team.objects.none(),
+        required=False,
+        empty_label=_("Default team of the next tier"),
+    )
+
+    def __init__(self, *args, ticket: Ticket, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = Team.objects.filter(tier__gte=ticket.tier).exclude(
+            pk=ticket.team_id
+        )
+
+
+class DeescalateForm(forms.Form):
+    summary = forms.CharField(
+        label=_("Why it goes back"), max_length=10000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    team = TeamChoiceField(
+        label=_("To team"),
+        queryset=Team.objects.none(),
+        required=False,
+        empty_label=_("Default team of the tier below"),
+    )
+
+    def __init__(self, *args, ticket: Ticket, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = Team.objects.filter(tier__lt=ticket.tier)
+
+
+class ResolveForm(forms.Form):
+    resolution_code = forms.ModelChoiceField(
+        label=_("Resolution"),
+        queryset=ResolutionCode.objects.filter(is_active=True),
+        to_field_name="code",
+        empty_label=_("Choose…"),
+    )
+    body = forms.CharField(
+        label=_("Resolution note (the requester reads it)"),
+        max_length=50000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    time_spent_minutes = minutes_field()
+
+    def clean_time_spent_minutes(self) -> int:
+        return self.cleaned_data.get("time_spent_minutes") or 0
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why reopen"), max_length=50000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class MergeForm(forms.Form):
+    into = TicketNumberField(
+        label=_("Merge into ticket"), help_text=_("The number of the ticket that stays open.")
+    )
+
+
+class LinkForm(forms.Form):
+    other = TicketNumberField(label=_("Ticket number"))
+
+
+class ChildForm(forms.Form):
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"), max_length=20000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    team = TeamChoiceField(
+        label=_("Team"), queryset=Team.objects.all(), required=False, empty_label=_("Same team")
+    )
+
+
+class TicketCreateForm(forms.Form):
+    """A technician opens a ticket for someone who phoned, mailed or walked in."""
+
+    CHANNELS = [
+        (Channel.PHONE, Channel.PHONE.label),
+        (Channel.EMAIL, Channel.EMAIL.label),
+        (Channel.WALK_IN, Channel.WALK_IN.label),
+    ]
+
+    requester = forms.CharField(
+        label=_("Requester"),
+        max_length=254,
+        help_text=_("Username or email address of the person who needs help."),
+    )
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"), max_length=20000, widget=forms.Textarea(attrs={"rows": 6})
+    )
+    category = forms.ModelChoiceField(
+        label=_("Category"),
+        queryset=Category.objects.filter(is_active=True),
+        required=False,
+        empty_label=_("Not sure"),
+    )
+    impact = forms.TypedChoiceField(
+        label=_("Impact"), choices=Level.choices, coerce=int, initial=Level.MEDIUM
+    )
+    urgency = forms.TypedChoiceField(
+        label=_("Urgency"), choices=Level.choices, coerce=int, initial=Level.MEDIUM
+    )
+    channel = forms.ChoiceField(label=_("Channel"), choices=CHANNELS, initial=Channel.PHONE)
+
+    def clean_requester(self) -> User:
+        typed = self.cleaned_data["requester"].strip()
+        people = list(
+            User.objects.filter(is_active=True).filter(
+                Q(username__iexact=typed) | Q(email__iexact=typed)
+            )[:2]
+        )
+        if not people:
+            raise ValidationError(_("Nobody with that username or email address."))
+        if len(people) > 1:
+            raise ValidationError(_("More than one person has that email: use the username."))
+        return people[0]

@@ -1,0 +1,605 @@
+"""The ticket page of the workspace: what a technician sees, does, and is refused."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from tests import factories
+from tierline.core.history import history_of
+from tierline.desk import services
+from tierline.desk.models import Attachment, Escalation, Level, Message, Status, Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def page(ticket: Ticket) -> str:
+    return reverse("desk:ticket", args=[ticket.number])
+
+
+def act(ticket: Ticket, action: str) -> str:
+    return reverse("desk:ticket_action", args=[ticket.number, action])
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def reload(ticket: Ticket) -> Ticket:
+    return Ticket.objects.get(pk=ticket.pk)
+
+
+def upload(name: str = "log.txt", content: bytes = b"printer log") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type="text/plain")
+
+
+def busy_ticket(requester, tech, entries: int) -> Ticket:
+    """A ticket with `entries` replies, notes and status changes, some with files, calls and
+    work orders."""
+    ticket = factories.ticket(requester)
+    services.take(ticket=ticket, by=tech)
+    for i in range(entries):
+        if i % 4 == 0:
+            services.log_call(
+                by=tech, outcome="existing_ticket", caller=requester, ticket=ticket, notes="Rang"
+            )
+        if i % 5 == 0:
+            start = timezone.now() + timedelta(days=1)
+            services.create_work_order(
+                ticket=ticket,
+                by=tech,
+                technician=tech,
+                scheduled_start=start,
+                scheduled_end=start + timedelta(hours=1),
+            )
+        services.add_message(
+            ticket=ticket,
+            by=tech,
+            body=f"Step {i}",
+            internal=bool(i % 2),
+            uploads=[upload(f"shot-{i}.png", f"png {i}".encode())] if i % 3 == 0 else (),
+        )
+        ticket.refresh_from_db()
+        status = Status.IN_PROGRESS if ticket.status != Status.IN_PROGRESS else Status.OPEN
+        services.change_status(ticket=ticket, by=tech, status=status)
+    services.escalate(ticket=ticket, by=tech, summary="Reseated the drum.")
+    return ticket
+
+
+# --- the page -------------------------------------------------------------------------------
+
+
+def test_page_shows_ticket_timeline_and_side_panel(employee, tier1):
+    # given
+    employee.phone = "+44 20 7946 0000"
+    employee.save()
+    ticket = factories.ticket(employee, subject="VPN drops every hour")
+    services.add_message(ticket=ticket, by=tier1, body="Which client version?")
+    services.add_message(ticket=ticket, by=tier1, body="Checked the logs", internal=True)
+    services.add_attachments(ticket=ticket, by=tier1, uploads=[upload("vpn.log")])
+    # when
+    response = signed_in(tier1).get(page(ticket))
+    # then
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert ticket.number in html and "VPN drops every hour" in html
+    assert "Which client version?" in html
+    assert 'class="entry internal"' in html and "Checked the logs" in html
+    assert "vpn.log" in html
+    attachment = Attachment.objects.get(ticket=ticket)
+    assert reverse("desk:attachment", args=[attachment.pk]) in html
+    assert "+44 20 7946 0000" in html and employee.email in html
+    assert 'class="props"' in html
+    assert "changed the status" in html  # the first public reply opened the ticket
+
+
+def test_page_query_count_does_not_grow_with_the_timeline(employee, lead):
+    # given
+    small = busy_ticket(employee, lead, 3)
+    large = busy_ticket(employee, lead, 20)
+    client = signed_in(lead)
+    client.get(page(small))  # warm per-process caches (content types)
+    # when
+    with CaptureQueriesContext(connection) as small_queries:
+        assert client.get(page(small)).status_code == 200
+    with CaptureQueriesContext(connection) as large_queries:
+        assert client.get(page(large)).status_code == 200
+    # then
+    assert len(small_queries) == len(large_queries)
+    assert len(large_queries) <= 30
+
+
+def test_requester_is_sent_to_the_portal_for_own_ticket(employee):
+    # given
+    ticket = factories.ticket(employee)
+    # when
+    response = signed_in(employee).get(page(ticket))
+    # then
+    assert response.status_code == 302
+    assert response["Location"] == reverse("portal:ticket", args=[ticket.number])
+
+
+def test_requester_gets_404_for_someone_elses_ticket(employee, employee2):
+    # given
+    ticket = factories.ticket(employee2)
+    # when
+    response = signed_in(employee).get(page(ticket))
+    # then
+    assert response.status_code == 404
+
+
+def test_unknown_number_is_404(tier1):
+    assert signed_in(tier1).get("/desk/tickets/TL-999999/").status_code == 404
+
+
+def test_tier1_cannot_see_a_tier3_ticket(employee, tier1, tier3):
+    # given
+    ticket = factories.ticket(employee, team=factories.team(3))
+    # when
+    page_response = signed_in(tier1).get(page(ticket))
+    action_response = signed_in(tier1).post(act(ticket, "take"))
+    # then
+    assert page_response.status_code == 404
+    assert action_response.status_code == 404
+    assert reload(ticket).assignee is None
+
+
+def test_anonymous_is_sent_to_sign_in(employee):
+    ticket = factories.ticket(employee)
+    response = Client().get(page(ticket))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_requester_cannot_work_their_ticket_through_the_desk(employee):
+    # given
+    ticket = factories.ticket(employee)
+    # when
+    response = signed_in(employee).post(act(ticket, "reply"), {"body": "x", "internal": "on"})
+    # then
+    assert response.status_code == 403
+    assert not Message.objects.filter(ticket=ticket).exists()
+
+
+def test_reply_html_is_sanitised(employee, tier1):
+    # given
+    ticket = factories.ticket(employee, description="<p>desc</p><script>alert('d')</script>")
+    client = signed_in(tier1)
+    # when
+    client.post(
+        act(ticket, "reply"),
+        {"body": "<b>Try this</b><script>alert(1)</script><img src=x onerror=alert(2)>"},
+    )
+    response = client.get(page(ticket))
+    # then
+    html = response.content.decode()
+    assert "<b>Try this</b>" in html
+    assert "alert(1)" not in html and "onerror" not in html and "alert('d')" not in html
+    main = html.split('<main class="content"', 1)[1]
+    assert "<script" not in main
+
+
+# --- actions --------------------------------------------------------------------------------
+
+
+def test_take(employee, tier1):
+    ticket = factories.ticket(employee)
+    response = signed_in(tier1).post(act(ticket, "take"))
+    assert response.status_code == 302 and response["Location"] == page(ticket)
+    ticket = reload(ticket)
+    assert ticket.assignee == tier1 and ticket.status == Status.OPEN
+
+
+def test_assign_and_unassign(employee, tier1, lead):
+    # given
+    colleague = factories.technician(1, username="colleague")
+    ticket = factories.ticket(employee)
+    client = signed_in(tier1)
+    # when
+    client.post(act(ticket, "assign"), {"assignee": colleague.pk})
+    # then
+    assert reload(ticket).assignee == colleague
+    # when
+    response = client.post(act(ticket, "assign"), {"assignee": ""}, follow=True)
+    # then
+    assert reload(ticket).assignee is None
+    assert "no longer assigned" in response.content.decode()
+
+
+def test_assign_someone_outside_the_team_is_refused(employee, tier1, tier3):
+    ticket = factories.ticket(employee)
+    response = signed_in(tier1).post(act(ticket, "assign"), {"assignee": tier3.pk})
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+    assert reload(ticket).assignee is None
+
+
+def test_reply_with_time_and_files(employee, tier1):
+    # given
+    ticket = factories.ticket(employee)
+    # when
+    response = signed_in(tier1).post(
+        act(ticket, "reply"),
+        {
+            "body": "Please restart the printer.",
+            "time_spent_minutes": "15",
+            "attachments": [upload("a.txt"), upload("b.txt", b"other")],
+        },
+    )
+    # then
+    assert response.status_code == 302
+    message = Message.objects.get(ticket=ticket)
+    assert not message.internal and message.time_spent_minutes == 15
+    assert sorted(a.name for a in message.attachments.all()) == ["a.txt", "b.txt"]
+    assert reload(ticket).time_spent_minutes == 15
+
+
+def test_internal_note(employee, tier1):
+    ticket = factories.ticket(employee)
+    signed_in(tier1).post(act(ticket, "reply"), {"body": "Known issue", "internal": "internal"})
+    assert Message.objects.get(ticket=ticket).internal
+
+
+def test_reply_needs_a_body(employee, tier1):
+    ticket = factories.ticket(employee)
+    response = signed_in(tier1).post(act(ticket, "reply"), {"body": ""})
+    assert response.status_code == 400
+    assert "This field is required" in response.content.decode()
+
+
+def test_refused_attachment_type_and_oversize_give_clear_errors(employee, tier1, settings):
+    # given
+    settings.TIERLINE = {**settings.TIERLINE, "ATTACHMENT_MAX_BYTES": 10}
+    ticket = factories.ticket(employee)
+    client = signed_in(tier1)
+    # when
+    evil = client.post(
+        act(ticket, "reply"), {"body": "see file", "attachments": [upload("run.exe", b"MZ")]}
+    )
+    big = client.post(act(ticket, "attach"), {"attachments": [upload("big.txt", b"x" * 11)]})
+    # then
+    assert (
+        evil.status_code == 400 and "files of type .exe are not accepted" in evil.content.decode()
+    )
+    assert big.status_code == 400 and "the limit is" in big.content.decode()
+    assert not Message.objects.filter(ticket=ticket).exists()
+    assert not Attachment.objects.filter(ticket=ticket).exists()
+
+
+def test_attach(employee, tier1):
+    ticket = factories.ticket(employee)
+    response = signed_in(tier1).post(act(ticket, "attach"), {"attachments": [upload()]})
+    assert response.status_code == 302
+    assert Attachment.objects.get(ticket=ticket).message is None
+
+
+def test_change_fields(employee, tier1):
+    # given
+    ticket = factories.ticket(employee)
+    # when
+    response = signed_in(tier1).post(
+        act(ticket, "fields"),
+        {"subject": "Printer jams", "impact": Level.HIGH, "urgency": Level.HIGH, "version": 1},
+    )
+    # then
+    assert response.status_code == 302
+    ticket = reload(ticket)
+    assert ticket.subject == "Printer jams" and ticket.priority == 1
+
+
+def test_overlong_subject_is_refused(employee, tier1):
+    ticket = factories.ticket(employee)
+    response = signed_in(tier1).post(
+        act(ticket, "fields"), {"subject": "x" * 201, "impact": 2, "urgency": 2, "version": 1}
+    )
+    assert response.status_code == 400
+    assert "at most 200 characters" in response.content.decode()
+    assert reload(ticket).subject == "Printer on floor 2 jams"
+
+
+def test_stale_edit_keeps_the_first_save(employee, tier1):
+    # given: two technicians load the same ticket (version 1)
+    ticket = factories.ticket(employee)
+    colleague = factories.technician(1, username="colleague")
+    first, second = signed_in(tier1), signed_in(colleague)
+    form = {"impact": 2, "urgency": 2, "version": reload(ticket).version}
+    # when
+    first.post(act(ticket, "fields"), {**form, "subject": "First title"})
+    response = second.post(act(ticket, "fields"), {**form, "subject": "Second title"})
+    # then
+    assert response.status_code == 400
+    assert "Someone else changed this ticket" in response.content.decode()
+    assert reload(ticket).subject == "First title"
+
+
+def test_change_status(employee, tier1):
+    ticket = factories.ticket(employee)
+    signed_in(tier1).post(act(ticket, "status"), {"status": Status.WAITING_REQUESTER})
+    assert reload(ticket).status == Status.WAITING_REQUESTER
+
+
+def test_illegal_transition_shows_a_clear_message(employee, tier1):
+    # given
+    ticket = factories.ticket(employee)
+    # when
+    response = signed_in(tier1).post(act(ticket, "status"), {"status": Status.RESOLVED})
+    # then
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "can&#x27;t go from" in html and "Use Resolve" in html
+    assert reload(ticket).status == Status.NEW
+
+
+def test_escalate(employee, tier1, tier2):
+    # given
+    ticket = factories.ticket(employee)
+    # when
+    response = signed_in(tier1).post(
+        act(ticket, "escalate"), {"summary": "Driver reinstalled; still jams."}
+    )
+    # then: the ticket left Tier 1's view, so the technician goes back to the queue
+    assert response.status_code == 302 and response["Location"] == reverse("desk:queue")
+    ticket = reload(ticket)
+    assert ticket.tier == 2 and ticket.escalation_count == 1
+    escalation = Escalation.objects.get(ticket=ticket)
+    assert escalation.summary == "Driver reinstalled; still jams."
+    page_html = signed_in(tier2).get(page(ticket)).content.decode()
+    assert 'class="entry escalation"' in page_html and "Driver reinstalled" in page_html
+
+
+def test_escalate_message_names_the_team(employee, lead, tier2):
+    ticket = factories.ticket(employee)
+    response = signed_in(lead).post(act(ticket, "escalate"), {"summary": "Tried"}, follow=True)
+    assert (
+        f"Ticket {ticket.number} escalated to Tier 2 Desktop &amp; Applications."
+        in response.content.decode()
+    )
+
+
+def test_escalate_needs_a_summary(employee, tier1):
+    ticket = factories.ticket(employee)
+    response = signed_in(tier1).post(act(ticket, "escalate"), {"summary": ""})
+    assert response.status_code == 400
+    assert (
+        'id="dlg-escalate" aria-labelledby="dlg-escalate-title" open' in response.content.decode()
+    )
+    assert reload(ticket).tier == 1
+
+
+def test_escalating_a_closed_ticket_is_refused(employee, tier1):
+    # given
+    ticket = factories.ticket(employee)
+    services.mark_spam(ticket=ticket, by=tier1)
+    # when
+    response = signed_in(tier1).post(act(ticket, "escalate"), {"summary": "tried everything"})
+    # then
+    assert response.status_code == 400
+    assert "Reopen it first" in response.content.decode()
+    assert not Escalation.objects.filter(ticket=ticket).exists()
+
+
+def test_deescalate(employee, tier2):
+    ticket = factories.ticket(employee, team=factories.team(2))
+    response = signed_in(tier2).post(act(ticket, "deescalate"), {"summary": "Password only."})
+    assert response.status_code == 302
+    assert reload(ticket).tier == 1
+
+
+def test_resolve_then_reopen(employee, tier1):
+    # given
+    ticket = factories.ticket(employee)
+    client = signed_in(tier1)
+    # when
+    client.post(
+        act(ticket, "resolve"),
+        {"resolution_code": "fixed", "body": "Replaced the fuser.", "time_spent_minutes": "30"},
+    )
+    # then
+    resolved = reload(ticket)
+    assert resolved.status == Status.RESOLVED and resolved.resolution_code.code == "fixed"
+    assert resolved.time_spent_minutes == 30
+    # when
+    client.post(act(ticket, "reopen"), {"reason": "Jammed again."})
+    # then
+    assert reload(ticket).status == Status.OPEN
+
+
+def test_resolve_needs_a_known_code(employee, tier1):
+    ticket = factories.ticket(employee)
+    response = signed_in(tier1).post(
+        act(ticket, "resolve"), {"resolution_code": "nope", "body": "x"}
+    )
+    assert response.status_code == 400
+    assert reload(ticket).status == Status.NEW
+
+
+def test_merge(employee, employee2, tier1):
+    # given
+    duplicate = factories.ticket(employee)
+    keeper = factories.ticket(employee2)
+    # when
+    response = signed_in(tier1).post(act(duplicate, "merge"), {"into": keeper.number.lower()})
+    # then
+    assert response.status_code == 302
+    assert reload(duplicate).merged_into == keeper
+
+
+def test_merge_into_unknown_ticket_is_a_form_error(employee, tier1):
+    ticket = factories.ticket(employee)
+    response = signed_in(tier1).post(act(ticket, "merge"), {"into": "TL-999999"})
+    assert response.status_code == 400
+    assert "There is no ticket TL-999999 that you can see." in response.content.decode()
+
+
+def test_link_and_unlink(employee, tier1):
+    # given
+    ticket, other = factories.ticket(employee), factories.ticket(employee)
+    client = signed_in(tier1)
+    # when
+    client.post(act(ticket, "link"), {"other": other.number})
+    # then
+    assert list(reload(ticket).related.all()) == [other]
+    assert other.number in client.get(page(ticket)).content.decode()
+    # when
+    client.post(act(ticket, "unlink"), {"other": other.number})
+    # then
+    assert not reload(ticket).related.exists()
+
+
+def test_child(employee, tier1):
+    ticket = factories.ticket(employee)
+    response = signed_in(tier1).post(
+        act(ticket, "child"), {"subject": "Order toner", "description": "Two cartridges"}
+    )
+    assert response.status_code == 302
+    child = Ticket.objects.get(parent=ticket)
+    assert child.subject == "Order toner" and child.requester == employee
+
+
+def test_spam(employee, tier1):
+    ticket = factories.ticket(employee)
+    signed_in(tier1).post(act(ticket, "spam"))
+    ticket = reload(ticket)
+    assert ticket.is_spam and ticket.status == Status.CLOSED
+
+
+def test_unknown_action_is_404(employee, tier1):
+    ticket = factories.ticket(employee)
+    assert signed_in(tier1).post(act(ticket, "explode")).status_code == 404
+
+
+def test_actions_need_post(employee, tier1):
+    ticket = factories.ticket(employee)
+    assert signed_in(tier1).get(act(ticket, "take")).status_code == 405
+
+
+def test_csrf_is_enforced(employee, tier1):
+    # given
+    ticket = factories.ticket(employee)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(tier1)
+    # when
+    response = client.post(act(ticket, "take"))
+    # then
+    assert response.status_code == 403
+    assert reload(ticket).assignee is None
+
+
+# --- requesters never see internal notes ----------------------------------------------------
+
+
+def test_requester_never_gets_internal_notes_or_their_files(employee, tier1):
+    # given
+    ticket = factories.ticket(employee)
+    services.add_message(
+        ticket=ticket,
+        by=tier1,
+        body="Internal: user keeps password on a sticky note",
+        internal=True,
+        uploads=[upload("secret.txt", b"secret")],
+    )
+    secret = Attachment.objects.get(ticket=ticket)
+    client = signed_in(employee)
+    # when
+    desk_page = client.get(page(ticket), follow=True)
+    download = client.get(reverse("desk:attachment", args=[secret.pk]))
+    # then
+    assert "sticky note" not in desk_page.content.decode()
+    assert download.status_code == 404
+    assert signed_in(tier1).get(reverse("desk:attachment", args=[secret.pk])).status_code == 200
+
+
+# --- downloads ------------------------------------------------------------------------------
+
+
+def test_download_is_an_attachment_with_nosniff(employee, tier1):
+    # given
+    ticket = factories.ticket(employee, uploads=[upload('re"port .txt', b"hello")])
+    attachment = Attachment.objects.get(ticket=ticket)
+    # when
+    response = signed_in(employee).get(reverse("desk:attachment", args=[attachment.pk]))
+    # then
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert 'filename="re\\"port .txt"' in response["Content-Disposition"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Type"] == "text/plain"
+    assert b"".join(response.streaming_content) == b"hello"
+
+
+def test_download_of_renderable_type_is_octet_stream(employee, tier1):
+    # given: an xml file (not refused on upload, but a browser would render it)
+    ticket = factories.ticket(employee, uploads=[upload("feed.xml", b"<x/>")])
+    attachment = Attachment.objects.get(ticket=ticket)
+    # when
+    response = signed_in(tier1).get(reverse("desk:attachment", args=[attachment.pk]))
+    # then
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["Content-Disposition"].startswith("attachment;")
+
+
+def test_requester_gets_404_for_a_file_on_someone_elses_ticket(employee, employee2):
+    ticket = factories.ticket(employee2, uploads=[upload()])
+    attachment = Attachment.objects.get(ticket=ticket)
+    response = signed_in(employee).get(reverse("desk:attachment", args=[attachment.pk]))
+    assert response.status_code == 404
+
+
+def test_unknown_file_is_404(tier1):
+    assert signed_in(tier1).get(reverse("desk:attachment", args=[999999])).status_code == 404
+
+
+# --- opening a ticket for someone -----------------------------------------------------------
+
+
+def test_technician_opens_a_ticket_for_a_caller(employee, tier1):
+    # given
+    client = signed_in(tier1)
+    assert client.get(reverse("desk:ticket_create")).status_code == 200
+    # when
+    response = client.post(
+        reverse("desk:ticket_create"),
+        {
+            "requester": employee.email.upper(),
+            "subject": "Monitor flickers",
+            "description": "Since the move",
+            "impact": 3,
+            "urgency": 2,
+            "channel": "phone",
+        },
+    )
+    # then
+    ticket = Ticket.objects.get(subject="Monitor flickers")
+    assert response.status_code == 302 and response["Location"] == page(ticket)
+    assert ticket.requester == employee and ticket.channel == "phone"
+    assert [e.actor for e in history_of(ticket)] == [tier1]
+
+
+def test_open_for_unknown_requester_is_a_form_error(tier1):
+    response = signed_in(tier1).post(
+        reverse("desk:ticket_create"),
+        {
+            "requester": "ghost",
+            "subject": "x",
+            "description": "y",
+            "impact": 2,
+            "urgency": 2,
+            "channel": "phone",
+        },
+    )
+    assert response.status_code == 400
+    assert "Nobody with that username or email address." in response.content.decode()
+    assert not Ticket.objects.exists()
+
+
+def test_requester_is_sent_to_the_portal_to_open_a_ticket(employee):
+    response = signed_in(employee).get(reverse("desk:ticket_create"))
+    assert response.status_code == 302 and response["Location"] == reverse("portal:new")
