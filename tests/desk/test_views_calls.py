@@ -1,0 +1,307 @@
+"""Logging calls, the call list and the call report."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests import factories
+from tierline.desk import services
+from tierline.desk.models import Call, Channel, Ticket
+
+pytestmark = pytest.mark.django_db
+
+NEW = reverse("desk:call_new")
+
+
+def _post(client, **data):
+    payload = {"direction": "inbound", "outcome": "solved", "duration": "", "notes": ""}
+    payload.update(data)
+    return client.post(NEW, payload)
+
+
+# --- log a call -----------------------------------------------------------------------------
+
+
+def test_form_shows_a_timer(client, tier1):
+    client.force_login(tier1)
+    body = client.get(NEW).content.decode()
+    assert 'data-timer data-timer-input="duration_seconds"' in body
+    assert 'name="duration_seconds"' in body
+
+
+def test_log_a_solved_call_with_a_typed_name(client, tier1):
+    # given
+    client.force_login(tier1)
+    # when
+    response = _post(client, caller_name="Visitor at reception", duration="4:05")
+    # then
+    assert response.status_code == 302 and response.url == reverse("desk:calls")
+    call = Call.objects.get()
+    assert (call.caller_name, call.duration_seconds, call.outcome) == (
+        "Visitor at reception",
+        245,
+        Call.Outcome.SOLVED,
+    )
+    assert call.technician == tier1 and call.ticket is None
+
+
+def test_timer_seconds_are_used_when_no_time_is_typed(client, tier1):
+    client.force_login(tier1)
+    _post(client, caller_phone="+44 20 7946 0000", duration_seconds="75")
+    assert Call.objects.get().duration_seconds == 75
+
+
+def test_log_a_call_that_opens_a_ticket(client, tier1, employee):
+    # given
+    client.force_login(tier1)
+    # when
+    response = _post(
+        client,
+        caller=employee.pk,
+        outcome="new_ticket",
+        subject="Outlook keeps asking for a password",
+        duration="120",
+        notes="Tried restarting.",
+    )
+    # then
+    ticket = Ticket.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("desk:ticket", args=[ticket.number])
+    assert ticket.requester == employee and ticket.channel == Channel.PHONE
+    assert ticket.assignee == tier1
+    assert Call.objects.get().ticket == ticket
+
+
+def test_caller_is_resolved_from_the_lookup_text_without_js(client, tier1, employee):
+    client.force_login(tier1)
+    _post(client, caller_lookup=employee.email, outcome="new_ticket", subject="No sound")
+    assert Ticket.objects.get().requester == employee
+
+
+def test_ambiguous_lookup_asks_to_pick(client, tier1, employee, employee2):
+    # given two people with the same surname fragment
+    employee2.last_name = "Employee"
+    employee2.save()
+    client.force_login(tier1)
+    # when
+    response = _post(client, caller_lookup="Emplo", outcome="new_ticket", subject="Help")
+    # then
+    assert response.status_code == 400
+    assert "Several people match" in response.content.decode()
+    assert len(response.context["matches"]) == 2
+    assert not Call.objects.exists()
+
+
+def test_log_a_call_on_an_existing_ticket(client, tier1, employee):
+    # given
+    ticket = factories.ticket(employee)
+    client.force_login(tier1)
+    # when
+    response = _post(
+        client,
+        caller=employee.pk,
+        outcome="existing_ticket",
+        ticket_number=ticket.number.lower(),
+        duration="1:30",
+    )
+    # then
+    assert response.status_code == 302
+    call = Call.objects.get()
+    assert call.ticket == ticket
+    ticket.refresh_from_db()
+    assert ticket.time_spent_minutes == 2
+
+
+def test_prefill_from_a_ticket(client, tier1, employee):
+    ticket = factories.ticket(employee)
+    client.force_login(tier1)
+    response = client.get(NEW, {"ticket": ticket.number})
+    form = response.context["form"]
+    assert form.initial["ticket_number"] == ticket.number
+    assert form.initial["outcome"] == Call.Outcome.EXISTING_TICKET
+    assert response.context["selected"] == employee
+
+
+def test_existing_ticket_of_another_team_is_not_found(client, tier1, employee):
+    other = factories.ticket(employee, team=factories.team(2))
+    client.force_login(tier1)
+    response = _post(client, caller_name="X", outcome="existing_ticket", ticket_number=other.number)
+    assert response.status_code == 400
+    assert "There is no ticket" in response.content.decode()
+    assert not Call.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({}, "caller_lookup"),  # nobody named
+        ({"caller_name": "X", "duration": "ten minutes"}, "duration"),
+        ({"caller_name": "X", "duration": "4:75"}, "duration"),
+        ({"caller_name": "X", "duration": "999999"}, "duration"),
+        ({"caller_name": "X", "outcome": "new_ticket", "subject": "Help"}, "caller_lookup"),
+        ({"caller_name": "X", "outcome": "existing_ticket"}, "ticket_number"),
+        ({"caller_name": "X", "outcome": "exploded"}, "outcome"),
+        ({"caller_name": "X" * 121}, "caller_name"),
+        ({"caller": "999999", "caller_name": "X"}, "caller"),
+    ],
+)
+def test_bad_input_is_a_form_error_not_a_500(client, tier1, data, field):
+    client.force_login(tier1)
+    response = _post(client, **data)
+    assert response.status_code == 400
+    assert field in response.context["form"].errors
+    assert not Call.objects.exists()
+
+
+def test_requester_cannot_log_calls(client, employee):
+    client.force_login(employee)
+    response = _post(client, caller_name="X")
+    assert response.status_code == 302 and response.url == reverse("portal:home")
+    assert not Call.objects.exists()
+
+
+def test_person_lookup_returns_at_most_ten_matches(client, tier1):
+    # given
+    for n in range(12):
+        factories.UserFactory(username=f"printer{n}", first_name="Pat", last_name=f"Printer{n}")
+    client.force_login(tier1)
+    # when
+    response = client.get(reverse("desk:person_lookup"), {"caller_lookup": "printer"})
+    # then
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.count('name="caller"') == 11  # ten people + "not in the directory"
+    assert "<html" not in body
+
+
+def test_person_lookup_by_phone(client, tier1, employee):
+    employee.phone = "+31 20 555 0101"
+    employee.save()
+    client.force_login(tier1)
+    body = client.get(reverse("desk:person_lookup"), {"q": "555 0101"}).content.decode()
+    assert str(employee) in body
+
+
+# --- list -----------------------------------------------------------------------------------
+
+
+def _call(by, **kw):
+    kw.setdefault("outcome", Call.Outcome.SOLVED)
+    kw.setdefault("caller_name", "Someone")
+    return services.log_call(by=by, **kw)
+
+
+def test_call_list_shows_mine_by_default(client, tier1, tier2):
+    mine = _call(tier1, caller_name="Mine caller")
+    _call(tier2, caller_name="Theirs caller")
+    client.force_login(tier1)
+    response = client.get(reverse("desk:calls"))
+    assert list(response.context["calls"]) == [mine]
+    # a technician can't widen the list to everyone
+    assert list(client.get(reverse("desk:calls"), {"technician": "all"}).context["calls"]) == [mine]
+
+
+def test_lead_sees_everyone_or_one_technician(client, lead, tier1, tier2):
+    a = _call(tier1)
+    b = _call(tier2)
+    client.force_login(lead)
+    everyone = client.get(reverse("desk:calls"), {"technician": "all"}).context["calls"]
+    one = client.get(reverse("desk:calls"), {"technician": tier2.pk}).context["calls"]
+    assert set(everyone) == {a, b}
+    assert list(one) == [b]
+
+
+def test_call_list_filters_by_date(client, tier1):
+    today = _call(tier1)
+    _call(tier1, started_at=timezone.now() - timedelta(days=3))
+    client.force_login(tier1)
+    day = timezone.localdate().isoformat()
+    response = client.get(reverse("desk:calls"), {"start": day, "end": day})
+    assert list(response.context["calls"]) == [today]
+
+
+def test_call_list_bad_dates_no_500(client, tier1):
+    client.force_login(tier1)
+    response = client.get(reverse("desk:calls"), {"start": "2024-13-45", "end": "x"})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("rows", [3, 30])
+def test_call_list_query_count_bounded(
+    client, lead, tier1, employee, django_assert_max_num_queries, rows
+):
+    ticket = factories.ticket(employee)
+    for _ in range(rows):
+        _call(tier1, caller=employee, outcome=Call.Outcome.EXISTING_TICKET, ticket=ticket)
+    client.force_login(lead)
+    with django_assert_max_num_queries(14):
+        response = client.get(reverse("desk:calls"), {"technician": "all"})
+    assert response.status_code == 200
+
+
+# --- report ---------------------------------------------------------------------------------
+
+
+def _report_setup(tier1, tier2, employee):
+    ticket = factories.ticket(employee)
+    _call(tier1, duration_seconds=60)
+    _call(tier1, duration_seconds=90, outcome=Call.Outcome.EXISTING_TICKET, ticket=ticket)
+    _call(tier2, duration_seconds=30)
+    _call(tier1, duration_seconds=600, started_at=timezone.now() - timedelta(days=30))
+
+
+def test_call_report_counts_per_technician_per_day(client, lead, tier1, tier2, employee):
+    # given
+    _report_setup(tier1, tier2, employee)
+    client.force_login(lead)
+    # when
+    response = client.get(reverse("desk:call_report"))
+    # then: the 30-day-old call is outside the default week
+    rows = {r["technician"]: r for r in response.context["rows"]}
+    assert rows["Tess One"]["calls"] == 2
+    assert rows["Tess One"]["talk_seconds"] == 150
+    assert (rows["Tess One"]["solved"], rows["Tess One"]["existing_ticket"]) == (1, 1)
+    assert rows["Theo Two"]["calls"] == 1
+    assert response.context["totals"]["calls"] == 3
+    assert response.context["totals"]["talk"] == "0:03:00"
+
+
+def test_call_report_technician_sees_only_own(client, tier1, tier2, employee):
+    _report_setup(tier1, tier2, employee)
+    client.force_login(tier2)
+    rows = client.get(reverse("desk:call_report")).context["rows"]
+    assert [r["technician"] for r in rows] == ["Theo Two"]
+
+
+def test_call_report_csv(client, lead, tier1, tier2, employee):
+    _report_setup(tier1, tier2, employee)
+    client.force_login(lead)
+    response = client.get(reverse("desk:call_report_csv"))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:3] == ["Day", "Technician", "Calls"]
+    assert sum(int(r[2]) for r in rows[1:]) == 3
+
+
+def test_call_report_is_one_aggregate_query(
+    client, lead, tier1, tier2, employee, django_assert_max_num_queries
+):
+    _report_setup(tier1, tier2, employee)
+    for _ in range(20):
+        _call(tier2, duration_seconds=5)
+    client.force_login(lead)
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("desk:call_report"))
+    assert response.status_code == 200
+
+
+def test_call_report_rejects_backwards_range(client, lead):
+    client.force_login(lead)
+    response = client.get(reverse("desk:call_report"), {"start": "2025-02-01", "end": "2025-01-01"})
+    assert response.status_code == 200
+    assert "end" in response.context["form"].errors
