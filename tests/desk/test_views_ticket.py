@@ -293,6 +293,8 @@ def test_change_fields(employee, tier1):
     assert response.status_code == 302
     ticket = reload(ticket)
     assert ticket.subject == "Printer jams" and ticket.priority == 1
+    html = signed_in(tier1).get(page(ticket)).content.decode()
+    assert "changed priority from P3 Medium to <b>P1 Critical</b>" in html
 
 
 def test_overlong_subject_is_refused(employee, tier1):

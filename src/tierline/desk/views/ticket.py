@@ -26,7 +26,7 @@ from tierline.core.errors import StaleEdit
 from tierline.core.sanitise import clean_html
 from tierline.desk import forms as desk_forms
 from tierline.desk import queries, services
-from tierline.desk.models import Attachment, Status, Ticket
+from tierline.desk.models import Attachment, Level, Priority, Status, Ticket
 from tierline.people.models import User
 
 STALE_MESSAGE = (
@@ -36,6 +36,12 @@ STALE_MESSAGE = (
 
 # Tags that mean the text is already HTML (from the mail gateway, say); else keep line breaks.
 _BLOCK_TAGS = re.compile(r"<(p|br|li|pre|blockquote)\b", re.IGNORECASE)
+# History stores impact, urgency and priority as numbers; the timeline shows their names.
+_LEVEL_FIELDS = {
+    "impact": {str(value): str(label) for value, label in Level.choices},
+    "urgency": {str(value): str(label) for value, label in Level.choices},
+    "priority": {str(value): f"P{value} {label}" for value, label in Priority.choices},
+}
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 # Types a browser may be told as they are; anything else (html, svg, xml, ...) is a plain download.
@@ -108,6 +114,10 @@ def _render_page(
             entry.body_html = rich_text(entry.obj.body)
         elif entry.kind == "escalation":
             entry.body_html = rich_text(entry.obj.summary)
+        elif entry.kind == "event" and entry.obj.field in _LEVEL_FIELDS:
+            labels = _LEVEL_FIELDS[entry.obj.field]
+            entry.obj.old_value = labels.get(entry.obj.old_value, entry.obj.old_value)
+            entry.obj.new_value = labels.get(entry.obj.new_value, entry.obj.new_value)
         elif entry.kind == "call":
             entry.body_html = rich_text(entry.obj.notes)
             entry.duration = "{}:{:02d}".format(*divmod(entry.obj.duration_seconds, 60))
