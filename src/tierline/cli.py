@@ -257,6 +257,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "errorlog": "-",
         "timeout": 60,
         "graceful_timeout": 10,
+        # gunicorn's runtime control socket is one fixed path per user: two servers would clash.
+        "control_socket_disable": True,
         "when_ready": when_ready,
         "on_exit": on_exit,
     }

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import close_old_connections
+from django.db import connections
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,15 @@ def register(job: Job) -> None:
     JOBS.append(job)
 
 
+def _tidy_connections() -> None:
+    """Drop broken or expired connections between jobs, as Django does between requests.
+
+    Never inside a transaction (a caller's, or a test's), where closing would lose its work."""
+    for conn in connections.all(initialized_only=True):
+        if not conn.in_atomic_block:
+            conn.close_if_unusable_or_obsolete()
+
+
 class Scheduler:
     """Remembers when each job last ran; `run_due` runs those whose interval has passed."""
 
@@ -67,7 +76,7 @@ class Scheduler:
         ran = []
         for job in self.due():
             self.last_run[job.name] = self.clock()
-            close_old_connections()
+            _tidy_connections()
             try:
                 job.run()
             except Exception:
@@ -75,7 +84,7 @@ class Scheduler:
             else:
                 ran.append(job.name)
             finally:
-                close_old_connections()
+                _tidy_connections()
         return ran
 
     def seconds_to_next(self) -> float:
