@@ -605,3 +605,9 @@ def test_open_for_unknown_requester_is_a_form_error(tier1):
 def test_requester_is_sent_to_the_portal_to_open_a_ticket(employee):
     response = signed_in(employee).get(reverse("desk:ticket_create"))
     assert response.status_code == 302 and response["Location"] == reverse("portal:new")
+
+
+def test_open_with_nothing_filled_in_shows_required_fields(tier1):
+    response = signed_in(tier1).post(reverse("desk:ticket_create"), {})
+    assert response.status_code == 400
+    assert "This field is required." in response.content.decode()

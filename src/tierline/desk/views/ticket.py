@@ -355,7 +355,7 @@ def action(request: HttpRequest, number: str, action: str) -> HttpResponse:
 def create(request: HttpRequest) -> HttpResponse:
     if not perms.is_staff_member(request.user):
         return redirect("portal:new")
-    form = desk_forms.TicketCreateForm(request.POST or None)
+    form = desk_forms.TicketCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
