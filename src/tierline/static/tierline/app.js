@@ -23,6 +23,13 @@
 (function () {
   "use strict";
 
+  // htmx 2 would add a <style> for its indicators, which style-src 'self' refuses (and logs).
+  // Deferred scripts run before htmx's DOMContentLoaded start-up, so this still counts;
+  // the indicator rules are in app.css.
+  if (window.htmx && window.htmx.config) {
+    window.htmx.config.includeIndicatorStyles = false;
+  }
+
   // ---- helpers ----------------------------------------------------------------------------
 
   function csrfToken() {
