@@ -1,0 +1,353 @@
+"""Desk benchmark: bulk-load N tickets into a fresh database, then time the busiest pages.
+
+    python bench/desk.py                                   SQLite in a temporary dir, 100,000 tickets
+    python bench/desk.py --tickets 2000                    a quick pass
+    python bench/desk.py --database-url postgresql://postgres@127.0.0.1:5432/postgres
+                                                           PostgreSQL: creates and drops a bench database
+
+Requests go through Django's test Client in-process (no network, no server), signed in with
+force_login or an API token. Prints one table: p50 and p95 in ms and SQL queries per request.
+Not a test: nothing here asserts, and the suite never runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+BATCH = 5000
+# (status, weight): most tickets are closed, but a big desk carries a backlog deep enough for
+# page 200 of one team's queue to exist at 100,000 tickets (about 16% open, 60% of it Tier 1).
+STATUS_MIX = [
+    ("closed", 80),
+    ("resolved", 4),
+    ("new", 3),
+    ("open", 5),
+    ("in_progress", 5),
+    ("waiting_requester", 2),
+    ("waiting_third_party", 1),
+]
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--tickets", type=int, default=100_000, help="tickets to load (default 100000)")
+    p.add_argument("--people", type=int, default=200, help="employees (default 200)")
+    p.add_argument("--requests", type=int, default=200, help="timed requests per endpoint")
+    p.add_argument("--deep-page", type=int, default=200, help="the deep queue page (default 200)")
+    p.add_argument(
+        "--database-url",
+        help="postgresql://user@host:port/any: a database tierline_bench_<pid> is created there",
+    )
+    p.add_argument("--keep", action="store_true", help="keep the bench database / temp dir")
+    p.add_argument("--seed", type=int, default=1)
+    args = p.parse_args()
+    if args.tickets < 100 or args.requests < 1:
+        p.error("--tickets must be at least 100 and --requests at least 1")
+    return args
+
+
+# --- database lifecycle ---------------------------------------------------------------------
+
+
+def _pg_admin(url: str):
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
+    params = conninfo_to_dict(url)
+    params["dbname"] = "postgres"
+    return psycopg.connect(**params, autocommit=True)
+
+
+@contextmanager
+def fresh_database(args: argparse.Namespace):
+    """Point the settings at a new, empty database; remove it afterwards unless --keep."""
+    workdir = Path(tempfile.mkdtemp(prefix="tierline-bench-"))
+    os.environ["TIERLINE_DATA_DIR"] = str(workdir)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "tierline.settings"
+    os.environ.pop("TIERLINE_DATABASE_URL", None)
+    os.environ["TIERLINE_TASKS"] = "immediate"
+    bench_db = None
+    if args.database_url:
+        bench_db = f"tierline_bench_{os.getpid()}"
+        with _pg_admin(args.database_url) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{bench_db}"')
+            admin.execute(f'CREATE DATABASE "{bench_db}"')
+        parts = urlsplit(args.database_url)
+        os.environ["TIERLINE_DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{bench_db}"))
+    try:
+        yield "postgresql" if bench_db else "sqlite"
+    finally:
+        if bench_db and not args.keep:
+            from django.db import connections
+
+            connections.close_all()
+            with _pg_admin(args.database_url) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{bench_db}" WITH (FORCE)')
+        if args.keep:
+            print(f"kept: data dir {workdir}" + (f", database {bench_db}" if bench_db else ""))
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+# --- loading --------------------------------------------------------------------------------
+
+
+def load(args: argparse.Namespace) -> dict:
+    """People through the demo's loader, then N tickets with 3 messages each via bulk_create."""
+    from django.contrib.auth.hashers import make_password
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from tierline.demo import content
+    from tierline.demo.loader import create_people, reset_sequences
+    from tierline.desk import services
+    from tierline.desk.models import OPEN_STATUSES, Channel, Level, Message, Ticket
+
+    rng = random.Random(args.seed)
+    with transaction.atomic():
+        cast = create_people(rng, people=args.people, password_hash=make_password("bench"))
+    matrix = {(i, u): services.priority_for(i, u) for i in Level.values for u in Level.values}
+    requests = [(s, d) for kind in content.KINDS for s, d in kind.requests]
+    statuses, weights = zip(*STATUS_MIX, strict=True)
+    team_of_tier = cast.teams
+    now = timezone.now()
+    span = 730 * 86400
+    started = time.perf_counter()
+    messages_total = 0
+    pk = 1
+    while pk <= args.tickets:
+        end = min(pk + BATCH, args.tickets + 1)
+        tickets, messages = [], []
+        for n in range(pk, end):
+            # Ticket n is created at a time that grows with n, as numbers do in real life.
+            created = now - timedelta(seconds=span * (1 - n / (args.tickets + 1)))
+            status = rng.choices(statuses, weights)[0]
+            tier = rng.choices((1, 2, 3), (60, 30, 10))[0]
+            impact, urgency = rng.randint(1, 3), rng.randint(1, 3)
+            subject, description = rng.choice(requests)
+            requester = rng.choice(cast.employees)
+            tech = rng.choice(cast.by_tier[tier])
+            done = status in ("resolved", "closed")
+            tickets.append(
+                Ticket(
+                    pk=n,
+                    number=services.ticket_number(n),
+                    subject=subject.replace("{", "").replace("}", "")[:200],
+                    description=description,
+                    requester=requester,
+                    impact=impact,
+                    urgency=urgency,
+                    priority=matrix[(impact, urgency)],
+                    status=status,
+                    is_open=status in OPEN_STATUSES,
+                    channel=Channel.PORTAL,
+                    tier=tier,
+                    team=team_of_tier[tier],
+                    assignee=None if status == "new" else tech,
+                    created_at=created,
+                    updated_at=created + timedelta(hours=2),
+                    resolved_at=created + timedelta(hours=2) if done else None,
+                    closed_at=created + timedelta(days=2) if status == "closed" else None,
+                )
+            )
+            for k, (author, body, internal) in enumerate(
+                (
+                    (requester, description, False),
+                    (tech, "Thanks, I'm looking into it now.", False),
+                    (tech, "Checked the logs; nothing unusual.", True),
+                )
+            ):
+                messages.append(
+                    Message(
+                        ticket_id=n,
+                        author=author,
+                        body=body,
+                        internal=internal,
+                        created_at=created + timedelta(minutes=30 * k),
+                    )
+                )
+        with transaction.atomic():
+            Ticket.objects.bulk_create(tickets)
+            Message.objects.bulk_create(messages, batch_size=2000)
+        messages_total += len(messages)
+        pk = end
+        print(f"\r  loading: {pk - 1:,}/{args.tickets:,} tickets", end="", flush=True)
+    seconds = time.perf_counter() - started
+    print()
+    reset_sequences(Ticket)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return {
+        "cast": cast,
+        "seconds": seconds,
+        "rows": args.tickets + messages_total,
+        "tickets": args.tickets,
+        "messages": messages_total,
+    }
+
+
+def story_ticket(cast) -> str:
+    """An open Tier 1 ticket whose page shows 20 timeline entries, made through the services."""
+    from tierline.desk import services
+    from tierline.desk.models import Status
+
+    tier1 = cast.named["tier1"]
+    employee = cast.named["employee"]
+    ticket = services.open_ticket(
+        requester=employee,
+        subject="VPN drops every few minutes",
+        description="The VPN connects but drops every 5-10 minutes, which kills my Teams calls.",
+    )
+    services.take(ticket=ticket, by=tier1)  # opened, assigned, status: 3 entries
+    for i in range(7):  # 14 more
+        services.add_message(
+            ticket=ticket, by=tier1, body=f"Tried fix {i + 1}.", internal=bool(i % 2)
+        )
+        services.add_message(ticket=ticket, by=employee, body=f"Still dropping ({i + 1}).")
+    services.change_status(ticket=ticket, by=tier1, status=Status.IN_PROGRESS)
+    services.change_status(ticket=ticket, by=tier1, status=Status.WAITING_REQUESTER)
+    services.add_message(ticket=ticket, by=employee, body="Any news?")  # 20
+    return ticket.number
+
+
+# --- measuring ------------------------------------------------------------------------------
+
+
+def measure(name: str, send, requests: int) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    statuses = set()
+    for _ in range(5):  # warm caches, templates, the connection
+        statuses.add(send().status_code)
+    with CaptureQueriesContext(connection) as queries:
+        statuses.add(send().status_code)
+    # Counted now: the timed requests below reset the connection's query log.
+    query_count = len(queries)
+    timings = []
+    started = time.perf_counter()
+    for _ in range(requests):
+        t0 = time.perf_counter()
+        response = send()
+        timings.append((time.perf_counter() - t0) * 1000)
+        statuses.add(response.status_code)
+    total = time.perf_counter() - started
+    timings.sort()
+    return {
+        "endpoint": name,
+        "requests": requests,
+        "p50": statistics.median(timings),
+        "p95": timings[min(len(timings) - 1, int(round(0.95 * len(timings))) - 1)],
+        "queries": query_count,
+        "status": ",".join(str(s) for s in sorted(statuses)),
+        "per_second": requests / total,
+    }
+
+
+def run(args: argparse.Namespace, vendor: str) -> None:
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.test import Client
+    from django.urls import reverse
+    from rest_framework.authtoken.models import Token
+
+    from tierline.desk.models import Ticket
+
+    print(f"Tierline desk benchmark: {vendor}, {args.tickets:,} tickets")
+    print("  migrating a fresh database")
+    call_command("migrate", verbosity=0)
+    loaded = load(args)
+    cast = loaded["cast"]
+    print(
+        f"  loaded {loaded['tickets']:,} tickets + {loaded['messages']:,} messages in "
+        f"{loaded['seconds']:.1f} s: {loaded['rows'] / loaded['seconds']:,.0f} rows/s"
+    )
+    number = story_ticket(cast)
+    tier1, employee = cast.named["tier1"], cast.named["employee"]
+    team = cast.teams[1]
+    page_size = settings.TIERLINE.get("PAGE_SIZE", 25)
+    in_queue = Ticket.objects.filter(team=team, is_open=True).count()
+    deep = max(1, min(args.deep_page, -(-in_queue // page_size)))
+
+    desk = Client()
+    desk.force_login(tier1)
+    portal = Client()
+    portal.force_login(employee)
+    api = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=employee)[0].key}")
+    queue_url = reverse("desk:queue") + f"?queue=team&team={team.pk}&sort=priority&page="
+    created = iter(range(10**9))
+
+    def create_ticket():
+        return api.post(
+            "/api/v1/tickets/",
+            {
+                "subject": f"Bench ticket {next(created)}: monitor flickers",
+                "description": "The left monitor flickers every few seconds.",
+                "impact": 2,
+                "urgency": 2,
+            },
+            content_type="application/json",
+        )
+
+    endpoints = [
+        ("queue, team, page 1", lambda: desk.get(queue_url + "1")),
+        (f"queue, team, page {deep}", lambda: desk.get(queue_url + str(deep))),
+        ("portal: my tickets", lambda: portal.get(reverse("portal:home"))),
+        ("ticket page (20 entries)", lambda: desk.get(reverse("desk:ticket", args=[number]))),
+        ("API: create ticket", create_ticket),
+    ]
+    results = []
+    for name, send in endpoints:
+        print(f"  measuring {name}", flush=True)
+        results.append(measure(name, send, args.requests))
+
+    print()
+    header = (
+        f"{'database':<10} {'N':>9}  {'endpoint':<26} {'requests':>8} {'p50 ms':>8} "
+        f"{'p95 ms':>8} {'queries':>7}  status"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        print(
+            f"{vendor:<10} {args.tickets:>9,}  {r['endpoint']:<26} {r['requests']:>8} "
+            f"{r['p50']:>8.1f} {r['p95']:>8.1f} {r['queries']:>7}  {r['status']}"
+        )
+    api_result = results[-1]
+    print()
+    print(
+        f"bulk load: {loaded['rows']:,} rows in {loaded['seconds']:.1f} s "
+        f"({loaded['rows'] / loaded['seconds']:,.0f} rows/s)"
+    )
+    print(f"ticket creation through the API: {api_result['per_second']:,.0f} tickets/s")
+    print(
+        f"queue of team {team.name}: {in_queue:,} open tickets, {page_size} a page; "
+        f"deep page = {deep}"
+    )
+
+
+def main() -> int:
+    args = parse_args()
+    with fresh_database(args) as vendor:
+        run(args, vendor)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
