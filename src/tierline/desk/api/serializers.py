@@ -232,8 +232,8 @@ class TicketUpdateSerializer(serializers.Serializer):
         required=False,
         help_text="Resolve, confirm and reopen have their own actions.",
         error_messages={
-            "invalid_choice": "“{input}” can't be set here: use the resolve, confirm or "
-            "reopen action."
+            "invalid_choice": "“{input}” is not a status you can set here; resolve, confirm "
+            "and reopen have their own actions."
         },
     )
     assignee = UserRefField(

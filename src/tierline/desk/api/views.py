@@ -48,6 +48,7 @@ _DETAIL_ACTION = {"detail": True, "filter_backends": [], "pagination_class": Non
     ),
     retrieve=extend_schema(summary="Read one ticket"),
 )
+@extend_schema(tags=["tickets"])
 class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Tickets, looked up by number (TL-000123)."""
 
@@ -233,6 +234,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(s.HistoryEntrySerializer(entries, many=True).data)
 
 
+@extend_schema(tags=["categories"])
 class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     """The categories a ticket can be filed under (active ones only)."""
 
@@ -259,6 +261,7 @@ class WorkOrderFilter(filters.FilterSet):
     list=extend_schema(summary="List work orders"),
     retrieve=extend_schema(summary="Read one work order"),
 )
+@extend_schema(tags=["work orders"])
 class WorkOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Visits to a requester's desk: for the help desk only."""
 
@@ -360,6 +363,7 @@ class CallFilter(filters.FilterSet):
     list=extend_schema(summary="List calls"),
     retrieve=extend_schema(summary="Read one call"),
 )
+@extend_schema(tags=["calls"])
 class CallViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

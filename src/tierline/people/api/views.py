@@ -36,6 +36,7 @@ def search_people(queryset: QuerySet[User], text: str) -> QuerySet[User]:
     ),
     retrieve=extend_schema(summary="Read one person"),
 )
+@extend_schema(tags=["people"])
 class PersonViewSet(viewsets.ReadOnlyModelViewSet):
     """Active people of the directory; for the help desk only."""
 
@@ -59,6 +60,7 @@ class PersonViewSet(viewsets.ReadOnlyModelViewSet):
     list=extend_schema(summary="List the teams (tiers)"),
     retrieve=extend_schema(summary="Read one team"),
 )
+@extend_schema(tags=["teams"])
 class TeamViewSet(viewsets.ReadOnlyModelViewSet):
     """The teams that work tickets, by tier."""
 

@@ -1,0 +1,111 @@
+"""Cross-cutting API behaviour (tierline.core.api and the wiring): sign-in, error mapping, the
+OpenAPI schema and the docs page under the Content-Security-Policy."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def test_token_header_signs_in(api, employee):
+    ticket = factories.ticket(employee)
+    response = api(employee).get("/api/v1/tickets/")
+    assert response.status_code == 200
+    assert response.json()["results"][0]["number"] == ticket.number
+
+
+def test_no_token_answers_401(api):
+    response = api(None).get("/api/v1/tickets/")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+
+
+def test_invalid_token_answers_401(employee):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    assert client.get("/api/v1/tickets/").status_code == 401
+    assert client.post("/api/v1/tickets/", {"subject": "x"}).status_code == 401
+
+
+def test_session_sign_in_works_and_posts_need_csrf(employee):
+    # given: a browser session, as the docs page uses
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(employee)
+    # when / then
+    assert client.get("/api/v1/tickets/").status_code == 200
+    response = client.post("/api/v1/tickets/", {"subject": "x", "description": "y"})
+    assert response.status_code == 403  # no CSRF token
+
+
+def test_service_errors_are_json_never_500(api, employee, tier1):
+    # given: a closed ticket
+    ticket = factories.ticket(employee)
+    client = api(tier1)
+    client.post(
+        f"/api/v1/tickets/{ticket.number}/resolve/", {"resolution_code": "fixed", "body": "x"}
+    )
+    api(employee).post(f"/api/v1/tickets/{ticket.number}/confirm/")
+    # when
+    response = client.post(f"/api/v1/tickets/{ticket.number}/replies/", {"body": "more"})
+    # then
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert "closed" in response.json()["non_field_errors"][0]
+
+
+def test_schema_generates_without_warnings():
+    # --fail-on-warn raises on any warning or error of drf-spectacular
+    out = io.StringIO()
+    call_command(
+        "spectacular", "--validate", "--fail-on-warn", "--format", "openapi-json", stdout=out
+    )
+    assert '"/api/v1/tickets/"' in out.getvalue()
+
+
+def test_schema_view_serves_every_endpoint(employee):
+    response = APIClient().get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    for path in (
+        "/api/v1/tickets/",
+        "/api/v1/tickets/{number}/",
+        "/api/v1/tickets/{number}/escalate/",
+        "/api/v1/tickets/{number}/replies/",
+        "/api/v1/tickets/{number}/history/",
+        "/api/v1/people/",
+        "/api/v1/teams/",
+        "/api/v1/categories/",
+        "/api/v1/work-orders/",
+        "/api/v1/work-orders/{number}/complete/",
+        "/api/v1/calls/",
+    ):
+        assert path in paths
+
+
+def test_docs_page_runs_under_the_csp():
+    # given
+    client = APIClient()
+    # when
+    page = client.get("/api/docs/")
+    # then: no inline script or style, every script from /static/ or the split view's own URL
+    assert page.status_code == 200
+    csp = page["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "style-src 'self'" in csp
+    html = page.content.decode()
+    assert "<style" not in html and " style=" not in html
+    scripts = re.findall(r"<script([^>]*)>", html)
+    sources = [re.search(r'src="([^"]+)"', attrs).group(1) for attrs in scripts]
+    assert len(sources) == len(scripts)  # every <script> has a src: none is inline
+    assert all(src.startswith(("/static/", "/api/docs/?")) for src in sources)
+    init_script = client.get(next(s for s in sources if s.startswith("/api/docs/")))
+    assert init_script.status_code == 200
+    assert init_script["Content-Type"].startswith("application/javascript")
+    assert "SwaggerUIBundle" in init_script.content.decode()
