@@ -302,6 +302,6 @@ def test_day_list_query_count_bounded(
     for n in range(rows):
         _work_order(ticket, tier2, start=_at(0, 8) + timedelta(minutes=10 * n))
     client.force_login(tier2)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(10):
         response = client.get(reverse("desk:work_orders"))
     assert len(response.context["visits"]) == rows
