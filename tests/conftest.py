@@ -3,14 +3,39 @@
 from __future__ import annotations
 
 import pytest
+from django.apps import apps
 
 from tests.factories import UserFactory, technician
+from tierline.desk.defaults import install_desk_defaults
+from tierline.people.defaults import install_default_teams
 from tierline.people.models import User
 
 
 @pytest.fixture(autouse=True)
 def _data_dir(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "files"
+    # Argon2 is slow on purpose; the suite hashes thousands of passwords. Production keeps
+    # Argon2 (tests/core/test_security.py proves it with the real settings).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _default_rows(request):
+    """The teams, categories, matrix and codes the migrations create.
+
+    A transactional test (live server, threads) empties every table when it ends; this puts the
+    defaults back for whatever runs next, so no test depends on the order of the suite.
+    """
+    uses_db = request.node.get_closest_marker("django_db") is not None or {
+        "db",
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames)
+    if not uses_db:
+        return
+    request.getfixturevalue("_django_db_helper")
+    install_default_teams(apps)
+    install_desk_defaults(apps)
 
 
 @pytest.fixture

@@ -204,6 +204,7 @@ USE_TZ = True
 
 # --- static and uploaded files --------------------------------------------------------------
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise serves from the app finders; keep it quiet
 MEDIA_ROOT = DATA_DIR / "files"

@@ -13,7 +13,10 @@ from tierline.core.sanitise import clean_html, clean_text
 pytestmark = pytest.mark.django_db
 
 
-def test_passwords_are_hashed_with_argon2():
+def test_passwords_are_hashed_with_argon2(settings):
+    from tierline import settings as production
+
+    settings.PASSWORD_HASHERS = production.PASSWORD_HASHERS
     user = UserFactory()
     assert identify_hasher(user.password).algorithm == "argon2"
 

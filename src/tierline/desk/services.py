@@ -906,6 +906,11 @@ def update_work_order(
         raise ValidationError(dict.fromkeys(unknown, "This field can't be changed here."))
     if "checklist" in changes:
         changes["checklist"] = _clean_checklist(changes["checklist"])
+    for name in ("desk", "device"):
+        if name in changes:
+            changes[name] = clean_text(changes[name] or "")
+    if "instructions" in changes:
+        changes["instructions"] = clean_html(changes["instructions"] or "")
     if "status" in changes and changes["status"] not in (
         WorkOrder.Status.SCHEDULED,
         WorkOrder.Status.IN_PROGRESS,

@@ -1,44 +1,10 @@
 from django.db import migrations
 
-CATEGORIES = {
-    "Accounts & access": ["Password reset", "New starter", "Leaver", "Permissions"],
-    "Hardware": ["Laptop & desktop", "Monitor", "Printer & scanner", "Phone & headset", "Peripherals"],
-    "Software": ["Email & calendar", "Office apps", "Install request", "Business applications"],
-    "Network": ["VPN", "Wi-Fi", "Wired network", "File shares"],
-    "Security": ["Phishing report", "Lost or stolen device", "Malware"],
-    "Other": [],
-}
-MATRIX = {  # (impact, urgency): priority; 1 = high / critical
-    (1, 1): 1, (1, 2): 2, (1, 3): 3,
-    (2, 1): 2, (2, 2): 3, (2, 3): 4,
-    (3, 1): 3, (3, 2): 4, (3, 3): 4,
-}
-RESOLUTION_CODES = [
-    ("fixed", "Fixed"),
-    ("workaround", "Workaround given"),
-    ("advice", "Advice or how-to given"),
-    ("replaced", "Hardware replaced"),
-    ("installed", "Software installed or configured"),
-    ("duplicate", "Duplicate"),
-    ("no-fault", "No fault found"),
-    ("user-cancelled", "Cancelled by requester"),
-]
+from tierline.desk.defaults import install_desk_defaults
 
 
 def create_defaults(apps, schema_editor):
-    Category = apps.get_model("desk", "Category")
-    PriorityRule = apps.get_model("desk", "PriorityRule")
-    ResolutionCode = apps.get_model("desk", "ResolutionCode")
-    for top, children in CATEGORIES.items():
-        parent, _ = Category.objects.get_or_create(name=top, parent=None, defaults={"full_name": top})
-        for child in children:
-            Category.objects.get_or_create(
-                name=child, parent=parent, defaults={"full_name": f"{top} › {child}"}
-            )
-    for (impact, urgency), priority in MATRIX.items():
-        PriorityRule.objects.get_or_create(impact=impact, urgency=urgency, defaults={"priority": priority})
-    for code, name in RESOLUTION_CODES:
-        ResolutionCode.objects.get_or_create(code=code, defaults={"name": name})
+    install_desk_defaults(apps)
 
 
 class Migration(migrations.Migration):

@@ -1,19 +1,10 @@
 from django.db import migrations
 
-DEFAULT_TEAMS = [
-    ("Tier 1 Service Desk", 1, "First contact: calls, portal and email; simple fixes."),
-    ("Tier 2 Desktop & Applications", 2, "Complex desktop, application and device issues; desk visits."),
-    ("Tier 3 Infrastructure", 3, "Servers, network, identity: the hardest problems."),
-]
+from tierline.people.defaults import install_default_teams
 
 
 def create_teams(apps, schema_editor):
-    Team = apps.get_model("people", "Team")
-    for name, tier, description in DEFAULT_TEAMS:
-        Team.objects.get_or_create(
-            name=name,
-            defaults={"tier": tier, "description": description, "is_tier_default": True},
-        )
+    install_default_teams(apps)
 
 
 class Migration(migrations.Migration):
