@@ -1,6 +1,13 @@
+"""The WSGI application that `tierline serve` (gunicorn) runs."""
+
 import os
 
 from django.core.wsgi import get_wsgi_application
+from django.urls import get_resolver
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tierline.settings")
 application = get_wsgi_application()
+
+# Import every URLconf and view now, in one thread. Left to the first requests, gunicorn's
+# threads race to import them and Python's import locks can deadlock (seen: a 500 on sign-in).
+get_resolver().url_patterns
