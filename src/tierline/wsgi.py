@@ -10,4 +10,4 @@ application = get_wsgi_application()
 
 # Import every URLconf and view now, in one thread. Left to the first requests, gunicorn's
 # threads race to import them and Python's import locks can deadlock (seen: a 500 on sign-in).
-get_resolver().url_patterns
+get_resolver().url_patterns  # noqa: B018 - the access imports them

@@ -64,13 +64,17 @@ _EVENT_ACTIONS_SHOWN_ELSEWHERE = {
     "de-escalated",
     "call",
     "attached",
+    "work order",
 }
 
 
-def timeline(ticket: Ticket, user: User) -> list[TimelineEntry]:
+def timeline(ticket: Ticket, user: User, *, public_only: bool = False) -> list[TimelineEntry]:
     """Replies, notes (staff only), status changes, assignments, escalations, calls, work orders
-    and attachments of one ticket, oldest first. A fixed number of queries whatever its length."""
-    staff = perms.can_see_internal(user)
+    and attachments of one ticket, oldest first. A fixed number of queries whatever its length.
+
+    `public_only` gives what a requester sees (public replies, files, status changes), whoever
+    looks: the portal uses it so a technician reading their own request sees no internal notes."""
+    staff = perms.can_see_internal(user) and not public_only
     messages = (
         Message.objects.filter(ticket=ticket)
         .select_related("author")

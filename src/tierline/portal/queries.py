@@ -9,10 +9,6 @@ from tierline.desk.models import Category, Ticket
 from tierline.desk.queries import TimelineEntry, timeline
 from tierline.people.models import User
 
-# What a requester's page may show of the timeline, whoever is looking (a technician reading
-# their own request in the portal sees what any requester sees, never internal notes).
-_PUBLIC_KINDS = {"reply", "attachment"}
-
 
 def my_requests(user: User) -> QuerySet[Ticket]:
     """Tickets this person asked for or that were shared with them, and that they may see.
@@ -43,17 +39,7 @@ def request_counts(user: User) -> dict[str, int]:
 
 def public_timeline(ticket: Ticket, user: User) -> list[TimelineEntry]:
     """Public replies, files and status changes, oldest first: nothing internal to the desk."""
-    return [
-        entry
-        for entry in timeline(ticket, user)
-        if (entry.kind in _PUBLIC_KINDS and not _is_internal(entry))
-        or (entry.kind == "event" and entry.obj.field == "status")
-    ]
-
-
-def _is_internal(entry: TimelineEntry) -> bool:
-    message = getattr(entry.obj, "message", None) if entry.kind == "attachment" else entry.obj
-    return bool(getattr(message, "internal", False))
+    return timeline(ticket, user, public_only=True)
 
 
 def category_tree() -> list[tuple[Category, list[Category]]]:
