@@ -109,6 +109,10 @@ TEMPLATES = [
 _database_url = os.environ.get("TIERLINE_DATABASE_URL")
 if _database_url:
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+    # Model choice fields iterate with .iterator(): on PostgreSQL each would be a server-side
+    # cursor, three round trips for a handful of rows. (It also keeps PgBouncer's transaction
+    # pooling safe.)
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 else:
     DATABASES = {
         "default": {

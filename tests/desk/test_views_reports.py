@@ -55,3 +55,14 @@ def test_report_bad_dates_are_explained_not_500(client, lead):
     )
     assert response.status_code == 200
     assert any("not a date" in e for e in response.context["errors"])
+
+
+def test_sidebar_counts_are_for_the_desk_only(client, employee, tier1):
+    # given: one ticket in Tier 1's queue
+    factories.ticket(employee)
+    # when / then: the technician gets the counts, the requester is refused
+    client.force_login(tier1)
+    response = client.get(reverse("desk:sidebar"), {"nav": "queue:team"})
+    assert response.status_code == 200 and response.context["counts"]["team"] == 1
+    client.force_login(employee)
+    assert client.get(reverse("desk:sidebar")).status_code == 403

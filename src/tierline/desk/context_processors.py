@@ -1,8 +1,6 @@
-"""What the workspace sidebar needs on every desk page: the active link and the queue counts."""
+"""What the workspace sidebar needs on every desk page: which link is active."""
 
 from __future__ import annotations
-
-from functools import cache
 
 from django.http import HttpRequest
 
@@ -11,8 +9,8 @@ from tierline.desk import queries
 
 
 def sidebar(request: HttpRequest) -> dict:
-    """`desk_nav` names the active sidebar link; `queue_counts` is counted only when a template
-    reads it (portal pages never do), and at most once per request."""
+    """`desk_nav` names the active sidebar link. The queue counts are not here: the sidebar
+    fetches them after the page has loaded (desk:sidebar)."""
     user = getattr(request, "user", None)
     if user is None or not perms.is_staff_member(user):
         return {}
@@ -25,9 +23,4 @@ def sidebar(request: HttpRequest) -> dict:
             if queue not in queries.QUEUES or (queue == "all" and not perms.sees_everything(user)):
                 queue = "team"
             nav = f"queue:{queue}"
-
-    @cache
-    def counts() -> dict[str, int]:
-        return queries.queue_counts(user)
-
-    return {"desk_nav": nav, "queue_counts": counts}
+    return {"desk_nav": nav}

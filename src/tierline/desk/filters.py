@@ -29,13 +29,15 @@ class TicketFilter(filters.FilterSet):
     """Filters of the queue. `q` matches number, subject and description."""
 
     q = filters.CharFilter(method="filter_text", label="Text")
-    status = filters.MultipleChoiceFilter(choices=Status.choices)
+    # distinct=False: no filter here joins a many-valued relation, so rows never repeat, and a
+    # DISTINCT over every column would make the queue's count scan the whole result.
+    status = filters.MultipleChoiceFilter(choices=Status.choices, distinct=False)
     open = filters.BooleanFilter(field_name="is_open", label="Open")
-    priority = filters.MultipleChoiceFilter(choices=Priority.choices)
+    priority = filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False)
     impact = filters.ChoiceFilter(choices=Level.choices)
     urgency = filters.ChoiceFilter(choices=Level.choices)
-    tier = filters.MultipleChoiceFilter(choices=[(1, "1"), (2, "2"), (3, "3")])
-    team = filters.ModelMultipleChoiceFilter(queryset=Team.objects.all())
+    tier = filters.MultipleChoiceFilter(choices=[(1, "1"), (2, "2"), (3, "3")], distinct=False)
+    team = filters.ModelMultipleChoiceFilter(queryset=Team.objects.all(), distinct=False)
     assignee = filters.ModelChoiceFilter(queryset=User.objects.exclude(role=User.Role.REQUESTER))
     unassigned = filters.BooleanFilter(
         field_name="assignee", lookup_expr="isnull", label="Unassigned"

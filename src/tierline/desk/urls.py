@@ -33,4 +33,5 @@ urlpatterns = [
     ),
     # reports (views/reports.py)
     path("reports/escalations/", reports.escalation_report, name="escalation_report"),
+    path("sidebar/", reports.sidebar, name="sidebar"),
 ]

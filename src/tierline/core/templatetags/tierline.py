@@ -6,8 +6,10 @@ from datetime import datetime
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.forms.utils import flatatt
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from tierline.desk.models import REQUESTER_STATUS_WORDS, Priority, Status
 
@@ -71,3 +73,41 @@ def query_with(context, **changes) -> str:
         else:
             query[key] = value
     return "?" + query.urlencode()
+
+
+@register.simple_tag
+def select(bound_field) -> str:
+    """A form's <select> rendered in Python.
+
+    Django renders each <option> through two widget templates; a filter bar of long selects
+    costs tens of milliseconds that way, on the page technicians load most.
+    """
+    field = bound_field.field
+    widget = field.widget
+    value = bound_field.value()
+    if value is None:
+        chosen: set[str] = set()
+    elif isinstance(value, list | tuple):
+        chosen = {str(v) for v in value}
+    else:
+        chosen = {str(value)}
+    options = format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        (
+            (
+                "" if choice_value is None else str(getattr(choice_value, "value", choice_value)),
+                mark_safe(" selected")  # noqa: S308 - a constant
+                if str(getattr(choice_value, "value", choice_value)) in chosen
+                else "",
+                label,
+            )
+            for choice_value, label in field.choices
+        ),
+    )
+    attrs = widget.build_attrs(widget.attrs, {"id": bound_field.id_for_label})
+    if getattr(widget, "allow_multiple_selected", False):
+        attrs["multiple"] = True
+    return format_html(
+        '<select name="{}"{}>{}</select>', bound_field.html_name, flatatt(attrs), options
+    )

@@ -51,3 +51,15 @@ def escalation_report(request: HttpRequest) -> HttpResponse:
             "total_down": sum(r["count"] for r in steps if r["direction"] == "down"),
         },
     )
+
+
+@login_required
+def sidebar(request: HttpRequest) -> HttpResponse:
+    """The sidebar with its queue counts, fetched by the page after it has loaded."""
+    if not perms.is_staff_member(request.user):
+        raise PermissionDenied("The workspace is for the help desk.")
+    return render(
+        request,
+        "desk/_sidebar.html",
+        {"counts": queries.queue_counts(request.user), "desk_nav": request.GET.get("nav", "")[:40]},
+    )
