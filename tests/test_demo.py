@@ -118,3 +118,13 @@ def test_a_ticket_after_the_demo_gets_the_next_number():
     new = services.open_ticket(requester=employee, subject="Mouse broken", description="Dead.")
     # then
     assert new.pk == highest + 1
+
+
+def test_twelve_technicians_over_three_tiers():
+    # when
+    load_demo(seed=5, **SMALL)
+    # then
+    technicians = User.objects.filter(role=User.Role.TECHNICIAN)
+    assert technicians.count() == 12
+    per_tier = {tier: technicians.filter(teams__tier=tier).count() for tier in (1, 2, 3)}
+    assert per_tier == {1: 5, 2: 4, 3: 3}

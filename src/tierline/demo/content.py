@@ -74,20 +74,18 @@ SKILLS = [
     "Printers", "Security", "SQL Server", "Telephony", "VPN", "Windows",
 ]  # fmt: skip
 
-# username, first, last, tier, job title, skills
+# username, first, last, tier, job title, skills. With the demo users tier1, tier2 and tier3
+# these make the 12 technicians: 5 at Tier 1, 4 at Tier 2, 3 at Tier 3.
 TECHNICIANS = [
     ("priya.shah", "Priya", "Shah", 1, "Service Desk Analyst", ["Microsoft 365", "Windows"]),
     ("callum.reid", "Callum", "Reid", 1, "Service Desk Analyst", ["Printers", "Telephony"]),
     ("jodie.marsh", "Jodie", "Marsh", 1, "Service Desk Analyst", ["Microsoft 365", "VPN"]),
     ("emeka.okafor", "Emeka", "Okafor", 1, "Senior Service Desk Analyst", ["Active Directory"]),
-    ("sophie.turner", "Sophie", "Turner", 1, "Service Desk Analyst", ["Windows", "macOS"]),
     ("daniel.nowak", "Daniel", "Nowak", 2, "Desktop Support Engineer", ["Hardware repair", "Windows"]),
     ("fatima.hussain", "Fatima", "Hussain", 2, "Applications Specialist", ["Microsoft 365", "SQL Server"]),
     ("george.wright", "George", "Wright", 2, "Desktop Support Engineer", ["Printers", "macOS"]),
-    ("nadia.kaur", "Nadia", "Kaur", 2, "Field Support Engineer", ["Hardware repair", "Telephony"]),
     ("wei.chen", "Wei", "Chen", 3, "Infrastructure Engineer", ["Networking", "VPN", "Linux"]),
     ("rhys.morgan", "Rhys", "Morgan", 3, "Systems Engineer", ["Active Directory", "Security"]),
-    ("olivia.campbell", "Olivia", "Campbell", 3, "Network Engineer", ["Networking", "Security"]),
 ]  # fmt: skip
 
 # username, first, last, role, tier (0: none), job title, what it shows

@@ -80,7 +80,7 @@ def _phone(rng: random.Random, prefix: str, used: set[str]) -> str:
 def create_people(
     rng: random.Random, *, people: int, password_hash: str, progress: Progress = _quiet
 ) -> Cast:
-    """Departments, locations, skills, ~`people` employees, 12 technicians and the demo users."""
+    """Departments, locations, skills, ~`people` employees, the demo users, and 12 technicians (tier1-3 among them)."""
     departments = {
         name: Department.objects.get_or_create(name=name)[0] for name in content.DEPARTMENTS
     }
