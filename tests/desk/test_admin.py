@@ -1,0 +1,61 @@
+"""Configuration lives in Django's admin: categories, teams, the priority matrix, resolution codes."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from tierline.desk import services
+from tierline.desk.models import Level, Priority, PriorityRule
+
+pytestmark = pytest.mark.django_db
+
+PAGES = [
+    "admin:desk_category_changelist",
+    "admin:desk_priorityrule_changelist",
+    "admin:desk_resolutioncode_changelist",
+    "admin:people_team_changelist",
+    "admin:people_user_changelist",
+]
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_admin_pages_open_for_the_administrator(client, admin_user, name):
+    client.force_login(admin_user)
+    assert client.get(reverse(name)).status_code == 200
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_admin_pages_are_refused_to_technicians(client, tier1, name):
+    client.force_login(tier1)
+    response = client.get(reverse(name))
+    assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_a_changed_matrix_cell_sets_new_tickets_priority(admin_user):
+    # given: the administrator makes low impact x high urgency critical
+    PriorityRule.objects.filter(impact=Level.LOW, urgency=Level.HIGH).update(
+        priority=Priority.CRITICAL
+    )
+    # when / then
+    assert services.priority_for(Level.LOW, Level.HIGH) == Priority.CRITICAL
+
+
+def test_sqlite_database_runs_in_wal_mode(tmp_path):
+    """The embedded database, opened with the app's own options, is in WAL mode."""
+    from django.db.utils import ConnectionHandler
+
+    from tierline import settings as production
+
+    if "sqlite" not in production.DATABASES["default"]["ENGINE"]:
+        pytest.skip("the app runs on PostgreSQL here (TIERLINE_DATABASE_URL)")
+    handler = ConnectionHandler(
+        {"default": {**production.DATABASES["default"], "NAME": tmp_path / "wal.sqlite3"}}
+    )
+    connection = handler["default"]
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode")
+            assert cursor.fetchone()[0] == "wal"
+    finally:
+        connection.close()
