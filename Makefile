@@ -52,16 +52,7 @@ demo: .venv ## set up demo data in ./var and serve it on http://127.0.0.1:8000
 	TIERLINE_DATA_DIR="$(TIERLINE_DATA_DIR)" $(BIN)/tierline init --noinput
 	TIERLINE_DATA_DIR="$(TIERLINE_DATA_DIR)" $(BIN)/tierline demo
 	@echo
-	@echo "  Tierline demo on http://$(HOST):$(PORT)/   (data in $(TIERLINE_DATA_DIR))"
-	@echo
-	@echo "  Sign in as any of these; every password is: demo"
-	@echo "    admin       administrator"
-	@echo "    tier1       technician, tier 1 (service desk)"
-	@echo "    tier2       technician, tier 2"
-	@echo "    tier3       technician, tier 3"
-	@echo "    lead        team lead"
-	@echo "    employee    requester (portal)"
-	@echo "    employee2   requester (portal)"
+	@echo "  Tierline demo on http://$(HOST):$(PORT)/   (data in $(TIERLINE_DATA_DIR)); sign in with the names above, password: demo"
 	@echo
 	@echo "  Stop with Ctrl-C."
 	@echo
