@@ -115,7 +115,7 @@ def test_help_desk_story(people, chromium, screenshots):
         sign_in(theo, "tier2")
         # when: his team queue has it, at Tier 2
         row = theo.get_by_role("row").filter(has_text=number)
-        expect(row.get_by_role("cell", name="Tier 2", exact=True)).to_be_visible()
+        expect(row.get_by_role("cell", name="Tier 2 Tier 2 Desktop & Applications")).to_be_visible()
         go(theo, row.get_by_role("link", name=number))
         expect(theo.locator(".timeline .entry.escalation").filter(has_text=SUMMARY)).to_be_visible()
         # when: a work order
