@@ -15,8 +15,7 @@ def my_requests(user: User) -> QuerySet[Ticket]:
 
     Technicians see their teams' work in the desk; in the portal they see only their own requests.
     """
-    shared = Ticket.shared_with.through.objects.filter(user_id=user.pk).values("ticket_id")
-    return perms.visible_tickets(user).filter(Q(requester_id=user.pk) | Q(pk__in=shared))
+    return perms.visible_tickets(user).filter(perms.mine_or_shared(user))
 
 
 def request_list(user: User, *, closed: bool = False) -> QuerySet[Ticket]:

@@ -6,16 +6,15 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from tierline.core import permissions as perms
+from tierline.core.paging import page_of
 from tierline.desk import services
 from tierline.desk.models import Channel, Status, Ticket
 from tierline.portal import queries
@@ -51,7 +50,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if tab not in TABS:
         tab = "open"
     tickets = queries.request_list(request.user, closed=tab == "closed")
-    page = Paginator(tickets, settings.TIERLINE["PAGE_SIZE"]).get_page(request.GET.get("page"))
+    page = page_of(request, tickets)
     return render(
         request,
         "portal/home.html",

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tierline.core import permissions as perms
 from tierline.core.csv_export import csv_response
+from tierline.core.paging import page_of
 from tierline.desk import queries, services
 from tierline.desk.filters import DEFAULT_SORT, SORTS, TicketFilter
 from tierline.desk.forms_lists import BulkForm, SaveViewForm, staff_people
@@ -76,7 +77,7 @@ def filtered_queue(request: HttpRequest) -> tuple[str, TicketFilter]:
 
 
 def paginate(request: HttpRequest, queryset: QuerySet) -> Page:
-    return Paginator(queryset, settings.TIERLINE["PAGE_SIZE"]).get_page(request.GET.get("page"))
+    return page_of(request, queryset)
 
 
 def sort_columns(request: HttpRequest, default: str = DEFAULT_SORT) -> dict[str, dict[str, str]]:
