@@ -86,6 +86,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "tierline.urls"
+FORM_RENDERER = "tierline.core.forms_renderer.FormRenderer"
 WSGI_APPLICATION = "tierline.wsgi.application"
 
 TEMPLATES = [

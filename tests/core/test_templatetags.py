@@ -1,37 +1,10 @@
-"""Template helpers: the Python-rendered <select> matches what Django's widget would submit."""
+"""Template helpers."""
 
 from __future__ import annotations
 
 import pytest
 from django.template import Context, Template
 from django.test import RequestFactory
-
-from tests import factories
-from tierline.desk.filters import TicketFilter
-
-pytestmark = pytest.mark.django_db
-
-
-def _render(bound_field) -> str:
-    return Template("{% load tierline %}{% select f %}").render(Context({"f": bound_field}))
-
-
-def test_select_marks_chosen_values_of_a_multiple_select():
-    # given
-    form = TicketFilter({"status": ["open", "new"]}).form
-    # when
-    html = _render(form["status"])
-    # then
-    assert html.startswith('<select name="status"') and " multiple" in html
-    assert '<option value="open" selected>' in html and '<option value="new" selected>' in html
-    assert '<option value="closed">' in html
-
-
-def test_select_of_model_choices_uses_ids_and_escapes_labels():
-    team = factories.team(2)
-    form = TicketFilter({"team": [str(team.pk)]}).form
-    html = _render(form["team"])
-    assert f'<option value="{team.pk}" selected>Tier 2 Desktop &amp; Applications</option>' in html
 
 
 def test_query_with_replaces_and_drops_parameters():
@@ -40,3 +13,27 @@ def test_query_with_replaces_and_drops_parameters():
         Context({"request": request})
     )
     assert html == "?queue=team&amp;sort=-created"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (10, "just now"),
+        (50, "a minute ago"),
+        (61, "1 minute ago"),
+        (3 * 3600 + 5, "3 hours ago"),
+        (86400, "1 day ago"),
+        (15 * 86400, "2 weeks ago"),
+        (400 * 86400, "1 year ago"),
+        (-2 * 86400, "in 2 days"),
+    ],
+)
+def test_relative_times_read_naturally(seconds, words):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tierline.core.templatetags.tierline import relative
+
+    now = timezone.now()
+    assert relative(now - timedelta(seconds=seconds), now) == words

@@ -96,6 +96,13 @@ def sort_columns(request: HttpRequest, default: str = DEFAULT_SORT) -> dict[str,
     return columns
 
 
+def _requester_query(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    for key in ("page", "requester"):
+        query.pop(key, None)
+    return "?" + (query.urlencode() + "&" if query else "") + "requester="
+
+
 def table_context(
     request: HttpRequest, queryset: QuerySet[Ticket], default_sort: str = DEFAULT_SORT, **extra: Any
 ) -> dict:
@@ -106,6 +113,8 @@ def table_context(
         "tickets": page.object_list,
         "columns": sort_columns(request, default_sort),
         "list_url": request.path,
+        # Each row links to "this list, only this requester": the query is built once here.
+        "requester_query": _requester_query(request),
         "bulk": True,
         **extra,
     }
