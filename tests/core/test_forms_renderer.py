@@ -1,4 +1,4 @@
-"""The Python-rendered <select> gives the markup Django's own templates give."""
+"""The Python-rendered widgets give the markup Django's own templates give."""
 
 from __future__ import annotations
 
@@ -23,6 +23,14 @@ class _Form(forms.Form):
         widget=forms.SelectMultiple(attrs={"size": 3, "class": "short"}),
     )
     typed = forms.TypedChoiceField(choices=[(1, "High"), (2, "Medium")], coerce=int, initial=2)
+    text = forms.CharField(max_length=20, initial='Say "hi" <b>')
+    number = forms.IntegerField(min_value=0, required=False)
+    email = forms.EmailField(required=False)
+    when = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    flag = forms.BooleanField(required=False)
+    hidden = forms.IntegerField(widget=forms.HiddenInput, initial=3)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), initial="Line 1\n<script>")
+    upload = forms.FileField(required=False, widget=forms.FileInput)
 
 
 def _both(bound_field) -> tuple[str, str]:
@@ -38,9 +46,33 @@ def _both(bound_field) -> tuple[str, str]:
     return render(FormRenderer()), render(DjangoTemplates())
 
 
-@pytest.mark.parametrize("name", ["plain", "many", "typed"])
-def test_select_markup_matches_djangos_templates(name):
-    form = _Form({"plain": "g2", "many": ["1", "3"]})
+@pytest.mark.parametrize(
+    "name",
+    [
+        "plain",
+        "many",
+        "typed",
+        "text",
+        "number",
+        "email",
+        "when",
+        "flag",
+        "hidden",
+        "body",
+        "upload",
+    ],
+)
+@pytest.mark.parametrize("bound", [True, False])
+def test_widget_markup_matches_djangos_templates(name, bound):
+    data = {
+        "plain": "g2",
+        "many": ["1", "3"],
+        "text": "a&b",
+        "number": "4",
+        "flag": "on",
+        "body": "x",
+    }
+    form = _Form(data if bound else None)
     fast, django_own = _both(form[name])
     assert fast == django_own
 
