@@ -98,7 +98,9 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 "Only the help desk opens tickets on behalf of someone else.",
             )
         ticket = services.open_ticket(requester=requester, by=request.user, **data)
-        return self._answer(ticket, status.HTTP_201_CREATED)
+        # A new ticket holds everything the answer shows (requester, team, category as objects,
+        # nobody assigned yet): no need to read it back.
+        return Response(s.TicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Change a ticket's fields, status or assignee",
