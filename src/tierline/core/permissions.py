@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -113,7 +113,8 @@ def ensure(allowed: bool, message: str = "You are not allowed to do that.") -> N
 def ticket_for(user: User, number: str, queryset: QuerySet[Ticket] | None = None) -> Ticket:
     """The ticket with this number if the user may see it; 404 otherwise (never 403, which
     would tell a requester the number exists)."""
-    ticket = visible_tickets(user, queryset).filter(number=number).first()
-    if ticket is None:
-        raise Http404("No such ticket.")
-    return ticket
+    try:
+        # get(), not first(): no ORDER BY for the database to plan around a unique lookup.
+        return visible_tickets(user, queryset).get(number=number)
+    except ObjectDoesNotExist:
+        raise Http404("No such ticket.") from None
