@@ -109,3 +109,41 @@ def test_docs_page_runs_under_the_csp():
     assert init_script.status_code == 200
     assert init_script["Content-Type"].startswith("application/javascript")
     assert "SwaggerUIBundle" in init_script.content.decode()
+
+
+# --- OutputSerializer: fields built once per class --------------------------------------------
+
+
+def test_output_serializer_answers_as_drf_builds_it(employee, employee2):
+    from rest_framework import serializers
+
+    from tierline.desk.api.serializers import TicketSerializer
+
+    class BuiltEachTime(TicketSerializer):
+        def get_fields(self):
+            return serializers.ModelSerializer.get_fields(self)
+
+    first, second = factories.ticket(employee), factories.ticket(employee2)
+    a, b = TicketSerializer(first), TicketSerializer(second)
+    # Each instance binds its own copies: a method field calls its own serializer.
+    assert a.fields["requester_name"] is not b.fields["requester_name"]
+    assert a.fields["requester_name"].parent is a
+    assert a.data == BuiltEachTime(first).data
+    assert b.data == BuiltEachTime(second).data
+    assert a.data["requester"] == employee.username
+    assert b.data["requester"] == employee2.username
+    many = TicketSerializer([first, second], many=True).data
+    assert [row["number"] for row in many] == [first.number, second.number]
+
+
+def test_output_serializer_refuses_a_writable_field():
+    from tierline.core.api import OutputSerializer
+    from tierline.people.models import Team
+
+    class Writable(OutputSerializer):
+        class Meta:
+            model = Team
+            fields = ["name"]
+
+    with pytest.raises(TypeError, match="must be read-only"):
+        Writable().fields  # noqa: B018 - building the fields is what raises

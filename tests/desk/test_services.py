@@ -13,7 +13,17 @@ from tests import factories
 from tierline.core.errors import ActionRefused, StaleEdit
 from tierline.core.history import history_of
 from tierline.desk import services
-from tierline.desk.models import Call, Escalation, Level, Priority, Status, Ticket
+from tierline.desk.models import (
+    Call,
+    Category,
+    Escalation,
+    Level,
+    Priority,
+    PriorityRule,
+    Status,
+    Ticket,
+)
+from tierline.people.models import Team
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +38,33 @@ def test_open_ticket_numbers_routes_and_prioritises(employee):
     assert ticket.tier == 1 and ticket.team == factories.team(1)
     assert ticket.status == Status.NEW and ticket.is_open
     assert [e.action for e in history_of(ticket)] == ["opened"]
+
+
+def test_open_ticket_routes_by_category_and_the_configured_matrix(employee):
+    # given: printers go to Tier 2; the matrix makes low x low urgent; medium x high is unset
+    printers = Category.objects.create(name="Printers", default_team=factories.team(2))
+    PriorityRule.objects.filter(impact=Level.LOW, urgency=Level.LOW).update(
+        priority=Priority.CRITICAL
+    )
+    PriorityRule.objects.filter(impact=Level.MEDIUM, urgency=Level.HIGH).delete()
+    # when
+    routed = factories.ticket(employee, category=printers, impact=Level.LOW, urgency=Level.LOW)
+    fallback = factories.ticket(employee, impact=Level.MEDIUM, urgency=Level.HIGH)
+    given = factories.ticket(employee, team=factories.team(3))
+    # then
+    assert (routed.team, routed.tier, routed.priority) == (factories.team(2), 2, Priority.CRITICAL)
+    assert fallback.priority == services.DEFAULT_MATRIX[(Level.MEDIUM, Level.HIGH)]
+    assert (given.team, given.tier) == (factories.team(3), 3)
+    stored = Ticket.objects.filter(pk__in=[routed.pk, fallback.pk, given.pk]).order_by("pk")
+    assert [t.number for t in stored] == [f"TL-{t.pk:06d}" for t in stored]
+
+
+def test_open_ticket_without_a_tier1_team_is_refused(employee):
+    ticket = factories.ticket(employee)
+    Team.objects.filter(tier=1).update(tier=4)  # no team is Tier 1 any more
+    with pytest.raises(ActionRefused, match="no Tier 1 team"):
+        factories.ticket(employee)
+    assert list(Ticket.objects.values_list("pk", flat=True)) == [ticket.pk]
 
 
 def test_open_ticket_refuses_empty_and_overlong_fields(employee):

@@ -17,8 +17,9 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import F, Subquery
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from tierline.core import permissions as perms
@@ -100,6 +101,34 @@ def default_team_for(tier: int) -> Team:
     if team is None:
         raise ActionRefused(f"There is no Tier {tier} team to send this ticket to.")
     return team
+
+
+def _route_new_ticket(
+    team_id: int | None, impact: int, urgency: int
+) -> tuple[Team, int, int | None]:
+    """The team a new ticket goes to (the given one, else Tier 1's default), its priority from
+    the matrix and, on PostgreSQL, the id it will have: one query instead of three, because on
+    a busy desk each round trip costs more than the SQL it carries."""
+    teams = (
+        Team.objects.filter(pk=team_id)
+        if team_id is not None
+        else Team.objects.filter(tier=1).order_by("-is_tier_default", "name")
+    )
+    teams = teams.annotate(
+        matrix_priority=Subquery(
+            PriorityRule.objects.filter(impact=impact, urgency=urgency).values("priority")[:1]
+        )
+    )
+    if connection.vendor == "postgresql":
+        # Taking the id first lets the ticket be inserted with its number: no UPDATE after it.
+        teams = teams.annotate(
+            next_id=RawSQL("nextval(pg_get_serial_sequence(%s, 'id'))", (Ticket._meta.db_table,))
+        )
+    team = teams.first()
+    if team is None:
+        raise ActionRefused("There is no Tier 1 team to send this ticket to.")
+    priority = team.matrix_priority or DEFAULT_MATRIX[(Level(impact), Level(urgency))]
+    return team, priority, getattr(team, "next_id", None)
 
 
 def _require_text(errors: dict, name: str, value: str, *, max_length: int, label: str) -> str:
@@ -238,17 +267,22 @@ def open_ticket(
     for upload in uploads:
         validate_upload(upload)
 
-    if team is None:
-        team = (category.default_team if category else None) or default_team_for(1)
+    if team is None and category is not None:
+        team_id = category.default_team_id
+    else:
+        team_id = team.pk if team is not None else None
+    team, priority, next_id = _route_new_ticket(team_id, impact, urgency)
     now = created_at or timezone.now()
     ticket = Ticket.objects.create(
+        pk=next_id,
+        number=ticket_number(next_id) if next_id is not None else None,
         subject=subject,
         description=description,
         requester=requester,
         category=category,
         impact=impact,
         urgency=urgency,
-        priority=priority_for(impact, urgency),
+        priority=priority,
         channel=channel,
         tier=team.tier,
         team=team,
@@ -256,8 +290,9 @@ def open_ticket(
         created_at=now,
         updated_at=now,
     )
-    ticket.number = ticket_number(ticket.pk)
-    Ticket.objects.filter(pk=ticket.pk).update(number=ticket.number)
+    if next_id is None:
+        ticket.number = ticket_number(ticket.pk)
+        Ticket.objects.filter(pk=ticket.pk).update(number=ticket.number)
     record(ticket, by or requester, "opened", summary=f"via {ticket.get_channel_display()}", at=now)
     _attach(ticket, by or requester, uploads)
     return ticket

@@ -8,7 +8,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tierline.core.api import TicketRefField, UserRefField
+from tierline.core.api import OutputSerializer, TicketRefField, UserRefField
 from tierline.core.models import HistoryEntry
 from tierline.desk.models import (
     Call,
@@ -36,7 +36,7 @@ class LevelField(serializers.ChoiceField):
 # --- output ---------------------------------------------------------------------------------
 
 
-class TicketSerializer(serializers.ModelSerializer):
+class TicketSerializer(OutputSerializer):
     """One ticket. People are given by username, team and category by id (as on input)."""
 
     requester = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -93,7 +93,7 @@ class TicketSerializer(serializers.ModelSerializer):
         return str(ticket.category) if ticket.category else None
 
 
-class MessageSerializer(serializers.ModelSerializer):
+class MessageSerializer(OutputSerializer):
     author = serializers.SlugRelatedField(slug_field="username", read_only=True)
     author_name = serializers.SerializerMethodField()
 
@@ -116,7 +116,7 @@ class MessageSerializer(serializers.ModelSerializer):
         return str(message.author) if message.author else None
 
 
-class HistoryEntrySerializer(serializers.ModelSerializer):
+class HistoryEntrySerializer(OutputSerializer):
     """One line of a record's history: who, when, what, old -> new."""
 
     who = serializers.SerializerMethodField()
@@ -134,14 +134,14 @@ class HistoryEntrySerializer(serializers.ModelSerializer):
         return str(entry.actor) if entry.actor else None
 
 
-class CategorySerializer(serializers.ModelSerializer):
+class CategorySerializer(OutputSerializer):
     class Meta:
         model = Category
         fields = ["id", "name", "full_name", "parent", "description", "default_team", "is_active"]
         read_only_fields = fields
 
 
-class WorkOrderSerializer(serializers.ModelSerializer):
+class WorkOrderSerializer(OutputSerializer):
     ticket = serializers.SlugRelatedField(slug_field="number", read_only=True)
     technician = serializers.SlugRelatedField(slug_field="username", read_only=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -178,7 +178,7 @@ class WorkOrderSerializer(serializers.ModelSerializer):
         return str(work_order.location) if work_order.location else None
 
 
-class CallSerializer(serializers.ModelSerializer):
+class CallSerializer(OutputSerializer):
     caller = serializers.SlugRelatedField(slug_field="username", read_only=True)
     technician = serializers.SlugRelatedField(slug_field="username", read_only=True)
     ticket = serializers.SlugRelatedField(slug_field="number", read_only=True)

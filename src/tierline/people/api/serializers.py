@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from tierline.core.api import OutputSerializer
 from tierline.people.models import Team, User
 
 
-class PersonSerializer(serializers.ModelSerializer):
+class PersonSerializer(OutputSerializer):
     """One person of the directory, as the help desk looks them up (say, for a call)."""
 
     name = serializers.SerializerMethodField()
@@ -38,7 +39,7 @@ class PersonSerializer(serializers.ModelSerializer):
         return str(person)
 
 
-class TeamSerializer(serializers.ModelSerializer):
+class TeamSerializer(OutputSerializer):
     class Meta:
         model = Team
         fields = ["id", "name", "tier", "description", "is_tier_default", "email"]
