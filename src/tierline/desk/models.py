@@ -210,11 +210,20 @@ class Ticket(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("ticket")
         indexes = [
+            # The queues' indexes end with the whole queue order (priority, oldest first, then
+            # id as the tie-break of desk.filters.SORTS), so a page is a walk along the index:
+            # without the id PostgreSQL sorted the team's whole open backlog for every page.
             models.Index(
-                fields=["team", "is_open", "priority", "created_at"], name="ticket_queue_idx"
+                fields=["team", "is_open", "priority", "created_at", "id"],
+                name="ticket_queue_idx",
             ),
-            models.Index(fields=["is_open", "priority", "created_at"], name="ticket_open_idx"),
-            models.Index(fields=["assignee", "is_open", "priority"], name="ticket_assignee_idx"),
+            models.Index(
+                fields=["is_open", "priority", "created_at", "id"], name="ticket_open_idx"
+            ),
+            models.Index(
+                fields=["assignee", "is_open", "priority", "created_at", "id"],
+                name="ticket_assignee_idx",
+            ),
             models.Index(fields=["requester", "-created_at"], name="ticket_requester_idx"),
             models.Index(fields=["status", "resolved_at"], name="ticket_status_resolved_idx"),
             models.Index(fields=["-updated_at"], name="ticket_updated_idx"),

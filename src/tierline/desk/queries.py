@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 
 from tierline.core import permissions as perms
 from tierline.core.models import HistoryEntry
@@ -56,6 +56,42 @@ def queue_counts(user: User) -> dict[str, int]:
     return {name: queue_for(user, name).count() for name in QUEUES}
 
 
+# What a ticket page may have to show beyond its messages and history. Asked as EXISTS flags in
+# the query that loads the ticket (an index probe each), so the page skips the queries of what the
+# ticket lacks: most tickets have no calls, work orders, escalations, children or links.
+def with_page_flags(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    ticket = OuterRef("pk")
+    return queryset.annotate(
+        has_escalations=Exists(Escalation.objects.filter(ticket=ticket)),
+        has_calls=Exists(Call.objects.filter(ticket=ticket)),
+        has_work_orders=Exists(WorkOrder.objects.filter(ticket=ticket)),
+        has_children=Exists(Ticket.objects.filter(parent=ticket)),
+        has_merged=Exists(Ticket.objects.filter(merged_into=ticket)),
+        has_related=Exists(Ticket.related.through.objects.filter(from_ticket=ticket)),
+    )
+
+
+def _has(ticket: Ticket, flag: str) -> bool:
+    """A flag of with_page_flags; a ticket loaded without them may have anything."""
+    return getattr(ticket, flag, True)
+
+
+@dataclass
+class TicketLinks:
+    children: list[Ticket]
+    related: list[Ticket]
+    merged: list[Ticket]
+
+
+def ticket_links(ticket: Ticket) -> TicketLinks:
+    """Child tickets, related tickets and the tickets merged into this one."""
+    return TicketLinks(
+        children=list(ticket.children.all()) if _has(ticket, "has_children") else [],
+        related=list(ticket.related.all()) if _has(ticket, "has_related") else [],
+        merged=list(ticket.merged_tickets.all()) if _has(ticket, "has_merged") else [],
+    )
+
+
 @dataclass
 class TimelineEntry:
     """One line of the ticket page, whatever it came from."""
@@ -64,6 +100,7 @@ class TimelineEntry:
     at: datetime
     actor: Any
     obj: Any
+    files: list[Attachment] = field(default_factory=list)  # a reply's or note's attachments
 
 
 _EVENT_ACTIONS_SHOWN_ELSEWHERE = {
@@ -84,40 +121,42 @@ def timeline(ticket: Ticket, user: User, *, public_only: bool = False) -> list[T
     `public_only` gives what a requester sees (public replies, files, status changes), whoever
     looks: the portal uses it so a technician reading their own request sees no internal notes."""
     staff = perms.can_see_internal(user) and not public_only
-    messages = (
-        Message.objects.filter(ticket=ticket)
-        .select_related("author")
-        .prefetch_related("attachments")
-    )
+    messages = Message.objects.filter(ticket=ticket).select_related("author")
     if not staff:
         messages = messages.filter(internal=False)
     entries = [
         TimelineEntry("note" if m.internal else "reply", m.created_at, m.author, m)
         for m in messages
     ]
-    entries += [
-        TimelineEntry("attachment", a.created_at, a.uploaded_by, a)
-        for a in Attachment.objects.filter(ticket=ticket, message__isnull=True).select_related(
-            "uploaded_by"
-        )
-    ]
+    # Every file of the ticket in one query: those of a shown message go with it, the others
+    # (added on their own) are entries. A file of a message not shown (an internal note, for a
+    # requester) is not shown either.
+    by_message = {entry.obj.pk: entry for entry in entries}
+    for a in Attachment.objects.filter(ticket=ticket).select_related("uploaded_by").order_by("pk"):
+        if a.message_id is None:
+            entries.append(TimelineEntry("attachment", a.created_at, a.uploaded_by, a))
+        elif a.message_id in by_message:
+            by_message[a.message_id].files.append(a)
     if staff:
-        entries += [
-            TimelineEntry("escalation", e.created_at, e.by, e)
-            for e in Escalation.objects.filter(ticket=ticket).select_related(
-                "by", "from_team", "to_team"
-            )
-        ]
-        entries += [
-            TimelineEntry("call", c.started_at, c.technician, c)
-            for c in Call.objects.filter(ticket=ticket).select_related("technician", "caller")
-        ]
-        entries += [
-            TimelineEntry("work_order", w.created_at, w.created_by, w)
-            for w in WorkOrder.objects.filter(ticket=ticket).select_related(
-                "created_by", "technician"
-            )
-        ]
+        if _has(ticket, "has_escalations"):
+            entries += [
+                TimelineEntry("escalation", e.created_at, e.by, e)
+                for e in Escalation.objects.filter(ticket=ticket).select_related(
+                    "by", "from_team", "to_team"
+                )
+            ]
+        if _has(ticket, "has_calls"):
+            entries += [
+                TimelineEntry("call", c.started_at, c.technician, c)
+                for c in Call.objects.filter(ticket=ticket).select_related("technician", "caller")
+            ]
+        if _has(ticket, "has_work_orders"):
+            entries += [
+                TimelineEntry("work_order", w.created_at, w.created_by, w)
+                for w in WorkOrder.objects.filter(ticket=ticket).select_related(
+                    "created_by", "technician"
+                )
+            ]
         events = (
             HistoryEntry.objects.filter(
                 content_type=ContentType.objects.get_for_model(Ticket), object_id=ticket.pk
