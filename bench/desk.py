@@ -23,6 +23,7 @@ import time
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
@@ -52,10 +53,18 @@ def parse_args() -> argparse.Namespace:
         help="postgresql://user@host:port/any: a database tierline_bench_<pid> is created there",
     )
     p.add_argument("--keep", action="store_true", help="keep the bench database / temp dir")
+    p.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --database-url naming a database kept by --keep: migrate it and measure "
+        "again, without loading (N is what it holds)",
+    )
     p.add_argument("--seed", type=int, default=1)
     args = p.parse_args()
     if args.tickets < 100 or args.requests < 1:
         p.error("--tickets must be at least 100 and --requests at least 1")
+    if args.reuse and not args.database_url:
+        p.error("--reuse needs --database-url naming the kept database")
     return args
 
 
@@ -80,6 +89,10 @@ def fresh_database(args: argparse.Namespace):
     os.environ.pop("TIERLINE_DATABASE_URL", None)
     os.environ["TIERLINE_TASKS"] = "immediate"
     bench_db = None
+    if args.reuse:
+        os.environ["TIERLINE_DATABASE_URL"] = args.database_url
+        yield "postgresql"
+        return
     if args.database_url:
         bench_db = f"tierline_bench_{os.getpid()}"
         with _pg_admin(args.database_url) as admin:
@@ -201,6 +214,19 @@ def load(args: argparse.Namespace) -> dict:
     }
 
 
+STORY_SUBJECT = "VPN drops every few minutes on the home network"
+
+
+def kept_cast() -> SimpleNamespace:
+    """What run() needs of the cast, read back from a kept database."""
+    from tierline.people.models import Team, User
+
+    return SimpleNamespace(
+        named={name: User.objects.get(username=name) for name in ("tier1", "employee")},
+        teams={t.tier: t for t in Team.objects.filter(is_tier_default=True)},
+    )
+
+
 def story_ticket(cast) -> str:
     """An open Tier 1 ticket whose page shows 20 timeline entries, made through the services."""
     from tierline.desk import services
@@ -210,7 +236,7 @@ def story_ticket(cast) -> str:
     employee = cast.named["employee"]
     ticket = services.open_ticket(
         requester=employee,
-        subject="VPN drops every few minutes",
+        subject=STORY_SUBJECT,
         description="The VPN connects but drops every 5-10 minutes, which kills my Teams calls.",
     )
     services.take(ticket=ticket, by=tier1)  # opened, assigned, status: 3 entries
@@ -271,16 +297,25 @@ def run(args: argparse.Namespace, vendor: str) -> None:
 
     from tierline.desk.models import Ticket
 
-    print(f"Tierline desk benchmark: {vendor}, {args.tickets:,} tickets")
-    print("  migrating a fresh database")
-    call_command("migrate", verbosity=0)
-    loaded = load(args)
-    cast = loaded["cast"]
-    print(
-        f"  loaded {loaded['tickets']:,} tickets + {loaded['messages']:,} messages in "
-        f"{loaded['seconds']:.1f} s: {loaded['rows'] / loaded['seconds']:,.0f} rows/s"
-    )
-    number = story_ticket(cast)
+    if args.reuse:
+        print("  migrating the kept database (no load)")
+        call_command("migrate", verbosity=0)
+        loaded = None
+        cast = kept_cast()
+        args.tickets = Ticket.objects.count()
+        number = Ticket.objects.filter(subject=STORY_SUBJECT).latest("pk").number
+        print(f"Tierline desk benchmark: {vendor}, {args.tickets:,} tickets (kept database)")
+    else:
+        print(f"Tierline desk benchmark: {vendor}, {args.tickets:,} tickets")
+        print("  migrating a fresh database")
+        call_command("migrate", verbosity=0)
+        loaded = load(args)
+        cast = loaded["cast"]
+        print(
+            f"  loaded {loaded['tickets']:,} tickets + {loaded['messages']:,} messages in "
+            f"{loaded['seconds']:.1f} s: {loaded['rows'] / loaded['seconds']:,.0f} rows/s"
+        )
+        number = story_ticket(cast)
     tier1, employee = cast.named["tier1"], cast.named["employee"]
     team = cast.teams[1]
     page_size = settings.TIERLINE.get("PAGE_SIZE", 25)
@@ -333,10 +368,11 @@ def run(args: argparse.Namespace, vendor: str) -> None:
         )
     api_result = results[-1]
     print()
-    print(
-        f"bulk load: {loaded['rows']:,} rows in {loaded['seconds']:.1f} s "
-        f"({loaded['rows'] / loaded['seconds']:,.0f} rows/s)"
-    )
+    if loaded:
+        print(
+            f"bulk load: {loaded['rows']:,} rows in {loaded['seconds']:.1f} s "
+            f"({loaded['rows'] / loaded['seconds']:,.0f} rows/s)"
+        )
     print(f"ticket creation through the API: {api_result['per_second']:,.0f} tickets/s")
     print(
         f"queue of team {team.name}: {in_queue:,} open tickets, {page_size} a page; "
