@@ -51,7 +51,9 @@ class Watch:
             self.problems.append(f"{who}: uncaught script error: {error}")
 
         def failed(request) -> None:
-            if self._ours(request.url):
+            # ERR_ABORTED: the page navigated away while the request was under way (a favicon,
+            # say), which the browser cancels by design; not something that went wrong.
+            if self._ours(request.url) and request.failure != "net::ERR_ABORTED":
                 self.problems.append(f"{who}: request failed: {request.url} {request.failure}")
 
         def response(resp) -> None:

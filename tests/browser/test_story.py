@@ -99,9 +99,10 @@ def test_help_desk_story(people, chromium, screenshots):
         go(tess, tess.get_by_role("button", name="Send", exact=True))
         expect(tess.locator(".timeline .entry.public").filter(has_text=REPLY)).to_be_visible()
         # when: she escalates with what was tried
-        tess.get_by_role("button", name="Escalate…").click()
+        tess.get_by_role("link", name="Escalate…").click()
         dialog = tess.get_by_role("dialog", name="Escalate")
         expect(dialog).to_be_visible()
+        expect(dialog.get_by_label("What was tried")).to_be_focused()  # loaded when opened
         dialog.get_by_label("What was tried").fill(SUMMARY)
         go(tess, dialog.get_by_role("button", name="Escalate"))
         # then: it left Tier 1's view; she is back on her queue, where it no longer is
@@ -145,7 +146,7 @@ def test_help_desk_story(people, chromium, screenshots):
         theo.screenshot(path=screenshots / "work-order.png", full_page=True)
         # when: back on the ticket, he resolves it
         go(theo, theo.locator(".page-head").get_by_role("link", name=number))
-        theo.get_by_role("button", name="Resolve…").click()
+        theo.get_by_role("link", name="Resolve…").click()
         dialog = theo.get_by_role("dialog", name="Resolve")
         expect(dialog).to_be_visible()
         dialog.get_by_label("Resolution", exact=True).select_option(label="Hardware replaced")

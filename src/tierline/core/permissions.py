@@ -20,13 +20,23 @@ if TYPE_CHECKING:
     from tierline.people.models import User
 
 
-def team_ids(user: User) -> list[int]:
-    """The ids of the user's teams, cached on the user object for the request."""
-    cached = getattr(user, "_tierline_team_ids", None)
+def _teams(user: User) -> list[tuple[int, int]]:
+    """(id, tier) of the user's teams: one query, cached on the user object for the request."""
+    cached = getattr(user, "_tierline_teams", None)
     if cached is None:
-        cached = list(user.teams.values_list("id", flat=True)) if user.pk else []
-        user._tierline_team_ids = cached
+        cached = list(user.teams.values_list("id", "tier")) if user.pk else []
+        user._tierline_teams = cached
     return cached
+
+
+def team_ids(user: User) -> list[int]:
+    """The ids of the user's teams."""
+    return [pk for pk, _ in _teams(user)]
+
+
+def highest_tier(user: User) -> int:
+    """The highest tier among the user's teams (0 when in none)."""
+    return max((tier for _, tier in _teams(user)), default=0)
 
 
 def is_staff_member(user: User) -> bool:
@@ -102,7 +112,7 @@ def can_see_internal(user: User) -> bool:
 
 
 def can_open_work_order(user: User) -> bool:
-    return is_staff_member(user) and (sees_everything(user) or user.highest_tier >= 2)
+    return is_staff_member(user) and (sees_everything(user) or highest_tier(user) >= 2)
 
 
 def ensure(allowed: bool, message: str = "You are not allowed to do that.") -> None:

@@ -3,6 +3,11 @@
 Every action parses a form, calls one service and redirects with a message. What the service
 refuses (ValidationError, ActionRefused, StaleEdit) is shown next to the form that asked, with
 status 400; PermissionDenied becomes Django's 403 page.
+
+The page's action dialogs are empty shells: their forms (a query or two each for the choices)
+load when a dialog is opened, from a GET of the action's own URL. That GET answers htmx with
+the dialog's content and a browser with a page of its own, so every action also works without
+JavaScript and in a new tab.
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
 from django.utils.safestring import SafeString, mark_safe
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from tierline.core import permissions as perms
 from tierline.core.errors import StaleEdit
@@ -75,9 +81,10 @@ def rich_text(text: str) -> SafeString:
 def _page_queryset():
     # Joined: what every ticket has. Prefetched: what most tickets lack (parent, merged into,
     # resolution) or what sits one join further (the requester's department and location). A
-    # ten-table join cost PostgreSQL more to plan than to run.
-    return Ticket.objects.select_related(
-        "requester", "team", "assignee", "category"
+    # ten-table join cost PostgreSQL more to plan than to run. Flagged: whether it has calls,
+    # work orders, escalations, children or links at all, so the page skips their queries.
+    return queries.with_page_flags(
+        Ticket.objects.select_related("requester", "team", "assignee", "category")
     ).prefetch_related(
         "requester__department",
         "requester__location",
@@ -92,13 +99,6 @@ def _ticket(user: User, number: str) -> Ticket:
 
 
 # --- the page -------------------------------------------------------------------------------
-
-
-def _action_forms(ticket: Ticket) -> dict[str, forms.Form]:
-    """Unbound forms of every action, keyed by action slug."""
-    return {
-        slug: spec.make(slug, ticket) for slug, spec in ACTIONS.items() if spec.form is not None
-    }
 
 
 def _render_page(
@@ -123,9 +123,13 @@ def _render_page(
         elif entry.kind == "call":
             entry.body_html = rich_text(entry.obj.notes)
             entry.duration = "{}:{:02d}".format(*divmod(entry.obj.duration_seconds, 60))
-    action_forms = _action_forms(ticket)
+    # The reply box is on the page itself (and its form costs no query); the dialogs' forms are
+    # loaded when a dialog is opened, except the one whose submission was just refused.
+    page_forms: dict[str, forms.Form] = {}
+    if failed_action != "reply":
+        page_forms["reply"] = ACTIONS["reply"].make("reply", ticket)
     if failed_form is not None:
-        action_forms[failed_action] = failed_form
+        page_forms[failed_action] = failed_form
     can_work = perms.can_work_ticket(user, ticket)
     finished = ticket.status in (Status.RESOLVED, Status.CLOSED)
     context = {
@@ -133,10 +137,9 @@ def _render_page(
         "description_html": rich_text(ticket.description),
         "entries": entries,
         "work_orders": [e.obj for e in entries if e.kind == "work_order"],
-        "children": list(ticket.children.all()),
-        "related": list(ticket.related.all()),
-        "merged_tickets": list(ticket.merged_tickets.all()),
-        "forms": action_forms,
+        "links": queries.ticket_links(ticket),
+        "forms": page_forms,
+        "dialogs": DIALOGS,
         "failed_action": failed_action,
         "failed_form": failed_form,
         "can_work": can_work,
@@ -284,9 +287,23 @@ def _attach(request: HttpRequest, ticket: Ticket, data: dict) -> str:
 
 @dataclass(frozen=True)
 class Action:
+    """What an action runs and the form it parses; for an action asked in a dialog, also the
+    dialog's texts, which the ticket page, the dialog's content and the action's own page share.
+    """
+
     run: Callable[[HttpRequest, Ticket, dict], str]
     form: type[forms.Form] | None = None
     takes_ticket: bool = False
+    # Empty for actions without a dialog: a button (take, spam) or a form on the page itself.
+    title: str = ""
+    submit: str = ""
+    intro: str = ""
+    danger: bool = False
+    multipart: bool = False
+
+    @property
+    def has_dialog(self) -> bool:
+        return bool(self.title)
 
     def make(self, slug: str, ticket: Ticket, *args: Any) -> forms.Form:
         """The form, with ids unique on the page (several dialogs have a "summary")."""
@@ -297,21 +314,70 @@ class Action:
 
 ACTIONS: dict[str, Action] = {
     "take": Action(_take),
-    "assign": Action(_assign, desk_forms.AssignForm, takes_ticket=True),
+    "assign": Action(
+        _assign,
+        desk_forms.AssignForm,
+        takes_ticket=True,
+        title="Assign",
+        submit="Assign",
+        intro="Someone in the ticket's team, or nobody.",
+    ),
     "reply": Action(_reply, desk_forms.ReplyForm),
-    "fields": Action(_fields, desk_forms.FieldsForm, takes_ticket=True),
+    "fields": Action(
+        _fields, desk_forms.FieldsForm, takes_ticket=True, title="Edit details", submit="Save"
+    ),
     "status": Action(_status, desk_forms.StatusForm, takes_ticket=True),
-    "escalate": Action(_escalate, desk_forms.EscalateForm, takes_ticket=True),
-    "deescalate": Action(_deescalate, desk_forms.DeescalateForm, takes_ticket=True),
-    "resolve": Action(_resolve, desk_forms.ResolveForm),
-    "reopen": Action(_reopen, desk_forms.ReopenForm),
-    "merge": Action(_merge, desk_forms.MergeForm),
-    "link": Action(_link, desk_forms.LinkForm),
+    "escalate": Action(
+        _escalate,
+        desk_forms.EscalateForm,
+        takes_ticket=True,
+        title="Escalate",
+        submit="Escalate",
+        intro="Send the ticket up a tier, with what was already tried.",
+    ),
+    "deescalate": Action(
+        _deescalate,
+        desk_forms.DeescalateForm,
+        takes_ticket=True,
+        title="De-escalate",
+        submit="Hand back",
+        intro="Hand the ticket back down a tier.",
+    ),
+    "resolve": Action(
+        _resolve,
+        desk_forms.ResolveForm,
+        title="Resolve",
+        submit="Resolve",
+        intro="The requester is asked to confirm the fix.",
+    ),
+    "reopen": Action(_reopen, desk_forms.ReopenForm, title="Reopen", submit="Reopen"),
+    "merge": Action(
+        _merge,
+        desk_forms.MergeForm,
+        title="Merge into another ticket",
+        submit="Merge",
+        intro="This ticket is closed and its requester follows the other one.",
+        danger=True,
+    ),
+    "link": Action(_link, desk_forms.LinkForm, title="Link a related ticket", submit="Link"),
     "unlink": Action(_unlink, desk_forms.LinkForm),
-    "child": Action(_child, desk_forms.ChildForm),
+    "child": Action(
+        _child,
+        desk_forms.ChildForm,
+        title="Split off a child ticket",
+        submit="Open child ticket",
+        intro="The parent can't be resolved while the child is open.",
+    ),
     "spam": Action(_spam),
-    "attach": Action(_attach, desk_forms.AttachForm),
+    "attach": Action(
+        _attach, desk_forms.AttachForm, title="Attach files", submit="Upload", multipart=True
+    ),
 }
+
+# The ticket page's dialogs, in page order: (slug, action).
+DIALOGS: list[tuple[str, Action]] = [
+    (slug, spec) for slug, spec in ACTIONS.items() if spec.has_dialog
+]
 
 
 def _put_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -323,12 +389,32 @@ def _put_errors(form: forms.Form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
+def _action_form(request: HttpRequest, number: str, slug: str, spec: Action) -> HttpResponse:
+    """A dialog's unbound form: the dialog's content for htmx, a page of its own otherwise."""
+    if not spec.has_dialog:
+        return HttpResponseNotAllowed(["POST"])
+    # A dialog's form needs the ticket's own row only, not the page's extras.
+    ticket = perms.ticket_for(request.user, number)
+    perms.ensure(perms.is_staff_member(request.user), "Only the help desk works tickets here.")
+    perms.ensure(perms.can_work_ticket(request.user, ticket))
+    context = {"ticket": ticket, "slug": slug, "action": spec, "form": spec.make(slug, ticket)}
+    if request.htmx and not request.htmx.boosted:
+        response = render(request, "desk/_ticket_dialog_form.html", context)
+    else:
+        response = render(request, "desk/ticket_action.html", {**context, "standalone": True})
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def action(request: HttpRequest, number: str, action: str) -> HttpResponse:
+    """GET: the action's form (see _action_form). POST: do it."""
     spec = ACTIONS.get(action)
     if spec is None:
         raise Http404("No such action.")
+    if request.method == "GET":
+        return _action_form(request, number, action, spec)
     ticket = _ticket(request.user, number)
     perms.ensure(perms.is_staff_member(request.user), "Only the help desk works tickets here.")
     form = spec.make(action, ticket, request.POST, request.FILES)

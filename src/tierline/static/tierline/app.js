@@ -14,6 +14,10 @@
  * [data-hotkey-queue]        the link "g q" follows; [data-hotkey-go="x"] for "g x"
  * [data-dialog-open="id"]    opens <dialog id="id"> as a modal; [data-dialog-close] closes it;
  *   <dialog data-light-dismiss> also closes on a click on the backdrop
+ *   <dialog data-dialog-src="url"> is a shell: on its first opening it shows its placeholder,
+ *   then htmx GETs url (HX-Request) into it and the first field gets focus; a failed load
+ *   closes it again (the htmx error message says why). The opener is best a link to the same
+ *   url: it works without JavaScript, and ctrl/shift/cmd-click still opens it in a new tab
  * [data-autosubmit]          form: submits itself when one of its selects/checkboxes changes
  * dialog[open] from the server (a refused form) is re-opened as a modal on load
  * details.more-actions       closes on outside click, on Escape, and after an item opened a dialog
@@ -323,17 +327,58 @@
 
   // ---- dialogs ----------------------------------------------------------------------------
 
+  function focusFirstField(dialog) {
+    var first = dialog.querySelector("[autofocus], input:not([type=hidden]), select, textarea");
+    if (first) first.focus();
+  }
+
+  // A shell's content comes from its data-dialog-src, once; the dialog is shown meanwhile with
+  // its placeholder ([data-dialog-placeholder]), which a successful swap replaces.
+  function loadDialog(dialog) {
+    if (dialog.tlLoading) return;
+    dialog.tlLoading = true;
+    var src = dialog.getAttribute("data-dialog-src");
+    var done = function () {
+      dialog.tlLoading = false;
+      // htmx resolves after an error answer too (and swaps nothing): still the placeholder.
+      if (dialog.querySelector("[data-dialog-placeholder]")) {
+        dialog.close();
+        return;
+      }
+      // Not the action's form (a sign-in page after the session ran out, say): go to the
+      // action's own page instead, which leads through sign-in and back.
+      var forms = Array.prototype.filter.call(dialog.querySelectorAll("form"), function (f) {
+        return f.getAttribute("action") === src;
+      });
+      if (!forms.length) {
+        dialog.close();
+        window.location.assign(src);
+        return;
+      }
+      dialog.setAttribute("data-dialog-loaded", "");
+      if (dialog.open) focusFirstField(dialog);
+    };
+    window.htmx.ajax("GET", src, { target: dialog, swap: "innerHTML" }).then(done, done);
+  }
+
+  function needsLoading(dialog) {
+    return dialog.hasAttribute("data-dialog-src") && !dialog.hasAttribute("data-dialog-loaded");
+  }
+
   document.addEventListener("click", function (event) {
     if (!(event.target instanceof Element)) return;
     var opener = event.target.closest("[data-dialog-open]");
     if (opener) {
+      // A link opener with a modifier key: the browser opens its page in a new tab or window.
+      if (opener.tagName === "A" && (event.ctrlKey || event.metaKey || event.shiftKey)) return;
       var dialog = document.getElementById(opener.getAttribute("data-dialog-open"));
-      if (dialog && typeof dialog.showModal === "function") {
-        event.preventDefault();
-        if (!dialog.open) dialog.showModal();
-        var first = dialog.querySelector("[autofocus], input:not([type=hidden]), select, textarea");
-        if (first) first.focus();
-      }
+      if (!dialog || typeof dialog.showModal !== "function") return;
+      // Without htmx a shell cannot be filled: let a link opener lead to the action's page.
+      if (needsLoading(dialog) && !window.htmx && opener.tagName === "A") return;
+      event.preventDefault();
+      if (!dialog.open) dialog.showModal();
+      if (needsLoading(dialog) && window.htmx) loadDialog(dialog);
+      else focusFirstField(dialog);
       return;
     }
     var closer = event.target.closest("[data-dialog-close]");
