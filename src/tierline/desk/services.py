@@ -18,8 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.db.models import F, Subquery
-from django.db.models.expressions import RawSQL
+from django.db.models import F
 from django.utils import timezone
 
 from tierline.core import permissions as perms
@@ -107,28 +106,38 @@ def _route_new_ticket(
     team_id: int | None, impact: int, urgency: int
 ) -> tuple[Team, int, int | None]:
     """The team a new ticket goes to (the given one, else Tier 1's default), its priority from
-    the matrix and, on PostgreSQL, the id it will have: one query instead of three, because on
-    a busy desk each round trip costs more than the SQL it carries."""
-    teams = (
-        Team.objects.filter(pk=team_id)
-        if team_id is not None
-        else Team.objects.filter(tier=1).order_by("-is_tier_default", "name")
+    the matrix and, on PostgreSQL, the id it will have.
+
+    One query instead of three: on PostgreSQL each round trip costs more than the SQL it
+    carries. Written as SQL because building it through the ORM (a subquery and a raw
+    expression) took twice as long as running it, on every ticket opened."""
+    q = connection.ops.quote_name
+    fields = Team._meta.concrete_fields
+    columns = ", ".join(f"t.{q(f.column)}" for f in fields)
+    rule, ticket = q(PriorityRule._meta.db_table), Ticket._meta.db_table
+    # Taking the id first lets the ticket be inserted with its number: no UPDATE after it.
+    next_id = (
+        f", nextval(pg_get_serial_sequence('{ticket}', 'id'))"
+        if connection.vendor == "postgresql"
+        else ", NULL"
     )
-    teams = teams.annotate(
-        matrix_priority=Subquery(
-            PriorityRule.objects.filter(impact=impact, urgency=urgency).values("priority")[:1]
-        )
+    where, params = ("t.id = %s", [team_id]) if team_id is not None else ("t.tier = 1", [])
+    # Only names from the models' metadata go into the text; values are parameters.
+    sql = (
+        f"SELECT {columns}, (SELECT r.priority FROM {rule} r"  # noqa: S608
+        f" WHERE r.impact = %s AND r.urgency = %s LIMIT 1){next_id}"
+        f" FROM {q(Team._meta.db_table)} t WHERE {where}"
+        f" ORDER BY t.is_tier_default DESC, t.name LIMIT 1"
     )
-    if connection.vendor == "postgresql":
-        # Taking the id first lets the ticket be inserted with its number: no UPDATE after it.
-        teams = teams.annotate(
-            next_id=RawSQL("nextval(pg_get_serial_sequence(%s, 'id'))", (Ticket._meta.db_table,))
-        )
-    team = teams.first()
-    if team is None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [impact, urgency, *params])
+        row = cursor.fetchone()
+    if row is None:
         raise ActionRefused("There is no Tier 1 team to send this ticket to.")
-    priority = team.matrix_priority or DEFAULT_MATRIX[(Level(impact), Level(urgency))]
-    return team, priority, getattr(team, "next_id", None)
+    team = Team.from_db(connection.alias, [f.attname for f in fields], row[: len(fields)])
+    matrix_priority, next_id_value = row[len(fields) :]
+    priority = matrix_priority or DEFAULT_MATRIX[(Level(impact), Level(urgency))]
+    return team, priority, next_id_value
 
 
 def _require_text(errors: dict, name: str, value: str, *, max_length: int, label: str) -> str:
