@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.core.management import call_command
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests import factories
@@ -20,6 +21,51 @@ def test_token_header_signs_in(api, employee):
     response = api(employee).get("/api/v1/tickets/")
     assert response.status_code == 200
     assert response.json()["results"][0]["number"] == ticket.number
+
+
+def test_token_signs_in_as_its_owner_with_their_own_rows(api, employee, employee2):
+    # given: each person's ticket
+    mine, theirs = factories.ticket(employee), factories.ticket(employee2)
+    # when
+    response = api(employee).get("/api/v1/tickets/")
+    # then: the token's owner, no one else
+    numbers = [row["number"] for row in response.json()["results"]]
+    assert numbers == [mine.number] and theirs.number not in numbers
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Token not-a-real-key",
+        "Token " + "0" * 40,
+        "Token ' OR '1'='1",
+        "Token",
+        "Token two words",
+        "Token abc\x00def",
+        "Token " + "k" * 300,
+        "Bearer abc",
+    ],
+)
+def test_bad_token_headers_answer_401_with_a_reason(header, employee):
+    # given: a real token exists, so an unknown one is not found by accident
+    Token.objects.create(user=employee)
+    # when
+    response = APIClient().get("/api/v1/tickets/", HTTP_AUTHORIZATION=header)
+    # then
+    assert response.status_code == 401
+    assert response.json()["detail"]
+
+
+def test_token_of_an_inactive_user_is_refused(employee):
+    # given
+    token = Token.objects.create(user=employee)
+    employee.is_active = False
+    employee.save()
+    # when
+    response = APIClient().get("/api/v1/tickets/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    # then
+    assert response.status_code == 401
+    assert response.json()["detail"] == "User inactive or deleted."
 
 
 def test_no_token_answers_401(api):
