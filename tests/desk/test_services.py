@@ -67,6 +67,14 @@ def test_open_ticket_without_a_tier1_team_is_refused(employee):
     assert list(Ticket.objects.values_list("pk", flat=True)) == [ticket.pk]
 
 
+def test_open_ticket_for_a_team_that_is_gone_is_refused(employee):
+    gone = Team.objects.create(name="Print room", tier=2)
+    Team.objects.filter(pk=gone.pk).delete()
+    with pytest.raises(ActionRefused, match="no longer exists"):
+        factories.ticket(employee, team=gone)
+    assert not Ticket.objects.exists()
+
+
 def test_open_ticket_refuses_empty_and_overlong_fields(employee):
     with pytest.raises(ValidationError) as exc:
         services.open_ticket(requester=employee, subject="", description="x" * 20001)

@@ -132,6 +132,8 @@ def _route_new_ticket(
     with connection.cursor() as cursor:
         cursor.execute(sql, [impact, urgency, *params])
         row = cursor.fetchone()
+    if row is None and team_id is not None:
+        raise ActionRefused("The team this ticket was sent to no longer exists.")
     if row is None:
         raise ActionRefused("There is no Tier 1 team to send this ticket to.")
     team = Team.from_db(connection.alias, [f.attname for f in fields], row[: len(fields)])
