@@ -160,26 +160,75 @@ def test_docs_page_runs_under_the_csp():
 # --- OutputSerializer: fields built once per class --------------------------------------------
 
 
-def test_output_serializer_answers_as_drf_builds_it(employee, employee2):
+def _drf_way(serializer_class):
+    """The same serializer done DRF's own way: fields built and bound per instance, DRF's
+    to_representation."""
     from rest_framework import serializers
 
-    from tierline.desk.api.serializers import TicketSerializer
+    return type(
+        f"Drf{serializer_class.__name__}",
+        (serializer_class,),
+        {
+            "get_fields": lambda self: serializers.ModelSerializer.get_fields(self),
+            "to_representation": lambda self, obj: serializers.Serializer.to_representation(
+                self, obj
+            ),
+        },
+    )
 
-    class BuiltEachTime(TicketSerializer):
-        def get_fields(self):
-            return serializers.ModelSerializer.get_fields(self)
 
-    first, second = factories.ticket(employee), factories.ticket(employee2)
-    a, b = TicketSerializer(first), TicketSerializer(second)
-    # Each instance binds its own copies: a method field calls its own serializer.
+def test_output_serializers_answer_as_drf_builds_them(employee, employee2, tier1):
+    from tierline.core.history import history_of
+    from tierline.desk import services
+    from tierline.desk.api.serializers import (
+        HistoryEntrySerializer,
+        MessageSerializer,
+        TicketSerializer,
+    )
+    from tierline.desk.models import Category, ResolutionCode
+    from tierline.people.api.serializers import PersonSerializer
+
+    # given: a bare ticket, and one with everything set (assignee, category, parent, resolved)
+    bare = factories.ticket(employee)
+    parent = factories.ticket(employee2)
+    full = services.create_child(
+        parent=parent,
+        by=tier1,
+        subject="Order a toner",
+        description="Two black cartridges.",
+        team=factories.team(1),
+    )
+    full.category = Category.objects.create(name="Printers")
+    full.save()
+    services.take(ticket=full, by=tier1)
+    services.add_message(ticket=full, by=tier1, body="Ordered.", time_spent_minutes=5)
+    services.resolve(
+        ticket=full,
+        by=tier1,
+        resolution_code=ResolutionCode.objects.filter(is_active=True).first(),
+        body="Delivered.",
+        time_spent_minutes=10,
+    )
+    # when / then: the same data as DRF's own way, row by row and as a list
+    for ticket in (bare, full):
+        assert TicketSerializer(ticket).data == _drf_way(TicketSerializer)(ticket).data
+    assert TicketSerializer(full).data["assignee"] == tier1.username
+    assert TicketSerializer(full).data["parent"] == parent.number
+    assert TicketSerializer(full).data["resolved_at"] is not None
+    assert TicketSerializer(full).data["requester_name"] == str(employee2)
+    assert TicketSerializer([bare, full], many=True).data == [
+        _drf_way(TicketSerializer)(bare).data,
+        _drf_way(TicketSerializer)(full).data,
+    ]
+    for message in full.messages.all():
+        assert MessageSerializer(message).data == _drf_way(MessageSerializer)(message).data
+    for entry in history_of(full):
+        assert HistoryEntrySerializer(entry).data == _drf_way(HistoryEntrySerializer)(entry).data
+    assert PersonSerializer(tier1).data == _drf_way(PersonSerializer)(tier1).data
+    # and each instance that asks for its fields binds its own copies
+    a, b = TicketSerializer(bare), TicketSerializer(full)
     assert a.fields["requester_name"] is not b.fields["requester_name"]
     assert a.fields["requester_name"].parent is a
-    assert a.data == BuiltEachTime(first).data
-    assert b.data == BuiltEachTime(second).data
-    assert a.data["requester"] == employee.username
-    assert b.data["requester"] == employee2.username
-    many = TicketSerializer([first, second], many=True).data
-    assert [row["number"] for row in many] == [first.number, second.number]
 
 
 def test_output_serializer_refuses_a_writable_field():
