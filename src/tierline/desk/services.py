@@ -278,10 +278,8 @@ def open_ticket(
     for upload in uploads:
         validate_upload(upload)
 
-    if team is None and category is not None:
-        team_id = category.default_team_id
-    else:
-        team_id = team.pk if team is not None else None
+    # The given team, else the category's, else (None) Tier 1's default.
+    team_id = team.pk if team else (category.default_team_id if category else None)
     team, priority, next_id = _route_new_ticket(team_id, impact, urgency)
     now = created_at or timezone.now()
     ticket = Ticket.objects.create(

@@ -123,4 +123,6 @@ class User(AbstractUser):
     @property
     def highest_tier(self) -> int:
         """The highest tier among the person's teams (0 when in none)."""
-        return max((t.tier for t in self.teams.all()), default=0)
+        from tierline.core.permissions import highest_tier
+
+        return highest_tier(self)

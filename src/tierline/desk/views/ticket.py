@@ -98,6 +98,11 @@ def _ticket(user: User, number: str) -> Ticket:
     return perms.ticket_for(user, number, _page_queryset())
 
 
+def _acted_on(user: User, number: str) -> Ticket:
+    """The ticket an action (or its form) works on: its own row, none of the page's extras."""
+    return perms.ticket_for(user, number, Ticket.objects.select_related("team", "assignee"))
+
+
 # --- the page -------------------------------------------------------------------------------
 
 
@@ -393,8 +398,7 @@ def _action_form(request: HttpRequest, number: str, slug: str, spec: Action) -> 
     """A dialog's unbound form: the dialog's content for htmx, a page of its own otherwise."""
     if not spec.has_dialog:
         return HttpResponseNotAllowed(["POST"])
-    # A dialog's form needs the ticket's own row only, not the page's extras.
-    ticket = perms.ticket_for(request.user, number)
+    ticket = _acted_on(request.user, number)
     perms.ensure(perms.is_staff_member(request.user), "Only the help desk works tickets here.")
     perms.ensure(perms.can_work_ticket(request.user, ticket))
     context = {"ticket": ticket, "slug": slug, "action": spec, "form": spec.make(slug, ticket)}
@@ -415,7 +419,7 @@ def action(request: HttpRequest, number: str, action: str) -> HttpResponse:
         raise Http404("No such action.")
     if request.method == "GET":
         return _action_form(request, number, action, spec)
-    ticket = _ticket(request.user, number)
+    ticket = _acted_on(request.user, number)
     perms.ensure(perms.is_staff_member(request.user), "Only the help desk works tickets here.")
     form = spec.make(action, ticket, request.POST, request.FILES)
     if form.is_valid():
