@@ -13,10 +13,14 @@ Not a test: nothing here asserts, and the suite never runs it.
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
 import os
 import random
 import shutil
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -251,20 +255,93 @@ def story_ticket(cast) -> str:
     return ticket.number
 
 
+# --- over HTTP ------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def served(log_path: Path):
+    """`tierline serve` (gunicorn, as in production) on the bench database, in a child process.
+
+    Yields (host, port) once it accepts connections; stops it afterwards. Its log goes to
+    log_path. The child inherits the environment fresh_database() set up, so it serves the
+    same database this process measures.
+    """
+    port = _free_port()
+    command = [
+        str(Path(sys.executable).with_name("tierline")),
+        *("serve", "--host", "127.0.0.1", "--port", str(port), "--no-scheduler"),
+    ]
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if server.poll() is not None:
+                    raise RuntimeError(f"tierline serve stopped at start; see {log_path}")
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError as error:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(
+                            f"tierline serve did not answer; see {log_path}"
+                        ) from error
+                    time.sleep(0.1)
+            yield "127.0.0.1", port
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+class HttpAnswer(SimpleNamespace):
+    status_code: int
+
+
+def http_poster(host: str, port: int, path: str, token: str, body_for):
+    """One client on one kept-alive connection: each call POSTs body_for() as JSON."""
+    conn = http.client.HTTPConnection(host, port, timeout=30)
+    headers = {
+        "Authorization": f"Token {token}",
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+    }
+
+    def send() -> HttpAnswer:
+        conn.request("POST", path, body=json.dumps(body_for()), headers=headers)
+        response = conn.getresponse()
+        response.read()
+        return HttpAnswer(status_code=response.status)
+
+    return send
+
+
 # --- measuring ------------------------------------------------------------------------------
 
 
-def measure(name: str, send, requests: int) -> dict:
+def measure(name: str, send, requests: int, *, count_queries: bool = True) -> dict:
+    """Warm up, count one request's SQL queries (in-process only), then time `requests` sends."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     statuses = set()
     for _ in range(5):  # warm caches, templates, the connection
         statuses.add(send().status_code)
-    with CaptureQueriesContext(connection) as queries:
-        statuses.add(send().status_code)
-    # Counted now: the timed requests below reset the connection's query log.
-    query_count = len(queries)
+    query_count = None
+    if count_queries:
+        with CaptureQueriesContext(connection) as queries:
+            statuses.add(send().status_code)
+        # Counted now: the timed requests below reset the connection's query log.
+        query_count = len(queries)
     timings = []
     started = time.perf_counter()
     for _ in range(requests):
@@ -326,21 +403,21 @@ def run(args: argparse.Namespace, vendor: str) -> None:
     desk.force_login(tier1)
     portal = Client()
     portal.force_login(employee)
-    api = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=employee)[0].key}")
+    token = Token.objects.get_or_create(user=employee)[0].key
+    api = Client(HTTP_AUTHORIZATION=f"Token {token}")
     queue_url = reverse("desk:queue") + f"?queue=team&team={team.pk}&sort=priority&page="
     created = iter(range(10**9))
 
+    def new_ticket() -> dict:
+        return {
+            "subject": f"Bench ticket {next(created)}: monitor flickers",
+            "description": "The left monitor flickers every few seconds.",
+            "impact": 2,
+            "urgency": 2,
+        }
+
     def create_ticket():
-        return api.post(
-            "/api/v1/tickets/",
-            {
-                "subject": f"Bench ticket {next(created)}: monitor flickers",
-                "description": "The left monitor flickers every few seconds.",
-                "impact": 2,
-                "urgency": 2,
-            },
-            content_type="application/json",
-        )
+        return api.post("/api/v1/tickets/", new_ticket(), content_type="application/json")
 
     endpoints = [
         ("queue, team, page 1", lambda: desk.get(queue_url + "1")),
@@ -353,6 +430,14 @@ def run(args: argparse.Namespace, vendor: str) -> None:
     for name, send in endpoints:
         print(f"  measuring {name}", flush=True)
         results.append(measure(name, send, args.requests))
+    api_result = results[-1]
+    # The same request from one client over HTTP, through the production server.
+    http_name = "API: create, over HTTP"
+    print(f"  measuring {http_name} (tierline serve)", flush=True)
+    with served(Path(os.environ["TIERLINE_DATA_DIR"]) / "bench-serve.log") as (host, port):
+        send = http_poster(host, port, "/api/v1/tickets/", token, new_ticket)
+        results.append(measure(http_name, send, args.requests, count_queries=False))
+    http_result = results[-1]
 
     print()
     header = (
@@ -364,16 +449,18 @@ def run(args: argparse.Namespace, vendor: str) -> None:
     for r in results:
         print(
             f"{vendor:<10} {args.tickets:>9,}  {r['endpoint']:<26} {r['requests']:>8} "
-            f"{r['p50']:>8.1f} {r['p95']:>8.1f} {r['queries']:>7}  {r['status']}"
+            f"{r['p50']:>8.1f} {r['p95']:>8.1f} {r['queries'] or '-':>7}  {r['status']}"
         )
-    api_result = results[-1]
     print()
     if loaded:
         print(
             f"bulk load: {loaded['rows']:,} rows in {loaded['seconds']:.1f} s "
             f"({loaded['rows'] / loaded['seconds']:,.0f} rows/s)"
         )
-    print(f"ticket creation through the API: {api_result['per_second']:,.0f} tickets/s")
+    print(
+        f"ticket creation through the API, one client: {api_result['per_second']:,.0f} tickets/s "
+        f"in-process, {http_result['per_second']:,.0f} tickets/s over HTTP (tierline serve)"
+    )
     print(
         f"queue of team {team.name}: {in_queue:,} open tickets, {page_size} a page; "
         f"deep page = {deep}"
