@@ -18,6 +18,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from tierline.core import permissions as perms
 from tierline.core.errors import StaleEdit
+from tierline.core.inputs import parse_id
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
@@ -142,8 +143,9 @@ class UserRefField(serializers.Field):
             if len(data) > 150:
                 self.fail("unknown", value=data[:40] + "…")
             user = qs.filter(username=data).first()
-        if user is None and str(data).isdigit():
-            user = qs.filter(pk=int(data)).first()
+        pk = parse_id(data)
+        if user is None and pk is not None:
+            user = qs.filter(pk=pk).first()
         if user is None:
             self.fail("unknown", value=data)
         return user

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import django_filters as filters
 from django.db.models import Q, QuerySet
+from django_filters.fields import ModelMultipleChoiceField
 
+from tierline.core.inputs import BoundedDateField, IdValuesMixin
 from tierline.desk.models import Category, Channel, Level, Priority, Status, Ticket
 from tierline.people.models import Team, User
 
@@ -25,6 +27,22 @@ SORTS = {
 DEFAULT_SORT = "priority"  # priority, then oldest first: the order a queue is worked in
 
 
+class _IdsField(IdValuesMixin, ModelMultipleChoiceField):
+    pass
+
+
+class IdsFilter(filters.ModelMultipleChoiceFilter):
+    """Several records by id; an id no database integer holds is an invalid choice, not a 500."""
+
+    field_class = _IdsField
+
+
+class DateFilter(filters.DateFilter):
+    """A date between 1970 and 2999 (core.inputs), else a clear error."""
+
+    field_class = BoundedDateField
+
+
 class TicketFilter(filters.FilterSet):
     """Filters of the queue. `q` matches number, subject and description."""
 
@@ -37,7 +55,7 @@ class TicketFilter(filters.FilterSet):
     impact = filters.ChoiceFilter(choices=Level.choices)
     urgency = filters.ChoiceFilter(choices=Level.choices)
     tier = filters.MultipleChoiceFilter(choices=[(1, "1"), (2, "2"), (3, "3")], distinct=False)
-    team = filters.ModelMultipleChoiceFilter(queryset=Team.objects.all(), distinct=False)
+    team = IdsFilter(queryset=Team.objects.all(), distinct=False)
     assignee = filters.ModelChoiceFilter(queryset=User.objects.exclude(role=User.Role.REQUESTER))
     unassigned = filters.BooleanFilter(
         field_name="assignee", lookup_expr="isnull", label="Unassigned"
@@ -45,16 +63,16 @@ class TicketFilter(filters.FilterSet):
     category = filters.ModelChoiceFilter(queryset=Category.objects.all(), method="filter_category")
     requester = filters.ModelChoiceFilter(queryset=User.objects.all())
     channel = filters.ChoiceFilter(choices=Channel.choices)
-    created_after = filters.DateFilter(
+    created_after = DateFilter(
         field_name="created_at", lookup_expr="date__gte", label="Created from"
     )
-    created_before = filters.DateFilter(
+    created_before = DateFilter(
         field_name="created_at", lookup_expr="date__lte", label="Created until"
     )
-    updated_after = filters.DateFilter(
+    updated_after = DateFilter(
         field_name="updated_at", lookup_expr="date__gte", label="Updated from"
     )
-    updated_before = filters.DateFilter(
+    updated_before = DateFilter(
         field_name="updated_at", lookup_expr="date__lte", label="Updated until"
     )
     sort = filters.ChoiceFilter(

@@ -12,6 +12,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from tierline.core.inputs import BoundedDateField, BoundedDateTimeField, parse_id
 from tierline.desk.models import Call, Status, WorkOrder
 from tierline.people.models import Location, User
 
@@ -75,14 +76,15 @@ class BulkForm(forms.Form):
     def clean(self) -> dict:
         data = super().clean()
         raw = self.data.getlist("ids") if hasattr(self.data, "getlist") else []
-        data["ids"] = [int(v) for v in raw if str(v).isdigit()][: self.MAX_TICKETS]
+        ids = (parse_id(v) for v in raw)
+        data["ids"] = [i for i in ids if i is not None][: self.MAX_TICKETS]
         if not data["ids"]:
             self.add_error(None, "Tick at least one ticket.")
         if data.get("action") == "status" and not data.get("status"):
             self.add_error("status", "Choose the new status.")
         if data.get("action") == "assign":
             value = (data.get("assignee") or "").strip()
-            if value not in ("", "me", "nobody") and not value.isdigit():
+            if value not in ("", "me", "nobody") and parse_id(value) is None:
                 self.add_error("assignee", "Choose a technician, “me” or nobody.")
         return data
 
@@ -176,8 +178,8 @@ class CallForm(forms.Form):
 
 
 class DateRangeForm(forms.Form):
-    start = forms.DateField(label="From", required=False, widget=DateInput)
-    end = forms.DateField(label="Until", required=False, widget=DateInput)
+    start = BoundedDateField(label="From", required=False, widget=DateInput)
+    end = BoundedDateField(label="Until", required=False, widget=DateInput)
 
     MAX_DAYS = 366
 
@@ -221,10 +223,10 @@ def checklist_from_lines(text: str, previous: list[dict] | None = None) -> list[
 
 class WorkOrderForm(forms.Form):
     technician = forms.ModelChoiceField(queryset=User.objects.none(), label="Technician")
-    scheduled_start = forms.DateTimeField(
+    scheduled_start = BoundedDateTimeField(
         label="From", widget=DateTimeLocalInput, input_formats=_DATETIME_INPUTS
     )
-    scheduled_end = forms.DateTimeField(
+    scheduled_end = BoundedDateTimeField(
         label="Until", widget=DateTimeLocalInput, input_formats=_DATETIME_INPUTS
     )
     location = forms.ModelChoiceField(

@@ -24,6 +24,7 @@ from django.utils import timezone
 from tierline.core import permissions as perms
 from tierline.core.errors import ActionRefused, StaleEdit
 from tierline.core.history import record, record_changes
+from tierline.core.inputs import DATE_RANGE_MESSAGE, date_in_range
 from tierline.core.sanitise import clean_html, clean_text
 from tierline.desk.models import (
     OPEN_STATUSES,
@@ -883,6 +884,10 @@ def _validate_work_order(wo: WorkOrder) -> None:
         errors["scheduled_end"] = "When should the visit end?"
     elif wo.scheduled_start and wo.scheduled_end < wo.scheduled_start:
         errors["scheduled_end"] = "The visit can't end before it starts."
+    for name in ("scheduled_start", "scheduled_end"):
+        when = getattr(wo, name)
+        if when is not None and not date_in_range(when.date()):
+            errors[name] = DATE_RANGE_MESSAGE
     if wo.technician_id is None:
         errors["technician"] = "Choose the technician who visits."
     elif not wo.technician.is_staff_member:
@@ -1085,6 +1090,8 @@ def log_call(
         errors["direction"] = "Inbound or outbound?"
     if not isinstance(duration_seconds, int) or not 0 <= duration_seconds <= 24 * 3600:
         errors["duration_seconds"] = "Talk time must be between 0 seconds and 24 hours."
+    if started_at is not None and not date_in_range(started_at.date()):
+        errors["started_at"] = DATE_RANGE_MESSAGE
     notes = clean_html(notes)
     if len(notes) > 20000:
         errors["notes"] = "Notes are too long (at most 20,000 characters)."

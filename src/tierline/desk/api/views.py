@@ -25,7 +25,7 @@ from tierline.core.errors import StaleEdit
 from tierline.core.history import history_of
 from tierline.desk import queries, services
 from tierline.desk.api import serializers as s
-from tierline.desk.filters import TicketFilter
+from tierline.desk.filters import DateFilter, TicketFilter
 from tierline.desk.models import Call, Category, Message, Ticket, WorkOrder
 
 _TICKET_COLUMNS = ("requester", "assignee", "team", "category", "parent", "merged_into")
@@ -252,7 +252,7 @@ class WorkOrderFilter(filters.FilterSet):
     status = filters.MultipleChoiceFilter(choices=WorkOrder.Status.choices)
     ticket = filters.CharFilter(field_name="ticket__number", label="Ticket number")
     technician = filters.CharFilter(field_name="technician__username", label="Technician")
-    date = filters.DateFilter(field_name="scheduled_start", lookup_expr="date", label="Day")
+    date = DateFilter(field_name="scheduled_start", lookup_expr="date", label="Day")
 
     class Meta:
         model = WorkOrder
@@ -354,7 +354,7 @@ class CallFilter(filters.FilterSet):
     outcome = filters.ChoiceFilter(choices=Call.Outcome.choices)
     ticket = filters.CharFilter(field_name="ticket__number", label="Ticket number")
     technician = filters.CharFilter(field_name="technician__username", label="Technician")
-    date = filters.DateFilter(field_name="started_at", lookup_expr="date", label="Day")
+    date = DateFilter(field_name="started_at", lookup_expr="date", label="Day")
 
     class Meta:
         model = Call

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from tierline.core import permissions as perms
 from tierline.core.csv_export import csv_response
+from tierline.core.inputs import parse_id
 from tierline.desk import services
 from tierline.desk.forms_lists import CallForm, DateRangeForm, people_matching, staff_people
 from tierline.desk.models import Call, Ticket
@@ -49,8 +50,9 @@ def _technician_scope(request: HttpRequest) -> tuple[Any, list]:
     technicians = list(staff_people().order_by("first_name", "last_name", "username"))
     if wanted == "all":
         return None, technicians
-    if wanted.isdigit():
-        chosen = next((t for t in technicians if t.pk == int(wanted)), None)
+    wanted_id = parse_id(wanted)
+    if wanted_id is not None:
+        chosen = next((t for t in technicians if t.pk == wanted_id), None)
         if chosen is not None:
             return chosen, technicians
     return user, technicians
@@ -60,7 +62,7 @@ def _visible_ticket(user, number: str) -> Ticket | None:
     number = number.strip().upper()
     if not number:
         return None
-    if number.isdigit():
+    if parse_id(number) is not None:
         number = services.ticket_number(int(number))
     return perms.visible_tickets(user).filter(number=number).first()
 

@@ -53,7 +53,8 @@ def error_text(exc: ValidationError) -> str:
 
 def safe_next(request: HttpRequest, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
+    # A path on this site only: redirect() would take "x" for a view's name (NoReverseMatch).
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target

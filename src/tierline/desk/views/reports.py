@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from tierline.core import permissions as perms
+from tierline.core.inputs import parse_date
 from tierline.desk import queries
 
 
@@ -18,10 +19,13 @@ def _date_param(request: HttpRequest, name: str, default: date) -> tuple[date, s
     raw = request.GET.get(name, "").strip()
     if not raw:
         return default, None
-    try:
-        return date.fromisoformat(raw), None
-    except ValueError:
-        return default, f"“{raw}” is not a date (use YYYY-MM-DD); showing the default instead."
+    day = parse_date(raw)
+    if day is None:
+        return default, (
+            f"“{raw[:40]}” is not a date between 1970 and 2999 (use YYYY-MM-DD); "
+            "showing the default instead."
+        )
+    return day, None
 
 
 @login_required

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from tierline.core import permissions as perms
 from tierline.core.errors import StaleEdit
 from tierline.core.history import history_of
+from tierline.core.inputs import parse_date, parse_id
 from tierline.core.sanitise import clean_html
 from tierline.desk import services
 from tierline.desk.forms_lists import (
@@ -144,17 +145,15 @@ def _render_create(
 @staff_required
 def day_list(request: HttpRequest) -> HttpResponse:
     """One technician's visits on one day; leads may look at anyone's."""
-    try:
-        day = date.fromisoformat(request.GET.get("date", ""))
-    except ValueError:
-        day = timezone.localdate()
+    day = parse_date(request.GET.get("date", "")) or timezone.localdate()
     technician = request.user
     technicians: list = []
     if perms.sees_everything(request.user):
         technicians = list(staff_people().order_by("first_name", "last_name", "username"))
         wanted = request.GET.get("technician", "")
-        if wanted.isdigit():
-            technician = next((t for t in technicians if t.pk == int(wanted)), technician)
+        wanted_id = parse_id(wanted)
+        if wanted_id is not None:
+            technician = next((t for t in technicians if t.pk == wanted_id), technician)
     zone = timezone.get_current_timezone()
     low = datetime.combine(day, time.min, tzinfo=zone)
     visits = list(
@@ -279,7 +278,7 @@ def _start(request: HttpRequest, wo: WorkOrder) -> HttpResponse:
         services.update_work_order(
             work_order=wo,
             by=request.user,
-            expected_version=int(version) if version.isdigit() else None,
+            expected_version=parse_id(version),
             status=WorkOrder.Status.IN_PROGRESS,
         )
     except ValidationError as exc:
