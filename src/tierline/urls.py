@@ -21,3 +21,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "tierline.core.views.bad_request"
+handler404 = "tierline.core.views.not_found"
+handler500 = "tierline.core.views.server_error"
