@@ -41,12 +41,12 @@ class TicketSerializer(OutputSerializer):
 
     requester = serializers.SlugRelatedField(slug_field="username", read_only=True)
     requester_name = serializers.SerializerMethodField()
-    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     assignee_name = serializers.SerializerMethodField()
     team_name = serializers.CharField(source="team.name", read_only=True)
     category_name = serializers.SerializerMethodField()
-    parent = serializers.SlugRelatedField(slug_field="number", read_only=True)
-    merged_into = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
+    merged_into = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
     impact = LevelField(read_only=True)
     urgency = LevelField(read_only=True)
 
@@ -179,9 +179,9 @@ class WorkOrderSerializer(OutputSerializer):
 
 
 class CallSerializer(OutputSerializer):
-    caller = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    caller = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     technician = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    ticket = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    ticket = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
 
     class Meta:
         model = Call

@@ -1,0 +1,87 @@
+"""The OpenAPI schema's error answers: what every operation may answer besides its success.
+
+drf-spectacular documents only the success of each operation. A client generated from that
+schema does not know that a bad body answers 400 with field errors, that a ticket it may not see
+answers 404, or that a stale edit answers 409. This post-processing hook adds them, in the shapes
+core.api.exception_handler and DRF really send.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR = {
+    "type": "object",
+    "description": "Why the request was refused.",
+    "properties": {
+        "detail": {"type": "string", "description": "A sentence for a person to read."},
+        "code": {"type": "string", "description": "Set on a stale edit: `stale`."},
+    },
+    "required": ["detail"],
+}
+FIELD_ERRORS = {
+    "type": "object",
+    "description": "What was wrong with the input: messages per field, and "
+    "`non_field_errors` for what is not one field's fault (an illegal transition, say). "
+    'A body that is not JSON at all answers `{"detail": ...}` instead.',
+    "properties": {
+        "non_field_errors": {"type": "array", "items": {"type": "string"}},
+        "detail": {"type": "string"},
+    },
+    "additionalProperties": {
+        "anyOf": [
+            {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "object"}]}},
+            {"type": "object"},
+        ]
+    },
+}
+_WRITES = {"post", "put", "patch", "delete"}
+
+
+def _answer(description: str, component: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{component}"}}},
+    }
+
+
+def add_error_responses(result: dict, generator: Any, request: Any, public: bool) -> dict:
+    """drf-spectacular POSTPROCESSING_HOOKS entry: error answers on every API operation."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault("Error", ERROR)
+    schemas.setdefault("FieldErrors", FIELD_ERRORS)
+    for path, operations in result.get("paths", {}).items():
+        on_one = "{" in path
+        for method, operation in operations.items():
+            if method not in {"get", *_WRITES}:
+                continue
+            responses = operation.setdefault("responses", {})
+            takes_input = "requestBody" in operation or any(
+                p.get("in") == "query" for p in operation.get("parameters", [])
+            )
+            if takes_input:
+                responses.setdefault(
+                    "400", _answer("The input was refused; nothing was changed.", "FieldErrors")
+                )
+            responses.setdefault(
+                "401", _answer("No token or session, or a token that is not valid.", "Error")
+            )
+            responses.setdefault("403", _answer("Signed in, but not allowed to do this.", "Error"))
+            if on_one or any(p.get("name") == "page" for p in operation.get("parameters", [])):
+                responses.setdefault(
+                    "404",
+                    _answer(
+                        "No such record among those you may see (or no such page of a list).",
+                        "Error",
+                    ),
+                )
+            if on_one and method in _WRITES:
+                responses.setdefault(
+                    "409",
+                    _answer(
+                        "Someone else changed it since you read it (`code`: `stale`); "
+                        "read it again and retry.",
+                        "Error",
+                    ),
+                )
+    return result

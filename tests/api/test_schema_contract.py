@@ -1,0 +1,159 @@
+"""The OpenAPI schema is a contract: what the API answers must match what the schema says.
+
+Every GET operation is called on data that has the awkward cases (nobody assigned, a call with
+no caller in the directory, a person with no department, location or email, a team with no
+email), and its answer is validated against the schema's own response, with formats checked.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from datetime import timedelta
+from typing import Any
+
+import jsonschema
+import pytest
+from django.utils import timezone
+from drf_spectacular.generators import SchemaGenerator
+
+from tests import factories
+from tierline.desk import services
+from tierline.desk.models import Call
+from tierline.people.models import Team
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def openapi() -> dict:
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def _json_schema(node: Any) -> Any:
+    """OpenAPI 3.0's `nullable` as JSON Schema's null type; everything else as it is."""
+    if isinstance(node, list):
+        return [_json_schema(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    node = {k: _json_schema(v) for k, v in node.items()}
+    if node.pop("nullable", False):
+        if "type" in node and "enum" not in node:
+            node["type"] = [node["type"], "null"]
+        else:
+            node = {"anyOf": [node, {"type": "null"}]}
+    return node
+
+
+def check(openapi: dict, path: str, method: str, status: int, body: Any) -> None:
+    answer = openapi["paths"][path][method]["responses"][str(status)]
+    schema = answer["content"]["application/json"]["schema"]
+    root = {"allOf": [schema], "components": copy.deepcopy(openapi["components"])}
+    jsonschema.validate(
+        body,
+        _json_schema(root),
+        cls=jsonschema.Draft7Validator,
+        format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER,
+    )
+
+
+@pytest.fixture
+def awkward(employee, tier1, tier2, lead) -> dict[str, str]:
+    """Records with every nullable thing empty; returns the values for the path parameters."""
+    loner = factories.UserFactory(email="", department=None, location=None)
+    Team.objects.filter(tier=1).update(email="")
+    ticket = factories.ticket(requester=loner)  # nobody assigned, no category
+    child = factories.ticket(requester=employee, parent=ticket)
+    services.add_message(ticket=ticket, by=tier1, body="Looking into it.", internal=True)
+    at_tier2 = factories.ticket(requester=employee, team=factories.team(2))
+    start = timezone.now() + timedelta(days=1)
+    work_order = services.create_work_order(
+        ticket=at_tier2, by=tier2, technician=tier2, scheduled_start=start,
+        scheduled_end=start + timedelta(hours=1),
+    )  # fmt: skip
+    call = services.log_call(
+        by=tier1, outcome=Call.Outcome.SOLVED, caller_name="Someone at reception"
+    )
+    return {
+        "{number}": child.number,
+        "work-orders/{number}": work_order.number,
+        "calls/{id}": str(call.pk),
+        "people/{id}": str(loner.pk),
+        "teams/{id}": str(factories.team(1).pk),
+        "categories/{id}": "",
+    }
+
+
+def _fill(path: str, values: dict[str, str]) -> str | None:
+    for key in sorted(values, key=len, reverse=True):
+        if key in path:
+            if not values[key]:
+                return None
+            path = path.replace(key.split("/")[-1], values[key])
+    return None if "{" in path else path
+
+
+def test_every_get_answers_what_the_schema_says(api, openapi, awkward, lead):
+    # given: a category for the category detail
+    from tierline.desk.models import Category
+
+    awkward["categories/{id}"] = str(Category.objects.order_by("pk").first().pk)
+    client = api(lead)
+    checked = []
+    for path, operations in openapi["paths"].items():
+        if "get" not in operations:
+            continue
+        url = _fill(path, awkward)
+        assert url is not None, f"no value for the parameters of {path}"
+        # when
+        response = client.get(url)
+        # then
+        assert response.status_code == 200, (url, response.content[:300])
+        check(openapi, path, "get", 200, response.json())
+        checked.append(path)
+    assert len(checked) >= 12
+
+
+def test_error_answers_are_documented_and_match(api, openapi, employee, employee2, tier1):
+    # given: someone else's ticket, and a ticket to change
+    theirs = factories.ticket(requester=employee2)
+    mine = factories.ticket(requester=employee)
+    detail = "/api/v1/tickets/{number}/"
+    # when / then: 404 for a ticket the caller may not see
+    response = api(employee).get(f"/api/v1/tickets/{theirs.number}/")
+    assert response.status_code == 404
+    check(openapi, detail, "get", 404, response.json())
+    # 400 with field errors for a bad body
+    response = api(employee).post("/api/v1/tickets/", {"subject": ""}, format="json")
+    assert response.status_code == 400
+    check(openapi, "/api/v1/tickets/", "post", 400, response.json())
+    # 401 without a token
+    response = api(None).get("/api/v1/tickets/")
+    assert response.status_code == 401
+    check(openapi, "/api/v1/tickets/", "get", 401, response.json())
+    # 403 for a requester on the directory
+    response = api(employee).get("/api/v1/people/")
+    assert response.status_code == 403
+    check(openapi, "/api/v1/people/", "get", 403, response.json())
+    # 409 for a stale edit
+    response = api(tier1).patch(detail.format(number=mine.number), {"version": 99}, format="json")
+    assert response.status_code == 409
+    check(openapi, detail, "patch", 409, response.json())
+
+
+def test_every_operation_documents_its_errors(openapi):
+    for path, operations in openapi["paths"].items():
+        for method, operation in operations.items():
+            codes = set(operation["responses"])
+            assert {"401", "403"} <= codes, (method, path)
+            if "{" in path:
+                assert "404" in codes, (method, path)
+                if method != "get":
+                    assert "409" in codes, (method, path)
+            if "requestBody" in operation:
+                assert "400" in codes, (method, path)
+
+
+def test_no_email_is_declared_with_a_format_it_cannot_keep(openapi):
+    text = repr(openapi["components"]["schemas"])
+    assert not re.search(r"'format': 'email'", text)
