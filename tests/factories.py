@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from tierline.desk import services
@@ -62,3 +65,15 @@ def ticket(requester: User | None = None, **kwargs):
     kwargs.setdefault("urgency", Level.MEDIUM)
     kwargs.setdefault("channel", Channel.PORTAL)
     return services.open_ticket(requester=requester or UserFactory(), **kwargs)
+
+
+def work_order(ticket, by: User, technician: User | None = None, start: datetime | None = None):
+    """A one-hour visit (tomorrow unless `start` says), opened through the service."""
+    start = start or timezone.now() + timedelta(days=1)
+    return services.create_work_order(
+        ticket=ticket,
+        by=by,
+        technician=technician or by,
+        scheduled_start=start,
+        scheduled_end=start + timedelta(hours=1),
+    )

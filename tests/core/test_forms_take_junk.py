@@ -6,12 +6,10 @@ later is covered without touching this test. Junk: what people paste and what sc
 
 from __future__ import annotations
 
-from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from tests import factories
 from tierline.desk import services
@@ -100,11 +98,7 @@ def _fuzz(client, urls: list[str]) -> int:
 def desk_pages(employee, tier2) -> list[str]:
     """A Tier 2 ticket with a work order and a call on it: every dialog has something to do."""
     ticket = factories.ticket(requester=employee, team=factories.team(2))
-    start = timezone.now() + timedelta(days=1)
-    work_order = services.create_work_order(
-        ticket=ticket, by=tier2, technician=tier2, scheduled_start=start,
-        scheduled_end=start + timedelta(hours=1),
-    )  # fmt: skip
+    work_order = factories.work_order(ticket, by=tier2)
     services.log_call(
         by=tier2, outcome=Call.Outcome.EXISTING_TICKET, caller=employee, ticket=ticket
     )

@@ -32,9 +32,9 @@ def parse_id(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value if 0 < value <= MAX_ID else None
-    if not isinstance(value, str) or not _ID.fullmatch(value.strip()):
+    if not isinstance(value, str) or not _ID.fullmatch(value := value.strip()):
         return None
-    number = int(value.strip())
+    number = int(value)
     return number if 0 < number <= MAX_ID else None
 
 
@@ -58,8 +58,7 @@ class BoundedDateField(forms.DateField):
 
     def validate(self, value: Any) -> None:
         super().validate(value)
-        day = value.date() if hasattr(value, "date") else value
-        if not date_in_range(day):
+        if not date_in_range(value):
             raise ValidationError(DATE_RANGE_MESSAGE, code="out_of_range")
 
 
@@ -89,7 +88,3 @@ class IdValuesMixin:
                     params={"pk": pk},
                 )
         return super()._check_values(value)  # type: ignore[misc]
-
-
-class IdMultipleChoiceField(IdValuesMixin, forms.ModelMultipleChoiceField):
-    pass

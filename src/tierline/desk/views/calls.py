@@ -62,8 +62,9 @@ def _visible_ticket(user, number: str) -> Ticket | None:
     number = number.strip().upper()
     if not number:
         return None
-    if parse_id(number) is not None:
-        number = services.ticket_number(int(number))
+    pk = parse_id(number)
+    if pk is not None:
+        number = services.ticket_number(pk)
     return perms.visible_tickets(user).filter(number=number).first()
 
 
