@@ -59,6 +59,14 @@ class Team(models.Model):
         help_text=_("Escalating to a tier without naming a team sends the ticket here."),
     )
     email = models.EmailField(_("email"), blank=True)
+    is_restricted = models.BooleanField(
+        _("restricted"),
+        default=False,
+        help_text=_(
+            "Only the team's members, team leads and administrators can read its tickets "
+            "(for HR or security work)."
+        ),
+    )
 
     class Meta:
         ordering = ["tier", "name"]
@@ -98,6 +106,12 @@ class User(AbstractUser):
         Team, blank=True, related_name="members", verbose_name=_("teams")
     )
     skills = models.ManyToManyField(Skill, blank=True, related_name="technicians")
+    is_system = models.BooleanField(
+        _("system user"),
+        default=False,
+        editable=False,
+        help_text=_("An integration (mail, service targets, the assistant) acting on its own."),
+    )
 
     class Meta:
         ordering = ["last_name", "first_name", "username"]

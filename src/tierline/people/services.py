@@ -1,0 +1,48 @@
+"""Every change to the directory: one function each, one transaction each."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from tierline.people.models import User
+
+# The integrations that act on tickets by themselves, so that history always names an actor.
+SYSTEM_USERS: dict[str, str] = {
+    "scheduler": "Tierline scheduler",
+    "mail": "Tierline mail",
+    "sla": "Tierline service targets",
+    "assistant": "Tierline assistant",
+    "assets": "Tierline estate",
+}
+
+
+def system_user(key: str) -> User:
+    """The system user of one integration, created the first time it is asked for.
+
+    A system user cannot sign in (no usable password, not active) and is marked `is_system`;
+    its username is `tierline-<key>`. Safe under concurrency: two first callers get one row.
+    """
+    if key not in SYSTEM_USERS:
+        raise ValueError(f"Unknown system user {key!r}; known: {', '.join(SYSTEM_USERS)}.")
+    username = f"tierline-{key}"
+    user = User.objects.filter(username=username, is_system=True).first()
+    if user is not None:
+        return user
+    try:
+        with transaction.atomic():
+            user = User(
+                username=username,
+                first_name=SYSTEM_USERS[key],
+                role=User.Role.ADMIN,
+                is_active=False,
+                is_system=True,
+            )
+            user.set_unusable_password()
+            user.save()
+    except IntegrityError:
+        user = User.objects.filter(username=username).first()
+        if user is None or not user.is_system:
+            raise ValueError(
+                f"The username {username!r} is taken by a person: rename them first."
+            ) from None
+    return user
