@@ -8,7 +8,7 @@ from django_filters.fields import ModelMultipleChoiceField
 
 from tierline.core.inputs import BoundedDateField, IdValuesMixin
 from tierline.desk.models import Category, Channel, Level, Priority, Status, Ticket
-from tierline.people.models import Team, User
+from tierline.people import queries as directory
 
 SORTS = {
     "priority": ("priority", "created_at", "pk"),
@@ -55,13 +55,13 @@ class TicketFilter(filters.FilterSet):
     impact = filters.ChoiceFilter(choices=Level.choices)
     urgency = filters.ChoiceFilter(choices=Level.choices)
     tier = filters.MultipleChoiceFilter(choices=[(1, "1"), (2, "2"), (3, "3")], distinct=False)
-    team = IdsFilter(queryset=Team.objects.all(), distinct=False)
-    assignee = filters.ModelChoiceFilter(queryset=User.objects.exclude(role=User.Role.REQUESTER))
+    team = IdsFilter(queryset=directory.teams(), distinct=False)
+    assignee = filters.ModelChoiceFilter(queryset=directory.desk_people())
     unassigned = filters.BooleanFilter(
         field_name="assignee", lookup_expr="isnull", label="Unassigned"
     )
     category = filters.ModelChoiceFilter(queryset=Category.objects.all(), method="filter_category")
-    requester = filters.ModelChoiceFilter(queryset=User.objects.all())
+    requester = filters.ModelChoiceFilter(queryset=directory.everyone())
     channel = filters.ChoiceFilter(choices=Channel.choices)
     created_after = DateFilter(
         field_name="created_at", lookup_expr="date__gte", label="Created from"

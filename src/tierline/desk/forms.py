@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from tierline.desk.models import Category, Channel, Level, ResolutionCode, Status, Ticket
+from tierline.people import queries as directory
 from tierline.people.models import Team, User
 
 MAX_MINUTES = 24 * 60
@@ -86,18 +86,15 @@ class AttachForm(forms.Form):
 
 class AssignForm(forms.Form):
     assignee = forms.ModelChoiceField(
-        label=_("Assignee"), queryset=User.objects.none(), required=False, empty_label=_("Nobody")
+        label=_("Assignee"),
+        queryset=directory.staff_people().none(),
+        required=False,
+        empty_label=_("Nobody"),
     )
 
     def __init__(self, *args, ticket: Ticket, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = (
-            User.objects.filter(is_active=True)
-            .filter(Q(teams=ticket.team_id) | Q(role__in=[User.Role.LEAD, User.Role.ADMIN]))
-            .exclude(role=User.Role.REQUESTER)
-            .distinct()
-            .order_by("first_name", "last_name", "username")
-        )
+        self.fields["assignee"].queryset = directory.members_and_leads(ticket.team_id)
         self.initial.setdefault("assignee", ticket.assignee_id)
 
 
@@ -144,14 +141,14 @@ class EscalateForm(forms.Form):
     )
     team = TeamChoiceField(
         label=_("To team"),
-        queryset=Team.objects.none(),
+        queryset=directory.teams().none(),
         required=False,
         empty_label=_("Default team of the next tier"),
     )
 
     def __init__(self, *args, ticket: Ticket, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = Team.objects.filter(tier__gte=ticket.tier).exclude(
+        self.fields["team"].queryset = directory.teams_at_or_above(ticket.tier).exclude(
             pk=ticket.team_id
         )
 
@@ -162,14 +159,14 @@ class DeescalateForm(forms.Form):
     )
     team = TeamChoiceField(
         label=_("To team"),
-        queryset=Team.objects.none(),
+        queryset=directory.teams().none(),
         required=False,
         empty_label=_("Default team of the tier below"),
     )
 
     def __init__(self, *args, ticket: Ticket, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = Team.objects.filter(tier__lt=ticket.tier)
+        self.fields["team"].queryset = directory.teams_below(ticket.tier)
 
 
 class ResolveForm(forms.Form):
@@ -212,7 +209,7 @@ class ChildForm(forms.Form):
         label=_("Description"), max_length=20000, widget=forms.Textarea(attrs={"rows": 4})
     )
     team = TeamChoiceField(
-        label=_("Team"), queryset=Team.objects.all(), required=False, empty_label=_("Same team")
+        label=_("Team"), queryset=directory.teams(), required=False, empty_label=_("Same team")
     )
 
 
@@ -250,11 +247,7 @@ class TicketCreateForm(forms.Form):
 
     def clean_requester(self) -> User:
         typed = self.cleaned_data["requester"].strip()
-        people = list(
-            User.objects.filter(is_active=True).filter(
-                Q(username__iexact=typed) | Q(email__iexact=typed)
-            )[:2]
-        )
+        people = directory.people_by_login(typed)
         if not people:
             raise ValidationError(_("Nobody with that username or email address."))
         if len(people) > 1:

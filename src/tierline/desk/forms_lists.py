@@ -9,39 +9,15 @@ import re
 from datetime import date, timedelta
 
 from django import forms
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from tierline.core.inputs import BoundedDateField, BoundedDateTimeField, parse_id
 from tierline.desk.models import Call, Status, WorkOrder
-from tierline.people.models import Location, User
+from tierline.people import queries as directory
+from tierline.people.models import User
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 _DATETIME_INPUTS = [DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
-
-
-def staff_people() -> QuerySet[User]:
-    """Everyone who works tickets, for technician and assignee pickers."""
-    return User.objects.filter(is_active=True).filter(
-        ~Q(role=User.Role.REQUESTER) | Q(is_superuser=True)
-    )
-
-
-def people_matching(text: str, limit: int = 10) -> list[User]:
-    """People whose name, username, email or phone contains every word of `text`."""
-    words = text.split()[:5]
-    if not words:
-        return []
-    qs = User.objects.filter(is_active=True)
-    for word in words:
-        qs = qs.filter(
-            Q(first_name__icontains=word)
-            | Q(last_name__icontains=word)
-            | Q(username__icontains=word)
-            | Q(email__icontains=word)
-            | Q(phone__icontains=word)
-        )
-    return list(qs.order_by("last_name", "first_name", "username")[:limit])
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -116,7 +92,7 @@ class CallForm(forms.Form):
     typed (`caller_lookup`, resolved on submit when it names one person), or just a name/phone."""
 
     caller = forms.ModelChoiceField(
-        queryset=User.objects.filter(is_active=True),
+        queryset=directory.active_people(),
         required=False,
         widget=forms.HiddenInput,
         error_messages={"invalid_choice": "That person is not in the directory."},
@@ -159,7 +135,7 @@ class CallForm(forms.Form):
         if data.get("duration") is None and "duration" not in self.errors:
             data["duration"] = data.get("duration_seconds") or 0
         if data.get("caller") is None and (lookup := (data.get("caller_lookup") or "").strip()):
-            self.matches = people_matching(lookup, limit=10)
+            self.matches = directory.people_matching(lookup, limit=10)
             exact = [
                 p
                 for p in self.matches
@@ -222,7 +198,7 @@ def checklist_from_lines(text: str, previous: list[dict] | None = None) -> list[
 
 
 class WorkOrderForm(forms.Form):
-    technician = forms.ModelChoiceField(queryset=User.objects.none(), label="Technician")
+    technician = forms.ModelChoiceField(queryset=directory.staff_people(), label="Technician")
     scheduled_start = BoundedDateTimeField(
         label="From", widget=DateTimeLocalInput, input_formats=_DATETIME_INPUTS
     )
@@ -230,7 +206,7 @@ class WorkOrderForm(forms.Form):
         label="Until", widget=DateTimeLocalInput, input_formats=_DATETIME_INPUTS
     )
     location = forms.ModelChoiceField(
-        queryset=Location.objects.all(), required=False, label="Location"
+        queryset=directory.locations(), required=False, label="Location"
     )
     desk = forms.CharField(label="Desk", required=False, max_length=60)
     device = forms.CharField(label="Device", required=False, max_length=120)
@@ -247,7 +223,7 @@ class WorkOrderForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["technician"].queryset = staff_people()
+        self.fields["technician"].queryset = directory.staff_people()
 
     def clean(self) -> dict:
         data = super().clean()

@@ -1,16 +1,12 @@
-"""Template helpers every page uses: badges and relative times."""
+"""Template helpers every page uses: relative times, durations, query strings."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
 
 from django import template
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
-
-from tierline.desk.models import REQUESTER_STATUS_WORDS, Priority, Status
 
 register = template.Library()
 
@@ -49,39 +45,6 @@ def reltime(value: datetime | None) -> str:
         local.strftime("%a %d %b %Y, %H:%M %Z"),
         relative(value),
     )
-
-
-# A badge depends only on its value and the language: a queue page shows three per row, so each
-# is built once per process (the labels are lazy translations, slow to turn into text).
-@cache
-def _badge(kind: str, value: str | int, language: str | None) -> SafeString:
-    if kind == "status":
-        return format_html('<span class="badge status-{}">{}</span>', value, Status(value).label)
-    if kind == "requester-status":
-        label = REQUESTER_STATUS_WORDS[value]
-        return format_html('<span class="badge status-{}">{}</span>', value, label)
-    if kind == "priority":
-        label = Priority(value).label
-        return format_html(
-            '<span class="badge prio-{}" title="Priority">P{} {}</span>', value, value, label
-        )
-    return format_html('<span class="badge tier-{}">Tier {}</span>', value, value)
-
-
-@register.simple_tag
-def status_badge(status: str, for_requester: bool = False) -> str:
-    kind = "requester-status" if for_requester else "status"
-    return _badge(kind, status, translation.get_language())
-
-
-@register.simple_tag
-def priority_badge(priority: int) -> str:
-    return _badge("priority", priority, translation.get_language())
-
-
-@register.simple_tag
-def tier_badge(tier: int) -> str:
-    return _badge("tier", tier, translation.get_language())
 
 
 @register.filter

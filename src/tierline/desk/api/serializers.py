@@ -20,7 +20,7 @@ from tierline.desk.models import (
     Ticket,
     WorkOrder,
 )
-from tierline.people.models import Location, Team
+from tierline.people import queries as directory
 
 _LEVEL_HELP = "1 high, 2 medium, 3 low."
 
@@ -249,7 +249,7 @@ class TicketUpdateSerializer(serializers.Serializer):
 class MoveSerializer(serializers.Serializer):
     summary = serializers.CharField(max_length=10000, help_text="What was tried, or why.")
     team = serializers.PrimaryKeyRelatedField(
-        queryset=Team.objects.all(), required=False, allow_null=True
+        queryset=directory.teams(), required=False, allow_null=True
     )
 
 
@@ -280,7 +280,7 @@ class WorkOrderCreateSerializer(serializers.Serializer):
     scheduled_start = serializers.DateTimeField()
     scheduled_end = serializers.DateTimeField()
     location = serializers.PrimaryKeyRelatedField(
-        queryset=Location.objects.all(), required=False, allow_null=True
+        queryset=directory.locations(), required=False, allow_null=True
     )
     desk = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
     device = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
@@ -300,7 +300,7 @@ class WorkOrderUpdateSerializer(serializers.Serializer):
     scheduled_start = serializers.DateTimeField(required=False)
     scheduled_end = serializers.DateTimeField(required=False)
     location = serializers.PrimaryKeyRelatedField(
-        queryset=Location.objects.all(), required=False, allow_null=True
+        queryset=directory.locations(), required=False, allow_null=True
     )
     desk = serializers.CharField(max_length=60, required=False, allow_blank=True)
     device = serializers.CharField(max_length=120, required=False, allow_blank=True)

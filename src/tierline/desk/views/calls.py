@@ -20,9 +20,10 @@ from tierline.core import permissions as perms
 from tierline.core.csv_export import csv_response
 from tierline.core.inputs import parse_id
 from tierline.desk import services
-from tierline.desk.forms_lists import CallForm, DateRangeForm, people_matching, staff_people
+from tierline.desk.forms_lists import CallForm, DateRangeForm
 from tierline.desk.models import Call, Ticket
 from tierline.desk.views.queue import error_text, staff_required
+from tierline.people import queries as directory
 
 # Service error keys -> the form field that shows them.
 _CALL_FIELDS = {
@@ -47,7 +48,7 @@ def _technician_scope(request: HttpRequest) -> tuple[Any, list]:
     if not perms.sees_everything(user):
         return user, []
     wanted = request.GET.get("technician", "")
-    technicians = list(staff_people().order_by("first_name", "last_name", "username"))
+    technicians = list(directory.staff_people().order_by("first_name", "last_name", "username"))
     if wanted == "all":
         return None, technicians
     wanted_id = parse_id(wanted)
@@ -159,7 +160,7 @@ def _render_call_form(
 def person_lookup(request: HttpRequest) -> HttpResponse:
     """People matching ?caller_lookup= (or ?q=), at most 10, as radio buttons for the call form."""
     text = (request.GET.get("caller_lookup") or request.GET.get("q") or "").strip()[:120]
-    people = people_matching(text, limit=10) if len(text) >= 2 else []
+    people = directory.people_matching(text, limit=10) if len(text) >= 2 else []
     return render(
         request, "desk/calls_people.html", {"matches": people, "lookup": text, "selected": None}
     )

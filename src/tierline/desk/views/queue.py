@@ -24,8 +24,9 @@ from tierline.core.csv_export import csv_response
 from tierline.core.paging import page_of
 from tierline.desk import queries, services
 from tierline.desk.filters import DEFAULT_SORT, SORTS, TicketFilter
-from tierline.desk.forms_lists import BulkForm, SaveViewForm, staff_people
+from tierline.desk.forms_lists import BulkForm, SaveViewForm
 from tierline.desk.models import SavedView, Status, Ticket
+from tierline.people import queries as directory
 
 View = Callable[..., HttpResponseBase]
 
@@ -166,7 +167,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         is_lead=perms.sees_everything(request.user),
         saved_views=list(SavedView.objects.filter(owner=request.user)),
         current_query=_saved_query(request),
-        technicians=list(staff_people().order_by("first_name", "last_name", "username")),
+        technicians=list(directory.staff_people().order_by("first_name", "last_name", "username")),
     )
     return render(request, "desk/queue.html", context)
 
@@ -232,7 +233,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
         elif wanted in ("", "nobody"):
             assignee = None
         else:
-            assignee = staff_people().filter(pk=int(wanted)).first()
+            assignee = directory.staff_people().filter(pk=int(wanted)).first()
             if assignee is None:
                 messages.error(request, "That technician does not exist.")
                 return redirect(back)

@@ -26,10 +26,10 @@ from tierline.desk.forms_lists import (
     WorkOrderForm,
     WorkOrderUpdateForm,
     checklist_from_lines,
-    staff_people,
 )
 from tierline.desk.models import Ticket, WorkOrder
 from tierline.desk.views.queue import error_text, staff_required
+from tierline.people import queries as directory
 
 _FIELDS = (
     "technician",
@@ -149,7 +149,7 @@ def day_list(request: HttpRequest) -> HttpResponse:
     technician = request.user
     technicians: list = []
     if perms.sees_everything(request.user):
-        technicians = list(staff_people().order_by("first_name", "last_name", "username"))
+        technicians = list(directory.staff_people().order_by("first_name", "last_name", "username"))
         wanted = request.GET.get("technician", "")
         wanted_id = parse_id(wanted)
         if wanted_id is not None:
