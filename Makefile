@@ -22,7 +22,7 @@ PORT       ?= 8000
 # Extra arguments for both pytest runs: make test PYTEST_ARGS='-k escalate -x'
 PYTEST_ARGS ?=
 
-LINT_PATHS := $(wildcard src tests bench)
+LINT_PATHS := $(wildcard src tests bench scripts)
 
 .PHONY: help .venv demo test browser postgres bench lint fmt clean distclean
 

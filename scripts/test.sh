@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tierline's gates, in the order a reviewer would ask for them:
 #
-#   1. ruff check, ruff format --check          (src tests bench)
+#   1. ruff check, ruff format --check          (src tests bench scripts)
+#      import layers (lint-imports), each app writes only its own models
 #   2. django-admin check, makemigrations --check --dry-run
 #   3. pytest on SQLite                         (TIERLINE_DATABASE_URL unset)
 #   4. pytest on PostgreSQL                     (TIERLINE_DATABASE_URL=$TIERLINE_TEST_DATABASE_URL),
@@ -163,9 +164,15 @@ redact() { # hide a password in a URL before printing it
 
 # ---- 1. lint -------------------------------------------------------------------------------
 LINT_PATHS=()
-for d in src tests bench; do [ -d "$d" ] && LINT_PATHS+=("$d"); done
+for d in src tests bench scripts; do [ -d "$d" ] && LINT_PATHS+=("$d"); done
 gate "ruff check" "$VENV/bin/ruff" check "${LINT_PATHS[@]}"
 gate "ruff format --check" "$VENV/bin/ruff" format --check "${LINT_PATHS[@]}"
+
+# ---- 1b. the house's layers ------------------------------------------------------------------
+# import-linter: the contract in pyproject.toml (core < people < desk < domain apps < portal < wiring);
+# and no app's code writes another app's models.
+gate "import layers (lint-imports)" "$VENV/bin/lint-imports" --no-cache
+gate "each app writes only its own models" "$PY" scripts/check_model_writes.py src/tierline
 
 # ---- 2. Django's own checks -------------------------------------------------------------------
 gate "django check" "$VENV/bin/django-admin" check

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
@@ -129,9 +130,8 @@ class UserRefField(serializers.Field):
         super().__init__(**kwargs)
 
     def get_queryset(self) -> Any:
-        from tierline.people.models import User
-
-        return self.queryset if self.queryset is not None else User.objects.all()
+        # The user model by setting, not by import: core names no app.
+        return self.queryset if self.queryset is not None else get_user_model().objects.all()
 
     def to_internal_value(self, data: Any) -> Any:
         qs = self.get_queryset().filter(is_active=True)
