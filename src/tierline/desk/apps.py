@@ -5,3 +5,8 @@ class DeskConfig(AppConfig):
     name = "tierline.desk"
     label = "desk"
     verbose_name = "Desk"
+
+    def ready(self) -> None:
+        from tierline.desk.panels import declare_slots
+
+        declare_slots()

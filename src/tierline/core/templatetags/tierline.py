@@ -69,3 +69,11 @@ def query_with(context, **changes) -> str:
         else:
             query[key] = value
     return "?" + query.urlencode()
+
+
+@register.simple_tag(takes_context=True)
+def panels(context, slot: str, obj=None) -> str:
+    """The panels other apps registered for `slot` (core.panels), for this request and object."""
+    from tierline.core.panels import render_slot
+
+    return render_slot(slot, context["request"], obj)

@@ -1,0 +1,23 @@
+"""The places on desk pages where other apps show their panels (see core/panels.py).
+
+An app registers a panel for one of these slots from its AppConfig.ready; the desk renders
+them with `{% panels SLOT object %}` and never imports the app.
+"""
+
+from __future__ import annotations
+
+from tierline.core.panels import declare_slot
+
+TICKET_MAIN = "desk.ticket.main"
+TICKET_SIDE = "desk.ticket.side"
+REQUESTER_CARD = "desk.requester.card"
+SIDEBAR = "desk.sidebar"
+
+
+def declare_slots() -> None:
+    declare_slot(
+        TICKET_MAIN, "Ticket page, main column, under the description (object: the ticket)"
+    )
+    declare_slot(TICKET_SIDE, "Ticket page, side column, after the details (object: the ticket)")
+    declare_slot(REQUESTER_CARD, "The requester card on the ticket page (object: the requester)")
+    declare_slot(SIDEBAR, "The workspace sidebar, under the queues (object: the signed-in user)")
