@@ -77,3 +77,11 @@ def panels(context, slot: str, obj=None) -> str:
     from tierline.core.panels import render_slot
 
     return render_slot(slot, context["request"], obj)
+
+
+@register.filter
+def as_html(value: str | None) -> str:
+    """Stored text as safe HTML (core.sanitise.render_text): `{{ message.body|as_html }}`."""
+    from tierline.core.sanitise import render_text
+
+    return render_text(value)

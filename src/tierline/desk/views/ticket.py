@@ -24,12 +24,11 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
-from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods
 
 from tierline.core import permissions as perms
 from tierline.core.errors import StaleEdit
-from tierline.core.sanitise import clean_html
+from tierline.core.sanitise import render_text
 from tierline.desk import forms as desk_forms
 from tierline.desk import queries, services
 from tierline.desk.models import Attachment, Level, Priority, Status, Ticket
@@ -41,7 +40,6 @@ STALE_MESSAGE = (
 )
 
 # Tags that mean the text is already HTML (from the mail gateway, say); else keep line breaks.
-_BLOCK_TAGS = re.compile(r"<(p|br|li|pre|blockquote)\b", re.IGNORECASE)
 # History stores impact, urgency and priority as numbers; the timeline shows their names.
 _LEVEL_FIELDS = {
     "impact": {str(value): str(label) for value, label in Level.choices},
@@ -68,14 +66,6 @@ _SAFE_DOWNLOAD_TYPES = frozenset(
         "text/plain",
     }
 )
-
-
-def rich_text(text: str) -> SafeString:
-    """Stored text as safe HTML: sanitised again on the way out, line breaks kept for plain text."""
-    cleaned = clean_html(text)
-    if not _BLOCK_TAGS.search(cleaned):
-        cleaned = cleaned.replace("\n", "<br>")
-    return mark_safe(cleaned)  # noqa: S308 - nh3 output
 
 
 def _page_queryset():
@@ -118,15 +108,15 @@ def _render_page(
     entries = queries.timeline(ticket, user)
     for entry in entries:
         if entry.kind in ("reply", "note"):
-            entry.body_html = rich_text(entry.obj.body)
+            entry.body_html = render_text(entry.obj.body)
         elif entry.kind == "escalation":
-            entry.body_html = rich_text(entry.obj.summary)
+            entry.body_html = render_text(entry.obj.summary)
         elif entry.kind == "event" and entry.obj.field in _LEVEL_FIELDS:
             labels = _LEVEL_FIELDS[entry.obj.field]
             entry.obj.old_value = labels.get(entry.obj.old_value, entry.obj.old_value)
             entry.obj.new_value = labels.get(entry.obj.new_value, entry.obj.new_value)
         elif entry.kind == "call":
-            entry.body_html = rich_text(entry.obj.notes)
+            entry.body_html = render_text(entry.obj.notes)
             entry.duration = "{}:{:02d}".format(*divmod(entry.obj.duration_seconds, 60))
     # The reply box is on the page itself (and its form costs no query); the dialogs' forms are
     # loaded when a dialog is opened, except the one whose submission was just refused.
@@ -139,7 +129,7 @@ def _render_page(
     finished = ticket.status in (Status.RESOLVED, Status.CLOSED)
     context = {
         "ticket": ticket,
-        "description_html": rich_text(ticket.description),
+        "description_html": render_text(ticket.description),
         "entries": entries,
         "work_orders": [e.obj for e in entries if e.kind == "work_order"],
         "links": queries.ticket_links(ticket),

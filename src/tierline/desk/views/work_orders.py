@@ -11,14 +11,13 @@ from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tierline.core import permissions as perms
 from tierline.core.errors import StaleEdit
 from tierline.core.history import history_of
 from tierline.core.inputs import parse_date, parse_id
-from tierline.core.sanitise import clean_html
+from tierline.core.sanitise import clean_html, render_text
 from tierline.desk import services
 from tierline.desk.forms_lists import (
     WorkOrderCancelForm,
@@ -217,8 +216,8 @@ def _render_detail(
             "finished": finished,
             # Stored text is cleaned by the services; cleaned again here so the page never relies
             # on every writer having done it.
-            "instructions_html": mark_safe(clean_html(wo.instructions)),  # noqa: S308
-            "outcome_html": mark_safe(clean_html(wo.outcome)),  # noqa: S308
+            "instructions_html": render_text(wo.instructions),
+            "outcome_html": render_text(wo.outcome),
             "history": list(history_of(wo)),
             **forms,
         },

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django import template
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
-from tierline.core.sanitise import clean_html
+from tierline.core.sanitise import render_text
 from tierline.desk.models import REQUESTER_STATUS_WORDS, Status
 
 register = template.Library()
@@ -13,12 +13,8 @@ register = template.Library()
 
 @register.filter
 def sanitised(value: str | None) -> SafeString:
-    """Stored rich text, cleaned again on the way out.
-
-    Services clean on the way in; cleaning again means a row written by any other route (an
-    import, the admin) still can't carry a script into a requester's browser.
-    """
-    return mark_safe(clean_html(value or ""))  # noqa: S308 - nh3 has just cleaned it
+    """Stored text as the desk shows it (core.sanitise.render_text): line breaks kept."""
+    return render_text(value)
 
 
 @register.filter
