@@ -1,0 +1,66 @@
+"""Reading the directory: what the desk and other apps ask of people, teams and locations."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import UserFactory, team, technician
+from tierline.people import queries
+from tierline.people.models import Team, User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_staff_people_are_active_technicians_leads_admins_and_superusers():
+    # given one of each
+    tech = technician(1)
+    lead = UserFactory(role=User.Role.LEAD)
+    root = UserFactory(is_superuser=True)
+    employee = UserFactory()
+    gone = technician(1, is_active=False)
+    # when / then
+    staff = set(queries.staff_people())
+    assert {tech, lead, root} <= staff
+    assert employee not in staff and gone not in staff
+    assert gone in set(queries.desk_people())
+
+
+def test_members_and_leads_are_who_may_be_given_a_teams_ticket():
+    tier1, tier2 = technician(1), technician(2)
+    lead = UserFactory(role=User.Role.LEAD)
+    offered = list(queries.members_and_leads(team(1).pk))
+    assert tier1 in offered and lead in offered
+    assert tier2 not in offered
+
+
+def test_people_matching_needs_every_word_and_ignores_empty_text():
+    erin = UserFactory(first_name="Erin", last_name="Stone", phone="+44 20 7946 0001")
+    UserFactory(first_name="Erin", last_name="Other")
+    assert queries.people_matching("erin stone") == [erin]
+    assert queries.people_matching("7946") == [erin]
+    assert queries.people_matching("   ") == []
+
+
+def test_people_by_login_matches_username_or_email_exactly_ignoring_case():
+    erin = UserFactory(username="erin", email="Erin@Example.com")
+    assert queries.people_by_login("ERIN") == [erin]
+    assert queries.people_by_login("erin@example.com") == [erin]
+    assert queries.people_by_login("eri") == []
+
+
+def test_default_team_for_a_tier_prefers_the_marked_default():
+    Team.objects.create(name="AAA first by name", tier=2)
+    assert queries.default_team_for_tier(2) == team(2)
+    assert queries.default_team_for_tier(4) is None
+
+
+def test_team_memberships_list_id_and_tier():
+    person = technician(2)
+    person.teams.add(team(3))
+    assert sorted(queries.team_memberships(person)) == sorted([(team(2).pk, 2), (team(3).pk, 3)])
+    assert queries.team_memberships(User()) == []
+
+
+def test_teams_above_and_below_a_tier():
+    assert {t.tier for t in queries.teams_at_or_above(2)} == {2, 3}
+    assert {t.tier for t in queries.teams_below(2)} == {1}
