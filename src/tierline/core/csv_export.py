@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.http import StreamingHttpResponse
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Excel in many locales splits a line on ";" (and on tabs): what follows one starts a new cell,
+# so "ok;=HYPERLINK(...)" is a formula too.
+_CELL_SPLIT = re.compile(r"[;\t]")
 
 
 def safe_cell(value: Any) -> str:
-    """Prefix a quote to cells a spreadsheet would run as a formula (CSV injection)."""
+    """Prefix a quote to cells a spreadsheet would run as a formula (CSV injection), also when
+    the formula starts after a ";" or a tab, where a spreadsheet may split the cell."""
     text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_STARTS):
+    if text.startswith(_FORMULA_STARTS) or any(
+        part.lstrip(" ").startswith(_FORMULA_STARTS[:4]) for part in _CELL_SPLIT.split(text)[1:]
+    ):
         return "'" + text
     return text
 
