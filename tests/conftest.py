@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 from django.apps import apps
+from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -21,6 +22,8 @@ def _data_dir(settings, tmp_path):
     # Argon2 is slow on purpose; the suite hashes thousands of passwords. Production keeps
     # Argon2 (tests/core/test_security.py proves it with the real settings).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Rate limits and cached lookups start afresh: no test spends another's API budget.
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -234,16 +234,31 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- REST API -------------------------------------------------------------------------------
+
+
+def _api_rate() -> str | None:
+    """Requests per token: TIERLINE_API_RATE like "1200/min", "50/s", or "off"."""
+    rate = os.environ.get("TIERLINE_API_RATE", "1200/min").strip()
+    return None if rate.lower() in {"off", "none", "0"} else rate
+
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "tierline.core.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "tierline.core.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["tierline.core.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api": _api_rate()},
     "EXCEPTION_HANDLER": "tierline.core.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {

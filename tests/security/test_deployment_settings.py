@@ -168,3 +168,54 @@ def test_csv_cells_with_a_formula_after_a_separator_are_escaped(cell):
 
 def test_csv_cells_with_separators_but_no_formula_are_kept():
     assert safe_cell("Printer; scanner\tfloor 2") == "Printer; scanner\tfloor 2"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", ["[" * 100_000, '{"a":' * 5_000 + "1" + "}" * 5_000])
+def test_deeply_nested_json_is_refused_with_400_not_500(api, employee, body):
+    response = api(employee).post("/api/v1/tickets/", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert "nested deeper than" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_brackets_inside_strings_do_not_count_as_nesting(api, employee):
+    subject = "[" * 40 + " printer " + "{" * 40
+    response = api(employee).post(
+        "/api/v1/tickets/",
+        data={"subject": subject, "description": "It jams."},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+
+
+@pytest.mark.django_db
+def test_json_with_nan_is_still_refused(api, employee):
+    response = api(employee).post(
+        "/api/v1/tickets/", data='{"subject": NaN}', content_type="application/json"
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_the_api_is_rate_limited_per_token(api, employee, employee2, settings):
+    # given a budget of 3 requests a minute per token
+    from rest_framework.settings import api_settings
+    from rest_framework.throttling import SimpleRateThrottle
+
+    original = SimpleRateThrottle.THROTTLE_RATES
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"api": "3/min"},
+    }
+    SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    try:
+        mine, theirs = api(employee), api(employee2)
+        # when one token spends it
+        answers = [mine.get("/api/v1/tickets/").status_code for _ in range(4)]
+        # then its fourth request waits, with a Retry-After, and another token is unaffected
+        assert answers == [200, 200, 200, 429]
+        assert int(mine.get("/api/v1/tickets/")["Retry-After"]) > 0
+        assert theirs.get("/api/v1/tickets/").status_code == 200
+    finally:
+        SimpleRateThrottle.THROTTLE_RATES = original

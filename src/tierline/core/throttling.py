@@ -1,0 +1,28 @@
+"""API rate limits: each token (or signed-in session) has its own budget, kept in the cache.
+
+The rate is TIERLINE_API_RATE ("1200/min" by default; "off" for none). With the default
+in-process cache each server process counts on its own; with TIERLINE_REDIS_URL the count is
+shared by every process and machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from rest_framework.throttling import SimpleRateThrottle
+
+
+class TokenRateThrottle(SimpleRateThrottle):
+    scope = "api"
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        key = getattr(request.auth, "key", None)
+        if key:
+            # The token's digest, never the token, goes into the cache.
+            ident = "token-" + hashlib.sha256(key.encode()).hexdigest()[:32]
+        elif request.user and request.user.is_authenticated:
+            ident = f"user-{request.user.pk}"
+        else:
+            ident = "addr-" + self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
