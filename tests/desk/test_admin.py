@@ -59,3 +59,44 @@ def test_sqlite_database_runs_in_wal_mode(tmp_path):
             assert cursor.fetchone()[0] == "wal"
     finally:
         connection.close()
+
+
+def category_form(category, parent) -> dict:
+    return {
+        "name": category.name,
+        "parent": parent.pk,
+        "default_team": "",
+        "description": "",
+        "is_active": "on",
+    }
+
+
+def test_a_category_made_its_own_parent_gets_a_message_not_a_500(client, admin_user):
+    # given a category
+    from tierline.desk.models import Category
+
+    printers = Category.objects.create(name="Printers (admin test)")
+    client.force_login(admin_user)
+    url = reverse("admin:desk_category_change", args=[printers.pk])
+    # when the administrator makes it its own parent
+    response = client.post(url, category_form(printers, printers))
+    # then the form says why and nothing changed
+    assert response.status_code == 200
+    assert "can&#x27;t sit under itself" in response.content.decode()
+    printers.refresh_from_db()
+    assert printers.parent_id is None
+
+
+def test_a_category_put_under_its_own_subcategory_is_refused(client, admin_user):
+    from tierline.desk.models import Category
+
+    hardware = Category.objects.create(name="Hardware (admin test)")
+    laptops = Category.objects.create(name="Laptops", parent=hardware)
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("admin:desk_category_change", args=[hardware.pk]), category_form(hardware, laptops)
+    )
+    assert response.status_code == 200
+    assert "can&#x27;t sit under itself" in response.content.decode()
+    hardware.refresh_from_db()
+    assert hardware.parent_id is None

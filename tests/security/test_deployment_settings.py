@@ -219,3 +219,23 @@ def test_the_api_is_rate_limited_per_token(api, employee, employee2, settings):
         assert theirs.get("/api/v1/tickets/").status_code == 200
     finally:
         SimpleRateThrottle.THROTTLE_RATES = original
+
+
+@pytest.mark.django_db
+def test_login_flood_from_many_addresses_locks_the_account(client):
+    # given an account
+    factories.UserFactory(username="victim2", password="pw-for-tests-1")
+    # when five different addresses each guess once
+    for n in range(5):
+        client.post(
+            reverse("login"),
+            {"username": "victim2", "password": "wrong"},
+            REMOTE_ADDR=f"203.0.113.{n + 1}",
+        )
+    # then a sixth address with the right password is refused for now
+    response = client.post(
+        reverse("login"),
+        {"username": "victim2", "password": "pw-for-tests-1"},
+        REMOTE_ADDR="203.0.113.99",
+    )
+    assert response.status_code == 429

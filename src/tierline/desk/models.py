@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -55,6 +56,19 @@ class Category(models.Model):
         super().save(*args, **kwargs)
         for child in self.children.all():
             child.save()
+
+    def clean(self) -> None:
+        """A category can't sit under itself, directly or through its subcategories."""
+        ancestor, seen = self.parent, 0
+        while ancestor is not None:
+            if self.pk is not None and ancestor.pk == self.pk:
+                raise ValidationError(
+                    {"parent": _("A category can't sit under itself or one of its subcategories.")}
+                )
+            seen += 1
+            if seen > 20:
+                raise ValidationError({"parent": _("Categories nest at most 20 levels deep.")})
+            ancestor = ancestor.parent
 
 
 class PriorityRule(models.Model):
