@@ -114,6 +114,17 @@ def test_worker_once_closes_an_old_resolved_ticket(capsys, employee, tier1):
     assert "close-resolved-tickets" in capsys.readouterr().out
 
 
+def test_worker_once_again_runs_nothing_until_the_job_is_due(capsys):
+    # given a worker that ran the due jobs
+    assert cli.main(["worker", "--once"]) == 0
+    capsys.readouterr()
+    # when another starts straight after (a restart, a second machine)
+    code = cli.main(["worker", "--once"])
+    # then
+    assert code == 0
+    assert "Ran 0 periodic job(s): none." in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     "argv",
     [

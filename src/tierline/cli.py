@@ -442,7 +442,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="tierline", description="Tierline, a self-hosted IT help desk.")
+    parser = _Parser(
+        prog="tierline",
+        description="Tierline, a self-hosted IT help desk.",
+        epilog="Periodic jobs (auto-close, ...) run in the worker processes of `tierline serve` "
+        "and in `tierline worker`; run as many as you like, on as many machines: each due job "
+        "runs once among them all.",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 

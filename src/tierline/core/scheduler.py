@@ -324,7 +324,7 @@ class Scheduler:
         jobs: list[Job] | None = None,
         clock: Callable[[], datetime] = timezone.now,
         runner_id: str | None = None,
-    ):
+    ) -> None:
         self.jobs = registered_jobs() if jobs is None else list(jobs)
         self.clock = clock
         self.runner_id = runner_id or _runner_id()
@@ -437,7 +437,7 @@ class SchedulerThread(threading.Thread):
     the app, `tierline worker`): a thread importing while its process forks leaves the child
     holding a lock nobody will release."""
 
-    def __init__(self, scheduler: Scheduler | None = None, tick_seconds: float = 30.0):
+    def __init__(self, scheduler: Scheduler | None = None, tick_seconds: float = 30.0) -> None:
         super().__init__(name="tierline-scheduler", daemon=True)
         self.scheduler = scheduler or Scheduler()
         self.tick_seconds = tick_seconds
