@@ -9,7 +9,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connections
+from django.db import connection, connections
 from django.utils import timezone
 
 from tierline.core import scheduler as scheduler_module
@@ -374,6 +374,52 @@ def test_a_long_job_does_not_run_again_straight_after():
     ).run_due()
     # then
     assert ScheduledJob.objects.get(name="long").next_run_at == started + timedelta(minutes=17)
+
+
+@pytest.mark.django_db
+def test_a_scheduler_without_jobs_asks_nothing_and_naps_a_minute(django_assert_num_queries):
+    # given
+    scheduler = Scheduler([], clock=FakeClock())
+    # when
+    with django_assert_num_queries(0):
+        ran = scheduler.run_due()
+    # then
+    assert ran == [] and scheduler.seconds_to_next() == 60
+
+
+@pytest.mark.django_db
+def test_a_job_leaves_the_transaction_it_runs_in_alone():
+    # given the test's transaction, and a job that leaves its connection past its age
+    def ages_the_connection() -> None:
+        connection.close_at = 0  # as if CONN_MAX_AGE had passed long ago
+        ScheduledJob.objects.create(name="made-by-the-job", next_run_at=timezone.now())
+
+    # when
+    Scheduler([Job("ager", every(minutes=5), ages_the_connection)]).run_due()
+    # then: still the same transaction, the job's row still in it
+    assert connection.in_atomic_block and connection.connection is not None
+    assert ScheduledJob.objects.filter(name="made-by-the-job").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_obsolete_connection_is_closed_after_a_job(monkeypatch):
+    # given a job that leaves its connection past its age, outside any transaction
+    closed, close = [], connection.close
+
+    def ages_the_connection() -> None:
+        connection.ensure_connection()
+        connection.close_at = 0
+
+    def recording_close() -> None:
+        closed.append(connection.close_at)
+        close()
+
+    monkeypatch.setattr(connection, "close", recording_close)
+    # when
+    Scheduler([Job("ager", every(minutes=5), ages_the_connection)]).run_due()
+    # then: closed after the job, as Django does after a request, and the job recorded as done
+    assert 0 in closed  # (with CONN_MAX_AGE=0 the one before the job was closed too)
+    assert ScheduledJob.objects.get(name="ager").last_error == ""
 
 
 class RacingClock:

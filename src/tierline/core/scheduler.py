@@ -335,6 +335,9 @@ class Scheduler:
 
         A failing job is logged and recorded on its row (`last_error`) and does not stop the
         others."""
+        if not self.jobs:  # nothing to do: look again in a minute, without a query
+            self._next_check = self.clock() + timedelta(minutes=1)
+            return []
         _tidy_connections()
         rows = self._rows()
         ran = []
