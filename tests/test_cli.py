@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+import http.client
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from contextlib import closing
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -103,6 +114,17 @@ def test_worker_once_closes_an_old_resolved_ticket(capsys, employee, tier1):
     assert "close-resolved-tickets" in capsys.readouterr().out
 
 
+def test_worker_once_again_runs_nothing_until_the_job_is_due(capsys):
+    # given a worker that ran the due jobs
+    assert cli.main(["worker", "--once"]) == 0
+    capsys.readouterr()
+    # when another starts straight after (a restart, a second machine)
+    code = cli.main(["worker", "--once"])
+    # then
+    assert code == 0
+    assert "Ran 0 periodic job(s): none." in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     "argv",
     [
@@ -123,3 +145,194 @@ def test_bad_input_exits_2_with_usage(argv, capsys):
     err = capsys.readouterr().err
     assert "usage: tierline" in err
     assert "Traceback" not in err
+
+
+# --- tierline serve, as a real child process ------------------------------------------------
+
+TIERLINE = Path(sys.executable).with_name("tierline")
+SERVE_STARTS = 20
+FIRST_ANSWER_SECONDS = 10
+
+
+def _serve_env(data_dir: Path) -> dict[str, str]:
+    """The environment of a `tierline` child: its own data dir, always on SQLite.
+
+    The hang this guards against is about imports and fork, not the database; on the PostgreSQL
+    run the child would otherwise serve (and migrate) the real database of the URL."""
+    env = dict(os.environ, TIERLINE_DATA_DIR=str(data_dir))
+    for name in ("TIERLINE_DATABASE_URL", "TIERLINE_ADMIN_PASSWORD", "TIERLINE_TASKS"):
+        env.pop(name, None)
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def initialised_data_dir(tmp_path_factory) -> Path:
+    """A data dir after `tierline init`: each start copies it, so each start is a fresh one."""
+    data_dir = tmp_path_factory.mktemp("serve-template")
+    subprocess.run(
+        [str(TIERLINE), "init", "--noinput", "--quiet"],
+        env=_serve_env(data_dir),
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return data_dir
+
+
+def _wait_until_accepting(server: subprocess.Popen, port: int, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        assert server.poll() is None, f"tierline serve stopped at start:\n{log.read_text()}"
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            assert time.monotonic() < deadline, f"port {port} never opened:\n{log.read_text()}"
+            time.sleep(0.05)
+
+
+def _first_answer(port: int) -> tuple[int, float]:
+    """GET the sign-in page; the status and the seconds it took (raises if over the limit)."""
+    started = time.monotonic()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=FIRST_ANSWER_SECONDS)
+    try:
+        conn.request("GET", "/accounts/login/")
+        status = conn.getresponse().status
+    finally:
+        conn.close()
+    return status, time.monotonic() - started
+
+
+def _stop(server: subprocess.Popen) -> int:
+    server.send_signal(signal.SIGTERM)
+    try:
+        return server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+        raise
+
+
+def _scheduled_job(data_dir: Path, name: str) -> tuple | None:
+    with closing(sqlite3.connect(data_dir / "tierline.sqlite3", timeout=20)) as db:
+        return db.execute(
+            "SELECT last_started_at, last_finished_at, last_error FROM core_scheduledjob "
+            "WHERE name = ?",
+            (name,),
+        ).fetchone()
+
+
+def test_serve_answers_its_first_request_on_twenty_fresh_starts(initialised_data_dir, tmp_path):
+    seconds = []
+    for start in range(SERVE_STARTS):
+        # given a fresh data dir and a free port
+        data_dir = tmp_path / f"start-{start}"
+        shutil.copytree(initialised_data_dir, data_dir)
+        port, log = _free_port(), tmp_path / f"serve-{start}.log"
+        with open(log, "w") as out:
+            server = subprocess.Popen(
+                [str(TIERLINE), "serve", "--port", str(port)],
+                env=_serve_env(data_dir),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            _wait_until_accepting(server, port, log)
+            # when the first request is sent as soon as the port accepts
+            try:
+                status, took = _first_answer(port)
+            except TimeoutError:
+                pytest.fail(
+                    f"start {start + 1}: no answer within {FIRST_ANSWER_SECONDS} s\n"
+                    + log.read_text()
+                )
+            # then it is answered, and the scheduler ran its job in a worker
+            assert status == 200, log.read_text()
+            seconds.append(took)
+            deadline = time.monotonic() + FIRST_ANSWER_SECONDS
+            while (row := _scheduled_job(data_dir, "close-resolved-tickets")) is None or not row[1]:
+                assert time.monotonic() < deadline, f"the scheduler did not run:\n{log.read_text()}"
+                time.sleep(0.1)
+            assert row[2] == "", row[2]
+        finally:
+            code = _stop(server)
+        # and it stops cleanly
+        assert code == 0, log.read_text()
+        assert "Traceback" not in log.read_text()
+    assert len(seconds) == SERVE_STARTS
+    print(f"first answers: max {max(seconds):.2f} s, median {sorted(seconds)[10]:.2f} s")
+
+
+def test_serve_on_a_taken_port_says_so_plainly(capsys):
+    # given another program listening on the port
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        # when
+        code = cli.main(["serve", "--port", str(port)])
+    # then
+    assert code == 1
+    err = capsys.readouterr().err
+    assert f"Port {port} on 127.0.0.1 is already in use" in err
+    assert "Traceback" not in err
+
+
+def test_serve_check_port_on_a_free_port_says_nothing_and_exits_0(capsys):
+    # when
+    code = cli.main(["serve", "--check-port", "--port", str(_free_port())])
+    # then
+    assert code == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_serve_on_an_unknown_host_says_so_plainly(capsys):
+    # when
+    code = cli.main(["serve", "--check-port", "--host", "no-such-host.invalid", "--port", "8000"])
+    # then
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "“no-such-host.invalid”" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_demo_on_a_taken_port_stops_before_serving(tmp_path):
+    # given another program listening on the port, and the virtualenv these tests run in
+    venv = Path(sys.executable).parent.parent
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        # when
+        result = subprocess.run(
+            [
+                "make",
+                "--no-print-directory",
+                "-C",
+                str(Path(__file__).resolve().parent.parent),
+                # the virtualenv is there: don't rebuild it
+                "-o",
+                f"{venv}/.installed",
+                "demo",
+                f"VENV={venv}",
+                f"PORT={port}",
+                f"TIERLINE_DATA_DIR={tmp_path / 'var'}",
+            ],
+            env=_serve_env(tmp_path / "var"),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    # then
+    assert result.returncode != 0
+    assert f"Port {port} on 127.0.0.1 is already in use" in result.stderr
+    assert "Stop with Ctrl-C" not in result.stdout
+    # nothing was loaded either: the check comes first
+    assert not (tmp_path / "var" / "tierline.sqlite3").exists()

@@ -3,8 +3,13 @@
     tierline init [--noinput]          create or update the database; offer to create an admin
     tierline createadmin               create an administrator (asks for the password)
     tierline demo [--seed N]           load a realistic help desk to try things on
-    tierline serve [--host H --port P] run the web server (gunicorn) and the scheduler
+    tierline serve [--host H --port P] run the web server (gunicorn); each of its worker
+                                       processes also runs the scheduler of periodic jobs
+    tierline serve --check-port        only say whether the port is free (`make demo` asks first)
     tierline worker [--once]           run periodic jobs and, with TIERLINE_TASKS=database, tasks
+
+Periodic jobs (`core.scheduler`) run once across every server and worker sharing the database:
+a lease on the job's row decides who runs it, so any number of `serve` and `worker` may run.
     tierline token USER                print an API token for USER
 
 Every failure prints one clear line and exits non-zero; no tracebacks for bad input.
@@ -13,9 +18,11 @@ Every failure prints one clear line and exits non-zero; no tracebacks for bad in
 from __future__ import annotations
 
 import argparse
+import errno
 import getpass
 import os
 import signal
+import socket
 import sys
 import time
 from collections.abc import Sequence
@@ -229,24 +236,78 @@ def _progress(step: str, done: int | None = None, total: int | None = None) -> N
 # --- serve ----------------------------------------------------------------------------------
 
 
+def _ensure_port_free(host: str, port: int) -> None:
+    """Fail with a plain message if the server could not listen on host:port.
+
+    gunicorn alone retries for five seconds and then exits with its own log lines."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise CommandFailed(
+            f"Can't serve on “{host}”: {reason}. Use an address of this machine, "
+            "e.g. --host 127.0.0.1.",
+            EXIT_BAD_INPUT,
+        ) from None
+    with socket.socket(family, kind, proto) as probe:
+        # As gunicorn does: a port left in TIME_WAIT by a server that just stopped is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise CommandFailed(
+                    f"Port {port} on {host} is already in use: another program (perhaps "
+                    "another `tierline serve`) is listening there. Stop it, or choose another "
+                    f"port: tierline serve --port {port + 1 if port < 65535 else 8000} "
+                    f"(make demo PORT={port + 1 if port < 65535 else 8000})."
+                ) from None
+            if exc.errno == errno.EACCES:
+                raise CommandFailed(
+                    f"Not allowed to listen on port {port} of {host}: ports below 1024 need "
+                    "root. Choose a port from 1024, e.g. --port 8000."
+                ) from None
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise CommandFailed(
+                    f"{host} is not an address of this machine; e.g. --host 127.0.0.1.",
+                    EXIT_BAD_INPUT,
+                ) from None
+            raise CommandFailed(f"Can't listen on {host}:{port}: {exc.strerror}.") from None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    from django.db import connections
     from gunicorn.app.base import BaseApplication
 
     from tierline.core.scheduler import SchedulerThread
 
+    _ensure_port_free(args.host, args.port)
+    if args.check_port:
+        return 0
     _require_migrated()
-    scheduler: dict[str, SchedulerThread] = {}
+    # The master forks the workers: no database connection may cross a fork (each worker opens
+    # its own), and the master starts no thread (see post_worker_init).
+    connections.close_all()
 
     def when_ready(server: Any) -> None:
-        # In the master process, after the workers were forked: one scheduler per server.
-        if not args.no_scheduler:
-            scheduler["thread"] = SchedulerThread()
-            scheduler["thread"].start()
         server.log.info("Tierline on http://%s:%s/", args.host, args.port)
 
-    def on_exit(server: Any) -> None:
-        if "thread" in scheduler:
-            scheduler["thread"].stop()
+    def post_worker_init(worker: Any) -> None:
+        # In each worker, once it has loaded the app, so every module is imported and nothing
+        # forks after: one scheduler per worker, and the jobs' database lease lets only one of
+        # them (on any machine) run a due job. In the master, before the fork, a scheduler
+        # thread importing while the workers forked left them stuck on an import lock.
+        if not args.no_scheduler:
+            worker.tierline_scheduler = SchedulerThread()
+            worker.tierline_scheduler.start()
+
+    def worker_exit(server: Any, worker: Any) -> None:
+        thread = getattr(worker, "tierline_scheduler", None)
+        if thread is not None:
+            thread.stop()
+            thread.join(timeout=5)
 
     options = {
         "bind": f"{args.host}:{args.port}",
@@ -260,7 +321,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # gunicorn's runtime control socket is one fixed path per user: two servers would clash.
         "control_socket_disable": True,
         "when_ready": when_ready,
-        "on_exit": on_exit,
+        "post_worker_init": post_worker_init,
+        "worker_exit": worker_exit,
     }
 
     class TierlineServer(BaseApplication):
@@ -306,6 +368,8 @@ def _drain_task_queue() -> None:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    from django.db import DatabaseError
+
     from tierline.core.scheduler import Scheduler
 
     _require_migrated()
@@ -326,14 +390,17 @@ def cmd_worker(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, stop)
     _out(
         "Tierline worker: periodic jobs "
-        + ", ".join(f"{j.name} every {j.interval_seconds // 60} min" for j in scheduler.jobs)
+        + (", ".join(f"{j.name} ({j.schedule})" for j in scheduler.jobs) or "none")
         + ("; database task queue" if db_tasks else "")
         + ". Ctrl-C stops."
     )
     try:
         while not stopping["now"]:
-            for name in scheduler.run_due():
-                _out(f"ran {name}")
+            try:
+                for name in scheduler.run_due():
+                    _out(f"ran {name}")
+            except DatabaseError as exc:  # the database is away: say so, try again next round
+                _out(f"periodic jobs not checked: database error: {exc}")
             if db_tasks:
                 _drain_task_queue()
             # Short naps so queued tasks start promptly and Ctrl-C / SIGTERM stop quickly.
@@ -375,7 +442,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="tierline", description="Tierline, a self-hosted IT help desk.")
+    parser = _Parser(
+        prog="tierline",
+        description="Tierline, a self-hosted IT help desk.",
+        epilog="Periodic jobs (auto-close, ...) run in the worker processes of `tierline serve` "
+        "and in `tierline worker`; run as many as you like, on as many machines: each due job "
+        "runs once among them all.",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
@@ -400,13 +473,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tickets", type=_positive, default=3000, help="tickets (default 3000)")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("serve", help="run the web server (gunicorn) and the scheduler")
+    p = sub.add_parser(
+        "serve", help="run the web server (gunicorn); its workers also run the periodic jobs"
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=_port, default=8000)
     p.add_argument("--workers", type=_positive, default=2, help="processes (default 2)")
     p.add_argument("--threads", type=_positive, default=4, help="threads per process")
     p.add_argument(
-        "--no-scheduler", action="store_true", help="don't run periodic jobs in this process"
+        "--no-scheduler",
+        action="store_true",
+        help="don't run periodic jobs in the server's workers (run `tierline worker` instead)",
+    )
+    p.add_argument(
+        "--check-port",
+        action="store_true",
+        help="only check that the port is free (exit 1 with a message if not), then exit",
     )
     p.set_defaults(func=cmd_serve)
 

@@ -8,9 +8,11 @@ import pytest
 from django.utils import timezone
 
 from tests.factories import ticket
+from tierline.core.models import HistoryEntry
 from tierline.desk import services
 from tierline.desk.models import Status, Ticket
 from tierline.desk.tasks import close_resolved_tickets
+from tierline.people.services import system_user
 
 pytestmark = pytest.mark.django_db
 
@@ -44,3 +46,15 @@ def test_close_resolved_tickets_is_safe_to_run_twice(employee, tier1):
     second = close_resolved_tickets.call()
     # then
     assert (first, second) == (1, 0)
+
+
+def test_auto_close_is_recorded_as_the_scheduler_system_user(employee, tier1):
+    # given
+    old = _resolved(employee, tier1, 10)
+    # when
+    close_resolved_tickets.call()
+    # then
+    entry = HistoryEntry.objects.filter(object_id=old.pk, action="closed").get()
+    assert entry.actor == system_user("scheduler")
+    assert entry.actor.is_system and entry.actor.username == "tierline-scheduler"
+    assert not entry.actor.is_active

@@ -1,4 +1,5 @@
-"""Shared building blocks: the append-only history every app writes to."""
+"""Shared building blocks: the append-only history every app writes to, and the state of
+periodic jobs."""
 
 from __future__ import annotations
 
@@ -45,3 +46,29 @@ class HistoryEntry(models.Model):
         if self.field:
             return f"{self.action}: {self.field} {self.old_value!r} -> {self.new_value!r}"
         return self.action
+
+
+class ScheduledJob(models.Model):
+    """The shared state of one periodic job (`core.scheduler`): when it is next due, and which
+    scheduler holds it now.
+
+    Every scheduler on every machine reads these rows; the one whose conditional UPDATE takes the
+    lease runs the job. A lease that ran out (`leased_until` past) belonged to a runner that died.
+    """
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    schedule = models.CharField(_("schedule"), max_length=200, blank=True)
+    next_run_at = models.DateTimeField(_("next run"))
+    leased_by = models.CharField(_("leased by"), max_length=200, blank=True)
+    leased_until = models.DateTimeField(_("leased until"), null=True, blank=True)
+    last_started_at = models.DateTimeField(_("last started"), null=True, blank=True)
+    last_finished_at = models.DateTimeField(_("last finished"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("scheduled job")
+        verbose_name_plural = _("scheduled jobs")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.schedule})" if self.schedule else self.name

@@ -10,3 +10,6 @@ class DeskConfig(AppConfig):
         from tierline.desk.panels import declare_slots
 
         declare_slots()
+        # Registers the desk's periodic jobs, and imports what they run now, at start: a
+        # scheduler thread must not be the first to import a module (see core.scheduler).
+        from tierline.desk import jobs  # noqa: F401

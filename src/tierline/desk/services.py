@@ -43,6 +43,7 @@ from tierline.desk.models import (
     WorkOrder,
 )
 from tierline.people.models import Team, User
+from tierline.people.services import system_user
 
 
 def conf() -> dict:
@@ -696,13 +697,18 @@ def close(*, ticket: Ticket, by: User | None, reason: str = "") -> Ticket:
 
 
 def close_resolved_tickets(*, now: datetime | None = None) -> int:
-    """Close tickets resolved more than AUTOCLOSE_DAYS ago. Safe to run twice."""
+    """Close tickets resolved more than AUTOCLOSE_DAYS ago, as the scheduler's system user.
+
+    Safe to run twice."""
     cutoff = (now or timezone.now()) - timedelta(days=conf()["AUTOCLOSE_DAYS"])
     ids = list(
         Ticket.objects.filter(status=Status.RESOLVED, resolved_at__lt=cutoff).values_list(
             "pk", flat=True
         )
     )
+    if not ids:
+        return 0
+    scheduler = system_user("scheduler")
     closed = 0
     for pk in ids:
         with transaction.atomic():
@@ -710,7 +716,7 @@ def close_resolved_tickets(*, now: datetime | None = None) -> int:
             if ticket.status == Status.RESOLVED:
                 close(
                     ticket=ticket,
-                    by=None,
+                    by=scheduler,
                     reason=f"No answer within {conf()['AUTOCLOSE_DAYS']} days",
                 )
                 closed += 1
