@@ -7,10 +7,10 @@ from collections.abc import Callable
 import pytest
 from django.apps import apps
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory, technician
+from tierline.core.tokens import issue_token
 from tierline.desk.defaults import install_desk_defaults
 from tierline.people.defaults import install_default_teams
 from tierline.people.models import User
@@ -80,6 +80,14 @@ def admin_user(db) -> User:
     return UserFactory(username="admin", role=User.Role.ADMIN, is_staff=True, is_superuser=True)
 
 
+def api_key(user: User) -> str:
+    """A key for `user`: the first one issued in this test, kept on the user object."""
+    key = getattr(user, "_test_api_key", None)
+    if key is None:
+        key = user._test_api_key = issue_token(user=user)[1]
+    return key
+
+
 @pytest.fixture
 def api() -> Callable[[User | None], APIClient]:
     """api(user) -> a client signing in as scripts do, with an `Authorization: Token ...` header;
@@ -88,8 +96,7 @@ def api() -> Callable[[User | None], APIClient]:
     def make(user: User | None) -> APIClient:
         client = APIClient()
         if user is not None:
-            token, _ = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {api_key(user)}")
         return client
 
     return make

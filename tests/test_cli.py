@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from tests.factories import ticket
 from tierline import cli
+from tierline.core.models import ApiToken
+from tierline.core.tokens import digest
 from tierline.desk import services
 from tierline.desk.models import Status, Ticket
 from tierline.people.models import User
@@ -80,13 +81,29 @@ def test_demo_small_then_again_is_idempotent(capsys):
         assert username in out
 
 
-def test_token_prints_the_same_token_twice(capsys, tier1):
+def test_token_prints_a_new_key_each_time_and_stores_only_its_hash(capsys, tier1):
     # when
+    assert cli.main(["token", "tier1", "--name", "report script", "--days", "30"]) == 0
     assert cli.main(["token", "tier1"]) == 0
-    assert cli.main(["token", "tier1"]) == 0
-    # then
-    first, second = capsys.readouterr().out.split()
-    assert first == second == Token.objects.get(user=tier1).key
+    # then two different keys were printed, once each, and only their digests are stored
+    captured = capsys.readouterr()
+    first, second = captured.out.split()
+    assert first != second
+    assert "shown only now" in captured.err
+    stored = {t.digest: t for t in ApiToken.objects.filter(user=tier1)}
+    assert set(stored) == {digest(first), digest(second)}
+    assert not ApiToken.objects.filter(digest__in=[first, second]).exists()
+    assert stored[digest(first)].name == "report script"
+    assert stored[digest(first)].expires_at is not None
+    assert stored[digest(second)].expires_at is None
+
+
+@pytest.mark.parametrize("days", ["0", "-1", "soon"])
+def test_token_with_a_bad_expiry_exits_2(capsys, tier1, days):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["token", "tier1", "--days", days])
+    assert exited.value.code == 2
+    assert not ApiToken.objects.filter(user=tier1).exists()
 
 
 def test_token_for_unknown_user_exits_2_with_a_message(capsys):

@@ -10,7 +10,7 @@
 
 Periodic jobs (`core.scheduler`) run once across every server and worker sharing the database:
 a lease on the job's row decides who runs it, so any number of `serve` and `worker` may run.
-    tierline token USER                print an API token for USER
+    tierline token USER [--days N]     issue an API token for USER (shown once, stored hashed)
 
 Every failure prints one clear line and exits non-zero; no tracebacks for bad input.
 """
@@ -417,8 +417,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    from rest_framework.authtoken.models import Token
+    from datetime import timedelta
 
+    from django.utils import timezone
+
+    from tierline.core.tokens import issue_token
     from tierline.people.models import User
 
     _require_migrated()
@@ -427,8 +430,15 @@ def cmd_token(args: argparse.Namespace) -> int:
         raise CommandFailed(f"No user named “{args.user}”.", EXIT_BAD_INPUT)
     if not user.is_active:
         raise CommandFailed(f"User “{args.user}” is deactivated.", EXIT_BAD_INPUT)
-    token, _ = Token.objects.get_or_create(user=user)
-    _out(token.key)
+    expires = timezone.now() + timedelta(days=args.days) if args.days else None
+    token, key = issue_token(user=user, name=args.name, expires_at=expires)
+    _out(key)
+    until = f"until {token.expires_at:%Y-%m-%d %H:%M %Z}" if token.expires_at else "until revoked"
+    print(
+        f"A new API token for {user.username}, valid {until}. It is shown only now: Tierline "
+        "keeps only its hash. Revoke it on the person's page under Configuration.",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -499,8 +509,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_worker)
 
-    p = sub.add_parser("token", help="print an API token for a user (created if needed)")
+    p = sub.add_parser("token", help="issue a new API token for a user (shown once)")
     p.add_argument("user", help="username")
+    p.add_argument("--name", default="", help="what the token is for (e.g. 'monitoring script')")
+    p.add_argument(
+        "--days", type=_positive, default=None, help="expire after N days (default: never)"
+    )
     p.set_defaults(func=cmd_token)
     return parser
 

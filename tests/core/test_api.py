@@ -8,10 +8,10 @@ import re
 
 import pytest
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests import factories
+from tierline.core.tokens import issue_token
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +48,7 @@ def test_token_signs_in_as_its_owner_with_their_own_rows(api, employee, employee
 )
 def test_bad_token_headers_answer_401_with_a_reason(header, employee):
     # given: a real token exists, so an unknown one is not found by accident
-    Token.objects.create(user=employee)
+    issue_token(user=employee)
     # when
     response = APIClient().get("/api/v1/tickets/", HTTP_AUTHORIZATION=header)
     # then
@@ -58,11 +58,11 @@ def test_bad_token_headers_answer_401_with_a_reason(header, employee):
 
 def test_token_of_an_inactive_user_is_refused(employee):
     # given
-    token = Token.objects.create(user=employee)
+    _, key = issue_token(user=employee)
     employee.is_active = False
     employee.save()
     # when
-    response = APIClient().get("/api/v1/tickets/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = APIClient().get("/api/v1/tickets/", HTTP_AUTHORIZATION=f"Token {key}")
     # then
     assert response.status_code == 401
     assert response.json()["detail"] == "User inactive or deleted."

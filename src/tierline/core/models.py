@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -72,3 +73,43 @@ class ScheduledJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.schedule})" if self.schedule else self.name
+
+
+class ApiToken(models.Model):
+    """A key a script signs in to the API with (`Authorization: Token <key>`).
+
+    Only the key's SHA-256 digest is stored: the key is shown once, when it is issued
+    (`tierline token USER`), and a copy of the database signs no one in. A token can expire and
+    be revoked (from the person's page in Configuration); both are kept, for the record.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("person"),
+    )
+    name = models.CharField(_("name"), max_length=60, blank=True)
+    prefix = models.CharField(
+        _("starts with"),
+        max_length=12,
+        help_text=_("The key's first characters, to tell it apart."),
+    )
+    digest = models.CharField(_("SHA-256 of the key"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("issued"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… {self.name}".strip()
+
+    @property
+    def is_usable(self) -> bool:
+        return self.revoked_at is None and (
+            self.expires_at is None or self.expires_at > timezone.now()
+        )

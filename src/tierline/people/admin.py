@@ -1,8 +1,38 @@
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from tierline.core.models import ApiToken
+from tierline.core.tokens import revoke_token
 from tierline.people.models import Department, Location, Skill, Team, User
+
+
+class ApiTokenForm(forms.ModelForm):
+    revoke = forms.BooleanField(label=_("Revoke"), required=False)
+
+    class Meta:
+        model = ApiToken
+        fields: list[str] = []
+
+
+class ApiTokenInline(admin.TabularInline):
+    """The person's API tokens: what each is for, when it ends; tick Revoke and save to stop one.
+    New tokens come from `tierline token USER` (the key is shown once, so not here)."""
+
+    model = ApiToken
+    form = ApiTokenForm
+    extra = 0
+    can_delete = False
+    fields = ("prefix", "name", "created_at", "expires_at", "revoked_at", "revoke")
+    readonly_fields = ("prefix", "name", "created_at", "expires_at", "revoked_at")
+    verbose_name_plural = _("API tokens")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(User)
@@ -19,6 +49,18 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ("role", "teams", "department", "location", "is_active")
     search_fields = ("username", "first_name", "last_name", "email", "phone")
     filter_horizontal = ("teams", "skills", "groups", "user_permissions")
+    inlines = [ApiTokenInline]
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not ApiToken:
+            super().save_formset(request, form, formset, change)
+            return
+        # Nothing of a token is edited here; a ticked Revoke goes through the token service.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for token_form in formset.forms:
+            if token_form.cleaned_data.get("revoke"):
+                revoke_token(token=token_form.instance, by=request.user)
+
     fieldsets = (
         *BaseUserAdmin.fieldsets,
         (
