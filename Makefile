@@ -47,11 +47,11 @@ postgres: ## make sure PostgreSQL answers on 127.0.0.1:5432 (installs and starts
 
 # ---- run ---------------------------------------------------------------------------------
 
-demo: .venv ## set up demo data in ./var and serve it on http://127.0.0.1:8000
+demo: .venv ## demo data in ./var, served on http://127.0.0.1:8000 (HOST= and PORT= change it: make demo PORT=8080)
 	@mkdir -p "$(TIERLINE_DATA_DIR)"
 	@# A taken port fails here, with a plain message, before anything is loaded or announced.
 	@TIERLINE_DATA_DIR="$(TIERLINE_DATA_DIR)" $(BIN)/tierline serve --check-port --host $(HOST) --port $(PORT)
-	TIERLINE_DATA_DIR="$(TIERLINE_DATA_DIR)" $(BIN)/tierline init --noinput
+	TIERLINE_DATA_DIR="$(TIERLINE_DATA_DIR)" $(BIN)/tierline init --migrate-only
 	TIERLINE_DATA_DIR="$(TIERLINE_DATA_DIR)" $(BIN)/tierline demo
 	@echo
 	@echo "  Tierline demo on http://$(HOST):$(PORT)/   (data in $(TIERLINE_DATA_DIR)); sign in with the names above, password: demo"

@@ -40,6 +40,16 @@ def test_init_noinput_without_password_creates_no_admin(capsys, monkeypatch):
     assert "No administrator was created" in capsys.readouterr().out
 
 
+def test_init_migrate_only_says_nothing_about_an_administrator(capsys, monkeypatch):
+    # given (as make demo runs it, before the demo data brings its own admin)
+    monkeypatch.delenv("TIERLINE_ADMIN_PASSWORD", raising=False)
+    # when
+    code = cli.main(["init", "--migrate-only", "--quiet"])
+    # then
+    assert code == 0
+    assert "administrator" not in capsys.readouterr().out.lower()
+
+
 def test_init_noinput_with_password_creates_admin_once(capsys, monkeypatch):
     # given
     monkeypatch.setenv("TIERLINE_ADMIN_PASSWORD", "a-long-admin-secret-42")

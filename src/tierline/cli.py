@@ -140,6 +140,8 @@ def _ask_admin() -> tuple[str, str, str]:
 def cmd_init(args: argparse.Namespace) -> int:
     _out("Applying database migrations...")
     _migrate(verbosity=0 if args.quiet else 1)
+    if args.migrate_only:
+        return 0
     if _admin_exists():
         _out("An administrator already exists; nothing else to do.")
         return 0
@@ -465,6 +467,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("init", help="create or update the database; create an administrator")
     p.add_argument("--noinput", "--no-input", action="store_true", help="ask nothing")
     p.add_argument("--quiet", action="store_true", help="no migration output")
+    p.add_argument(
+        "--migrate-only",
+        action="store_true",
+        help="only create or update the database (`make demo`: the demo data brings its admin)",
+    )
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("createadmin", help="create an administrator")
