@@ -96,3 +96,8 @@ def team_memberships(user: User) -> list[tuple[int, int]]:
 
 def locations() -> QuerySet[Location]:
     return Location.objects.all()
+
+
+def team_by_id(team_id: int) -> Team | None:
+    """One team, or None when there is no such team (any more)."""
+    return Team.objects.filter(pk=team_id).first()
