@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from tests import factories
 from tierline.core import events
+from tierline.core.history import history_of
 from tierline.desk import services
 from tierline.desk.events import (
     CallLogged,
@@ -336,16 +337,21 @@ def test_reopen_publishes_reopened_and_the_reason(employee, tier1):
     ]
 
 
-def test_auto_close_publishes_closed_without_an_actor(employee, tier1):
+def test_auto_close_publishes_closed_by_the_job(employee, tier1):
+    # given
     ticket = resolved_ticket(employee, tier1)
     Ticket.objects.filter(pk=ticket.pk).update(resolved_at=timezone.now() - timedelta(days=30))
+    # when
     closed, published_events = published(services.close_resolved_tickets)
-    assert closed == 1
+    # then: the events name the job's actor, whoever the history names (no person, or its
+    # system user)
+    job = history_of(ticket).get(action="closed").actor_id
+    assert closed == 1 and job != tier1.pk
     assert published_events == [
         StatusChanged(
-            ticket_id=ticket.pk, actor_id=None, old_status="resolved", new_status="closed"
+            ticket_id=ticket.pk, actor_id=job, old_status="resolved", new_status="closed"
         ),
-        Closed(ticket_id=ticket.pk, actor_id=None, how="closed"),
+        Closed(ticket_id=ticket.pk, actor_id=job, how="closed"),
     ]
 
 
@@ -507,8 +513,6 @@ def test_an_in_transaction_handler_that_raises_rolls_the_escalation_back(employe
 
 
 def ticket_history_fields(ticket):
-    from tierline.core.history import history_of
-
     return history_of(ticket).values_list("field", flat=True)
 
 
