@@ -103,12 +103,9 @@ def _insert_numbered(ticket: Ticket) -> None:
 
 def _route_new_ticket(team_id: int | None) -> Team:
     """The team a new ticket goes to: the given one, else Tier 1's default."""
-    if team_id is not None:
-        team = people.team_by_id(team_id)
-        if team is None:
-            raise ActionRefused("The team this ticket was sent to no longer exists.")
-        return team
-    team = people.default_team_for_tier(1)
+    team = people.team_for_new_ticket(team_id)
+    if team is None and team_id is not None:
+        raise ActionRefused("The team this ticket was sent to no longer exists.")
     if team is None:
         raise ActionRefused("There is no Tier 1 team to send this ticket to.")
     return team
