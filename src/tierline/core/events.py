@@ -20,9 +20,10 @@ Two kinds of handlers:
   queue a task with ids. If it raises, the change stays committed: the handler is tried again
   (``COMMIT_HANDLER_ATTEMPTS`` tries in all, waiting ``COMMIT_HANDLER_BACKOFF`` seconds, doubled
   each time), each failure is logged as a warning and the last as an error with the event, and
-  the other handlers still run. The retry is short and in-process on purpose: a handler that
-  only queues a task fails for a moment (the task store is busy, a connection dropped), and
-  the work it queues is retried by the task backend, not here.
+  the other handlers still run. The retry is short and in-process on purpose (at most 0.15 s
+  more for the request, and only when a handler fails): a handler that only queues a task
+  fails for a moment (the task store is busy, a connection dropped); the real work, and its
+  own failures, belong to the task it queues.
 
 Not Django model signals: the desk writes with ``QuerySet.update()``, which sends none, and a
 signal carries an instance, not what changed.
