@@ -25,6 +25,7 @@ from tierline.desk.services.common import (
 from tierline.desk.services.messages import add_message, publish_message_added
 from tierline.desk.services.status import set_status
 from tierline.people.models import User
+from tierline.people.services import system_user
 
 
 def _actor_id(by: User | None) -> int | None:
@@ -180,13 +181,18 @@ def close(*, ticket: Ticket, by: User | None, reason: str = "") -> Ticket:
 
 
 def close_resolved_tickets(*, now: datetime | None = None) -> int:
-    """Close tickets resolved more than AUTOCLOSE_DAYS ago. Safe to run twice."""
+    """Close tickets resolved more than AUTOCLOSE_DAYS ago, as the scheduler's system user.
+
+    Safe to run twice."""
     cutoff = (now or timezone.now()) - timedelta(days=conf()["AUTOCLOSE_DAYS"])
     ids = list(
         Ticket.objects.filter(status=Status.RESOLVED, resolved_at__lt=cutoff).values_list(
             "pk", flat=True
         )
     )
+    if not ids:
+        return 0
+    scheduler = system_user("scheduler")
     closed = 0
     for pk in ids:
         with transaction.atomic():
@@ -194,7 +200,7 @@ def close_resolved_tickets(*, now: datetime | None = None) -> int:
             if ticket.status == Status.RESOLVED:
                 close(
                     ticket=ticket,
-                    by=None,
+                    by=scheduler,
                     reason=f"No answer within {conf()['AUTOCLOSE_DAYS']} days",
                 )
                 closed += 1
