@@ -52,3 +52,25 @@ def test_concurrent_open_ticket_gives_distinct_numbers():
     assert len(numbers) == THREADS * PER_THREAD
     assert len(set(numbers)) == len(numbers)
     assert all(re.fullmatch(r"TL-\d{6}", n) for n in numbers)
+
+
+@pytest.mark.django_db
+def test_numbers_past_a_million_keep_every_digit(employee):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL writes the number in the INSERT itself; SQLite uses Python's.")
+    # given: the next id is 1,000,000
+    sequence = "pg_get_serial_sequence('desk_ticket', 'id')"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT nextval({sequence})")
+        (was,) = cursor.fetchone()
+        cursor.execute(f"SELECT setval({sequence}, 999999)")
+    try:
+        # when
+        ticket = services.open_ticket(requester=employee, subject="Dock", description="No video.")
+    finally:  # a sequence ignores the test's rollback: put it back for the tests after this
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT setval({sequence}, %s)", [was])
+    # then
+    assert ticket.pk == 1_000_000
+    assert ticket.number == "TL-1000000" == services.ticket_number(ticket.pk)
+    assert Ticket.objects.get(pk=ticket.pk).number == "TL-1000000"

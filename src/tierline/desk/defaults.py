@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tierline.desk.choices import Level, Priority
+
 CATEGORIES = {
     "Accounts & access": ["Password reset", "New starter", "Leaver", "Permissions"],
     "Hardware": [
@@ -21,16 +23,18 @@ CATEGORIES = {
     "Security": ["Phishing report", "Lost or stolen device", "Malware"],
     "Other": [],
 }
-MATRIX = {  # (impact, urgency): priority; 1 = high / critical
-    (1, 1): 1,
-    (1, 2): 2,
-    (1, 3): 3,
-    (2, 1): 2,
-    (2, 2): 3,
-    (2, 3): 4,
-    (3, 1): 3,
-    (3, 2): 4,
-    (3, 3): 4,
+# The impact × urgency matrix: what a new installation configures, and what the desk uses for
+# a cell an administrator has deleted. The one copy of it.
+DEFAULT_MATRIX: dict[tuple[int, int], int] = {
+    (Level.HIGH, Level.HIGH): Priority.CRITICAL,
+    (Level.HIGH, Level.MEDIUM): Priority.HIGH,
+    (Level.HIGH, Level.LOW): Priority.MEDIUM,
+    (Level.MEDIUM, Level.HIGH): Priority.HIGH,
+    (Level.MEDIUM, Level.MEDIUM): Priority.MEDIUM,
+    (Level.MEDIUM, Level.LOW): Priority.LOW,
+    (Level.LOW, Level.HIGH): Priority.MEDIUM,
+    (Level.LOW, Level.MEDIUM): Priority.LOW,
+    (Level.LOW, Level.LOW): Priority.LOW,
 }
 RESOLUTION_CODES = [
     ("fixed", "Fixed"),
@@ -58,7 +62,7 @@ def install_desk_defaults(apps: Any) -> None:
             Category.objects.get_or_create(
                 name=child, parent=parent, defaults={"full_name": f"{top} › {child}"}
             )
-    for (impact, urgency), priority in MATRIX.items():
+    for (impact, urgency), priority in DEFAULT_MATRIX.items():
         PriorityRule.objects.get_or_create(
             impact=impact, urgency=urgency, defaults={"priority": priority}
         )

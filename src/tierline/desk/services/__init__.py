@@ -1,0 +1,97 @@
+"""Every change of state of a ticket, work order or call, by topic.
+
+Each public function is one transaction, takes keyword arguments, checks permission and state,
+writes its history entries, publishes its events (`desk.events`) and is called alike by the
+web views, the API and background jobs. Callers import this package
+(`from tierline.desk import services`); the modules are:
+
+    tickets       open, route and prioritise, change fields and status, assign
+    messages      replies and internal notes
+    escalation    escalate and de-escalate between tiers
+    lifecycle     resolve, confirm, close (and the auto-close job), reopen, spam
+    relations     merge, link, child tickets
+    attachments   files on tickets
+    work_orders   visits
+    calls         the call log
+    saved_views   a technician's saved filters
+    bulk          one action over many tickets
+    status        set_status, the one path of every status change; TRANSITIONS
+    saving        save_versioned, the optimistic-locking save of tickets and work orders
+"""
+
+from tierline.desk.defaults import DEFAULT_MATRIX
+from tierline.desk.services.attachments import add_attachments, validate_upload
+from tierline.desk.services.bulk import BulkResult, bulk_assign, bulk_change_status
+from tierline.desk.services.calls import log_call
+from tierline.desk.services.common import conf, ticket_number
+from tierline.desk.services.escalation import de_escalate, escalate
+from tierline.desk.services.lifecycle import (
+    can_requester_reopen,
+    close,
+    close_resolved_tickets,
+    confirm_resolution,
+    mark_spam,
+    reopen,
+    reopen_deadline,
+    resolve,
+)
+from tierline.desk.services.messages import add_message
+from tierline.desk.services.relations import create_child, link, merge, unlink
+from tierline.desk.services.saved_views import delete_saved_view, save_view
+from tierline.desk.services.status import TRANSITIONS
+from tierline.desk.services.tickets import (
+    assign,
+    change_fields,
+    change_status,
+    default_team_for,
+    open_ticket,
+    priority_for,
+    take,
+)
+from tierline.desk.services.work_orders import (
+    cancel_work_order,
+    complete_work_order,
+    create_work_order,
+    update_work_order,
+)
+
+__all__ = [
+    "DEFAULT_MATRIX",
+    "TRANSITIONS",
+    "BulkResult",
+    "add_attachments",
+    "add_message",
+    "assign",
+    "bulk_assign",
+    "bulk_change_status",
+    "can_requester_reopen",
+    "cancel_work_order",
+    "change_fields",
+    "change_status",
+    "close",
+    "close_resolved_tickets",
+    "complete_work_order",
+    "conf",
+    "confirm_resolution",
+    "create_child",
+    "create_work_order",
+    "de_escalate",
+    "default_team_for",
+    "delete_saved_view",
+    "escalate",
+    "link",
+    "log_call",
+    "mark_spam",
+    "merge",
+    "open_ticket",
+    "priority_for",
+    "reopen",
+    "reopen_deadline",
+    "resolve",
+    "save_view",
+    "take",
+    "ticket_number",
+    "unlink",
+    "update_work_order",
+    "validate_upload",
+]

@@ -1,0 +1,111 @@
+"""The call log: a phone call solved on the line, opening a ticket, or added to one."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from tierline.core import events
+from tierline.core import permissions as perms
+from tierline.core.history import record
+from tierline.core.inputs import DATE_RANGE_MESSAGE, date_in_range
+from tierline.core.sanitise import clean_html, clean_text
+from tierline.desk.events import CallLogged
+from tierline.desk.models import Call, Channel, Status, Ticket
+from tierline.desk.services.common import raise_if
+from tierline.desk.services.saving import save_versioned
+from tierline.desk.services.tickets import assign, open_ticket
+from tierline.people.models import User
+
+
+@transaction.atomic
+def log_call(
+    *,
+    by: User,
+    outcome: str,
+    caller: User | None = None,
+    caller_name: str = "",
+    caller_phone: str = "",
+    started_at: datetime | None = None,
+    duration_seconds: int = 0,
+    notes: str = "",
+    direction: str = Call.Direction.INBOUND,
+    ticket: Ticket | None = None,
+    subject: str = "",
+) -> Call:
+    """Log a phone call. Outcome: solved on the call, a new ticket, or added to a ticket."""
+    perms.ensure(perms.is_staff_member(by), "Only the help desk logs calls.")
+    errors: dict[str, str] = {}
+    if outcome not in Call.Outcome.values:
+        errors["outcome"] = "Choose what came of the call."
+    if direction not in Call.Direction.values:
+        errors["direction"] = "Inbound or outbound?"
+    if not isinstance(duration_seconds, int) or not 0 <= duration_seconds <= 24 * 3600:
+        errors["duration_seconds"] = "Talk time must be between 0 seconds and 24 hours."
+    if started_at is not None and not date_in_range(started_at.date()):
+        errors["started_at"] = DATE_RANGE_MESSAGE
+    notes = clean_html(notes)
+    if len(notes) > 20000:
+        errors["notes"] = "Notes are too long (at most 20,000 characters)."
+    caller_name = clean_text(caller_name or (str(caller) if caller else ""))[:120]
+    caller_phone = clean_text(caller_phone or (caller.phone if caller else ""))[:40]
+    if not caller_name and not caller_phone:
+        errors["caller"] = "Who called? Pick a person or type a name or number."
+    if outcome == Call.Outcome.NEW_TICKET:
+        if caller is None:
+            errors["caller"] = "A new ticket needs the caller picked from the directory."
+        if not (subject or "").strip():
+            errors["subject"] = "A new ticket needs a subject."
+    if outcome == Call.Outcome.EXISTING_TICKET and ticket is None:
+        errors["ticket"] = "Which ticket should the call be added to?"
+    raise_if(errors)
+    started_at = started_at or timezone.now()
+    minutes = math.ceil(duration_seconds / 60)
+    if outcome == Call.Outcome.NEW_TICKET:
+        ticket = open_ticket(
+            requester=caller,
+            by=by,
+            subject=subject,
+            description=notes or subject,
+            channel=Channel.PHONE,
+        )
+        if perms.can_work_ticket(by, ticket) and ticket.assignee_id is None:
+            assign(ticket=ticket, by=by, assignee=by)
+    elif ticket is not None:
+        perms.ensure(perms.can_view_ticket(by, ticket))
+        if ticket.status == Status.CLOSED:
+            raise ValidationError(
+                {"ticket": f"{ticket.number} is closed: open a new ticket instead."}
+            )
+    call = Call.objects.create(
+        caller=caller,
+        caller_name=caller_name,
+        caller_phone=caller_phone,
+        technician=by,
+        direction=direction,
+        started_at=started_at,
+        duration_seconds=duration_seconds,
+        notes=notes,
+        outcome=outcome,
+        ticket=ticket,
+    )
+    record(call, by, "logged", summary=Call.Outcome(outcome).label)
+    if ticket is not None:
+        ticket.refresh_from_db()
+        ticket.time_spent_minutes += minutes
+        save_versioned(ticket, ["time_spent_minutes"])
+        record(ticket, by, "call", summary=f"{caller_name or caller_phone}, {minutes} min")
+    events.publish(
+        CallLogged(
+            actor_id=by.pk,
+            call_id=call.pk,
+            ticket_id=ticket.pk if ticket is not None else None,
+            outcome=outcome,
+            duration_seconds=duration_seconds,
+        )
+    )
+    return call
