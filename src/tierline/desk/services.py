@@ -21,11 +21,11 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from tierline.core import permissions as perms
 from tierline.core.errors import ActionRefused, StaleEdit
 from tierline.core.history import record, record_changes
 from tierline.core.inputs import DATE_RANGE_MESSAGE, date_in_range
 from tierline.core.sanitise import clean_html, clean_text
+from tierline.desk import permissions as perms
 from tierline.desk.models import (
     OPEN_STATUSES,
     Attachment,
@@ -236,7 +236,7 @@ def _attach(
 def add_attachments(
     *, ticket: Ticket, by: User, uploads: Sequence[UploadedFile]
 ) -> list[Attachment]:
-    perms.ensure(perms.can_view_ticket(by, ticket))
+    perms.ensure(perms.can_reply_ticket(by, ticket))
     if ticket.status == Status.CLOSED:
         raise ActionRefused("This ticket is closed: files can no longer be added.")
     return _attach(ticket, by, uploads)
@@ -411,10 +411,16 @@ def add_message(
     uploads: Sequence[UploadedFile] = (),
 ) -> Message:
     """A public reply (the requester sees it) or an internal note (only the desk does)."""
-    perms.ensure(perms.can_view_ticket(by, ticket))
     staff = perms.can_work_ticket(by, ticket)
-    if internal and not staff:
-        perms.ensure(False, "Only the help desk can write internal notes.")
+    if internal:
+        perms.ensure(
+            perms.can_note_ticket(by, ticket), "Only the help desk can write internal notes."
+        )
+    else:
+        perms.ensure(
+            perms.can_reply_ticket(by, ticket),
+            "Only the help desk working this ticket replies to its requester.",
+        )
     if ticket.status == Status.CLOSED:
         raise ActionRefused(
             "This ticket is closed. Reopen it, or open a new request if it's a new problem."
@@ -423,7 +429,7 @@ def add_message(
     body = _require_text(errors, "body", clean_html(body), max_length=50000, label="Message")
     if not isinstance(time_spent_minutes, int) or not 0 <= time_spent_minutes <= 24 * 60:
         errors["time_spent_minutes"] = "Time spent must be between 0 and 1440 minutes."
-    if time_spent_minutes and not staff:
+    if time_spent_minutes and not (staff or internal):
         errors["time_spent_minutes"] = "Only the help desk records time spent."
     _raise_if(errors)
 
@@ -448,7 +454,7 @@ def add_message(
             record(
                 ticket, by, "status", field="status", old=Status.NEW.label, new=Status.OPEN.label
             )
-    elif not staff and ticket.status == Status.WAITING_REQUESTER:
+    elif not staff and not internal and ticket.status == Status.WAITING_REQUESTER:
         ticket.status = Status.OPEN
         fields.append("status")
         record(
@@ -642,7 +648,7 @@ def can_requester_reopen(ticket: Ticket, now: datetime | None = None) -> bool:
 @transaction.atomic
 def reopen(*, ticket: Ticket, by: User, reason: str) -> Ticket:
     """Back to open: by the requester within the reopen window, by the desk at any time."""
-    perms.ensure(perms.can_view_ticket(by, ticket))
+    perms.ensure(perms.can_read_ticket(by, ticket))
     staff = perms.can_work_ticket(by, ticket)
     if ticket.status not in (Status.RESOLVED, Status.CLOSED):
         raise ActionRefused("Only a resolved or closed ticket can be reopened.")
@@ -759,7 +765,7 @@ def merge(*, ticket: Ticket, into: Ticket, by: User) -> Ticket:
 @transaction.atomic
 def link(*, ticket: Ticket, other: Ticket, by: User) -> None:
     _ensure_workable(by, ticket)
-    perms.ensure(perms.can_view_ticket(by, other))
+    perms.ensure(perms.can_read_ticket(by, other))
     if ticket.pk == other.pk:
         raise ValidationError({"other": "A ticket can't be linked to itself."})
     if ticket.related.filter(pk=other.pk).exists():
@@ -943,11 +949,17 @@ def create_work_order(
     return wo
 
 
+_WORK_ORDER_REFUSED = (
+    "Work orders are changed by their field technician, Tier 2 or above working the ticket, "
+    "or a lead."
+)
+
+
 @transaction.atomic
 def update_work_order(
     *, work_order: WorkOrder, by: User, expected_version: int | None = None, **changes: Any
 ) -> WorkOrder:
-    perms.ensure(perms.can_work_ticket(by, work_order.ticket) or by.pk == work_order.technician_id)
+    perms.ensure(perms.can_change_work_order(by, work_order), _WORK_ORDER_REFUSED)
     if work_order.status in (WorkOrder.Status.DONE, WorkOrder.Status.CANCELLED):
         raise ActionRefused(f"{work_order.number} is {work_order.get_status_display().lower()}.")
     unknown = set(changes) - set(_WORK_ORDER_FIELDS) - {"status"}
@@ -997,7 +1009,7 @@ def complete_work_order(
     expected_version: int | None = None,
 ) -> WorkOrder:
     """Record the visit: outcome, time, the requester's sign-off."""
-    perms.ensure(perms.can_work_ticket(by, work_order.ticket) or by.pk == work_order.technician_id)
+    perms.ensure(perms.can_change_work_order(by, work_order), _WORK_ORDER_REFUSED)
     if work_order.status in (WorkOrder.Status.DONE, WorkOrder.Status.CANCELLED):
         raise ActionRefused(
             f"{work_order.number} is already {work_order.get_status_display().lower()}."
@@ -1045,7 +1057,7 @@ def complete_work_order(
 
 @transaction.atomic
 def cancel_work_order(*, work_order: WorkOrder, by: User, reason: str) -> WorkOrder:
-    perms.ensure(perms.can_work_ticket(by, work_order.ticket))
+    perms.ensure(perms.can_change_work_order(by, work_order), _WORK_ORDER_REFUSED)
     if work_order.status in (WorkOrder.Status.DONE, WorkOrder.Status.CANCELLED):
         raise ActionRefused(
             f"{work_order.number} is already {work_order.get_status_display().lower()}."
@@ -1120,7 +1132,7 @@ def log_call(
         if perms.can_work_ticket(by, ticket) and ticket.assignee_id is None:
             assign(ticket=ticket, by=by, assignee=by)
     elif ticket is not None:
-        perms.ensure(perms.can_view_ticket(by, ticket))
+        perms.ensure(perms.can_log_call(by, ticket), "You can't log a call on this ticket.")
         if ticket.status == Status.CLOSED:
             raise ValidationError(
                 {"ticket": f"{ticket.number} is closed: open a new ticket instead."}

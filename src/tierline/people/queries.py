@@ -88,10 +88,22 @@ def default_team_for_tier(tier: int) -> Team | None:
 
 
 def team_memberships(user: User) -> list[tuple[int, int]]:
-    """(team id, tier) of each team the person is in."""
-    if not user.pk:
-        return []
-    return list(user.teams.values_list("id", "tier"))
+    """(team id, tier) of each team the person is in: one query, cached on the user object for
+    the request (permission checks ask many times)."""
+    cached = getattr(user, "_tierline_teams", None)
+    if cached is None:
+        cached = list(user.teams.values_list("id", "tier")) if user.pk else []
+        user._tierline_teams = cached
+    return cached
+
+
+def restricted_team_ids_outside(user: User) -> list[int]:
+    """Ids of the restricted teams (HR, security) the person is not a member of: one query."""
+    return list(
+        Team.objects.filter(is_restricted=True)
+        .exclude(members=user.pk)
+        .values_list("id", flat=True)
+    )
 
 
 def locations() -> QuerySet[Location]:

@@ -27,10 +27,10 @@ from django.utils.cache import patch_vary_headers
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods
 
-from tierline.core import permissions as perms
 from tierline.core.errors import StaleEdit
 from tierline.core.sanitise import clean_html
 from tierline.desk import forms as desk_forms
+from tierline.desk import permissions as perms
 from tierline.desk import queries, services
 from tierline.desk.models import Attachment, Level, Priority, Status, Ticket
 from tierline.people.models import User
@@ -136,6 +136,7 @@ def _render_page(
     if failed_form is not None:
         page_forms[failed_action] = failed_form
     can_work = perms.can_work_ticket(user, ticket)
+    can_note = perms.can_note_ticket(user, ticket)
     finished = ticket.status in (Status.RESOLVED, Status.CLOSED)
     context = {
         "ticket": ticket,
@@ -148,10 +149,11 @@ def _render_page(
         "failed_action": failed_action,
         "failed_form": failed_form,
         "can_work": can_work,
-        "can_open_work_order": can_work
-        and not finished
+        # Technicians who read the ticket without working it add internal notes and log calls.
+        "can_note": can_note,
+        "can_open_work_order": not finished
         and not ticket.merged_into_id
-        and perms.can_open_work_order(user),
+        and perms.can_open_work_order(user, ticket),
         "finished": finished,
         "status_options": [
             (value, label)
@@ -165,7 +167,9 @@ def _render_page(
 @login_required
 def detail(request: HttpRequest, number: str) -> HttpResponse:
     ticket = _ticket(request.user, number)
-    if not perms.is_staff_member(request.user):
+    if not perms.can_read_as_technician(request.user, ticket):
+        # A requester, or a technician who asked for another team's restricted ticket: they
+        # follow it as a requester does.
         return redirect("portal:ticket", number=ticket.number)
     return _render_page(request, ticket)
 
@@ -431,7 +435,7 @@ def action(request: HttpRequest, number: str, action: str) -> HttpResponse:
             _put_errors(form, exc)
         else:
             messages.success(request, message)
-            if not perms.can_view_ticket(request.user, ticket):
+            if not perms.can_read_ticket(request.user, ticket):
                 # Escalated or handed to a team the user is not in: it left their view.
                 return redirect("desk:queue")
             return redirect("desk:ticket", number=ticket.number)
@@ -464,7 +468,7 @@ def create(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             _put_errors(form, exc)
         else:
-            if perms.can_view_ticket(request.user, ticket):
+            if perms.can_read_as_technician(request.user, ticket):
                 messages.success(request, f"Ticket {ticket.number} opened.")
                 return redirect("desk:ticket", number=ticket.number)
             messages.success(request, f"Ticket {ticket.number} opened and sent to {ticket.team}.")
@@ -483,16 +487,8 @@ def _download_name(name: str) -> str:
 @login_required
 def download(request: HttpRequest, pk: int) -> FileResponse:
     """The file, as a download only, if the user may see it; 404 otherwise."""
-    attachment = Attachment.objects.select_related("message").filter(pk=pk).first()
-    if attachment is None:
-        raise Http404("No such file.")
-    if not perms.visible_tickets(request.user).filter(pk=attachment.ticket_id).exists():
-        raise Http404("No such file.")
-    if (
-        attachment.message is not None
-        and attachment.message.internal
-        and not perms.can_see_internal(request.user)
-    ):
+    attachment = Attachment.objects.select_related("message", "ticket").filter(pk=pk).first()
+    if attachment is None or not perms.can_read_attachment(request.user, attachment):
         raise Http404("No such file.")
     try:
         handle = attachment.file.open("rb")
