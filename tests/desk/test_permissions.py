@@ -22,8 +22,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -31,9 +34,11 @@ from rest_framework.test import APIClient
 
 from tests import factories
 from tierline.core.history import history_of
-from tierline.desk import services
+from tierline.desk import permissions as perms
+from tierline.desk import queries, services
 from tierline.desk.models import Attachment, Call, Escalation, Level, Message, Ticket, WorkOrder
 from tierline.people.models import User
+from tierline.people.services import system_user
 
 pytestmark = pytest.mark.django_db
 
@@ -198,6 +203,14 @@ def snapshot(scene: Scene) -> dict[str, Any]:
 # --- the actions, each in the workspace (ui) and the API ------------------------------------
 
 
+def api_client(user: User) -> APIClient:
+    """A client that signs in the way scripts do: with the user's token."""
+    token, _ = Token.objects.get_or_create(user=user)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return api
+
+
 @dataclass
 class Try:
     """One attempt: who, through which door, on what."""
@@ -219,10 +232,7 @@ class Try:
             client = Client()
             client.force_login(self.user)
             return client
-        token, _ = Token.objects.get_or_create(user=self.user)
-        api = APIClient()
-        api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-        return api
+        return api_client(self.user)
 
     def ticket_api(self, action: str = "") -> str:
         return f"/api/v1/tickets/{self.ticket.number}/" + (f"{action}/" if action else "")
@@ -525,3 +535,162 @@ def test_permission_matrix(scene: Scene, role: str, action: str, channel: str, a
 def test_the_table_names_every_action_for_every_ticket():
     for allowed in ALLOWED.values():
         assert set(allowed) == set(ACTIONS)
+
+
+# --- the functions behind the table ---------------------------------------------------------
+
+
+def test_a_technician_without_hidden_teams_gets_the_list_unfiltered(employee, tier1):
+    # given: no restricted team at all
+    factories.ticket(employee, team=factories.team(3))
+    # when
+    with CaptureQueriesContext(connection) as first:
+        qs = perms.visible_tickets(tier1)
+    with CaptureQueriesContext(connection) as again:
+        perms.visible_tickets(tier1)
+    # then: one small query for the hidden teams, cached on the user; no WHERE on the tickets
+    assert len(first) == 1 and "people_team" in first[0]["sql"]
+    assert len(again) == 0
+    assert "WHERE" not in str(qs.query)
+    assert qs.count() == 1
+
+
+def test_a_restricted_teams_tickets_are_read_by_its_members_its_assignee_leads_and_the_asker(
+    employee, tier1, tier2, lead
+):
+    # given: an HR ticket; Tier 1's Tess once was in HR and still holds one of its tickets
+    hr = factories.restricted_team(members=[tier2])
+    secret = factories.ticket(employee, team=hr)
+    held = factories.ticket(employee, team=hr)
+    hr.members.add(tier1)
+    services.take(ticket=held, by=tier1)
+    hr.members.remove(tier1)
+    own = factories.ticket(tier1, team=hr)
+    tier1 = User.objects.get(pk=tier1.pk)  # no cached teams
+    # when / then
+    assert set(perms.visible_tickets(tier1)) == {held, own}
+    assert perms.can_read_as_technician(tier1, held)
+    assert not perms.can_read_as_technician(tier1, own)  # her own request: read as a requester
+    assert not perms.can_read_ticket(tier1, secret)
+    assert set(perms.visible_tickets(tier2)) == {secret, held, own}
+    assert set(perms.visible_tickets(lead)) == {secret, held, own}
+    assert set(perms.visible_tickets(employee)) == {secret, held}
+
+
+def test_system_users_act_with_a_leads_reach(employee):
+    # given
+    secret = factories.ticket(employee, team=factories.restricted_team())
+    mail = system_user("mail")
+    # when / then
+    assert perms.can_read_as_technician(mail, secret)
+    assert perms.can_work_ticket(mail, secret)
+    assert list(perms.visible_tickets(mail)) == [secret]
+    services.add_message(ticket=secret, by=mail, body="Auto-acknowledged.", internal=True)
+
+
+def test_a_note_from_a_technician_who_does_not_work_the_ticket_moves_nothing(
+    employee, tier1, tier2
+):
+    # given: a Tier 2 ticket waiting for its requester
+    ticket = factories.ticket(employee, team=factories.team(2))
+    services.change_status(ticket=ticket, by=tier2, status="waiting_requester")
+    ticket.refresh_from_db()
+    # when: Tier 1, who took the requester's call, leaves a note with the time it took
+    services.add_message(
+        ticket=ticket, by=tier1, body="She called: fine now?", internal=True, time_spent_minutes=5
+    )
+    # then: still waiting, no first response, the note is on the trail
+    ticket.refresh_from_db()
+    assert ticket.status == "waiting_requester" and ticket.first_response_at is None
+    assert ticket.time_spent_minutes == 5
+    assert history_of(ticket).filter(action="noted", actor=tier1).exists()
+
+
+def test_a_technician_reads_their_own_restricted_request_as_a_requester(tier1, tier2):
+    # given: Tess asked HR for something; HR noted, called and planned a visit
+    hr = factories.restricted_team(members=[tier2])
+    ticket = factories.ticket(tier1, team=hr)
+    services.add_message(
+        ticket=ticket, by=tier2, body="Salary question, check payroll", internal=True
+    )
+    services.add_message(ticket=ticket, by=tier2, body="We are on it.")
+    services.log_call(by=tier2, outcome="existing_ticket", caller_name="Payroll", ticket=ticket)
+    # when
+    kinds = {entry.kind for entry in queries.timeline(ticket, tier1)}
+    page = Client()
+    page.force_login(tier1)
+    response = page.get(reverse("desk:ticket", args=[ticket.number]), follow=True)
+    # then: the public conversation only, in the portal
+    assert kinds == {"reply", "event"}
+    assert response.redirect_chain[-1][0] == reverse("portal:ticket", args=[ticket.number])
+    assert "Salary question" not in response.content.decode()
+    assert list(perms.visible_calls(tier1)) == []
+
+
+def test_the_workspace_and_the_api_list_the_same_calls_and_work_orders(employee, tier1, tier2):
+    # given: calls and visits on an ordinary and on a restricted ticket
+    hr = factories.restricted_team(members=[tier2])
+    ordinary = factories.ticket(employee, team=factories.team(2))
+    secret = factories.ticket(employee, team=hr)
+    for ticket in (ordinary, secret):
+        services.log_call(by=tier2, outcome="existing_ticket", caller_name="C", ticket=ticket)
+        factories.work_order(ticket, by=tier2, technician=tier1 if ticket == ordinary else tier2)
+    services.log_call(by=tier2, outcome="solved", caller_name="Solved on the call")
+    client = Client()
+    client.force_login(tier1)
+    # when
+    html = client.get(reverse("desk:calls"), {"technician": "all"}).context["calls"]
+    api = api_client(tier1)
+    by_api = api.get("/api/v1/calls/").json()["results"]
+    visits_api = api.get("/api/v1/work-orders/").json()["results"]
+    # then
+    assert (
+        {c.pk for c in html}
+        == {c["id"] for c in by_api}
+        == {c.pk for c in perms.visible_calls(tier1)}
+    )
+    assert len(html) == 2  # the ordinary ticket's call and the one solved on the call
+    assert {w["ticket"] for w in visits_api} == {ordinary.number}
+
+
+def test_reports_leave_out_restricted_teams_for_outsiders(employee, tier1, lead):
+    # given: a Tier 1 ticket a lead escalated to HR
+    hr = factories.restricted_team()
+    secret = factories.ticket(employee, team=factories.team(1))
+    services.escalate(ticket=secret, by=lead, summary="Payroll matter", team=hr)
+    today = timezone.localdate()
+    # when / then
+    assert queries.escalation_counts(today, today, tier1) == []
+    assert queries.escalation_counts(today, today, lead)[0]["count"] == 1
+
+
+def test_work_orders_are_not_changed_by_tier1_even_on_their_own_teams_ticket(employee, tier1, lead):
+    # given: Tess's team owns the ticket; a lead plans a visit by someone else
+    ticket = factories.ticket(employee, team=factories.team(1))
+    visit = factories.work_order(ticket, by=lead, technician=lead)
+    # when / then
+    assert perms.can_work_ticket(tier1, ticket)
+    assert not perms.can_open_work_order(tier1, ticket)
+    assert not perms.can_change_work_order(tier1, visit)
+    with pytest.raises(PermissionDenied):
+        services.cancel_work_order(work_order=visit, by=tier1, reason="Not needed")
+    visit.refresh_from_db()
+    assert visit.status == WorkOrder.Status.SCHEDULED
+
+
+def test_highest_tier_reads_the_directory_once(tier2):
+    user = User.objects.get(pk=tier2.pk)
+    with CaptureQueriesContext(connection) as queries_run:
+        tiers = (user.highest_tier, user.highest_tier, perms.highest_tier(user))
+        teams = perms.team_ids(user)
+    assert tiers == (2, 2, 2) and teams == [factories.team(2).pk]
+    assert len(queries_run) == 1
+
+
+def test_the_team_admin_shows_and_filters_restricted_teams(client, admin_user):
+    factories.restricted_team()
+    client.force_login(admin_user)
+    response = client.get(reverse("admin:people_team_changelist"), {"is_restricted__exact": "1"})
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [factories.restricted_team()]
+    assert "is_restricted" in response.context["cl"].list_display
