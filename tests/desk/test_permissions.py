@@ -694,3 +694,34 @@ def test_the_team_admin_shows_and_filters_restricted_teams(client, admin_user):
     assert response.status_code == 200
     assert list(response.context["cl"].result_list) == [factories.restricted_team()]
     assert "is_restricted" in response.context["cl"].list_display
+
+
+def test_the_ticket_page_names_no_restricted_child_to_outsiders(employee, tier1, lead):
+    # given: a lead split an HR child off a Tier 1 ticket
+    parent = factories.ticket(employee, team=factories.team(1))
+    child = services.create_child(
+        parent=parent,
+        by=lead,
+        subject="Payroll",
+        description="Salary",
+        team=factories.restricted_team(),
+    )
+    outsider, insider = Client(), Client()
+    outsider.force_login(tier1)
+    insider.force_login(lead)
+    url = reverse("desk:ticket", args=[parent.number])
+    link = f'href="{reverse("desk:ticket", args=[child.number])}"'
+    # when / then: no link in the related work (the parent's history still says a child was added)
+    assert outsider.get(url).context["links"].children == []
+    assert link not in outsider.get(url).content.decode()
+    assert link in insider.get(url).content.decode()
+
+
+def test_a_reader_who_does_not_work_the_ticket_is_offered_a_note_and_a_call(employee, tier1):
+    ticket = factories.ticket(employee, team=factories.team(2))
+    client = Client()
+    client.force_login(tier1)
+    html = client.get(reverse("desk:ticket", args=[ticket.number])).content.decode()
+    assert "Add internal note" in html and 'name="internal" value="internal"' in html
+    assert f"{reverse('desk:call_new')}?ticket={ticket.number}" in html
+    assert "Resolve…" not in html and "Escalate…" not in html

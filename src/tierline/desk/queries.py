@@ -81,12 +81,17 @@ class TicketLinks:
     merged: list[Ticket]
 
 
-def ticket_links(ticket: Ticket) -> TicketLinks:
-    """Child tickets, related tickets and the tickets merged into this one."""
+def ticket_links(ticket: Ticket, user: User) -> TicketLinks:
+    """Child tickets, related tickets and the tickets merged into this one, that `user` may read
+    (a restricted team's child shows not even its number to others)."""
+
+    def readable(related: QuerySet[Ticket], flag: str) -> list[Ticket]:
+        return list(perms.visible_tickets(user, related)) if _has(ticket, flag) else []
+
     return TicketLinks(
-        children=list(ticket.children.all()) if _has(ticket, "has_children") else [],
-        related=list(ticket.related.all()) if _has(ticket, "has_related") else [],
-        merged=list(ticket.merged_tickets.all()) if _has(ticket, "has_merged") else [],
+        children=readable(ticket.children.all(), "has_children"),
+        related=readable(ticket.related.all(), "has_related"),
+        merged=readable(ticket.merged_tickets.all(), "has_merged"),
     )
 
 

@@ -143,7 +143,7 @@ def _render_page(
         "description_html": rich_text(ticket.description),
         "entries": entries,
         "work_orders": [e.obj for e in entries if e.kind == "work_order"],
-        "links": queries.ticket_links(ticket),
+        "links": queries.ticket_links(ticket, user),
         "forms": page_forms,
         "dialogs": DIALOGS,
         "failed_action": failed_action,
