@@ -12,7 +12,6 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from tierline.desk.models import Category, Channel, Level, ResolutionCode, Status, Ticket
-from tierline.people import queries as people_queries
 from tierline.people.models import Team, User
 
 MAX_MINUTES = 24 * 60
@@ -92,7 +91,13 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args, ticket: Ticket, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = people_queries.members_and_leads(ticket.team_id)
+        self.fields["assignee"].queryset = (
+            User.objects.filter(is_active=True)
+            .filter(Q(teams=ticket.team_id) | Q(role__in=[User.Role.LEAD, User.Role.ADMIN]))
+            .exclude(role=User.Role.REQUESTER)
+            .distinct()
+            .order_by("first_name", "last_name", "username")
+        )
         self.initial.setdefault("assignee", ticket.assignee_id)
 
 
