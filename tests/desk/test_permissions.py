@@ -678,12 +678,20 @@ def test_work_orders_are_not_changed_by_tier1_even_on_their_own_teams_ticket(emp
     assert visit.status == WorkOrder.Status.SCHEDULED
 
 
-def test_highest_tier_reads_the_directory_once(tier2):
+def test_teams_and_hidden_teams_are_read_from_the_directory_once(tier2):
+    # given: Theo is in Tier 2; HR is restricted, Security too, and he is in Security
+    hr = factories.restricted_team(name="HR Systems")
+    security = factories.restricted_team(name="Security", members=[tier2])
     user = User.objects.get(pk=tier2.pk)
+    # when
     with CaptureQueriesContext(connection) as queries_run:
         tiers = (user.highest_tier, user.highest_tier, perms.highest_tier(user))
         teams = perms.team_ids(user)
-    assert tiers == (2, 2, 2) and teams == [factories.team(2).pk]
+        hidden = perms.hidden_team_ids(user)
+    # then
+    assert tiers == (2, 2, 2)
+    assert sorted(teams) == sorted([factories.team(2).pk, security.pk])
+    assert hidden == [hr.pk]
     assert len(queries_run) == 1
 
 

@@ -71,15 +71,12 @@ def highest_tier(user: User) -> int:
 
 
 def hidden_team_ids(user: User) -> list[int]:
-    """The restricted teams whose tickets this technician may not read: one small query, cached
-    on the user object. Empty for leads, administrators and system users."""
+    """The restricted teams whose tickets this technician may not read: read with the user's
+    teams in one small query, cached on the user object. Empty for leads, administrators and
+    system users."""
     if sees_everything(user):
         return []
-    cached = getattr(user, "_tierline_hidden_teams", None)
-    if cached is None:
-        cached = people_queries.restricted_team_ids_outside(user)
-        user._tierline_hidden_teams = cached
-    return cached
+    return people_queries.restricted_team_ids_outside(user)
 
 
 def _shared_ids(user: User) -> list[int]:
