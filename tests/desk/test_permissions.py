@@ -733,3 +733,10 @@ def test_a_reader_who_does_not_work_the_ticket_is_offered_a_note_and_a_call(empl
     assert "Add internal note" in html and 'name="internal" value="internal"' in html
     assert f"{reverse('desk:call_new')}?ticket={ticket.number}" in html
     assert "Resolve…" not in html and "Escalate…" not in html
+    # when she adds a note, she stays on the ticket
+    response = client.post(
+        reverse("desk:ticket_action", args=[ticket.number, "reply"]),
+        {"body": "Requester called: the printer jams again.", "internal": "internal"},
+    )
+    assert response["Location"] == reverse("desk:ticket", args=[ticket.number])
+    assert ticket.messages.get().internal

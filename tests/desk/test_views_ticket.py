@@ -361,8 +361,9 @@ def test_escalate(employee, tier1, tier2):
     response = signed_in(tier1).post(
         act(ticket, "escalate"), {"summary": "Driver reinstalled; still jams."}
     )
-    # then: Tier 1 no longer works it but still reads it (the requester may call about it)
-    assert response.status_code == 302 and response["Location"] == page(ticket)
+    # then: it left Tier 1's work, so the technician goes back to the queue; she still reads it
+    assert response.status_code == 302 and response["Location"] == reverse("desk:queue")
+    assert signed_in(tier1).get(page(ticket)).status_code == 200
     ticket = reload(ticket)
     assert ticket.tier == 2 and ticket.escalation_count == 1
     escalation = Escalation.objects.get(ticket=ticket)

@@ -425,6 +425,7 @@ def action(request: HttpRequest, number: str, action: str) -> HttpResponse:
         return _action_form(request, number, action, spec)
     ticket = _acted_on(request.user, number)
     perms.ensure(perms.is_staff_member(request.user), "Only the help desk works tickets here.")
+    worked = perms.can_work_ticket(request.user, ticket)
     form = spec.make(action, ticket, request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -435,8 +436,11 @@ def action(request: HttpRequest, number: str, action: str) -> HttpResponse:
             _put_errors(form, exc)
         else:
             messages.success(request, message)
-            if not perms.can_read_ticket(request.user, ticket):
-                # Escalated or handed to a team the user is not in: it left their view.
+            if not perms.can_read_ticket(request.user, ticket) or (
+                worked and not perms.can_work_ticket(request.user, ticket)
+            ):
+                # Escalated or handed to another team: it left their work (or, for a restricted
+                # team, their view), so on to the next ticket of their queue.
                 return redirect("desk:queue")
             return redirect("desk:ticket", number=ticket.number)
     # A refused service may have changed the object in memory: show what is stored.
