@@ -1,9 +1,13 @@
-"""Fixtures for every test: the people of a small help desk."""
+"""Fixtures for every test: the people of a small help desk, and API clients."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from django.apps import apps
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from tests.factories import UserFactory, technician
 from tierline.desk.defaults import install_desk_defaults
@@ -71,3 +75,18 @@ def lead(db) -> User:
 @pytest.fixture
 def admin_user(db) -> User:
     return UserFactory(username="admin", role=User.Role.ADMIN, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def api() -> Callable[[User | None], APIClient]:
+    """api(user) -> a client signing in as scripts do, with an `Authorization: Token ...` header;
+    api(None) -> an anonymous client."""
+
+    def make(user: User | None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            token, _ = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make

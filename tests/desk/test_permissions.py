@@ -29,7 +29,6 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests import factories
@@ -203,14 +202,6 @@ def snapshot(scene: Scene) -> dict[str, Any]:
 # --- the actions, each in the workspace (ui) and the API ------------------------------------
 
 
-def api_client(user: User) -> APIClient:
-    """A client that signs in the way scripts do: with the user's token."""
-    token, _ = Token.objects.get_or_create(user=user)
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return api
-
-
 @dataclass
 class Try:
     """One attempt: who, through which door, on what."""
@@ -218,6 +209,7 @@ class Try:
     scene: Scene
     user: User
     channel: str  # "ui" or "api"
+    api: Callable[[User], APIClient]  # the `api` fixture
 
     @property
     def ticket(self) -> Ticket:
@@ -232,7 +224,7 @@ class Try:
             client = Client()
             client.force_login(self.user)
             return client
-        return api_client(self.user)
+        return self.api(self.user)
 
     def ticket_api(self, action: str = "") -> str:
         return f"/api/v1/tickets/{self.ticket.number}/" + (f"{action}/" if action else "")
@@ -520,9 +512,9 @@ def _cases() -> list:
 @pytest.mark.parametrize(
     ("scene", "role", "action", "channel", "allowed"), _cases(), indirect=["scene"]
 )
-def test_permission_matrix(scene: Scene, role: str, action: str, channel: str, allowed: bool):
+def test_permission_matrix(scene: Scene, role: str, action: str, channel: str, allowed: bool, api):
     # given
-    attempt = Try(scene, scene.people[role], channel)
+    attempt = Try(scene, scene.people[role], channel, api)
     before = snapshot(scene)
     # when
     done = ACTIONS[action](attempt)
@@ -627,7 +619,7 @@ def test_a_technician_reads_their_own_restricted_request_as_a_requester(tier1, t
     assert list(perms.visible_calls(tier1)) == []
 
 
-def test_the_workspace_and_the_api_list_the_same_calls_and_work_orders(employee, tier1, tier2):
+def test_the_workspace_and_the_api_list_the_same_calls_and_work_orders(employee, tier1, tier2, api):
     # given: calls and visits on an ordinary and on a restricted ticket
     hr = factories.restricted_team(members=[tier2])
     ordinary = factories.ticket(employee, team=factories.team(2))
@@ -640,9 +632,8 @@ def test_the_workspace_and_the_api_list_the_same_calls_and_work_orders(employee,
     client.force_login(tier1)
     # when
     html = client.get(reverse("desk:calls"), {"technician": "all"}).context["calls"]
-    api = api_client(tier1)
-    by_api = api.get("/api/v1/calls/").json()["results"]
-    visits_api = api.get("/api/v1/work-orders/").json()["results"]
+    by_api = api(tier1).get("/api/v1/calls/").json()["results"]
+    visits_api = api(tier1).get("/api/v1/work-orders/").json()["results"]
     # then
     assert (
         {c.pk for c in html}
