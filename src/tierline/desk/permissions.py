@@ -44,8 +44,6 @@ if TYPE_CHECKING:
     from tierline.desk.models import Attachment, Call, Message, Ticket, WorkOrder
     from tierline.people.models import User
 
-__all__ = ["PermissionDenied"]  # services catch perms.PermissionDenied
-
 
 # --- who the user is ------------------------------------------------------------------------
 
