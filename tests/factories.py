@@ -77,3 +77,10 @@ def work_order(ticket, by: User, technician: User | None = None, start: datetime
         scheduled_start=start,
         scheduled_end=start + timedelta(hours=1),
     )
+
+
+def restricted_team(tier: int = 2, name: str = "HR Systems", members: tuple = ()) -> Team:
+    """A team whose tickets only its members, leads and administrators read (HR, security)."""
+    team, _ = Team.objects.get_or_create(name=name, defaults={"tier": tier, "is_restricted": True})
+    team.members.add(*members)
+    return team

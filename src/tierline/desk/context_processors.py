@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from tierline.core import permissions as perms
+from tierline.desk import permissions as perms
 from tierline.desk import queries
 
 

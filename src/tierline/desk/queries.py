@@ -6,12 +6,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Exists, OuterRef, QuerySet
 
-from tierline.core import permissions as perms
-from tierline.core.models import HistoryEntry
-from tierline.desk.models import Attachment, Call, Escalation, Message, Ticket, WorkOrder
+from tierline.desk import permissions as perms
+from tierline.desk.models import Attachment, Call, Escalation, Ticket, WorkOrder
 from tierline.people.models import User
 
 QUEUES = {
@@ -30,7 +28,7 @@ def list_columns(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
 def queue_for(user: User, queue: str = "team") -> QuerySet[Ticket]:
     """Open tickets of one queue that this user may see. "all" is for leads.
 
-    Each queue of a technician is by construction a part of what core.permissions lets them see
+    Each queue of a technician is by construction a part of what desk.permissions lets them read
     (their teams' tickets, or tickets assigned to them), so it is built without the visibility
     OR: "team IN (...) OR assignee = me OR requester = me" would keep the database from walking
     the queue index in order.
@@ -83,12 +81,17 @@ class TicketLinks:
     merged: list[Ticket]
 
 
-def ticket_links(ticket: Ticket) -> TicketLinks:
-    """Child tickets, related tickets and the tickets merged into this one."""
+def ticket_links(ticket: Ticket, user: User) -> TicketLinks:
+    """Child tickets, related tickets and the tickets merged into this one, that `user` may read
+    (a restricted team's child shows not even its number to others)."""
+
+    def readable(related: QuerySet[Ticket], flag: str) -> list[Ticket]:
+        return list(perms.visible_tickets(user, related)) if _has(ticket, flag) else []
+
     return TicketLinks(
-        children=list(ticket.children.all()) if _has(ticket, "has_children") else [],
-        related=list(ticket.related.all()) if _has(ticket, "has_related") else [],
-        merged=list(ticket.merged_tickets.all()) if _has(ticket, "has_merged") else [],
+        children=readable(ticket.children.all(), "has_children"),
+        related=readable(ticket.related.all(), "has_related"),
+        merged=readable(ticket.merged_tickets.all(), "has_merged"),
     )
 
 
@@ -120,8 +123,8 @@ def timeline(ticket: Ticket, user: User, *, public_only: bool = False) -> list[T
 
     `public_only` gives what a requester sees (public replies, files, status changes), whoever
     looks: the portal uses it so a technician reading their own request sees no internal notes."""
-    staff = perms.can_see_internal(user) and not public_only
-    messages = Message.objects.filter(ticket=ticket).select_related("author")
+    staff = not public_only and perms.internal_visible(user, ticket)
+    messages = perms.visible_messages(user, ticket).select_related("author")
     if not staff:
         messages = messages.filter(internal=False)
     entries = [
@@ -132,7 +135,8 @@ def timeline(ticket: Ticket, user: User, *, public_only: bool = False) -> list[T
     # (added on their own) are entries. A file of a message not shown (an internal note, for a
     # requester) is not shown either.
     by_message = {entry.obj.pk: entry for entry in entries}
-    for a in Attachment.objects.filter(ticket=ticket).select_related("uploaded_by").order_by("pk"):
+    files = perms.visible_attachments(user, ticket).select_related("uploaded_by").order_by("pk")
+    for a in files:
         if a.message_id is None:
             entries.append(TimelineEntry("attachment", a.created_at, a.uploaded_by, a))
         elif a.message_id in by_message:
@@ -157,22 +161,13 @@ def timeline(ticket: Ticket, user: User, *, public_only: bool = False) -> list[T
                     "created_by", "technician"
                 )
             ]
-        events = (
-            HistoryEntry.objects.filter(
-                content_type=ContentType.objects.get_for_model(Ticket), object_id=ticket.pk
-            )
-            .exclude(action__in=_EVENT_ACTIONS_SHOWN_ELSEWHERE)
-            .select_related("actor")
+        events = perms.visible_history(user, ticket).exclude(
+            action__in=_EVENT_ACTIONS_SHOWN_ELSEWHERE
         )
-        entries += [TimelineEntry("event", h.created_at, h.actor, h) for h in events]
     else:
         # Requesters see the status changes in plain words, not the desk's internal moves.
-        events = HistoryEntry.objects.filter(
-            content_type=ContentType.objects.get_for_model(Ticket),
-            object_id=ticket.pk,
-            field="status",
-        ).select_related("actor")
-        entries += [TimelineEntry("event", h.created_at, h.actor, h) for h in events]
+        events = perms.visible_history(user, ticket).filter(field="status")
+    entries += [TimelineEntry("event", h.created_at, h.actor, h) for h in events]
     order = {"event": 1}
     entries.sort(key=lambda e: (e.at, order.get(e.kind, 0)))
     return entries
@@ -184,7 +179,7 @@ def escalation_counts(start: date, end: date, user: User) -> list[dict]:
         Escalation.objects.filter(
             created_at__date__gte=start,
             created_at__date__lte=end,
-            ticket__in=perms.visible_tickets(user).values("pk"),
+            ticket__in=perms.technician_tickets(user).values("pk"),
         )
         .values("direction", "from_tier", "to_tier")
         .annotate(count=Count("pk"))
@@ -200,7 +195,7 @@ def escalations_by_team(start: date, end: date, user: User) -> list[dict]:
             created_at__date__gte=start,
             created_at__date__lte=end,
             direction=Escalation.Direction.UP,
-            ticket__in=perms.visible_tickets(user).values("pk"),
+            ticket__in=perms.technician_tickets(user).values("pk"),
         )
         .values("from_team__name", "from_tier")
         .annotate(count=Count("pk"), tickets=Count("ticket", distinct=True))

@@ -83,8 +83,8 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ("name", "tier", "is_tier_default", "email")
-    list_filter = ("tier",)
+    list_display = ("name", "tier", "is_tier_default", "is_restricted", "email")
+    list_filter = ("tier", "is_restricted")
 
 
 admin.site.register(Department)

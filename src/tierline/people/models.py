@@ -137,6 +137,6 @@ class User(AbstractUser):
     @property
     def highest_tier(self) -> int:
         """The highest tier among the person's teams (0 when in none)."""
-        from tierline.core.permissions import highest_tier
+        from tierline.people.queries import team_memberships
 
-        return highest_tier(self)
+        return max((tier for _, tier in team_memberships(self)), default=0)

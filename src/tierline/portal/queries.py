@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
-from tierline.core import permissions as perms
+from tierline.desk import permissions as perms
 from tierline.desk.models import Category, Ticket
 from tierline.desk.queries import TimelineEntry, timeline
 from tierline.people.models import User

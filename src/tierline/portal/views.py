@@ -13,8 +13,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from tierline.core import permissions as perms
 from tierline.core.paging import page_of
+from tierline.desk import permissions as perms
 from tierline.desk import services
 from tierline.desk.models import Channel, Status, Ticket
 from tierline.portal import queries

@@ -140,8 +140,13 @@ def test_requester_gets_404_for_someone_elses_ticket(api, employee, employee2):
     assert client.post(url(ticket.number, "replies"), {"body": "hi"}).status_code == 404
 
 
-def test_technician_gets_404_for_another_teams_ticket(api, employee, tier2):
+def test_technician_reads_another_teams_ticket(api, employee, tier2):
     ticket = factories.ticket(employee)  # tier 1
+    assert api(tier2).get(url(ticket.number)).status_code == 200
+
+
+def test_technician_gets_404_for_a_restricted_teams_ticket(api, employee, tier2):
+    ticket = factories.ticket(employee, team=factories.restricted_team())
     assert api(tier2).get(url(ticket.number)).status_code == 404
 
 

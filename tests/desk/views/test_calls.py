@@ -128,10 +128,26 @@ def test_prefill_from_a_ticket(client, tier1, employee):
     assert response.context["selected"] == employee
 
 
-def test_existing_ticket_of_another_team_is_not_found(client, tier1, employee):
+def test_call_on_another_teams_ticket_is_logged(client, tier1, employee):
+    # given: a ticket Tier 1 escalated; its requester calls Tier 1 about it
     other = factories.ticket(employee, team=factories.team(2))
     client.force_login(tier1)
+    # when
     response = _post(client, caller_name="X", outcome="existing_ticket", ticket_number=other.number)
+    # then: the call is on the ticket, which stays with Tier 2
+    assert response.status_code == 302
+    call = Call.objects.get()
+    assert call.ticket == other and call.technician == tier1
+    other.refresh_from_db()
+    assert other.team == factories.team(2) and other.assignee is None
+
+
+def test_existing_ticket_of_a_restricted_team_is_not_found(client, tier1, employee):
+    secret = factories.ticket(employee, team=factories.restricted_team())
+    client.force_login(tier1)
+    response = _post(
+        client, caller_name="X", outcome="existing_ticket", ticket_number=secret.number
+    )
     assert response.status_code == 400
     assert "There is no ticket" in response.content.decode()
     assert not Call.objects.exists()
@@ -203,8 +219,20 @@ def test_call_list_shows_mine_by_default(client, tier1, tier2):
     client.force_login(tier1)
     response = client.get(reverse("desk:calls"))
     assert list(response.context["calls"]) == [mine]
-    # a technician can't widen the list to everyone
-    assert list(client.get(reverse("desk:calls"), {"technician": "all"}).context["calls"]) == [mine]
+
+
+def test_technician_widens_the_call_list_to_what_they_may_read(client, tier1, tier2, employee):
+    # given: a call of Tier 2 on a restricted team's ticket, and one solved on the call
+    mine = _call(tier1, caller_name="Mine caller")
+    theirs = _call(tier2, caller_name="Theirs caller")
+    secret = factories.ticket(employee, team=factories.restricted_team(members=[tier2]))
+    hidden = _call(tier2, caller_name="HR caller", outcome="existing_ticket", ticket=secret)
+    client.force_login(tier1)
+    # when
+    everyone = client.get(reverse("desk:calls"), {"technician": "all"}).context["calls"]
+    # then: the same calls as the API answers
+    assert set(everyone) == {mine, theirs}
+    assert hidden not in everyone
 
 
 def test_lead_sees_everyone_or_one_technician(client, lead, tier1, tier2):

@@ -223,7 +223,24 @@ def test_bulk_status_change_and_unassign(client, employee, tier1):
 
 def test_bulk_cannot_touch_invisible_tickets(client, employee, tier1):
     # given
+    secret = factories.ticket(employee, team=factories.restricted_team())
+    client.force_login(tier1)
+    # when
+    response = client.post(
+        reverse("desk:bulk"),
+        {"ids": [secret.pk], "action": "assign", "assignee": "me"},
+        follow=True,
+    )
+    # then
+    secret.refresh_from_db()
+    assert secret.assignee is None
+    assert any("not found" in str(m) for m in response.context["messages"])
+
+
+def test_bulk_refuses_tickets_read_but_not_worked(client, employee, tier1):
+    # given: another team's ticket, which Tier 1 reads but does not work
     other = factories.ticket(employee, team=factories.team(2))
+    version = other.version
     client.force_login(tier1)
     # when
     response = client.post(
@@ -231,8 +248,10 @@ def test_bulk_cannot_touch_invisible_tickets(client, employee, tier1):
     )
     # then
     other.refresh_from_db()
-    assert other.assignee is None
-    assert any("not found" in str(m) for m in response.context["messages"])
+    assert other.assignee is None and other.version == version
+    assert any(
+        str(m).startswith(f"{other.number} not changed") for m in response.context["messages"]
+    )
 
 
 def test_bulk_bad_input_is_a_message_not_a_500(client, tier1):
@@ -326,9 +345,22 @@ def test_search_by_number_redirects(client, employee, tier1):
         assert response.url == reverse("desk:ticket", args=[ticket.number])
 
 
-def test_search_never_finds_another_teams_ticket(client, employee, tier1):
+def test_search_finds_another_teams_ticket(client, employee, tier1):
+    # given: Tier 1 escalated it; the requester calls to ask how it is going
+    other = factories.ticket(employee, subject="Shared drive gone", team=factories.team(2))
+    client.force_login(tier1)
+    url = reverse("desk:search")
+    # when
+    by_number = client.get(url, {"q": other.number})
+    by_text = client.get(url, {"q": "Shared drive"})
+    # then
+    assert by_number.status_code == 302 and by_number["Location"].endswith(f"/{other.number}/")
+    assert list(by_text.context["tickets"]) == [other]
+
+
+def test_search_never_finds_a_restricted_teams_ticket(client, employee, tier1):
     # given
-    hidden = factories.ticket(employee, subject="Secret server", team=factories.team(2))
+    hidden = factories.ticket(employee, subject="Secret server", team=factories.restricted_team())
     client.force_login(tier1)
     url = reverse("desk:search")
     # when

@@ -141,9 +141,23 @@ def test_unknown_number_is_404(tier1):
     assert signed_in(tier1).get("/desk/tickets/TL-999999/").status_code == 404
 
 
-def test_tier1_cannot_see_a_tier3_ticket(employee, tier1, tier3):
+def test_tier1_reads_a_tier3_ticket_but_does_not_work_it(employee, tier1, tier3):
     # given
     ticket = factories.ticket(employee, team=factories.team(3))
+    # when
+    page_response = signed_in(tier1).get(page(ticket))
+    action_response = signed_in(tier1).post(act(ticket, "take"))
+    # then
+    assert page_response.status_code == 200
+    assert page_response.context["can_work"] is False
+    assert page_response.context["can_note"] is True
+    assert action_response.status_code == 403
+    assert reload(ticket).assignee is None
+
+
+def test_tier1_cannot_see_a_restricted_teams_ticket(employee, tier1):
+    # given
+    ticket = factories.ticket(employee, team=factories.restricted_team())
     # when
     page_response = signed_in(tier1).get(page(ticket))
     action_response = signed_in(tier1).post(act(ticket, "take"))
@@ -347,8 +361,9 @@ def test_escalate(employee, tier1, tier2):
     response = signed_in(tier1).post(
         act(ticket, "escalate"), {"summary": "Driver reinstalled; still jams."}
     )
-    # then: the ticket left Tier 1's view, so the technician goes back to the queue
+    # then: it left Tier 1's work, so the technician goes back to the queue; she still reads it
     assert response.status_code == 302 and response["Location"] == reverse("desk:queue")
+    assert signed_in(tier1).get(page(ticket)).status_code == 200
     ticket = reload(ticket)
     assert ticket.tier == 2 and ticket.escalation_count == 1
     escalation = Escalation.objects.get(ticket=ticket)
@@ -667,11 +682,13 @@ def test_unknown_dialog_is_404(employee, tier1):
 
 
 def test_dialog_of_an_invisible_ticket_is_404(employee, employee2, tier1):
-    # given: a Tier 3 ticket, and someone else's request
+    # given: a restricted team's ticket, another team's ticket, and someone else's request
+    secret = factories.ticket(employee, team=factories.restricted_team())
     tier3_ticket = factories.ticket(employee, team=factories.team(3))
     others = factories.ticket(employee2)
-    # when / then
-    assert signed_in(tier1).get(act(tier3_ticket, "assign"), headers=HTMX).status_code == 404
+    # when / then: what is not read is not found; what is read but not worked is refused
+    assert signed_in(tier1).get(act(secret, "assign"), headers=HTMX).status_code == 404
+    assert signed_in(tier1).get(act(tier3_ticket, "assign"), headers=HTMX).status_code == 403
     assert signed_in(employee).get(act(others, "assign")).status_code == 404
 
 

@@ -119,10 +119,18 @@ def test_create_with_bad_window_is_a_form_error(client, employee, tier1, tier2):
 
 
 def test_create_for_an_invisible_ticket_is_404(client, employee, tier2):
-    ticket = factories.ticket(employee, team=factories.team(3))
+    ticket = factories.ticket(employee, team=factories.restricted_team(tier=3))
     client.force_login(tier2)
     response = client.get(reverse("desk:work_order_create", args=[ticket.number]))
     assert response.status_code == 404
+
+
+def test_create_for_a_ticket_read_but_not_worked_is_refused(client, employee, tier2):
+    ticket = factories.ticket(employee, team=factories.team(3))
+    client.force_login(tier2)
+    response = client.get(reverse("desk:work_order_create", args=[ticket.number]))
+    assert response.status_code == 403
+    assert not ticket.work_orders.exists()
 
 
 # --- detail and actions ---------------------------------------------------------------------
@@ -139,12 +147,22 @@ def test_detail_shows_the_visit_and_history(client, employee, tier1, tier2):
     assert response.context["history"]
 
 
-def test_detail_of_another_teams_work_order_is_404(client, employee, tier1, tier2):
+def test_tier1_reads_another_teams_work_order_without_its_forms(client, employee, tier1, tier2):
     ticket = _tier2_ticket(employee, tier1)
     wo = _work_order(ticket, tier2)
-    client.force_login(tier1)  # the ticket left tier 1
-    assert client.get(reverse("desk:work_order", args=[wo.number])).status_code == 404
+    client.force_login(tier1)  # the ticket left tier 1, which still reads it
+    response = client.get(reverse("desk:work_order", args=[wo.number]))
+    assert response.status_code == 200
+    assert response.context["can_change"] is False
+    assert "Mark done" not in response.content.decode()
     assert client.get(reverse("desk:work_order", args=["WO-999999"])).status_code == 404
+
+
+def test_work_order_of_a_restricted_team_is_404(client, employee, tier1, tier2, lead):
+    ticket = factories.ticket(employee, team=factories.restricted_team(members=[tier2]))
+    wo = _work_order(ticket, tier2)
+    client.force_login(tier1)
+    assert client.get(reverse("desk:work_order", args=[wo.number])).status_code == 404
 
 
 def test_start_then_complete_with_checklist_ticks(client, employee, tier1, tier2):

@@ -8,8 +8,9 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tierline.core.api import OutputSerializer, TicketRefField, UserRefField
+from tierline.core.api import OutputSerializer, UserRefField
 from tierline.core.models import HistoryEntry
+from tierline.desk.api.fields import TicketRefField
 from tierline.desk.models import (
     Call,
     Category,

@@ -1,7 +1,7 @@
 """The desk API: tickets and their actions, categories, work orders and calls.
 
 Thin like the HTML views: parse the body with an input serializer, look the record up through
-core.permissions (404 for what the caller may not see), call a desk.services function, answer
+desk.permissions (404 for what the caller may not read), call a desk.services function, answer
 with the output serializer. Service errors become 400/403/409 in core.api.exception_handler.
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import django_filters as filters
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -19,14 +19,13 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tierline.core import permissions as perms
 from tierline.core.api import IsStaffMember
 from tierline.core.errors import StaleEdit
-from tierline.core.history import history_of
+from tierline.desk import permissions as perms
 from tierline.desk import queries, services
 from tierline.desk.api import serializers as s
 from tierline.desk.filters import DateFilter, TicketFilter
-from tierline.desk.models import Call, Category, Message, Ticket, WorkOrder
+from tierline.desk.models import Call, Category, Ticket, WorkOrder
 
 _TICKET_COLUMNS = ("requester", "assignee", "team", "category", "parent", "merged_into")
 
@@ -174,9 +173,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             data = self._parse(s.ReplySerializer, request)
             message = services.add_message(ticket=ticket, by=request.user, channel="api", **data)
             return Response(s.MessageSerializer(message).data, status=status.HTTP_201_CREATED)
-        messages = Message.objects.filter(ticket=ticket).select_related("author")
-        if not perms.can_see_internal(request.user):
-            messages = messages.filter(internal=False)
+        messages = perms.visible_messages(request.user, ticket).select_related("author")
         return Response(s.MessageSerializer(messages, many=True).data)
 
     @extend_schema(
@@ -230,9 +227,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(methods=["get"], **_DETAIL_ACTION)
     def history(self, request: Request, number: str) -> Response:
         ticket = self.get_object()
-        entries = history_of(ticket)
-        if not perms.can_see_internal(request.user):
-            entries = entries.filter(field="status")
+        entries = perms.visible_history(request.user, ticket)
         return Response(s.HistoryEntrySerializer(entries, many=True).data)
 
 
@@ -275,13 +270,9 @@ class WorkOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     queryset = WorkOrder.objects.none()
 
     def get_queryset(self) -> QuerySet[WorkOrder]:
-        user = self.request.user
-        qs = WorkOrder.objects.all()
-        if not perms.sees_everything(user):
-            qs = qs.filter(
-                Q(ticket__in=perms.visible_tickets(user).values("pk")) | Q(technician_id=user.pk)
-            )
-        return qs.select_related("ticket", "technician", "created_by", "location")
+        return perms.visible_work_orders(self.request.user).select_related(
+            "ticket", "technician", "created_by", "location"
+        )
 
     def _answer(self, work_order: WorkOrder, code: int = status.HTTP_200_OK) -> Response:
         fresh = self.get_queryset().get(pk=work_order.pk)
@@ -380,13 +371,9 @@ class CallViewSet(
     queryset = Call.objects.none()
 
     def get_queryset(self) -> QuerySet[Call]:
-        user = self.request.user
-        qs = Call.objects.all()
-        if not perms.sees_everything(user):
-            qs = qs.filter(
-                Q(technician_id=user.pk) | Q(ticket__in=perms.visible_tickets(user).values("pk"))
-            )
-        return qs.select_related("caller", "technician", "ticket")
+        return perms.visible_calls(self.request.user).select_related(
+            "caller", "technician", "ticket"
+        )
 
     @extend_schema(
         summary="Log a call",

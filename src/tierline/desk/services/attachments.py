@@ -10,10 +10,10 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
-from tierline.core import permissions as perms
 from tierline.core.errors import ActionRefused
 from tierline.core.history import record
 from tierline.core.sanitise import clean_text
+from tierline.desk import permissions as perms
 from tierline.desk.models import Attachment, Message, Status, Ticket
 from tierline.desk.services.common import conf
 from tierline.people.models import User
@@ -68,7 +68,7 @@ def attach(
 def add_attachments(
     *, ticket: Ticket, by: User, uploads: Sequence[UploadedFile]
 ) -> list[Attachment]:
-    perms.ensure(perms.can_view_ticket(by, ticket))
+    perms.ensure(perms.can_reply_ticket(by, ticket))
     if ticket.status == Status.CLOSED:
         raise ActionRefused("This ticket is closed: files can no longer be added.")
     return attach(ticket, by, uploads)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 
-from tierline.core import permissions as perms
+from tierline.desk import permissions as perms
 from tierline.desk.models import Ticket
 from tierline.desk.services.tickets import assign, change_status
 from tierline.people.models import User

@@ -10,10 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from tierline.core import events
-from tierline.core import permissions as perms
 from tierline.core.history import record
 from tierline.core.inputs import DATE_RANGE_MESSAGE, date_in_range
 from tierline.core.sanitise import clean_html, clean_text
+from tierline.desk import permissions as perms
 from tierline.desk.events import CallLogged
 from tierline.desk.models import Call, Channel, Status, Ticket
 from tierline.desk.services.common import raise_if
@@ -76,7 +76,7 @@ def log_call(
         if perms.can_work_ticket(by, ticket) and ticket.assignee_id is None:
             assign(ticket=ticket, by=by, assignee=by)
     elif ticket is not None:
-        perms.ensure(perms.can_view_ticket(by, ticket))
+        perms.ensure(perms.can_log_call(by, ticket), "You can't log a call on this ticket.")
         if ticket.status == Status.CLOSED:
             raise ValidationError(
                 {"ticket": f"{ticket.number} is closed: open a new ticket instead."}

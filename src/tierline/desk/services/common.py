@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from tierline.core import permissions as perms
 from tierline.core.errors import ActionRefused
+from tierline.desk import permissions as perms
 from tierline.desk.models import Status, Ticket
 from tierline.people.models import User
 

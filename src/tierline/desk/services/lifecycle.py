@@ -9,10 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from tierline.core import events
-from tierline.core import permissions as perms
 from tierline.core.errors import ActionRefused
 from tierline.core.history import record
 from tierline.core.sanitise import clean_html
+from tierline.desk import permissions as perms
 from tierline.desk.events import Closed, Reopened, Resolved
 from tierline.desk.models import Message, ResolutionCode, Status, Ticket
 from tierline.desk.services.common import (
@@ -139,7 +139,7 @@ def can_requester_reopen(ticket: Ticket, now: datetime | None = None) -> bool:
 @transaction.atomic
 def reopen(*, ticket: Ticket, by: User, reason: str) -> Ticket:
     """Back to open: by the requester within the reopen window, by the desk at any time."""
-    perms.ensure(perms.can_view_ticket(by, ticket))
+    perms.ensure(perms.can_read_ticket(by, ticket))
     staff = perms.can_work_ticket(by, ticket)
     if ticket.status not in (Status.RESOLVED, Status.CLOSED):
         raise ActionRefused("Only a resolved or closed ticket can be reopened.")

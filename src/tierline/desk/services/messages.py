@@ -8,10 +8,10 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from tierline.core import events
-from tierline.core import permissions as perms
 from tierline.core.errors import ActionRefused
 from tierline.core.history import record
 from tierline.core.sanitise import clean_html
+from tierline.desk import permissions as perms
 from tierline.desk.events import MessageAdded
 from tierline.desk.models import Channel, Message, Status, Ticket
 from tierline.desk.services.attachments import attach
@@ -48,10 +48,16 @@ def add_message(
     The desk's first public reply marks the first response and opens a new ticket; the
     requester's answer to "waiting on you" opens it again.
     """
-    perms.ensure(perms.can_view_ticket(by, ticket))
     staff = perms.can_work_ticket(by, ticket)
-    if internal and not staff:
-        perms.ensure(False, "Only the help desk can write internal notes.")
+    if internal:
+        perms.ensure(
+            perms.can_note_ticket(by, ticket), "Only the help desk can write internal notes."
+        )
+    else:
+        perms.ensure(
+            perms.can_reply_ticket(by, ticket),
+            "Only the help desk working this ticket replies to its requester.",
+        )
     if ticket.status == Status.CLOSED:
         raise ActionRefused(
             "This ticket is closed. Reopen it, or open a new request if it's a new problem."
@@ -60,7 +66,7 @@ def add_message(
     body = require_text(errors, "body", clean_html(body), max_length=50000, label="Message")
     if not isinstance(time_spent_minutes, int) or not 0 <= time_spent_minutes <= 24 * 60:
         errors["time_spent_minutes"] = "Time spent must be between 0 and 1440 minutes."
-    if time_spent_minutes and not staff:
+    if time_spent_minutes and not (staff or internal):
         errors["time_spent_minutes"] = "Only the help desk records time spent."
     raise_if(errors)
 
@@ -84,7 +90,7 @@ def add_message(
             first_response = True
         if ticket.status == Status.NEW:
             status = Status.OPEN
-    elif not staff and ticket.status == Status.WAITING_REQUESTER:
+    elif not staff and not internal and ticket.status == Status.WAITING_REQUESTER:
         status = Status.OPEN
     set_status(ticket, by=by, status=status, fields=fields)
     record(

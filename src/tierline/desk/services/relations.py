@@ -6,8 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from tierline.core import events
-from tierline.core import permissions as perms
 from tierline.core.history import record
+from tierline.desk import permissions as perms
 from tierline.desk.events import Merged
 from tierline.desk.models import Message, Status, Ticket
 from tierline.desk.services.common import ensure_not_finished, ensure_workable
@@ -53,7 +53,7 @@ def merge(*, ticket: Ticket, into: Ticket, by: User) -> Ticket:
 @transaction.atomic
 def link(*, ticket: Ticket, other: Ticket, by: User) -> None:
     ensure_workable(by, ticket)
-    perms.ensure(perms.can_view_ticket(by, other))
+    perms.ensure(perms.can_read_ticket(by, other))
     if ticket.pk == other.pk:
         raise ValidationError({"other": "A ticket can't be linked to itself."})
     if ticket.related.filter(pk=other.pk).exists():

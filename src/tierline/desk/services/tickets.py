@@ -12,10 +12,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from tierline.core import events
-from tierline.core import permissions as perms
 from tierline.core.errors import ActionRefused
 from tierline.core.history import record, record_changes
 from tierline.core.sanitise import clean_html, clean_text
+from tierline.desk import permissions as perms
 from tierline.desk.defaults import DEFAULT_MATRIX
 from tierline.desk.events import PriorityChanged, TicketAssigned, TicketOpened
 from tierline.desk.models import (

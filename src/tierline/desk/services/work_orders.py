@@ -10,11 +10,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from tierline.core import events
-from tierline.core import permissions as perms
 from tierline.core.errors import ActionRefused
 from tierline.core.history import record, record_changes
 from tierline.core.inputs import DATE_RANGE_MESSAGE, date_in_range
 from tierline.core.sanitise import clean_html, clean_text
+from tierline.desk import permissions as perms
 from tierline.desk.events import WorkOrderCancelled, WorkOrderCompleted, WorkOrderOpened
 from tierline.desk.models import Ticket, WorkOrder
 from tierline.desk.services.common import (
@@ -139,11 +139,17 @@ def create_work_order(
     return wo
 
 
+_WORK_ORDER_REFUSED = (
+    "Work orders are changed by their field technician, Tier 2 or above working the ticket, "
+    "or a lead."
+)
+
+
 @transaction.atomic
 def update_work_order(
     *, work_order: WorkOrder, by: User, expected_version: int | None = None, **changes: Any
 ) -> WorkOrder:
-    perms.ensure(perms.can_work_ticket(by, work_order.ticket) or by.pk == work_order.technician_id)
+    perms.ensure(perms.can_change_work_order(by, work_order), _WORK_ORDER_REFUSED)
     _ensure_not_done(work_order)
     unknown = set(changes) - set(_WORK_ORDER_FIELDS) - {"status"}
     if unknown:
@@ -181,7 +187,7 @@ def complete_work_order(
     expected_version: int | None = None,
 ) -> WorkOrder:
     """Record the visit: outcome, time, the requester's sign-off."""
-    perms.ensure(perms.can_work_ticket(by, work_order.ticket) or by.pk == work_order.technician_id)
+    perms.ensure(perms.can_change_work_order(by, work_order), _WORK_ORDER_REFUSED)
     _ensure_not_done(work_order, "already ")
     errors: dict[str, str] = {}
     outcome = require_text(
@@ -234,7 +240,7 @@ def complete_work_order(
 
 @transaction.atomic
 def cancel_work_order(*, work_order: WorkOrder, by: User, reason: str) -> WorkOrder:
-    perms.ensure(perms.can_work_ticket(by, work_order.ticket))
+    perms.ensure(perms.can_change_work_order(by, work_order), _WORK_ORDER_REFUSED)
     _ensure_not_done(work_order, "already ")
     errors: dict[str, str] = {}
     reason = require_text(errors, "reason", clean_text(reason), max_length=1000, label="A reason")

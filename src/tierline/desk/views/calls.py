@@ -16,9 +16,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from tierline.core import permissions as perms
 from tierline.core.csv_export import csv_response
 from tierline.core.inputs import parse_id
+from tierline.desk import permissions as perms
 from tierline.desk import services
 from tierline.desk.forms_lists import CallForm, DateRangeForm
 from tierline.desk.models import Call, Ticket
@@ -43,10 +43,10 @@ def _day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
 
 
 def _technician_scope(request: HttpRequest) -> tuple[Any, list]:
-    """Whose calls: the signed-in person; a lead may pick anyone (?technician=ID) or all ("all")."""
+    """Whose calls: the signed-in person unless another technician (?technician=ID) or everyone
+    ("all") is picked; the list holds only calls the user may read (perms.visible_calls), the
+    same as the API's."""
     user = request.user
-    if not perms.sees_everything(user):
-        return user, []
     wanted = request.GET.get("technician", "")
     technicians = list(directory.staff_people().order_by("first_name", "last_name", "username"))
     if wanted == "all":
@@ -130,7 +130,7 @@ def call_new(request: HttpRequest) -> HttpResponse:
     if call.ticket is not None:
         verb = "opened" if call.outcome == Call.Outcome.NEW_TICKET else "added to"
         messages.success(request, f"Call logged and {verb} ticket {call.ticket.number}.")
-        if perms.can_view_ticket(request.user, call.ticket):
+        if perms.can_read_as_technician(request.user, call.ticket):
             return redirect("desk:ticket", number=call.ticket.number)
     else:
         messages.success(request, "Call logged as solved on the call.")
@@ -175,7 +175,9 @@ def call_list(request: HttpRequest) -> HttpResponse:
     technician, technicians = _technician_scope(request)
     range_form = DateRangeForm(request.GET, default_days=None)
     start, end = range_form.range()
-    calls: QuerySet[Call] = Call.objects.select_related("technician", "caller", "ticket")
+    calls: QuerySet[Call] = perms.visible_calls(
+        request.user, Call.objects.select_related("technician", "caller", "ticket")
+    )
     if technician is not None:
         calls = calls.filter(technician=technician)
     if start:
@@ -208,7 +210,9 @@ def _report_rows(request: HttpRequest) -> tuple[DateRangeForm, date, date, list[
     form = DateRangeForm(request.GET, default_days=7)
     start, end = form.range()
     low, high = _day_bounds(start, end)
-    calls = Call.objects.filter(started_at__gte=low, started_at__lt=high)
+    calls = perms.visible_calls(
+        request.user, Call.objects.filter(started_at__gte=low, started_at__lt=high)
+    )
     if not perms.sees_everything(request.user):
         calls = calls.filter(technician=request.user)
     rows = list(

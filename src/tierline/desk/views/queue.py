@@ -19,9 +19,9 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from tierline.core import permissions as perms
 from tierline.core.csv_export import csv_response
 from tierline.core.paging import page_of
+from tierline.desk import permissions as perms
 from tierline.desk import queries, services
 from tierline.desk.filters import DEFAULT_SORT, SORTS, TicketFilter
 from tierline.desk.forms_lists import BulkForm, SaveViewForm

@@ -10,8 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from tierline.core import permissions as perms
 from tierline.core.inputs import parse_date
+from tierline.desk import permissions as perms
 from tierline.desk import queries
 
 

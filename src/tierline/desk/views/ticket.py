@@ -26,10 +26,10 @@ from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods
 
-from tierline.core import permissions as perms
 from tierline.core.errors import StaleEdit
 from tierline.core.sanitise import render_text
 from tierline.desk import forms as desk_forms
+from tierline.desk import permissions as perms
 from tierline.desk import queries, services
 from tierline.desk.models import Attachment, Level, Priority, Status, Ticket
 from tierline.people.models import User
@@ -126,22 +126,24 @@ def _render_page(
     if failed_form is not None:
         page_forms[failed_action] = failed_form
     can_work = perms.can_work_ticket(user, ticket)
+    can_note = perms.can_note_ticket(user, ticket)
     finished = ticket.status in (Status.RESOLVED, Status.CLOSED)
     context = {
         "ticket": ticket,
         "description_html": render_text(ticket.description),
         "entries": entries,
         "work_orders": [e.obj for e in entries if e.kind == "work_order"],
-        "links": queries.ticket_links(ticket),
+        "links": queries.ticket_links(ticket, user),
         "forms": page_forms,
         "dialogs": DIALOGS,
         "failed_action": failed_action,
         "failed_form": failed_form,
         "can_work": can_work,
-        "can_open_work_order": can_work
-        and not finished
+        # Technicians who read the ticket without working it add internal notes and log calls.
+        "can_note": can_note,
+        "can_open_work_order": not finished
         and not ticket.merged_into_id
-        and perms.can_open_work_order(user),
+        and perms.can_open_work_order(user, ticket),
         "finished": finished,
         "status_options": [
             (value, label)
@@ -155,7 +157,9 @@ def _render_page(
 @login_required
 def detail(request: HttpRequest, number: str) -> HttpResponse:
     ticket = _ticket(request.user, number)
-    if not perms.is_staff_member(request.user):
+    if not perms.can_read_as_technician(request.user, ticket):
+        # A requester, or a technician who asked for another team's restricted ticket: they
+        # follow it as a requester does.
         return redirect("portal:ticket", number=ticket.number)
     return _render_page(request, ticket)
 
@@ -411,6 +415,7 @@ def action(request: HttpRequest, number: str, action: str) -> HttpResponse:
         return _action_form(request, number, action, spec)
     ticket = _acted_on(request.user, number)
     perms.ensure(perms.is_staff_member(request.user), "Only the help desk works tickets here.")
+    worked = perms.can_work_ticket(request.user, ticket)
     form = spec.make(action, ticket, request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -421,8 +426,11 @@ def action(request: HttpRequest, number: str, action: str) -> HttpResponse:
             _put_errors(form, exc)
         else:
             messages.success(request, message)
-            if not perms.can_view_ticket(request.user, ticket):
-                # Escalated or handed to a team the user is not in: it left their view.
+            if not perms.can_read_ticket(request.user, ticket) or (
+                worked and not perms.can_work_ticket(request.user, ticket)
+            ):
+                # Escalated or handed to another team: it left their work (or, for a restricted
+                # team, their view), so on to the next ticket of their queue.
                 return redirect("desk:queue")
             return redirect("desk:ticket", number=ticket.number)
     # A refused service may have changed the object in memory: show what is stored.
@@ -454,7 +462,7 @@ def create(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             _put_errors(form, exc)
         else:
-            if perms.can_view_ticket(request.user, ticket):
+            if perms.can_read_as_technician(request.user, ticket):
                 messages.success(request, f"Ticket {ticket.number} opened.")
                 return redirect("desk:ticket", number=ticket.number)
             messages.success(request, f"Ticket {ticket.number} opened and sent to {ticket.team}.")
@@ -473,16 +481,8 @@ def _download_name(name: str) -> str:
 @login_required
 def download(request: HttpRequest, pk: int) -> FileResponse:
     """The file, as a download only, if the user may see it; 404 otherwise."""
-    attachment = Attachment.objects.select_related("message").filter(pk=pk).first()
-    if attachment is None:
-        raise Http404("No such file.")
-    if not perms.visible_tickets(request.user).filter(pk=attachment.ticket_id).exists():
-        raise Http404("No such file.")
-    if (
-        attachment.message is not None
-        and attachment.message.internal
-        and not perms.can_see_internal(request.user)
-    ):
+    attachment = Attachment.objects.select_related("message", "ticket").filter(pk=pk).first()
+    if attachment is None or not perms.can_read_attachment(request.user, attachment):
         raise Http404("No such file.")
     try:
         handle = attachment.file.open("rb")

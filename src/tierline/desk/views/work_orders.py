@@ -13,11 +13,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from tierline.core import permissions as perms
 from tierline.core.errors import StaleEdit
 from tierline.core.history import history_of
 from tierline.core.inputs import parse_date, parse_id
 from tierline.core.sanitise import clean_html, render_text
+from tierline.desk import permissions as perms
 from tierline.desk import services
 from tierline.desk.forms_lists import (
     WorkOrderCancelForm,
@@ -59,7 +59,7 @@ def _work_order_for(user: Any, number: str) -> WorkOrder:
         .filter(number=number)
         .first()
     )
-    if wo is None or not (wo.technician_id == user.pk or perms.can_view_ticket(user, wo.ticket)):
+    if wo is None or not perms.can_read_work_order(user, wo):
         raise Http404("No such work order.")
     return wo
 
@@ -73,7 +73,7 @@ def create(request: HttpRequest, number: str) -> HttpResponse:
     ticket = perms.ticket_for(
         request.user, number, Ticket.objects.select_related("requester", "requester__location")
     )
-    if not perms.can_open_work_order(request.user):
+    if not perms.can_open_work_order(request.user, ticket):
         return _render_create(request, ticket, None, refused=True, status=403)
     if request.method == "GET":
         start = (timezone.localtime() + timedelta(hours=1)).replace(
@@ -156,7 +156,8 @@ def day_list(request: HttpRequest) -> HttpResponse:
     zone = timezone.get_current_timezone()
     low = datetime.combine(day, time.min, tzinfo=zone)
     visits = list(
-        WorkOrder.objects.filter(
+        perms.visible_work_orders(request.user)
+        .filter(
             technician=technician,
             scheduled_start__gte=low,
             scheduled_start__lt=low + timedelta(days=1),
@@ -214,6 +215,7 @@ def _render_detail(
             "wo": wo,
             "ticket": wo.ticket,
             "finished": finished,
+            "can_change": perms.can_change_work_order(request.user, wo),
             # Stored text is cleaned by the services; cleaned again here so the page never relies
             # on every writer having done it.
             "instructions_html": render_text(wo.instructions),
