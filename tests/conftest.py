@@ -9,7 +9,7 @@ from django.apps import apps
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from tests.factories import UserFactory, technician
+from tests.people.factories import UserFactory, technician
 from tierline.core.tokens import issue_token
 from tierline.desk.defaults import install_desk_defaults
 from tierline.people.defaults import install_default_teams

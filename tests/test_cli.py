@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from tests.factories import ticket
+from tests.desk.factories import ticket
 from tierline import cli
 from tierline.core.models import ApiToken
 from tierline.core.tokens import digest

@@ -7,15 +7,15 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests import factories
 from tests.browser.conftest import sign_in
+from tests.desk import factories as desk_factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def ticket(employee, tier1):
-    return factories.ticket(employee, subject="Outlook asks for the password every hour")
+    return desk_factories.ticket(employee, subject="Outlook asks for the password every hour")
 
 
 def test_dialog_loads_its_form_and_a_lapsed_session_leads_to_sign_in(ticket, tier1, chromium):

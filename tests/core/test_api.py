@@ -10,14 +10,15 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from tests import factories
+from tests.desk import factories as desk_factories
+from tests.people import factories as people_factories
 from tierline.core.tokens import issue_token
 
 pytestmark = pytest.mark.django_db
 
 
 def test_token_header_signs_in(api, employee):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     response = api(employee).get("/api/v1/tickets/")
     assert response.status_code == 200
     assert response.json()["results"][0]["number"] == ticket.number
@@ -25,7 +26,7 @@ def test_token_header_signs_in(api, employee):
 
 def test_token_signs_in_as_its_owner_with_their_own_rows(api, employee, employee2):
     # given: each person's ticket
-    mine, theirs = factories.ticket(employee), factories.ticket(employee2)
+    mine, theirs = desk_factories.ticket(employee), desk_factories.ticket(employee2)
     # when
     response = api(employee).get("/api/v1/tickets/")
     # then: the token's owner, no one else
@@ -93,7 +94,7 @@ def test_session_sign_in_works_and_posts_need_csrf(employee):
 
 def test_service_errors_are_json_never_500(api, employee, tier1):
     # given: a closed ticket
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     client = api(tier1)
     client.post(
         f"/api/v1/tickets/{ticket.number}/resolve/", {"resolution_code": "fixed", "body": "x"}
@@ -189,14 +190,14 @@ def test_output_serializers_answer_as_drf_builds_them(employee, employee2, tier1
     from tierline.people.api.serializers import PersonSerializer
 
     # given: a bare ticket, and one with everything set (assignee, category, parent, resolved)
-    bare = factories.ticket(employee)
-    parent = factories.ticket(employee2)
+    bare = desk_factories.ticket(employee)
+    parent = desk_factories.ticket(employee2)
     full = services.create_child(
         parent=parent,
         by=tier1,
         subject="Order a toner",
         description="Two black cartridges.",
-        team=factories.team(1),
+        team=people_factories.team(1),
     )
     full.category = Category.objects.create(name="Printers")
     full.save()

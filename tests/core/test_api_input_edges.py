@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests import factories
+from tests.desk import factories as desk_factories
+from tests.people import factories as people_factories
 from tierline.core.inputs import MAX_ID
 from tierline.desk.models import Ticket
 
@@ -22,7 +23,7 @@ def test_api_ticket_list_refuses_a_team_no_database_holds(api, tier1, value):
 def test_api_person_fields_refuse_unicode_digits(api, tier1, employee, value):
     # given
     client = api(tier1)
-    ticket = factories.ticket(requester=employee)
+    ticket = desk_factories.ticket(requester=employee)
     # when
     opened = client.post(
         "/api/v1/tickets/",
@@ -39,7 +40,7 @@ def test_api_person_fields_refuse_unicode_digits(api, tier1, employee, value):
 @pytest.mark.django_db
 def test_api_work_order_refuses_a_visit_at_the_calendars_edge(api, tier2, employee):
     # given
-    ticket = factories.ticket(requester=employee, team=factories.team(2))
+    ticket = desk_factories.ticket(requester=employee, team=people_factories.team(2))
     # when
     response = api(tier2).post(
         "/api/v1/work-orders/",

@@ -8,7 +8,7 @@ import pytest
 from django import forms
 from django.forms.renderers import DjangoTemplates
 
-from tests import factories
+from tests.people import factories as people_factories
 from tierline.core.forms_renderer import FormRenderer
 from tierline.desk.filters import TicketFilter
 
@@ -85,6 +85,6 @@ def test_labels_are_escaped_and_chosen_options_selected():
 
 @pytest.mark.django_db
 def test_the_queue_filter_uses_it_for_model_choices():
-    team = factories.team(2)
+    team = people_factories.team(2)
     html = str(TicketFilter({"team": [str(team.pk)]}).form["team"])
     assert f'<option value="{team.pk}" selected>Tier 2 Desktop &amp; Applications</option>' in html

@@ -11,7 +11,8 @@ from html.parser import HTMLParser
 import pytest
 from django.urls import reverse
 
-from tests import factories
+from tests.desk import factories as desk_factories
+from tests.people import factories as people_factories
 from tierline.desk import services
 from tierline.desk.models import Call
 
@@ -97,8 +98,8 @@ def _fuzz(client, urls: list[str]) -> int:
 @pytest.fixture
 def desk_pages(employee, tier2) -> list[str]:
     """A Tier 2 ticket with a work order and a call on it: every dialog has something to do."""
-    ticket = factories.ticket(requester=employee, team=factories.team(2))
-    work_order = factories.work_order(ticket, by=tier2)
+    ticket = desk_factories.ticket(requester=employee, team=people_factories.team(2))
+    work_order = desk_factories.work_order(ticket, by=tier2)
     services.log_call(
         by=tier2, outcome=Call.Outcome.EXISTING_TICKET, caller=employee, ticket=ticket
     )
@@ -122,7 +123,7 @@ def test_workspace_forms_take_junk(client, tier2, desk_pages):
 
 
 def test_portal_forms_take_junk(client, employee):
-    ticket = factories.ticket(requester=employee)
+    ticket = desk_factories.ticket(requester=employee)
     client.force_login(employee)
     urls = [
         reverse("portal:home"),

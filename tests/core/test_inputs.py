@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from tests import factories
+from tests.desk import factories as desk_factories
 from tierline.core.inputs import MAX_ID, parse_date, parse_id
 from tierline.desk.models import Ticket
 
@@ -76,7 +76,7 @@ def test_an_out_of_range_date_filter_is_explained(client, lead):
 @pytest.mark.parametrize("target", ["x", "desk:queue", "javascript:alert(1)", "//evil.example/"])
 def test_bulk_goes_back_only_to_a_path_on_this_site(client, tier1, employee, target):
     # given
-    ticket = factories.ticket(requester=employee)
+    ticket = desk_factories.ticket(requester=employee)
     client.force_login(tier1)
     # when
     response = client.post(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import RequestFactory
 
-from tests import factories
+from tests.desk import factories as desk_factories
 from tierline.core.paging import page_of
 from tierline.desk.models import Ticket
 
@@ -20,7 +20,7 @@ def _page(number: str, per_page: int = 2):
 
 def test_a_deep_page_holds_its_rows_in_order_with_joins_loaded(employee, django_assert_num_queries):
     # given
-    tickets = [factories.ticket(employee, subject=f"Laptop {n}") for n in range(5)]
+    tickets = [desk_factories.ticket(employee, subject=f"Laptop {n}") for n in range(5)]
     # when
     with django_assert_num_queries(3):  # count, page ids, page rows
         page = _page("2")
@@ -35,7 +35,7 @@ def test_a_deep_page_holds_its_rows_in_order_with_joins_loaded(employee, django_
 @pytest.mark.parametrize(("asked", "given"), [("0", 3), ("abc", 1), ("99", 3)])
 def test_bad_page_numbers_give_the_first_or_last_page(employee, asked, given):
     for n in range(5):
-        factories.ticket(employee, subject=f"Printer {n}")
+        desk_factories.ticket(employee, subject=f"Printer {n}")
     assert _page(asked).number == given
 
 

@@ -9,7 +9,8 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils.html import format_html
 
-from tests import factories
+from tests.desk import factories as desk_factories
+from tests.people import factories as people_factories
 from tierline.core import panels
 from tierline.desk import panels as desk_panels
 
@@ -73,8 +74,8 @@ def test_panels_render_in_order_and_plain_text_is_escaped():
 @pytest.mark.django_db
 def test_a_registered_panel_shows_on_the_ticket_page_without_the_desk_importing_it():
     # given a panel registered for each ticket-page slot by code outside the desk
-    tech = factories.technician(1)
-    ticket = factories.ticket()
+    tech = people_factories.technician(1)
+    ticket = desk_factories.ticket()
     with (
         panels.panel_registered(
             desk_panels.TICKET_MAIN,
@@ -110,8 +111,8 @@ def test_a_registered_panel_shows_on_the_ticket_page_without_the_desk_importing_
 
 @pytest.mark.django_db
 def test_a_panel_that_fails_or_declines_is_left_out_and_the_page_still_shows(caplog):
-    tech = factories.technician(1)
-    ticket = factories.ticket()
+    tech = people_factories.technician(1)
+    ticket = desk_factories.ticket()
 
     def broken(request, t):
         raise RuntimeError("the sla app is down")
@@ -141,9 +142,9 @@ def test_a_template_panel_gets_the_object_and_its_context(tmp_path, settings):
     settings.TEMPLATES = [
         {**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}
     ]
-    ticket = factories.ticket()
+    ticket = desk_factories.ticket()
     request = RequestFactory().get("/")
-    request.user = factories.technician(1)
+    request.user = people_factories.technician(1)
     with panels.panel_registered(
         desk_panels.TICKET_MAIN,
         "test.template",

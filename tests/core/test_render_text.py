@@ -10,7 +10,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tests import factories
+from tests.desk import factories as desk_factories
+from tests.people import factories as people_factories
 from tierline.core.sanitise import render_text
 from tierline.desk import services
 
@@ -41,7 +42,7 @@ def test_a_requesters_multi_line_message_shows_on_separate_lines_in_the_portal_a
     employee, tier1
 ):
     # given a ticket whose description and reply have several lines
-    ticket = factories.ticket(requester=employee, description=MULTILINE)
+    ticket = desk_factories.ticket(requester=employee, description=MULTILINE)
     services.add_message(ticket=ticket, by=employee, body="Reply one\nReply two")
     expected = "First line<br>Second line<br>Third line"
     # when each side looks at it
@@ -55,7 +56,7 @@ def test_a_requesters_multi_line_message_shows_on_separate_lines_in_the_portal_a
 
 @pytest.mark.django_db
 def test_work_order_instructions_keep_their_line_breaks(employee, tier2):
-    ticket = factories.ticket(requester=employee, team=factories.team(2))
+    ticket = desk_factories.ticket(requester=employee, team=people_factories.team(2))
     start = timezone.now() + timedelta(days=1)
     wo = services.create_work_order(
         ticket=ticket,

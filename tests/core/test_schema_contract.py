@@ -15,7 +15,8 @@ import jsonschema
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
-from tests import factories
+from tests.desk import factories as desk_factories
+from tests.people import factories as people_factories
 from tierline.desk import services
 from tierline.desk.models import Call, Category
 from tierline.people.models import Team
@@ -58,13 +59,13 @@ def check(openapi: dict, path: str, method: str, status: int, body: Any) -> None
 @pytest.fixture
 def awkward(employee, tier1, tier2) -> dict[str, str]:
     """Records with every nullable thing empty; returns the values for the path parameters."""
-    loner = factories.UserFactory(email="", department=None, location=None)
+    loner = people_factories.UserFactory(email="", department=None, location=None)
     Team.objects.filter(tier=1).update(email="")
-    ticket = factories.ticket(requester=loner)  # nobody assigned, no category
-    child = factories.ticket(requester=employee, parent=ticket)
+    ticket = desk_factories.ticket(requester=loner)  # nobody assigned, no category
+    child = desk_factories.ticket(requester=employee, parent=ticket)
     services.add_message(ticket=ticket, by=tier1, body="Looking into it.", internal=True)
-    at_tier2 = factories.ticket(requester=employee, team=factories.team(2))
-    work_order = factories.work_order(at_tier2, by=tier2)
+    at_tier2 = desk_factories.ticket(requester=employee, team=people_factories.team(2))
+    work_order = desk_factories.work_order(at_tier2, by=tier2)
     call = services.log_call(
         by=tier1, outcome=Call.Outcome.SOLVED, caller_name="Someone at reception"
     )
@@ -73,7 +74,7 @@ def awkward(employee, tier1, tier2) -> dict[str, str]:
         "work-orders/{number}": work_order.number,
         "calls/{id}": str(call.pk),
         "people/{id}": str(loner.pk),
-        "teams/{id}": str(factories.team(1).pk),
+        "teams/{id}": str(people_factories.team(1).pk),
         "categories/{id}": str(Category.objects.order_by("pk").first().pk),
     }
 
@@ -104,8 +105,8 @@ def test_every_get_answers_what_the_schema_says(api, openapi, awkward, lead):
 
 def test_error_answers_are_documented_and_match(api, openapi, employee, employee2, tier1):
     # given: someone else's ticket, and a ticket to change
-    theirs = factories.ticket(requester=employee2)
-    mine = factories.ticket(requester=employee)
+    theirs = desk_factories.ticket(requester=employee2)
+    mine = desk_factories.ticket(requester=employee)
     detail = "/api/v1/tickets/{number}/"
     # when / then: 404 for a ticket the caller may not see
     response = api(employee).get(f"/api/v1/tickets/{theirs.number}/")

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.hashers import identify_hasher
 from django.urls import reverse
 
-from tests.factories import UserFactory
+from tests.people.factories import UserFactory
 from tierline.core.csv_export import safe_cell
 from tierline.core.sanitise import clean_html, clean_text
 

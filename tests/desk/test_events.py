@@ -9,7 +9,8 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from tests import factories
+from tests.desk import factories as desk_factories
+from tests.people import factories as people_factories
 from tierline.core import events
 from tierline.core.history import history_of
 from tierline.desk import services
@@ -74,7 +75,7 @@ def test_open_ticket_publishes_ticket_opened(employee, tier1):
             ticket_id=ticket.pk,
             actor_id=tier1.pk,
             requester_id=employee.pk,
-            team_id=factories.team(1).pk,
+            team_id=people_factories.team(1).pk,
             tier=1,
             priority=ticket.priority,
             channel="phone",
@@ -86,7 +87,7 @@ def test_open_ticket_publishes_ticket_opened(employee, tier1):
 
 
 def test_taking_a_new_ticket_publishes_its_opening_then_the_assignment(employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     _, published_events = published(lambda: services.take(ticket=ticket, by=tier1))
     assert published_events == [
         changed(ticket, tier1, "new", "open"),
@@ -97,7 +98,7 @@ def test_taking_a_new_ticket_publishes_its_opening_then_the_assignment(employee,
 
 
 def test_reassigning_an_open_ticket_publishes_only_the_assignment(employee, tier1, lead):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     services.take(ticket=ticket, by=tier1)
     _, published_events = published(lambda: services.assign(ticket=ticket, by=tier1, assignee=lead))
     assert published_events == [
@@ -113,7 +114,7 @@ def test_reassigning_an_open_ticket_publishes_only_the_assignment(employee, tier
 
 
 def test_change_status_publishes_status_changed(employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     _, published_events = published(
         lambda: services.change_status(ticket=ticket, by=tier1, status=Status.IN_PROGRESS)
     )
@@ -122,7 +123,7 @@ def test_change_status_publishes_status_changed(employee, tier1):
 
 def test_change_fields_publishes_priority_changed_only_when_a_level_moves(employee, tier1):
     # given
-    ticket = factories.ticket(employee)  # medium x medium: P3
+    ticket = desk_factories.ticket(employee)  # medium x medium: P3
     # when
     _, published_events = published(
         lambda: services.change_fields(ticket=ticket, by=tier1, impact=Level.HIGH)
@@ -151,7 +152,7 @@ def test_change_fields_publishes_priority_changed_only_when_a_level_moves(employ
 
 def test_first_public_reply_is_marked_first_response_and_opens_the_ticket(employee, tier1):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     # when
     _, first = published(lambda: services.add_message(ticket=ticket, by=tier1, body="On it."))
     _, second = published(lambda: services.add_message(ticket=ticket, by=tier1, body="Fixed?"))
@@ -192,7 +193,7 @@ def test_first_public_reply_is_marked_first_response_and_opens_the_ticket(employ
 
 
 def test_an_internal_note_is_not_a_first_response(employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     _, note = published(
         lambda: services.add_message(ticket=ticket, by=tier1, body="Looking", internal=True)
     )
@@ -202,7 +203,7 @@ def test_an_internal_note_is_not_a_first_response(employee, tier1):
 
 
 def test_requester_answer_reopens_a_ticket_waiting_on_them(employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     services.change_status(ticket=ticket, by=tier1, status=Status.WAITING_REQUESTER)
     _, published_events = published(
         lambda: services.add_message(ticket=ticket, by=employee, body="Here is the log.")
@@ -224,7 +225,7 @@ def test_requester_answer_reopens_a_ticket_waiting_on_them(employee, tier1):
 
 def test_escalate_publishes_escalated_and_the_unassignment(employee, tier1):
     # given: taken (so open) by Tier 1
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     services.take(ticket=ticket, by=tier1)
     # when
     _, published_events = published(
@@ -237,8 +238,8 @@ def test_escalate_publishes_escalated_and_the_unassignment(employee, tier1):
             ticket_id=ticket.pk,
             actor_id=tier1.pk,
             escalation_id=escalation.pk,
-            from_team_id=factories.team(1).pk,
-            to_team_id=factories.team(2).pk,
+            from_team_id=people_factories.team(1).pk,
+            to_team_id=people_factories.team(2).pk,
             from_tier=1,
             to_tier=2,
         ),
@@ -249,7 +250,7 @@ def test_escalate_publishes_escalated_and_the_unassignment(employee, tier1):
 
 
 def test_escalating_a_new_ticket_publishes_its_opening(employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     _, published_events = published(
         lambda: services.escalate(ticket=ticket, by=tier1, summary="Needs Tier 2.")
     )
@@ -258,7 +259,7 @@ def test_escalating_a_new_ticket_publishes_its_opening(employee, tier1):
 
 
 def test_de_escalate_publishes_de_escalated(employee, tier1, tier2):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     services.escalate(ticket=ticket, by=tier1, summary="Needs Tier 2.")
     ticket.refresh_from_db()
     _, published_events = published(
@@ -270,8 +271,8 @@ def test_de_escalate_publishes_de_escalated(employee, tier1, tier2):
             ticket_id=ticket.pk,
             actor_id=tier2.pk,
             escalation_id=back.pk,
-            from_team_id=factories.team(2).pk,
-            to_team_id=factories.team(1).pk,
+            from_team_id=people_factories.team(2).pk,
+            to_team_id=people_factories.team(1).pk,
             from_tier=2,
             to_tier=1,
         )
@@ -282,7 +283,7 @@ def test_de_escalate_publishes_de_escalated(employee, tier1, tier2):
 
 
 def test_resolve_publishes_the_note_the_status_and_resolved(employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     services.take(ticket=ticket, by=tier1)
     _, published_events = published(
         lambda: services.resolve(
@@ -303,7 +304,7 @@ def test_resolve_publishes_the_note_the_status_and_resolved(employee, tier1):
 
 
 def resolved_ticket(employee, tier1) -> Ticket:
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     services.take(ticket=ticket, by=tier1)
     services.resolve(ticket=ticket, by=tier1, resolution_code="fixed", body="Done.")
     ticket.refresh_from_db()
@@ -356,7 +357,7 @@ def test_auto_close_publishes_closed_by_the_job(employee, tier1):
 
 
 def test_merge_publishes_closed_merged_and_the_notice(employee, employee2, tier1):
-    duplicate, original = factories.ticket(employee2), factories.ticket(employee)
+    duplicate, original = desk_factories.ticket(employee2), desk_factories.ticket(employee)
     _, published_events = published(
         lambda: services.merge(ticket=duplicate, into=original, by=tier1)
     )
@@ -375,7 +376,7 @@ def test_merge_publishes_closed_merged_and_the_notice(employee, employee2, tier1
 
 
 def test_mark_spam_publishes_closed_spam(employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     _, published_events = published(lambda: services.mark_spam(ticket=ticket, by=tier1))
     assert published_events == [
         changed(ticket, tier1, "new", "closed"),
@@ -384,7 +385,7 @@ def test_mark_spam_publishes_closed_spam(employee, tier1):
 
 
 def test_create_child_publishes_the_child_opened_with_its_parent(employee, tier1):
-    parent = factories.ticket(employee)
+    parent = desk_factories.ticket(employee)
     child, published_events = published(
         lambda: services.create_child(
             parent=parent, by=tier1, subject="Replace toner", description="Tray 2."
@@ -399,9 +400,9 @@ def test_create_child_publishes_the_child_opened_with_its_parent(employee, tier1
 
 def test_work_order_opened_completed_and_cancelled(employee, tier2):
     # given
-    ticket = factories.ticket(employee, team=factories.team(2))
+    ticket = desk_factories.ticket(employee, team=people_factories.team(2))
     # when
-    visit, opened = published(lambda: factories.work_order(ticket, by=tier2))
+    visit, opened = published(lambda: desk_factories.work_order(ticket, by=tier2))
     _, completed = published(
         lambda: services.complete_work_order(
             work_order=visit,
@@ -411,7 +412,7 @@ def test_work_order_opened_completed_and_cancelled(employee, tier2):
             time_spent_minutes=30,
         )
     )
-    second = factories.work_order(ticket, by=tier2)
+    second = desk_factories.work_order(ticket, by=tier2)
     _, cancelled = published(
         lambda: services.cancel_work_order(work_order=second, by=tier2, reason="Fixed remotely")
     )
@@ -442,7 +443,7 @@ def test_work_order_opened_completed_and_cancelled(employee, tier2):
 
 
 def test_call_logged_solved_on_the_line_and_added_to_a_ticket(employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     solved, on_the_line = published(
         lambda: services.log_call(
             by=tier1, outcome=Call.Outcome.SOLVED, caller=employee, duration_seconds=90
@@ -494,7 +495,7 @@ def test_a_call_that_opens_a_ticket_publishes_the_ticket_then_the_call(employee,
 
 def test_an_in_transaction_handler_that_raises_rolls_the_escalation_back(employee, tier1):
     # given: an in-transaction handler that refuses (a service-level clock that can't start)
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
 
     def clock(event):
         raise RuntimeError("no calendar for Tier 2")
@@ -517,7 +518,7 @@ def ticket_history_fields(ticket):
 
 
 def test_in_transaction_handlers_see_the_change_already_written(employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     seen: list[tuple[str, int]] = []
 
     def clock(event: TicketEvent):
@@ -534,7 +535,7 @@ def test_an_after_commit_handler_that_raises_leaves_the_ticket_saved_logged_and_
 ):
     # given: a notifier that is down
     monkeypatch.setattr(events, "COMMIT_HANDLER_BACKOFF", 0)
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     tries: list[int] = []
 
     def notify(event):
@@ -560,7 +561,7 @@ def test_nothing_reaches_after_commit_handlers_when_the_transaction_rolls_back(
     employee, tier1, django_capture_on_commit_callbacks
 ):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     heard: list[events.Event] = []
     # when: the service succeeds but the transaction around it fails
     with (
@@ -593,7 +594,7 @@ def test_after_commit_handler_runs_on_a_real_commit_and_its_failure_undoes_nothi
 
     with events.subscribed(TicketOpened, broken), events.subscribed(TicketOpened, heard.append):
         # when
-        ticket = factories.ticket(employee)
+        ticket = desk_factories.ticket(employee)
     # then
     assert Ticket.objects.filter(pk=ticket.pk).exists()
     assert [e.ticket_id for e in heard] == [ticket.pk]

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.factories import ticket
+from tests.desk.factories import ticket
 from tierline.core.models import ScheduledJob
 from tierline.core.scheduler import Scheduler, every, registered_jobs
 from tierline.desk import jobs, services

@@ -8,7 +8,7 @@ import threading
 import pytest
 from django.db import connection
 
-from tests.factories import UserFactory
+from tests.people.factories import UserFactory
 from tierline.desk import services
 from tierline.desk.models import Ticket
 

@@ -31,7 +31,8 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tests import factories
+from tests.desk import factories as desk_factories
+from tests.people import factories as people_factories
 from tierline.core.history import history_of
 from tierline.desk import permissions as perms
 from tierline.desk import queries, services
@@ -112,20 +113,20 @@ class Scene:
 
 
 def _people() -> dict[str, User]:
-    hr = factories.restricted_team(tier=2, name="HR Systems")
+    hr = people_factories.restricted_team(tier=2, name="HR Systems")
     return {
-        "requester": factories.UserFactory(username="erin"),
-        "tier1": factories.technician(1, username="tess"),
-        "tier2": factories.technician(2, username="theo"),
-        "tier3": factories.technician(3, username="thea"),
-        "restricted_member": factories.UserFactory(
+        "requester": people_factories.UserFactory(username="erin"),
+        "tier1": people_factories.technician(1, username="tess"),
+        "tier2": people_factories.technician(2, username="theo"),
+        "tier3": people_factories.technician(3, username="thea"),
+        "restricted_member": people_factories.UserFactory(
             username="hana", role=User.Role.TECHNICIAN, teams=[hr]
         ),
-        "lead": factories.UserFactory(username="lee", role=User.Role.LEAD),
-        "admin": factories.UserFactory(
+        "lead": people_factories.UserFactory(username="lee", role=User.Role.LEAD),
+        "admin": people_factories.UserFactory(
             username="ada", role=User.Role.ADMIN, is_staff=True, is_superuser=True
         ),
-        "tech_requester": factories.technician(1, username="tina"),
+        "tech_requester": people_factories.technician(1, username="tina"),
     }
 
 
@@ -165,11 +166,11 @@ def _furnish(ticket: Ticket, worker: User, lead: User, technician: User) -> Scen
 def scene(request) -> Scene:
     people = _people()
     if request.param == "ordinary":
-        ticket = factories.ticket(people["requester"], team=factories.team(1))
+        ticket = desk_factories.ticket(people["requester"], team=people_factories.team(1))
         built = _furnish(ticket, people["tier1"], people["lead"], people["tier2"])
     else:
-        hr = factories.restricted_team(tier=2, name="HR Systems")
-        ticket = factories.ticket(people["tech_requester"], team=hr)
+        hr = people_factories.restricted_team(tier=2, name="HR Systems")
+        ticket = desk_factories.ticket(people["tech_requester"], team=hr)
         member = people["restricted_member"]
         built = _furnish(ticket, member, people["lead"], member)
     built.people = people
@@ -534,7 +535,7 @@ def test_the_table_names_every_action_for_every_ticket():
 
 def test_a_technician_without_hidden_teams_gets_the_list_unfiltered(employee, tier1):
     # given: no restricted team at all
-    factories.ticket(employee, team=factories.team(3))
+    desk_factories.ticket(employee, team=people_factories.team(3))
     # when
     with CaptureQueriesContext(connection) as first:
         qs = perms.visible_tickets(tier1)
@@ -551,13 +552,13 @@ def test_a_restricted_teams_tickets_are_read_by_its_members_its_assignee_leads_a
     employee, tier1, tier2, lead
 ):
     # given: an HR ticket; Tier 1's Tess once was in HR and still holds one of its tickets
-    hr = factories.restricted_team(members=[tier2])
-    secret = factories.ticket(employee, team=hr)
-    held = factories.ticket(employee, team=hr)
+    hr = people_factories.restricted_team(members=[tier2])
+    secret = desk_factories.ticket(employee, team=hr)
+    held = desk_factories.ticket(employee, team=hr)
     hr.members.add(tier1)
     services.take(ticket=held, by=tier1)
     hr.members.remove(tier1)
-    own = factories.ticket(tier1, team=hr)
+    own = desk_factories.ticket(tier1, team=hr)
     tier1 = User.objects.get(pk=tier1.pk)  # no cached teams
     # when / then
     assert set(perms.visible_tickets(tier1)) == {held, own}
@@ -571,7 +572,7 @@ def test_a_restricted_teams_tickets_are_read_by_its_members_its_assignee_leads_a
 
 def test_system_users_act_with_a_leads_reach(employee):
     # given
-    secret = factories.ticket(employee, team=factories.restricted_team())
+    secret = desk_factories.ticket(employee, team=people_factories.restricted_team())
     mail = system_user("mail")
     # when / then
     assert perms.can_read_as_technician(mail, secret)
@@ -584,7 +585,7 @@ def test_a_note_from_a_technician_who_does_not_work_the_ticket_moves_nothing(
     employee, tier1, tier2
 ):
     # given: a Tier 2 ticket waiting for its requester
-    ticket = factories.ticket(employee, team=factories.team(2))
+    ticket = desk_factories.ticket(employee, team=people_factories.team(2))
     services.change_status(ticket=ticket, by=tier2, status="waiting_requester")
     ticket.refresh_from_db()
     # when: Tier 1, who took the requester's call, leaves a note with the time it took
@@ -600,8 +601,8 @@ def test_a_note_from_a_technician_who_does_not_work_the_ticket_moves_nothing(
 
 def test_a_technician_reads_their_own_restricted_request_as_a_requester(tier1, tier2):
     # given: Tess asked HR for something; HR noted, called and planned a visit
-    hr = factories.restricted_team(members=[tier2])
-    ticket = factories.ticket(tier1, team=hr)
+    hr = people_factories.restricted_team(members=[tier2])
+    ticket = desk_factories.ticket(tier1, team=hr)
     services.add_message(
         ticket=ticket, by=tier2, body="Salary question, check payroll", internal=True
     )
@@ -621,12 +622,14 @@ def test_a_technician_reads_their_own_restricted_request_as_a_requester(tier1, t
 
 def test_the_workspace_and_the_api_list_the_same_calls_and_work_orders(employee, tier1, tier2, api):
     # given: calls and visits on an ordinary and on a restricted ticket
-    hr = factories.restricted_team(members=[tier2])
-    ordinary = factories.ticket(employee, team=factories.team(2))
-    secret = factories.ticket(employee, team=hr)
+    hr = people_factories.restricted_team(members=[tier2])
+    ordinary = desk_factories.ticket(employee, team=people_factories.team(2))
+    secret = desk_factories.ticket(employee, team=hr)
     for ticket in (ordinary, secret):
         services.log_call(by=tier2, outcome="existing_ticket", caller_name="C", ticket=ticket)
-        factories.work_order(ticket, by=tier2, technician=tier1 if ticket == ordinary else tier2)
+        desk_factories.work_order(
+            ticket, by=tier2, technician=tier1 if ticket == ordinary else tier2
+        )
     services.log_call(by=tier2, outcome="solved", caller_name="Solved on the call")
     client = Client()
     client.force_login(tier1)
@@ -646,8 +649,8 @@ def test_the_workspace_and_the_api_list_the_same_calls_and_work_orders(employee,
 
 def test_reports_leave_out_restricted_teams_for_outsiders(employee, tier1, lead):
     # given: a Tier 1 ticket a lead escalated to HR
-    hr = factories.restricted_team()
-    secret = factories.ticket(employee, team=factories.team(1))
+    hr = people_factories.restricted_team()
+    secret = desk_factories.ticket(employee, team=people_factories.team(1))
     services.escalate(ticket=secret, by=lead, summary="Payroll matter", team=hr)
     today = timezone.localdate()
     # when / then
@@ -657,8 +660,8 @@ def test_reports_leave_out_restricted_teams_for_outsiders(employee, tier1, lead)
 
 def test_work_orders_are_not_changed_by_tier1_even_on_their_own_teams_ticket(employee, tier1, lead):
     # given: Tess's team owns the ticket; a lead plans a visit by someone else
-    ticket = factories.ticket(employee, team=factories.team(1))
-    visit = factories.work_order(ticket, by=lead, technician=lead)
+    ticket = desk_factories.ticket(employee, team=people_factories.team(1))
+    visit = desk_factories.work_order(ticket, by=lead, technician=lead)
     # when / then
     assert perms.can_work_ticket(tier1, ticket)
     assert not perms.can_open_work_order(tier1, ticket)
@@ -671,8 +674,8 @@ def test_work_orders_are_not_changed_by_tier1_even_on_their_own_teams_ticket(emp
 
 def test_teams_and_hidden_teams_are_read_from_the_directory_once(tier2):
     # given: Theo is in Tier 2; HR is restricted, Security too, and he is in Security
-    hr = factories.restricted_team(name="HR Systems")
-    security = factories.restricted_team(name="Security", members=[tier2])
+    hr = people_factories.restricted_team(name="HR Systems")
+    security = people_factories.restricted_team(name="Security", members=[tier2])
     user = User.objects.get(pk=tier2.pk)
     # when
     with CaptureQueriesContext(connection) as queries_run:
@@ -681,29 +684,29 @@ def test_teams_and_hidden_teams_are_read_from_the_directory_once(tier2):
         hidden = perms.hidden_team_ids(user)
     # then
     assert tiers == (2, 2, 2)
-    assert sorted(teams) == sorted([factories.team(2).pk, security.pk])
+    assert sorted(teams) == sorted([people_factories.team(2).pk, security.pk])
     assert hidden == [hr.pk]
     assert len(queries_run) == 1
 
 
 def test_the_team_admin_shows_and_filters_restricted_teams(client, admin_user):
-    factories.restricted_team()
+    people_factories.restricted_team()
     client.force_login(admin_user)
     response = client.get(reverse("admin:people_team_changelist"), {"is_restricted__exact": "1"})
     assert response.status_code == 200
-    assert list(response.context["cl"].result_list) == [factories.restricted_team()]
+    assert list(response.context["cl"].result_list) == [people_factories.restricted_team()]
     assert "is_restricted" in response.context["cl"].list_display
 
 
 def test_the_ticket_page_names_no_restricted_child_to_outsiders(employee, tier1, lead):
     # given: a lead split an HR child off a Tier 1 ticket
-    parent = factories.ticket(employee, team=factories.team(1))
+    parent = desk_factories.ticket(employee, team=people_factories.team(1))
     child = services.create_child(
         parent=parent,
         by=lead,
         subject="Payroll",
         description="Salary",
-        team=factories.restricted_team(),
+        team=people_factories.restricted_team(),
     )
     outsider, insider = Client(), Client()
     outsider.force_login(tier1)
@@ -717,7 +720,7 @@ def test_the_ticket_page_names_no_restricted_child_to_outsiders(employee, tier1,
 
 
 def test_a_reader_who_does_not_work_the_ticket_is_offered_a_note_and_a_call(employee, tier1):
-    ticket = factories.ticket(employee, team=factories.team(2))
+    ticket = desk_factories.ticket(employee, team=people_factories.team(2))
     client = Client()
     client.force_login(tier1)
     html = client.get(reverse("desk:ticket", args=[ticket.number])).content.decode()

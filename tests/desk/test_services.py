@@ -9,7 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from tests import factories
+from tests.desk import factories as desk_factories
+from tests.people import factories as people_factories
 from tierline.core.errors import ActionRefused, StaleEdit
 from tierline.core.history import history_of
 from tierline.desk import services
@@ -30,40 +31,44 @@ pytestmark = pytest.mark.django_db
 
 def test_open_ticket_numbers_routes_and_prioritises(employee):
     # given / when
-    ticket = factories.ticket(employee, impact=Level.HIGH, urgency=Level.HIGH)
+    ticket = desk_factories.ticket(employee, impact=Level.HIGH, urgency=Level.HIGH)
     # then
     assert ticket.number == f"TL-{ticket.pk:06d}"
     assert Ticket.objects.get(pk=ticket.pk).number == ticket.number
     assert ticket.priority == Priority.CRITICAL
-    assert ticket.tier == 1 and ticket.team == factories.team(1)
+    assert ticket.tier == 1 and ticket.team == people_factories.team(1)
     assert ticket.status == Status.NEW and ticket.is_open
     assert [e.action for e in history_of(ticket)] == ["opened"]
 
 
 def test_open_ticket_routes_by_category_and_the_configured_matrix(employee):
     # given: printers go to Tier 2; the matrix makes low x low urgent; medium x high is unset
-    printers = Category.objects.create(name="Printers", default_team=factories.team(2))
+    printers = Category.objects.create(name="Printers", default_team=people_factories.team(2))
     PriorityRule.objects.filter(impact=Level.LOW, urgency=Level.LOW).update(
         priority=Priority.CRITICAL
     )
     PriorityRule.objects.filter(impact=Level.MEDIUM, urgency=Level.HIGH).delete()
     # when
-    routed = factories.ticket(employee, category=printers, impact=Level.LOW, urgency=Level.LOW)
-    fallback = factories.ticket(employee, impact=Level.MEDIUM, urgency=Level.HIGH)
-    given = factories.ticket(employee, team=factories.team(3))
+    routed = desk_factories.ticket(employee, category=printers, impact=Level.LOW, urgency=Level.LOW)
+    fallback = desk_factories.ticket(employee, impact=Level.MEDIUM, urgency=Level.HIGH)
+    given = desk_factories.ticket(employee, team=people_factories.team(3))
     # then
-    assert (routed.team, routed.tier, routed.priority) == (factories.team(2), 2, Priority.CRITICAL)
+    assert (routed.team, routed.tier, routed.priority) == (
+        people_factories.team(2),
+        2,
+        Priority.CRITICAL,
+    )
     assert fallback.priority == services.DEFAULT_MATRIX[(Level.MEDIUM, Level.HIGH)]
-    assert (given.team, given.tier) == (factories.team(3), 3)
+    assert (given.team, given.tier) == (people_factories.team(3), 3)
     stored = Ticket.objects.filter(pk__in=[routed.pk, fallback.pk, given.pk]).order_by("pk")
     assert [t.number for t in stored] == [f"TL-{t.pk:06d}" for t in stored]
 
 
 def test_open_ticket_without_a_tier1_team_is_refused(employee):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     Team.objects.filter(tier=1).update(tier=4)  # no team is Tier 1 any more
     with pytest.raises(ActionRefused, match="no Tier 1 team"):
-        factories.ticket(employee)
+        desk_factories.ticket(employee)
     assert list(Ticket.objects.values_list("pk", flat=True)) == [ticket.pk]
 
 
@@ -71,7 +76,7 @@ def test_open_ticket_for_a_team_that_is_gone_is_refused(employee):
     gone = Team.objects.create(name="Print room", tier=2)
     Team.objects.filter(pk=gone.pk).delete()
     with pytest.raises(ActionRefused, match="no longer exists"):
-        factories.ticket(employee, team=gone)
+        desk_factories.ticket(employee, team=gone)
     assert not Ticket.objects.exists()
 
 
@@ -83,7 +88,7 @@ def test_open_ticket_refuses_empty_and_overlong_fields(employee):
 
 
 def test_open_ticket_strips_scripts(employee):
-    ticket = factories.ticket(
+    ticket = desk_factories.ticket(
         employee, description="<p>hi</p><script>alert(1)</script><img src=x onerror=alert(2)>"
     )
     assert "<script" not in ticket.description and "onerror" not in ticket.description
@@ -92,13 +97,13 @@ def test_open_ticket_strips_scripts(employee):
 
 def test_escalate_moves_ticket_and_keeps_trail(employee, tier1, tier2):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     services.take(ticket=ticket, by=tier1)
     # when
     services.escalate(ticket=ticket, by=tier1, summary="Reinstalled driver; still jams.")
     # then
     ticket.refresh_from_db()
-    assert ticket.tier == 2 and ticket.team == factories.team(2)
+    assert ticket.tier == 2 and ticket.team == people_factories.team(2)
     assert ticket.assignee is None and ticket.escalation_count == 1
     escalation = Escalation.objects.get(ticket=ticket)
     assert (escalation.by, escalation.from_tier, escalation.to_tier) == (tier1, 1, 2)
@@ -107,7 +112,7 @@ def test_escalate_moves_ticket_and_keeps_trail(employee, tier1, tier2):
 
 
 def test_escalate_needs_summary_and_an_open_ticket(employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     with pytest.raises(ValidationError) as exc:
         services.escalate(ticket=ticket, by=tier1, summary="  ")
     assert "summary" in exc.value.message_dict
@@ -117,7 +122,7 @@ def test_escalate_needs_summary_and_an_open_ticket(employee, tier1):
 
 
 def test_requester_cannot_escalate_or_note(employee):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     with pytest.raises(PermissionDenied):
         services.escalate(ticket=ticket, by=employee, summary="please")
     with pytest.raises(PermissionDenied):
@@ -125,14 +130,14 @@ def test_requester_cannot_escalate_or_note(employee):
 
 
 def test_illegal_transition_is_refused_with_a_clear_message(employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     with pytest.raises(ActionRefused) as exc:
         services.change_status(ticket=ticket, by=tier1, status=Status.RESOLVED)
     assert "Use Resolve" in exc.value.messages[0]
 
 
 def test_resolve_confirm_and_reopen_window(employee, tier1, settings):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     services.resolve(
         ticket=ticket,
         by=tier1,
@@ -153,7 +158,7 @@ def test_resolve_confirm_and_reopen_window(employee, tier1, settings):
 
 
 def test_parent_waits_for_children(employee, tier1):
-    parent = factories.ticket(employee)
+    parent = desk_factories.ticket(employee)
     child = services.create_child(
         parent=parent, by=tier1, subject="Order toner", description="Two cartridges"
     )
@@ -169,7 +174,7 @@ def test_parent_waits_for_children(employee, tier1):
 
 
 def test_stale_edit_is_refused_not_overwritten(employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     first = Ticket.objects.get(pk=ticket.pk)
     second = Ticket.objects.get(pk=ticket.pk)
     services.change_fields(
@@ -187,14 +192,14 @@ def test_attachment_limits(employee, settings):
     settings.TIERLINE = {**settings.TIERLINE, "ATTACHMENT_MAX_BYTES": 10}
     big = SimpleUploadedFile("log.txt", b"x" * 11)
     with pytest.raises(ValidationError):
-        factories.ticket(employee, uploads=[big])
+        desk_factories.ticket(employee, uploads=[big])
     with pytest.raises(ValidationError):
-        factories.ticket(employee, uploads=[SimpleUploadedFile("evil.html", b"<script>")])
+        desk_factories.ticket(employee, uploads=[SimpleUploadedFile("evil.html", b"<script>")])
     assert Ticket.objects.count() == 0
 
 
 def test_work_order_needs_tier2(employee, tier1, tier2):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     services.escalate(ticket=ticket, by=tier1, summary="needs a visit")
     start = timezone.now() + timedelta(hours=1)
     with pytest.raises(PermissionDenied):
@@ -240,7 +245,7 @@ def test_log_call_new_ticket_and_existing(employee, tier1):
 
 
 def test_close_resolved_tickets_after_n_days(employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     services.resolve(ticket=ticket, by=tier1, resolution_code="fixed", body="ok")
     assert services.close_resolved_tickets() == 0
     assert services.close_resolved_tickets(now=timezone.now() + timedelta(days=8)) == 1

@@ -13,7 +13,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests import factories
+from tests.desk import factories as desk_factories
+from tests.people import factories as people_factories
 from tierline.core import events
 from tierline.core.models import HistoryEntry
 from tierline.desk import services
@@ -35,7 +36,7 @@ class Desk:
 
 
 def new_ticket(desk: Desk) -> Ticket:
-    return factories.ticket(desk.employee)
+    return desk_factories.ticket(desk.employee)
 
 
 def open_ticket(desk: Desk) -> Ticket:
@@ -63,7 +64,7 @@ def closed_ticket(desk: Desk) -> Ticket:
 
 
 def new_tier2_ticket(desk: Desk) -> Ticket:
-    return factories.ticket(desk.employee, team=factories.team(2))
+    return desk_factories.ticket(desk.employee, team=people_factories.team(2))
 
 
 def long_resolved(desk: Desk) -> Ticket:
@@ -161,7 +162,7 @@ CASES: dict[str, Case] = {
     ),
     "merge": Case(
         open_ticket,
-        lambda d, t: services.merge(ticket=t, into=factories.ticket(d.employee), by=d.tier1),
+        lambda d, t: services.merge(ticket=t, into=desk_factories.ticket(d.employee), by=d.tier1),
         [(OPEN, CLOSED)],
     ),
     "mark spam": Case(
@@ -230,7 +231,7 @@ def test_a_call_that_opens_a_ticket_writes_one_entry_for_its_opening(employee, t
 
 def test_set_status_saves_other_fields_in_the_same_write(employee, tier1):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     ticket.subject = "Printer on floor 3 jams"
     # when: no status change, only the field
     changed = set_status(ticket, by=tier1, status=Status.NEW, fields=["subject"])

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.factories import ticket
+from tests.desk.factories import ticket
 from tierline.core.models import HistoryEntry
 from tierline.desk import services
 from tierline.desk.models import Status, Ticket

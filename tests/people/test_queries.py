@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import UserFactory, team, technician
+from tests.people.factories import UserFactory, team, technician
 from tierline.people import queries
 from tierline.people.models import Team, User
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests.factories import UserFactory
+from tests.people.factories import UserFactory
 from tierline.people import services
 from tierline.people.models import User
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests import factories
+from tests.people import factories as people_factories
 from tierline.people import queries
 from tierline.people.models import Team
 
@@ -27,7 +27,7 @@ def test_without_a_team_it_is_tier_1s_default_then_its_first_by_name():
     # given: the migrations' Tier 1 default, and another Tier 1 team earlier by name
     Team.objects.create(name="AAA Walk-in desk", tier=1)
     # then: the default wins
-    assert queries.team_for_new_ticket(None) == factories.team(1)
+    assert queries.team_for_new_ticket(None) == people_factories.team(1)
     # when the tier has no default any more
     Team.objects.filter(tier=1).update(is_tier_default=False)
     assert queries.team_for_new_ticket(None).name == "AAA Walk-in desk"

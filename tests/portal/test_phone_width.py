@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 import tierline
-from tests import factories
+from tests.desk import factories as desk_factories
 from tierline.desk import services
 
 STATIC_DIR = Path(tierline.__file__).parent / "static"
@@ -73,7 +73,7 @@ def overflow(page) -> int:
 @pytest.fixture
 def long_words_ticket(employee, tier1):
     """Long unbroken words everywhere a requester can type them."""
-    ticket = factories.ticket(
+    ticket = desk_factories.ticket(
         employee,
         subject=f"{LONG_WORD} keeps crashing",
         description=f"<p>{LONG_WORD}</p><pre>{LONG_WORD} {LONG_WORD}</pre>",
@@ -82,7 +82,7 @@ def long_words_ticket(employee, tier1):
     services.add_message(ticket=ticket, by=tier1, body=f"Try {LONG_WORD} in safe mode.")
     services.resolve(ticket=ticket, by=tier1, resolution_code="fixed", body="Reinstalled.")
     for n in range(3):
-        factories.ticket(employee, subject=f"Another request {n}")
+        desk_factories.ticket(employee, subject=f"Another request {n}")
     return ticket
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests import factories
+from tests.desk import factories as desk_factories
+from tests.people import factories as people_factories
 from tierline.desk import services
 from tierline.desk.models import Category
 from tierline.portal import queries
@@ -14,10 +15,10 @@ pytestmark = pytest.mark.django_db
 
 def test_my_requests_are_mine_and_shared_ones_once_each(employee, employee2):
     # given
-    mine = factories.ticket(employee)
-    shared = factories.ticket(employee2)
+    mine = desk_factories.ticket(employee)
+    shared = desk_factories.ticket(employee2)
     shared.shared_with.add(employee, employee2)
-    factories.ticket(employee2)
+    desk_factories.ticket(employee2)
     # when
     found = list(queries.my_requests(employee))
     # then
@@ -26,16 +27,16 @@ def test_my_requests_are_mine_and_shared_ones_once_each(employee, employee2):
 
 def test_my_requests_of_a_technician_leave_out_team_work(employee, tier1):
     # given
-    factories.ticket(employee)
-    own = factories.ticket(tier1)
+    desk_factories.ticket(employee)
+    own = desk_factories.ticket(tier1)
     # when / then
     assert list(queries.my_requests(tier1)) == [own]
 
 
 def test_request_list_and_counts_split_open_and_closed(employee, tier1):
     # given
-    still_open = factories.ticket(employee)
-    done = factories.ticket(employee)
+    still_open = desk_factories.ticket(employee)
+    done = desk_factories.ticket(employee)
     services.resolve(ticket=done, by=tier1, resolution_code="fixed", body="Done.")
     # when / then
     assert list(queries.request_list(employee)) == [still_open]
@@ -45,8 +46,8 @@ def test_request_list_and_counts_split_open_and_closed(employee, tier1):
 
 def test_public_timeline_drops_notes_and_desk_moves_even_for_staff(tier1):
     # given: a technician's own request, worked by a colleague
-    colleague = factories.technician(1, username="colleague")
-    ticket = factories.ticket(tier1)
+    colleague = people_factories.technician(1, username="colleague")
+    ticket = desk_factories.ticket(tier1)
     services.add_message(ticket=ticket, by=colleague, body="note", internal=True)
     services.add_message(ticket=ticket, by=colleague, body="reply")
     services.escalate(ticket=ticket, by=colleague, summary="tried things")

@@ -9,7 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from tests import factories
+from tests.desk import factories as desk_factories
+from tests.people import factories as people_factories
 from tierline.desk import services
 from tierline.desk.models import Attachment, Category, Level, Message, Status, Ticket
 
@@ -63,7 +64,7 @@ def test_anonymous_is_sent_to_sign_in(client, name):
 
 def test_anonymous_is_sent_to_sign_in_from_a_ticket_and_its_actions(client, employee):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     # when
     page = client.get(ticket_url(ticket))
     post = client.post(action_url(ticket, "reply"), {"body": "hello"})
@@ -78,9 +79,9 @@ def test_anonymous_is_sent_to_sign_in_from_a_ticket_and_its_actions(client, empl
 
 def test_home_lists_my_open_requests_newest_first_in_plain_words(client, employee, employee2):
     # given
-    older = factories.ticket(employee, subject="Older problem")
-    newer = factories.ticket(employee, subject="Newer problem")
-    factories.ticket(employee2, subject="Someone else's problem")
+    older = desk_factories.ticket(employee, subject="Older problem")
+    newer = desk_factories.ticket(employee, subject="Newer problem")
+    desk_factories.ticket(employee2, subject="Someone else's problem")
     client.force_login(employee)
     # when
     response = client.get(reverse("portal:home"))
@@ -94,7 +95,7 @@ def test_home_lists_my_open_requests_newest_first_in_plain_words(client, employe
 
 def test_home_shows_requests_shared_with_me(client, employee, employee2):
     # given
-    ticket = factories.ticket(employee2, subject="Team printer")
+    ticket = desk_factories.ticket(employee2, subject="Team printer")
     ticket.shared_with.add(employee)
     client.force_login(employee)
     # when
@@ -106,8 +107,8 @@ def test_home_shows_requests_shared_with_me(client, employee, employee2):
 
 def test_home_splits_open_and_closed(client, employee, tier1):
     # given
-    factories.ticket(employee, subject="Still broken")
-    done = factories.ticket(employee, subject="All fixed")
+    desk_factories.ticket(employee, subject="Still broken")
+    done = desk_factories.ticket(employee, subject="All fixed")
     resolved(done, tier1)
     services.confirm_resolution(ticket=done, by=employee)
     client.force_login(employee)
@@ -132,8 +133,8 @@ def test_home_empty_state_invites_asking_for_help(client, employee):
 
 def test_home_shows_a_technician_only_their_own_requests(client, employee, tier1):
     # given: a ticket of tier1's team, and one tier1 asked for
-    factories.ticket(employee, subject="Team work")
-    factories.ticket(tier1, subject="My own monitor")
+    desk_factories.ticket(employee, subject="Team work")
+    desk_factories.ticket(tier1, subject="My own monitor")
     client.force_login(tier1)
     # when
     html = client.get(reverse("portal:home")).content.decode()
@@ -146,7 +147,7 @@ def test_home_pages_long_lists(client, employee, settings):
     # given
     settings.TIERLINE = {**settings.TIERLINE, "PAGE_SIZE": 2}
     for n in range(3):
-        factories.ticket(employee, subject=f"Problem {n}")
+        desk_factories.ticket(employee, subject=f"Problem {n}")
     client.force_login(employee)
     # when
     first = client.get(reverse("portal:home")).content.decode()
@@ -158,7 +159,7 @@ def test_home_pages_long_lists(client, employee, settings):
 
 def test_home_unknown_tab_and_page_fall_back(client, employee):
     # given
-    factories.ticket(employee, subject="Mine")
+    desk_factories.ticket(employee, subject="Mine")
     client.force_login(employee)
     # when
     response = client.get(reverse("portal:home"), {"tab": "<script>", "page": "zz"})
@@ -174,9 +175,9 @@ def test_home_query_count_does_not_grow_with_rows(
     # given: my requests, some in a category, some shared with me
     category = Category.objects.filter(parent__isnull=False).first()
     for n in range(rows):
-        factories.ticket(employee, category=category if n % 2 else None)
+        desk_factories.ticket(employee, category=category if n % 2 else None)
     for _ in range(rows // 3):
-        factories.ticket(employee2).shared_with.add(employee)
+        desk_factories.ticket(employee2).shared_with.add(employee)
     client.force_login(employee)
     # when / then: session, user, shared ids, tab counts, page count, page ids, page rows
     with django_assert_max_num_queries(7):
@@ -326,7 +327,7 @@ def test_too_many_files_are_refused(client, employee):
 
 def test_requester_sees_own_ticket_in_plain_words(client, employee, tier1):
     # given
-    ticket = factories.ticket(employee, subject="Monitor flickers")
+    ticket = desk_factories.ticket(employee, subject="Monitor flickers")
     services.take(ticket=ticket, by=tier1)
     services.add_message(ticket=ticket, by=tier1, body="Which monitor model is it?")
     client.force_login(employee)
@@ -344,7 +345,7 @@ def test_requester_sees_own_ticket_in_plain_words(client, employee, tier1):
 
 def test_shared_person_sees_the_ticket(client, employee, employee2):
     # given
-    ticket = factories.ticket(employee2)
+    ticket = desk_factories.ticket(employee2)
     ticket.shared_with.add(employee)
     client.force_login(employee)
     # when / then
@@ -353,7 +354,7 @@ def test_shared_person_sees_the_ticket(client, employee, employee2):
 
 def test_another_requesters_ticket_is_not_found(client, employee, employee2):
     # given
-    ticket = factories.ticket(employee2)
+    ticket = desk_factories.ticket(employee2)
     client.force_login(employee)
     # when
     page = client.get(ticket_url(ticket))
@@ -373,7 +374,7 @@ def test_nonexistent_ticket_is_not_found(client, employee):
 
 def test_technician_cannot_read_team_tickets_through_the_portal(client, employee, tier1):
     # given: the desk may see it, but it is not tier1's own request
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     client.force_login(tier1)
     # when / then
     assert client.get(ticket_url(ticket)).status_code == 404
@@ -381,7 +382,7 @@ def test_technician_cannot_read_team_tickets_through_the_portal(client, employee
 
 def test_internal_notes_never_reach_the_portal(client, employee, tier1):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     services.add_message(ticket=ticket, by=tier1, body="SECRET-NOTE about the user", internal=True)
     services.add_message(ticket=ticket, by=tier1, body="Public answer")
     client.force_login(employee)
@@ -394,8 +395,8 @@ def test_internal_notes_never_reach_the_portal(client, employee, tier1):
 
 def test_internal_notes_stay_hidden_from_a_technician_reading_their_own_request(client, tier1):
     # given: tier1 asked for help; a colleague notes something internally and escalates
-    colleague = factories.technician(1, username="colleague")
-    ticket = factories.ticket(tier1)
+    colleague = people_factories.technician(1, username="colleague")
+    ticket = desk_factories.ticket(tier1)
     services.add_message(ticket=ticket, by=colleague, body="SECRET-NOTE", internal=True)
     services.escalate(ticket=ticket, by=colleague, summary="ESCALATION-SUMMARY")
     client.force_login(tier1)
@@ -408,7 +409,7 @@ def test_internal_notes_stay_hidden_from_a_technician_reading_their_own_request(
 
 def test_html_in_the_description_is_sanitised(client, employee):
     # given
-    ticket = factories.ticket(
+    ticket = desk_factories.ticket(
         employee,
         description='<p>Hello</p><script>alert("x")</script><img src=x onerror="alert(2)">',
     )
@@ -443,7 +444,7 @@ def test_submitted_description_html_is_sanitised_on_the_page(client, employee):
 
 def test_reply_adds_a_public_message_with_files(client, employee):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     client.force_login(employee)
     # when
     response = client.post(
@@ -460,7 +461,7 @@ def test_reply_adds_a_public_message_with_files(client, employee):
 
 def test_reply_by_requester_answers_a_waiting_ticket(client, employee, tier1):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     services.change_status(ticket=ticket, by=tier1, status=Status.WAITING_REQUESTER)
     client.force_login(employee)
     # when
@@ -472,7 +473,7 @@ def test_reply_by_requester_answers_a_waiting_ticket(client, employee, tier1):
 
 def test_empty_reply_is_refused_clearly(client, employee):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     client.force_login(employee)
     # when
     response = client.post(action_url(ticket, "reply"), {"body": ""})
@@ -484,7 +485,7 @@ def test_empty_reply_is_refused_clearly(client, employee):
 
 def test_reply_with_refused_file_saves_nothing(client, employee):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     client.force_login(employee)
     # when
     response = client.post(
@@ -500,7 +501,7 @@ def test_reply_with_refused_file_saves_nothing(client, employee):
 
 def test_reply_to_closed_ticket_is_refused_clearly(client, employee, tier1):
     # given
-    ticket = resolved(factories.ticket(employee), tier1)
+    ticket = resolved(desk_factories.ticket(employee), tier1)
     services.confirm_resolution(ticket=ticket, by=employee)
     client.force_login(employee)
     # when
@@ -514,7 +515,7 @@ def test_reply_to_closed_ticket_is_refused_clearly(client, employee, tier1):
 
 def test_closed_ticket_says_so_and_has_no_reply_box(client, employee, tier1):
     # given
-    ticket = resolved(factories.ticket(employee), tier1, days_ago=10)
+    ticket = resolved(desk_factories.ticket(employee), tier1, days_ago=10)
     services.close(ticket=ticket, by=tier1)
     client.force_login(employee)
     # when
@@ -527,7 +528,7 @@ def test_closed_ticket_says_so_and_has_no_reply_box(client, employee, tier1):
 
 def test_attach_adds_files_without_a_message(client, employee):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     client.force_login(employee)
     # when
     response = client.post(
@@ -541,7 +542,7 @@ def test_attach_adds_files_without_a_message(client, employee):
 
 def test_attach_without_files_is_refused(client, employee):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     client.force_login(employee)
     # when
     response = client.post(action_url(ticket, "attach"), {})
@@ -552,7 +553,7 @@ def test_attach_without_files_is_refused(client, employee):
 
 def test_resolved_ticket_asks_did_this_fix_it_with_the_deadline(client, employee, tier1):
     # given
-    ticket = resolved(factories.ticket(employee), tier1)
+    ticket = resolved(desk_factories.ticket(employee), tier1)
     client.force_login(employee)
     # when
     html = client.get(ticket_url(ticket)).content.decode()
@@ -567,7 +568,7 @@ def test_resolved_ticket_asks_did_this_fix_it_with_the_deadline(client, employee
 
 def test_confirm_closes_the_ticket(client, employee, tier1):
     # given
-    ticket = resolved(factories.ticket(employee), tier1)
+    ticket = resolved(desk_factories.ticket(employee), tier1)
     client.force_login(employee)
     # when
     response = client.post(action_url(ticket, "confirm"), follow=True)
@@ -579,7 +580,7 @@ def test_confirm_closes_the_ticket(client, employee, tier1):
 
 def test_confirm_of_an_open_ticket_is_refused_clearly(client, employee):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     client.force_login(employee)
     # when
     response = client.post(action_url(ticket, "confirm"))
@@ -592,7 +593,7 @@ def test_confirm_of_an_open_ticket_is_refused_clearly(client, employee):
 
 def test_confirm_by_someone_it_was_only_shared_with_is_denied(client, employee, employee2, tier1):
     # given
-    ticket = resolved(factories.ticket(employee2), tier1)
+    ticket = resolved(desk_factories.ticket(employee2), tier1)
     ticket.shared_with.add(employee)
     client.force_login(employee)
     # when
@@ -607,7 +608,7 @@ def test_confirm_by_someone_it_was_only_shared_with_is_denied(client, employee, 
 
 def test_reopen_within_the_window_works(client, employee, tier1):
     # given
-    ticket = resolved(factories.ticket(employee), tier1, days_ago=2)
+    ticket = resolved(desk_factories.ticket(employee), tier1, days_ago=2)
     client.force_login(employee)
     # when
     response = client.post(action_url(ticket, "reopen"), {"reason": "Flickers again."})
@@ -620,7 +621,7 @@ def test_reopen_within_the_window_works(client, employee, tier1):
 
 def test_reopen_needs_a_reason(client, employee, tier1):
     # given
-    ticket = resolved(factories.ticket(employee), tier1)
+    ticket = resolved(desk_factories.ticket(employee), tier1)
     client.force_login(employee)
     # when
     response = client.post(action_url(ticket, "reopen"), {"reason": "  "})
@@ -633,7 +634,7 @@ def test_reopen_needs_a_reason(client, employee, tier1):
 
 def test_reopen_after_the_window_is_refused_clearly(client, employee, tier1):
     # given
-    ticket = resolved(factories.ticket(employee), tier1, days_ago=30)
+    ticket = resolved(desk_factories.ticket(employee), tier1, days_ago=30)
     client.force_login(employee)
     # when
     page = client.get(ticket_url(ticket)).content.decode()
@@ -648,7 +649,7 @@ def test_reopen_after_the_window_is_refused_clearly(client, employee, tier1):
 
 def test_unknown_action_is_not_found(client, employee):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     client.force_login(employee)
     # when / then
     assert client.post(action_url(ticket, "escalate")).status_code == 404
@@ -657,7 +658,7 @@ def test_unknown_action_is_not_found(client, employee):
 
 def test_actions_need_post(client, employee):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     client.force_login(employee)
     # when / then
     assert client.get(action_url(ticket, "confirm")).status_code == 405
@@ -668,7 +669,7 @@ def test_ticket_page_query_count_does_not_grow_with_the_conversation(
     client, employee, tier1, django_assert_max_num_queries, entries
 ):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     for n in range(entries):
         services.add_message(
             ticket=ticket,

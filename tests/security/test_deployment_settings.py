@@ -18,7 +18,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from tests import factories
+from tests.desk import factories as desk_factories
+from tests.people import factories as people_factories
 from tierline.core.csv_export import safe_cell
 from tierline.desk import services
 
@@ -65,7 +66,7 @@ def test_data_dir_is_created_private_with_a_private_secret_key(tmp_path):
 
 @pytest.mark.django_db
 def test_attachments_are_written_readable_by_tierline_only(employee):
-    ticket = factories.ticket(requester=employee)
+    ticket = desk_factories.ticket(requester=employee)
     [attachment] = services.add_attachments(
         ticket=ticket, by=employee, uploads=[SimpleUploadedFile("log.txt", b"printer log")]
     )
@@ -121,7 +122,7 @@ def test_without_https_nothing_redirects(tmp_path):
 
 @pytest.mark.django_db
 def test_signed_in_pages_are_sent_no_store(client, employee, tier1):
-    ticket = factories.ticket(requester=employee)
+    ticket = desk_factories.ticket(requester=employee)
     client.force_login(employee)
     for url in (reverse("portal:home"), reverse("portal:ticket", args=[ticket.number])):
         assert "no-store" in client.get(url)["Cache-Control"]
@@ -224,7 +225,7 @@ def test_the_api_is_rate_limited_per_token(api, employee, employee2, settings):
 @pytest.mark.django_db
 def test_login_flood_from_many_addresses_locks_the_account(client):
     # given an account
-    factories.UserFactory(username="victim2", password="pw-for-tests-1")
+    people_factories.UserFactory(username="victim2", password="pw-for-tests-1")
     # when five different addresses each guess once
     for n in range(5):
         client.post(

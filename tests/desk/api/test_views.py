@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests import factories
+from tests.desk import factories as desk_factories
+from tests.people import factories as people_factories
 from tierline.desk import services
 from tierline.desk.models import Call, Category, Message, Status, Ticket, WorkOrder
 
@@ -126,14 +127,14 @@ def test_create_inactive_category_answers_400_from_the_service(api, employee):
 
 
 def test_read_one_ticket_by_number(api, employee):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     response = api(employee).get(url(ticket.number))
     assert response.status_code == 200
     assert response.json()["number"] == ticket.number
 
 
 def test_requester_gets_404_for_someone_elses_ticket(api, employee, employee2):
-    ticket = factories.ticket(employee2)
+    ticket = desk_factories.ticket(employee2)
     client = api(employee)
     assert client.get(url(ticket.number)).status_code == 404
     assert client.get(url(ticket.number, "history")).status_code == 404
@@ -141,12 +142,12 @@ def test_requester_gets_404_for_someone_elses_ticket(api, employee, employee2):
 
 
 def test_technician_reads_another_teams_ticket(api, employee, tier2):
-    ticket = factories.ticket(employee)  # tier 1
+    ticket = desk_factories.ticket(employee)  # tier 1
     assert api(tier2).get(url(ticket.number)).status_code == 200
 
 
 def test_technician_gets_404_for_a_restricted_teams_ticket(api, employee, tier2):
-    ticket = factories.ticket(employee, team=factories.restricted_team())
+    ticket = desk_factories.ticket(employee, team=people_factories.restricted_team())
     assert api(tier2).get(url(ticket.number)).status_code == 404
 
 
@@ -159,8 +160,8 @@ def test_unknown_number_answers_404(api, lead):
 
 
 def test_list_shows_only_visible_tickets(api, employee, employee2):
-    mine = factories.ticket(employee)
-    factories.ticket(employee2)
+    mine = desk_factories.ticket(employee)
+    desk_factories.ticket(employee2)
     response = api(employee).get(url())
     assert response.status_code == 200
     assert [t["number"] for t in response.json()["results"]] == [mine.number]
@@ -168,8 +169,8 @@ def test_list_shows_only_visible_tickets(api, employee, employee2):
 
 def test_list_uses_the_workspace_filters_and_queues(api, employee, tier1):
     # given
-    vpn = factories.ticket(employee, subject="VPN down", urgency=1, impact=1)
-    printer = factories.ticket(employee, subject="Printer jam")
+    vpn = desk_factories.ticket(employee, subject="VPN down", urgency=1, impact=1)
+    printer = desk_factories.ticket(employee, subject="Printer jam")
     services.take(ticket=printer, by=tier1)
     client = api(tier1)
     # when / then
@@ -194,7 +195,7 @@ def test_ticket_list_query_count_is_bounded(
 ):
     # given
     for i in range(rows):
-        t = factories.ticket(employee, subject=f"Ticket {i}")
+        t = desk_factories.ticket(employee, subject=f"Ticket {i}")
         if i % 2:
             services.take(ticket=t, by=tier1)
     client = api(tier1)
@@ -208,7 +209,7 @@ def test_ticket_list_query_count_is_bounded(
 
 
 def test_patch_changes_fields_status_and_assignee(api, employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     response = api(tier1).patch(
         url(ticket.number),
         {
@@ -227,7 +228,7 @@ def test_patch_changes_fields_status_and_assignee(api, employee, tier1):
 
 def test_patch_with_stale_version_answers_409(api, employee, tier1):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     stale = ticket.version
     services.change_fields(ticket=ticket, by=tier1, subject="Changed meanwhile")
     # when
@@ -241,7 +242,7 @@ def test_patch_with_stale_version_answers_409(api, employee, tier1):
 
 
 def test_patch_with_current_version_succeeds(api, employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     response = api(tier1).patch(
         url(ticket.number), {"subject": "Mine", "version": ticket.version}, format="json"
     )
@@ -250,7 +251,7 @@ def test_patch_with_current_version_succeeds(api, employee, tier1):
 
 
 def test_requester_cannot_patch_own_ticket(api, employee):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     response = api(employee).patch(url(ticket.number), {"subject": "Urgent!!"}, format="json")
     assert response.status_code == 403
 
@@ -266,7 +267,7 @@ def test_requester_cannot_patch_own_ticket(api, employee):
     ],
 )
 def test_patch_bad_input_answers_400(api, employee, tier1, payload, field):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     response = api(tier1).patch(url(ticket.number), payload, format="json")
     assert response.status_code == 400
     assert field in response.json()
@@ -274,7 +275,7 @@ def test_patch_bad_input_answers_400(api, employee, tier1, payload, field):
 
 def test_patch_illegal_transition_answers_400_and_changes_nothing(api, employee, tier1):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     services.resolve(ticket=ticket, by=tier1, resolution_code="fixed", body="Done.")
     # when
     response = api(tier1).patch(
@@ -290,15 +291,15 @@ def test_patch_illegal_transition_answers_400_and_changes_nothing(api, employee,
 
 
 def test_escalate_and_deescalate(api, employee, tier1, tier2):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     response = api(tier1).post(
         url(ticket.number, "escalate"), {"summary": "Driver reinstalled."}, format="json"
     )
     assert response.status_code == 200, response.json()
-    assert response.json()["tier"] == 2 and response.json()["team"] == factories.team(2).pk
+    assert response.json()["tier"] == 2 and response.json()["team"] == people_factories.team(2).pk
     response = api(tier2).post(
         url(ticket.number, "deescalate"),
-        {"summary": "Needs a toner swap only.", "team": factories.team(1).pk},
+        {"summary": "Needs a toner swap only.", "team": people_factories.team(1).pk},
         format="json",
     )
     assert response.status_code == 200, response.json()
@@ -306,7 +307,7 @@ def test_escalate_and_deescalate(api, employee, tier1, tier2):
 
 
 def test_escalate_needs_a_summary_and_a_known_team(api, employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     client = api(tier1)
     assert "summary" in client.post(url(ticket.number, "escalate"), {}).json()
     response = client.post(url(ticket.number, "escalate"), {"summary": "x", "team": 999999})
@@ -314,7 +315,7 @@ def test_escalate_needs_a_summary_and_a_known_team(api, employee, tier1):
 
 
 def test_escalating_a_closed_ticket_answers_400(api, employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     services.resolve(ticket=ticket, by=tier1, resolution_code="fixed", body="Done.")
     services.confirm_resolution(ticket=ticket, by=employee)
     response = api(tier1).post(url(ticket.number, "escalate"), {"summary": "x"}, format="json")
@@ -323,7 +324,7 @@ def test_escalating_a_closed_ticket_answers_400(api, employee, tier1):
 
 
 def test_requester_cannot_escalate(api, employee):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     response = api(employee).post(url(ticket.number, "escalate"), {"summary": "Please!"})
     assert response.status_code == 403
     assert Ticket.objects.get(pk=ticket.pk).tier == 1
@@ -331,7 +332,7 @@ def test_requester_cannot_escalate(api, employee):
 
 def test_reply_and_note_and_who_sees_what(api, employee, tier1):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     staff = api(tier1)
     # when
     reply = staff.post(url(ticket.number, "replies"), {"body": "Try this."}, format="json")
@@ -353,7 +354,7 @@ def test_reply_and_note_and_who_sees_what(api, employee, tier1):
 
 
 def test_requester_cannot_write_internal_notes(api, employee):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     response = api(employee).post(
         url(ticket.number, "replies"), {"body": "psst", "internal": True}, format="json"
     )
@@ -362,7 +363,7 @@ def test_requester_cannot_write_internal_notes(api, employee):
 
 
 def test_empty_or_overlong_reply_answers_400(api, employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     client = api(tier1)
     assert "body" in client.post(url(ticket.number, "replies"), {"body": ""}).json()
     response = client.post(url(ticket.number, "replies"), {"body": "x" * 50001}, format="json")
@@ -371,7 +372,7 @@ def test_empty_or_overlong_reply_answers_400(api, employee, tier1):
 
 def test_resolve_confirm_and_reopen(api, employee, tier1):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     # when
     resolved = api(tier1).post(
         url(ticket.number, "resolve"),
@@ -390,7 +391,7 @@ def test_resolve_confirm_and_reopen(api, employee, tier1):
 
 
 def test_resolve_with_unknown_code_answers_400(api, employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     response = api(tier1).post(
         url(ticket.number, "resolve"), {"resolution_code": "magic", "body": "x"}, format="json"
     )
@@ -398,7 +399,7 @@ def test_resolve_with_unknown_code_answers_400(api, employee, tier1):
 
 
 def test_requester_cannot_resolve_or_take(api, employee):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     client = api(employee)
     assert (
         client.post(url(ticket.number, "resolve"), {"resolution_code": "fixed", "body": "x"})
@@ -407,12 +408,12 @@ def test_requester_cannot_resolve_or_take(api, employee):
 
 
 def test_confirm_an_open_ticket_answers_400(api, employee):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     assert api(employee).post(url(ticket.number, "confirm")).status_code == 400
 
 
 def test_take_assigns_to_self(api, employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     response = api(tier1).post(url(ticket.number, "take"))
     assert response.status_code == 200
     assert response.json()["assignee"] == "tier1" and response.json()["status"] == "open"
@@ -420,7 +421,7 @@ def test_take_assigns_to_self(api, employee, tier1):
 
 def test_history_for_staff_and_for_the_requester(api, employee, tier1, tier2):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     services.take(ticket=ticket, by=tier1)
     services.escalate(ticket=ticket, by=tier1, summary="Tried a reboot.")
     # when
@@ -457,7 +458,7 @@ def _visit(start_in_hours: int = 1) -> tuple[str, str]:
 
 def test_work_order_create_read_patch_complete(api, employee, tier2):
     # given
-    ticket = factories.ticket(employee, team=factories.team(2))
+    ticket = desk_factories.ticket(employee, team=people_factories.team(2))
     start, end = _visit()
     client = api(tier2)
     # when
@@ -504,7 +505,7 @@ def test_work_order_create_read_patch_complete(api, employee, tier2):
 
 
 def test_work_order_bad_input_answers_400(api, employee, tier2):
-    ticket = factories.ticket(employee, team=factories.team(2))
+    ticket = desk_factories.ticket(employee, team=people_factories.team(2))
     start, end = _visit()
     client = api(tier2)
     response = client.post(
@@ -532,7 +533,7 @@ def test_work_order_bad_input_answers_400(api, employee, tier2):
 
 
 def test_tier1_cannot_open_work_orders(api, employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     start, end = _visit()
     response = api(tier1).post(
         "/api/v1/work-orders/",
@@ -560,7 +561,7 @@ def test_unknown_work_order_answers_404(api, tier2):
 def test_work_order_list_query_count_is_bounded(
     api, employee, tier2, rows, django_assert_max_num_queries
 ):
-    ticket = factories.ticket(employee, team=factories.team(2))
+    ticket = desk_factories.ticket(employee, team=people_factories.team(2))
     now = timezone.now()
     for i in range(rows):
         services.create_work_order(
@@ -601,7 +602,7 @@ def test_log_call_with_a_new_ticket(api, employee, tier1):
 
 
 def test_log_call_on_an_existing_ticket_and_solved(api, employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     client = api(tier1)
     existing = client.post(
         "/api/v1/calls/",
@@ -650,7 +651,7 @@ def test_requester_cannot_log_or_list_calls(api, employee):
 def test_call_list_query_count_is_bounded(
     api, employee, tier1, rows, django_assert_max_num_queries
 ):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     for i in range(rows):
         services.log_call(
             by=tier1,

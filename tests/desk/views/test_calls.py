@@ -10,7 +10,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests import factories
+from tests.desk import factories as desk_factories
+from tests.people import factories as people_factories
 from tierline.desk import services
 from tierline.desk.models import Call, Channel, Ticket
 
@@ -100,7 +101,7 @@ def test_ambiguous_lookup_asks_to_pick(client, tier1, employee, employee2):
 
 def test_log_a_call_on_an_existing_ticket(client, tier1, employee):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     client.force_login(tier1)
     # when
     response = _post(
@@ -119,7 +120,7 @@ def test_log_a_call_on_an_existing_ticket(client, tier1, employee):
 
 
 def test_prefill_from_a_ticket(client, tier1, employee):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     client.force_login(tier1)
     response = client.get(NEW, {"ticket": ticket.number})
     form = response.context["form"]
@@ -130,7 +131,7 @@ def test_prefill_from_a_ticket(client, tier1, employee):
 
 def test_call_on_another_teams_ticket_is_logged(client, tier1, employee):
     # given: a ticket Tier 1 escalated; its requester calls Tier 1 about it
-    other = factories.ticket(employee, team=factories.team(2))
+    other = desk_factories.ticket(employee, team=people_factories.team(2))
     client.force_login(tier1)
     # when
     response = _post(client, caller_name="X", outcome="existing_ticket", ticket_number=other.number)
@@ -139,11 +140,11 @@ def test_call_on_another_teams_ticket_is_logged(client, tier1, employee):
     call = Call.objects.get()
     assert call.ticket == other and call.technician == tier1
     other.refresh_from_db()
-    assert other.team == factories.team(2) and other.assignee is None
+    assert other.team == people_factories.team(2) and other.assignee is None
 
 
 def test_existing_ticket_of_a_restricted_team_is_not_found(client, tier1, employee):
-    secret = factories.ticket(employee, team=factories.restricted_team())
+    secret = desk_factories.ticket(employee, team=people_factories.restricted_team())
     client.force_login(tier1)
     response = _post(
         client, caller_name="X", outcome="existing_ticket", ticket_number=secret.number
@@ -185,7 +186,9 @@ def test_requester_cannot_log_calls(client, employee):
 def test_person_lookup_returns_at_most_ten_matches(client, tier1):
     # given
     for n in range(12):
-        factories.UserFactory(username=f"printer{n}", first_name="Pat", last_name=f"Printer{n}")
+        people_factories.UserFactory(
+            username=f"printer{n}", first_name="Pat", last_name=f"Printer{n}"
+        )
     client.force_login(tier1)
     # when
     response = client.get(reverse("desk:person_lookup"), {"caller_lookup": "printer"})
@@ -225,7 +228,7 @@ def test_technician_widens_the_call_list_to_what_they_may_read(client, tier1, ti
     # given: a call of Tier 2 on a restricted team's ticket, and one solved on the call
     mine = _call(tier1, caller_name="Mine caller")
     theirs = _call(tier2, caller_name="Theirs caller")
-    secret = factories.ticket(employee, team=factories.restricted_team(members=[tier2]))
+    secret = desk_factories.ticket(employee, team=people_factories.restricted_team(members=[tier2]))
     hidden = _call(tier2, caller_name="HR caller", outcome="existing_ticket", ticket=secret)
     client.force_login(tier1)
     # when
@@ -264,7 +267,7 @@ def test_call_list_bad_dates_no_500(client, tier1):
 def test_call_list_query_count_bounded(
     client, lead, tier1, employee, django_assert_max_num_queries, rows
 ):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     for _ in range(rows):
         _call(tier1, caller=employee, outcome=Call.Outcome.EXISTING_TICKET, ticket=ticket)
     client.force_login(lead)
@@ -277,7 +280,7 @@ def test_call_list_query_count_bounded(
 
 
 def _report_setup(tier1, tier2, employee):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     _call(tier1, duration_seconds=60)
     _call(tier1, duration_seconds=90, outcome=Call.Outcome.EXISTING_TICKET, ticket=ticket)
     _call(tier2, duration_seconds=30)

@@ -8,7 +8,8 @@ import io
 import pytest
 from django.urls import reverse
 
-from tests import factories
+from tests.desk import factories as desk_factories
+from tests.people import factories as people_factories
 from tierline.desk import services
 from tierline.desk.models import Level, SavedView, Status
 
@@ -45,8 +46,8 @@ def test_anonymous_is_sent_to_sign_in(client):
 
 def test_team_queue_lists_own_team_tickets_only(client, employee, tier1, tier2):
     # given
-    mine = factories.ticket(employee, subject="Printer jams")
-    other = factories.ticket(employee, subject="Server down", team=factories.team(2))
+    mine = desk_factories.ticket(employee, subject="Printer jams")
+    other = desk_factories.ticket(employee, subject="Server down", team=people_factories.team(2))
     client.force_login(tier1)
     # when
     response = client.get(QUEUE)
@@ -61,7 +62,7 @@ def test_team_queue_lists_own_team_tickets_only(client, employee, tier1, tier2):
 
 def test_all_queue_is_for_leads_others_fall_back_to_team(client, employee, tier1, lead):
     # given
-    other = factories.ticket(employee, subject="Server down", team=factories.team(2))
+    other = desk_factories.ticket(employee, subject="Server down", team=people_factories.team(2))
     # when a technician asks for all
     client.force_login(tier1)
     as_tech = client.get(QUEUE + "?queue=all")
@@ -76,9 +77,9 @@ def test_all_queue_is_for_leads_others_fall_back_to_team(client, employee, tier1
 
 def test_mine_and_unassigned_queues(client, employee, tier1):
     # given
-    taken = factories.ticket(employee, subject="Taken one")
+    taken = desk_factories.ticket(employee, subject="Taken one")
     services.take(ticket=taken, by=tier1)
-    free = factories.ticket(employee, subject="Free one")
+    free = desk_factories.ticket(employee, subject="Free one")
     client.force_login(tier1)
     # when
     mine = client.get(QUEUE + "?queue=mine").content.decode()
@@ -90,8 +91,10 @@ def test_mine_and_unassigned_queues(client, employee, tier1):
 
 def test_filters_narrow_the_queue(client, employee, tier1):
     # given
-    urgent = factories.ticket(employee, subject="VPN broken", impact=Level.HIGH, urgency=Level.HIGH)
-    calm = factories.ticket(employee, subject="Mouse squeaks", impact=Level.LOW)
+    urgent = desk_factories.ticket(
+        employee, subject="VPN broken", impact=Level.HIGH, urgency=Level.HIGH
+    )
+    calm = desk_factories.ticket(employee, subject="Mouse squeaks", impact=Level.LOW)
     client.force_login(tier1)
     # when
     by_priority = client.get(QUEUE + "?priority=1").content.decode()
@@ -105,8 +108,10 @@ def test_filters_narrow_the_queue(client, employee, tier1):
 
 def test_default_sort_is_priority_and_headers_sort(client, employee, tier1):
     # given
-    low = factories.ticket(employee, subject="Aaa low", impact=Level.LOW, urgency=Level.LOW)
-    high = factories.ticket(employee, subject="Zzz high", impact=Level.HIGH, urgency=Level.HIGH)
+    low = desk_factories.ticket(employee, subject="Aaa low", impact=Level.LOW, urgency=Level.LOW)
+    high = desk_factories.ticket(
+        employee, subject="Zzz high", impact=Level.HIGH, urgency=Level.HIGH
+    )
     client.force_login(tier1)
     # when
     default = list(client.get(QUEUE).context["tickets"])
@@ -117,7 +122,7 @@ def test_default_sort_is_priority_and_headers_sort(client, employee, tier1):
 
 
 def test_unknown_sort_and_page_do_not_break(client, employee, tier1):
-    factories.ticket(employee)
+    desk_factories.ticket(employee)
     client.force_login(tier1)
     response = client.get(QUEUE + "?sort=nonsense&page=999&priority=9&created_after=notadate")
     assert response.status_code == 200
@@ -127,7 +132,7 @@ def test_pagination_shows_range_and_count(client, employee, tier1, settings):
     # given
     settings.TIERLINE = {**settings.TIERLINE, "PAGE_SIZE": 2}
     for n in range(5):
-        factories.ticket(employee, subject=f"Ticket {n}")
+        desk_factories.ticket(employee, subject=f"Ticket {n}")
     client.force_login(tier1)
     # when
     first = client.get(QUEUE)
@@ -140,7 +145,7 @@ def test_pagination_shows_range_and_count(client, employee, tier1, settings):
 
 def test_htmx_request_gets_only_the_table(client, employee, tier1):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     client.force_login(tier1)
     # when
     response = client.get(QUEUE, headers={"HX-Request": "true"})
@@ -158,7 +163,7 @@ def test_empty_queue_says_so(client, tier1):
 
 
 def test_empty_filter_result_offers_to_clear(client, employee, tier1):
-    factories.ticket(employee)
+    desk_factories.ticket(employee)
     client.force_login(tier1)
     body = client.get(QUEUE + "?q=nothing-matches-this").content.decode()
     assert "No open tickets match these filters" in body
@@ -170,7 +175,7 @@ def test_queue_query_count_does_not_grow_with_rows(
 ):
     # given
     for n in range(rows):
-        ticket = factories.ticket(employee, subject=f"Ticket {n}")
+        ticket = desk_factories.ticket(employee, subject=f"Ticket {n}")
         if n % 2:
             services.take(ticket=ticket, by=tier1)
     client.force_login(tier1)
@@ -185,9 +190,9 @@ def test_queue_query_count_does_not_grow_with_rows(
 
 def test_bulk_assign_to_me_and_report_refusals(client, employee, tier1):
     # given
-    a = factories.ticket(employee, subject="A")
-    b = factories.ticket(employee, subject="B")
-    c = factories.ticket(employee, subject="C")
+    a = desk_factories.ticket(employee, subject="A")
+    b = desk_factories.ticket(employee, subject="B")
+    c = desk_factories.ticket(employee, subject="C")
     services.mark_spam(ticket=c, by=tier1)  # closed: assigning is refused
     client.force_login(tier1)
     # when
@@ -206,7 +211,7 @@ def test_bulk_assign_to_me_and_report_refusals(client, employee, tier1):
 
 def test_bulk_status_change_and_unassign(client, employee, tier1):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     services.take(ticket=ticket, by=tier1)
     client.force_login(tier1)
     # when
@@ -223,7 +228,7 @@ def test_bulk_status_change_and_unassign(client, employee, tier1):
 
 def test_bulk_cannot_touch_invisible_tickets(client, employee, tier1):
     # given
-    secret = factories.ticket(employee, team=factories.restricted_team())
+    secret = desk_factories.ticket(employee, team=people_factories.restricted_team())
     client.force_login(tier1)
     # when
     response = client.post(
@@ -239,7 +244,7 @@ def test_bulk_cannot_touch_invisible_tickets(client, employee, tier1):
 
 def test_bulk_refuses_tickets_read_but_not_worked(client, employee, tier1):
     # given: another team's ticket, which Tier 1 reads but does not work
-    other = factories.ticket(employee, team=factories.team(2))
+    other = desk_factories.ticket(employee, team=people_factories.team(2))
     version = other.version
     client.force_login(tier1)
     # when
@@ -308,8 +313,8 @@ def test_save_view_with_overlong_name_is_refused(client, tier1):
 
 def test_export_escapes_formulas_and_respects_visibility(client, employee, tier1):
     # given
-    evil = factories.ticket(employee, subject='=HYPERLINK("http://x")')
-    hidden = factories.ticket(employee, subject="Other team", team=factories.team(2))
+    evil = desk_factories.ticket(employee, subject='=HYPERLINK("http://x")')
+    hidden = desk_factories.ticket(employee, subject="Other team", team=people_factories.team(2))
     client.force_login(tier1)
     # when
     response = client.get(reverse("desk:queue_export"))
@@ -323,8 +328,8 @@ def test_export_escapes_formulas_and_respects_visibility(client, employee, tier1
 
 
 def test_export_follows_the_filters(client, employee, tier1):
-    factories.ticket(employee, subject="Keep me")
-    factories.ticket(employee, subject="Drop me")
+    desk_factories.ticket(employee, subject="Keep me")
+    desk_factories.ticket(employee, subject="Drop me")
     client.force_login(tier1)
     rows = _csv(client.get(reverse("desk:queue_export") + "?q=Keep"))
     assert [r[1] for r in rows[1:]] == ["Keep me"]
@@ -335,7 +340,7 @@ def test_export_follows_the_filters(client, employee, tier1):
 
 def test_search_by_number_redirects(client, employee, tier1):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     client.force_login(tier1)
     url = reverse("desk:search")
     # when / then
@@ -347,7 +352,9 @@ def test_search_by_number_redirects(client, employee, tier1):
 
 def test_search_finds_another_teams_ticket(client, employee, tier1):
     # given: Tier 1 escalated it; the requester calls to ask how it is going
-    other = factories.ticket(employee, subject="Shared drive gone", team=factories.team(2))
+    other = desk_factories.ticket(
+        employee, subject="Shared drive gone", team=people_factories.team(2)
+    )
     client.force_login(tier1)
     url = reverse("desk:search")
     # when
@@ -360,7 +367,9 @@ def test_search_finds_another_teams_ticket(client, employee, tier1):
 
 def test_search_never_finds_a_restricted_teams_ticket(client, employee, tier1):
     # given
-    hidden = factories.ticket(employee, subject="Secret server", team=factories.restricted_team())
+    hidden = desk_factories.ticket(
+        employee, subject="Secret server", team=people_factories.restricted_team()
+    )
     client.force_login(tier1)
     url = reverse("desk:search")
     # when
@@ -375,7 +384,7 @@ def test_search_never_finds_a_restricted_teams_ticket(client, employee, tier1):
 
 def test_search_lists_text_matches_including_closed(client, employee, tier1):
     # given
-    found = factories.ticket(employee, subject="Keyboard missing keys")
+    found = desk_factories.ticket(employee, subject="Keyboard missing keys")
     services.mark_spam(ticket=found, by=tier1)
     client.force_login(tier1)
     # when
@@ -389,7 +398,7 @@ def test_search_query_count_is_bounded(
     client, employee, tier1, django_assert_max_num_queries, rows
 ):
     for n in range(rows):
-        factories.ticket(employee, subject=f"Laptop {n}")
+        desk_factories.ticket(employee, subject=f"Laptop {n}")
     client.force_login(tier1)
     with django_assert_max_num_queries(11):
         response = client.get(reverse("desk:search"), {"q": "laptop"})

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests import factories
+from tests.desk import factories as desk_factories
 from tierline.desk import services
 
 pytestmark = pytest.mark.django_db
 
 
 def _escalated_ticket(requester, by, times=1):
-    ticket = factories.ticket(requester)
+    ticket = desk_factories.ticket(requester)
     for _ in range(times):
         services.escalate(ticket=ticket, by=by, summary="Tried the usual fixes.")
     return ticket
@@ -59,7 +59,7 @@ def test_report_bad_dates_are_explained_not_500(client, lead):
 
 def test_sidebar_counts_are_for_the_desk_only(client, employee, tier1):
     # given: one ticket in Tier 1's queue
-    factories.ticket(employee)
+    desk_factories.ticket(employee)
     # when / then: the technician gets the counts, the requester is refused
     client.force_login(tier1)
     response = client.get(reverse("desk:sidebar"), {"nav": "queue:team"})

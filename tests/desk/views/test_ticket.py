@@ -12,7 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from tests import factories
+from tests.desk import factories as desk_factories
+from tests.people import factories as people_factories
 from tierline.core.history import history_of
 from tierline.desk import services
 from tierline.desk.models import Attachment, Escalation, Level, Message, Status, Ticket
@@ -45,7 +46,7 @@ def upload(name: str = "log.txt", content: bytes = b"printer log") -> SimpleUplo
 def busy_ticket(requester, tech, entries: int) -> Ticket:
     """A ticket with `entries` replies, notes and status changes, some with files, calls and
     work orders."""
-    ticket = factories.ticket(requester)
+    ticket = desk_factories.ticket(requester)
     services.take(ticket=ticket, by=tech)
     for i in range(entries):
         if i % 4 == 0:
@@ -82,7 +83,7 @@ def test_page_shows_ticket_timeline_and_side_panel(employee, tier1):
     # given
     employee.phone = "+44 20 7946 0000"
     employee.save()
-    ticket = factories.ticket(employee, subject="VPN drops every hour")
+    ticket = desk_factories.ticket(employee, subject="VPN drops every hour")
     services.add_message(ticket=ticket, by=tier1, body="Which client version?")
     services.add_message(ticket=ticket, by=tier1, body="Checked the logs", internal=True)
     services.add_attachments(ticket=ticket, by=tier1, uploads=[upload("vpn.log")])
@@ -120,7 +121,7 @@ def test_page_query_count_does_not_grow_with_the_timeline(employee, lead):
 
 def test_requester_is_sent_to_the_portal_for_own_ticket(employee):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     # when
     response = signed_in(employee).get(page(ticket))
     # then
@@ -130,7 +131,7 @@ def test_requester_is_sent_to_the_portal_for_own_ticket(employee):
 
 def test_requester_gets_404_for_someone_elses_ticket(employee, employee2):
     # given
-    ticket = factories.ticket(employee2)
+    ticket = desk_factories.ticket(employee2)
     # when
     response = signed_in(employee).get(page(ticket))
     # then
@@ -143,7 +144,7 @@ def test_unknown_number_is_404(tier1):
 
 def test_tier1_reads_a_tier3_ticket_but_does_not_work_it(employee, tier1, tier3):
     # given
-    ticket = factories.ticket(employee, team=factories.team(3))
+    ticket = desk_factories.ticket(employee, team=people_factories.team(3))
     # when
     page_response = signed_in(tier1).get(page(ticket))
     action_response = signed_in(tier1).post(act(ticket, "take"))
@@ -157,7 +158,7 @@ def test_tier1_reads_a_tier3_ticket_but_does_not_work_it(employee, tier1, tier3)
 
 def test_tier1_cannot_see_a_restricted_teams_ticket(employee, tier1):
     # given
-    ticket = factories.ticket(employee, team=factories.restricted_team())
+    ticket = desk_factories.ticket(employee, team=people_factories.restricted_team())
     # when
     page_response = signed_in(tier1).get(page(ticket))
     action_response = signed_in(tier1).post(act(ticket, "take"))
@@ -168,14 +169,14 @@ def test_tier1_cannot_see_a_restricted_teams_ticket(employee, tier1):
 
 
 def test_anonymous_is_sent_to_sign_in(employee):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     response = Client().get(page(ticket))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
 def test_requester_cannot_work_their_ticket_through_the_desk(employee):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     # when
     response = signed_in(employee).post(act(ticket, "reply"), {"body": "x", "internal": "on"})
     # then
@@ -185,7 +186,7 @@ def test_requester_cannot_work_their_ticket_through_the_desk(employee):
 
 def test_reply_html_is_sanitised(employee, tier1):
     # given
-    ticket = factories.ticket(employee, description="<p>desc</p><script>alert('d')</script>")
+    ticket = desk_factories.ticket(employee, description="<p>desc</p><script>alert('d')</script>")
     client = signed_in(tier1)
     # when
     client.post(
@@ -205,7 +206,7 @@ def test_reply_html_is_sanitised(employee, tier1):
 
 
 def test_take(employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     response = signed_in(tier1).post(act(ticket, "take"))
     assert response.status_code == 302 and response["Location"] == page(ticket)
     ticket = reload(ticket)
@@ -214,8 +215,8 @@ def test_take(employee, tier1):
 
 def test_assign_and_unassign(employee, tier1, lead):
     # given
-    colleague = factories.technician(1, username="colleague")
-    ticket = factories.ticket(employee)
+    colleague = people_factories.technician(1, username="colleague")
+    ticket = desk_factories.ticket(employee)
     client = signed_in(tier1)
     # when
     client.post(act(ticket, "assign"), {"assignee": colleague.pk})
@@ -229,7 +230,7 @@ def test_assign_and_unassign(employee, tier1, lead):
 
 
 def test_assign_someone_outside_the_team_is_refused(employee, tier1, tier3):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     response = signed_in(tier1).post(act(ticket, "assign"), {"assignee": tier3.pk})
     assert response.status_code == 400
     assert "Select a valid choice" in response.content.decode()
@@ -238,7 +239,7 @@ def test_assign_someone_outside_the_team_is_refused(employee, tier1, tier3):
 
 def test_reply_with_time_and_files(employee, tier1):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     # when
     response = signed_in(tier1).post(
         act(ticket, "reply"),
@@ -257,13 +258,13 @@ def test_reply_with_time_and_files(employee, tier1):
 
 
 def test_internal_note(employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     signed_in(tier1).post(act(ticket, "reply"), {"body": "Known issue", "internal": "internal"})
     assert Message.objects.get(ticket=ticket).internal
 
 
 def test_reply_needs_a_body(employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     response = signed_in(tier1).post(act(ticket, "reply"), {"body": ""})
     assert response.status_code == 400
     assert "This field is required" in response.content.decode()
@@ -272,7 +273,7 @@ def test_reply_needs_a_body(employee, tier1):
 def test_refused_attachment_type_and_oversize_give_clear_errors(employee, tier1, settings):
     # given
     settings.TIERLINE = {**settings.TIERLINE, "ATTACHMENT_MAX_BYTES": 10}
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     client = signed_in(tier1)
     # when
     evil = client.post(
@@ -289,7 +290,7 @@ def test_refused_attachment_type_and_oversize_give_clear_errors(employee, tier1,
 
 
 def test_attach(employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     response = signed_in(tier1).post(act(ticket, "attach"), {"attachments": [upload()]})
     assert response.status_code == 302
     assert Attachment.objects.get(ticket=ticket).message is None
@@ -297,7 +298,7 @@ def test_attach(employee, tier1):
 
 def test_change_fields(employee, tier1):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     # when
     response = signed_in(tier1).post(
         act(ticket, "fields"),
@@ -312,7 +313,7 @@ def test_change_fields(employee, tier1):
 
 
 def test_overlong_subject_is_refused(employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     response = signed_in(tier1).post(
         act(ticket, "fields"), {"subject": "x" * 201, "impact": 2, "urgency": 2, "version": 1}
     )
@@ -323,8 +324,8 @@ def test_overlong_subject_is_refused(employee, tier1):
 
 def test_stale_edit_keeps_the_first_save(employee, tier1):
     # given: two technicians load the same ticket (version 1)
-    ticket = factories.ticket(employee)
-    colleague = factories.technician(1, username="colleague")
+    ticket = desk_factories.ticket(employee)
+    colleague = people_factories.technician(1, username="colleague")
     first, second = signed_in(tier1), signed_in(colleague)
     form = {"impact": 2, "urgency": 2, "version": reload(ticket).version}
     # when
@@ -337,14 +338,14 @@ def test_stale_edit_keeps_the_first_save(employee, tier1):
 
 
 def test_change_status(employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     signed_in(tier1).post(act(ticket, "status"), {"status": Status.WAITING_REQUESTER})
     assert reload(ticket).status == Status.WAITING_REQUESTER
 
 
 def test_illegal_transition_shows_a_clear_message(employee, tier1):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     # when
     response = signed_in(tier1).post(act(ticket, "status"), {"status": Status.RESOLVED})
     # then
@@ -356,7 +357,7 @@ def test_illegal_transition_shows_a_clear_message(employee, tier1):
 
 def test_escalate(employee, tier1, tier2):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     # when
     response = signed_in(tier1).post(
         act(ticket, "escalate"), {"summary": "Driver reinstalled; still jams."}
@@ -373,7 +374,7 @@ def test_escalate(employee, tier1, tier2):
 
 
 def test_escalate_message_names_the_team(employee, lead, tier2):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     response = signed_in(lead).post(act(ticket, "escalate"), {"summary": "Tried"}, follow=True)
     assert (
         f"Ticket {ticket.number} escalated to Tier 2 Desktop &amp; Applications."
@@ -382,7 +383,7 @@ def test_escalate_message_names_the_team(employee, lead, tier2):
 
 
 def test_escalate_needs_a_summary(employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     response = signed_in(tier1).post(act(ticket, "escalate"), {"summary": ""})
     assert response.status_code == 400
     assert (
@@ -393,7 +394,7 @@ def test_escalate_needs_a_summary(employee, tier1):
 
 def test_escalating_a_closed_ticket_is_refused(employee, tier1):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     services.mark_spam(ticket=ticket, by=tier1)
     # when
     response = signed_in(tier1).post(act(ticket, "escalate"), {"summary": "tried everything"})
@@ -404,7 +405,7 @@ def test_escalating_a_closed_ticket_is_refused(employee, tier1):
 
 
 def test_deescalate(employee, tier2):
-    ticket = factories.ticket(employee, team=factories.team(2))
+    ticket = desk_factories.ticket(employee, team=people_factories.team(2))
     response = signed_in(tier2).post(act(ticket, "deescalate"), {"summary": "Password only."})
     assert response.status_code == 302
     assert reload(ticket).tier == 1
@@ -412,7 +413,7 @@ def test_deescalate(employee, tier2):
 
 def test_resolve_then_reopen(employee, tier1):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     client = signed_in(tier1)
     # when
     client.post(
@@ -430,7 +431,7 @@ def test_resolve_then_reopen(employee, tier1):
 
 
 def test_resolve_needs_a_known_code(employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     response = signed_in(tier1).post(
         act(ticket, "resolve"), {"resolution_code": "nope", "body": "x"}
     )
@@ -440,8 +441,8 @@ def test_resolve_needs_a_known_code(employee, tier1):
 
 def test_merge(employee, employee2, tier1):
     # given
-    duplicate = factories.ticket(employee)
-    keeper = factories.ticket(employee2)
+    duplicate = desk_factories.ticket(employee)
+    keeper = desk_factories.ticket(employee2)
     # when
     response = signed_in(tier1).post(act(duplicate, "merge"), {"into": keeper.number.lower()})
     # then
@@ -450,7 +451,7 @@ def test_merge(employee, employee2, tier1):
 
 
 def test_merge_into_unknown_ticket_is_a_form_error(employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     response = signed_in(tier1).post(act(ticket, "merge"), {"into": "TL-999999"})
     assert response.status_code == 400
     assert "There is no ticket TL-999999 that you can see." in response.content.decode()
@@ -458,7 +459,7 @@ def test_merge_into_unknown_ticket_is_a_form_error(employee, tier1):
 
 def test_link_and_unlink(employee, tier1):
     # given
-    ticket, other = factories.ticket(employee), factories.ticket(employee)
+    ticket, other = desk_factories.ticket(employee), desk_factories.ticket(employee)
     client = signed_in(tier1)
     # when
     client.post(act(ticket, "link"), {"other": other.number})
@@ -472,7 +473,7 @@ def test_link_and_unlink(employee, tier1):
 
 
 def test_child(employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     response = signed_in(tier1).post(
         act(ticket, "child"), {"subject": "Order toner", "description": "Two cartridges"}
     )
@@ -482,27 +483,27 @@ def test_child(employee, tier1):
 
 
 def test_spam(employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     signed_in(tier1).post(act(ticket, "spam"))
     ticket = reload(ticket)
     assert ticket.is_spam and ticket.status == Status.CLOSED
 
 
 def test_unknown_action_is_404(employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     assert signed_in(tier1).post(act(ticket, "explode")).status_code == 404
 
 
 @pytest.mark.parametrize("action", ["take", "spam", "reply", "status", "unlink"])
 def test_actions_without_a_dialog_need_post(employee, tier1, action):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     assert signed_in(tier1).get(act(ticket, action)).status_code == 405
     assert signed_in(tier1).put(act(ticket, "escalate")).status_code == 405
 
 
 def test_csrf_is_enforced(employee, tier1):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     client = Client(enforce_csrf_checks=True)
     client.force_login(tier1)
     # when
@@ -545,7 +546,7 @@ def opener(ticket: Ticket, slug: str) -> str:
 
 def test_page_has_every_dialog_as_an_empty_shell(employee, tier2):
     # given: a Tier 2 ticket, so it can be handed back too
-    ticket = factories.ticket(employee, team=factories.team(2))
+    ticket = desk_factories.ticket(employee, team=people_factories.team(2))
     # when
     html = signed_in(tier2).get(page(ticket)).content.decode()
     # then: a shell per dialog, with its title, and a link that opens it
@@ -566,7 +567,7 @@ def test_page_has_every_dialog_as_an_empty_shell(employee, tier2):
 
 
 def test_finished_ticket_offers_reopen(employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     services.mark_spam(ticket=ticket, by=tier1)
     html = signed_in(tier1).get(page(ticket)).content.decode()
     assert opener(ticket, "reopen") in html
@@ -575,7 +576,7 @@ def test_finished_ticket_offers_reopen(employee, tier1):
 
 def test_page_has_no_dialogs_for_who_cannot_work_the_ticket(tier1):
     # given: Tess asked Tier 3 for something; she sees her request but does not work it
-    ticket = factories.ticket(tier1, team=factories.team(3))
+    ticket = desk_factories.ticket(tier1, team=people_factories.team(3))
     # when
     html = signed_in(tier1).get(page(ticket)).content.decode()
     # then
@@ -585,7 +586,7 @@ def test_page_has_no_dialogs_for_who_cannot_work_the_ticket(tier1):
 @pytest.mark.parametrize("slug", DIALOGS)
 def test_dialog_content_for_htmx(employee, tier2, slug):
     # given
-    ticket = factories.ticket(employee, team=factories.team(2))
+    ticket = desk_factories.ticket(employee, team=people_factories.team(2))
     # when
     response = signed_in(tier2).get(act(ticket, slug), headers=HTMX)
     # then: the dialog's inner content only, its form unbound
@@ -603,7 +604,7 @@ def test_dialog_content_for_htmx(employee, tier2, slug):
 
 def test_dialog_texts_come_from_the_action(employee, tier1):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     client = signed_in(tier1)
     # when
     merge = client.get(act(ticket, "merge"), headers=HTMX).content.decode()
@@ -619,8 +620,10 @@ def test_dialog_texts_come_from_the_action(employee, tier1):
 
 def test_assign_dialog_lists_the_teams_technicians(employee, tier1, tier3):
     # given
-    colleague = factories.technician(1, username="colleague", first_name="Cole", last_name="Ague")
-    ticket = factories.ticket(employee)
+    colleague = people_factories.technician(
+        1, username="colleague", first_name="Cole", last_name="Ague"
+    )
+    ticket = desk_factories.ticket(employee)
     # when
     html = signed_in(tier1).get(act(ticket, "assign"), headers=HTMX).content.decode()
     # then
@@ -631,7 +634,7 @@ def test_assign_dialog_lists_the_teams_technicians(employee, tier1, tier3):
 
 
 def test_fields_dialog_holds_the_ticket_as_it_is(employee, tier1):
-    ticket = factories.ticket(employee, subject="Monitor flickers")
+    ticket = desk_factories.ticket(employee, subject="Monitor flickers")
     html = signed_in(tier1).get(act(ticket, "fields"), headers=HTMX).content.decode()
     assert 'value="Monitor flickers"' in html
     assert f'name="version" value="{reload(ticket).version}"' in html
@@ -639,7 +642,7 @@ def test_fields_dialog_holds_the_ticket_as_it_is(employee, tier1):
 
 def test_dialog_page_without_htmx(employee, tier1):
     # given
-    ticket = factories.ticket(employee, subject="Monitor flickers")
+    ticket = desk_factories.ticket(employee, subject="Monitor flickers")
     client = signed_in(tier1)
     # when: the opener link followed without JavaScript, or in a new tab
     response = client.get(act(ticket, "escalate"))
@@ -659,7 +662,7 @@ def test_dialog_page_without_htmx(employee, tier1):
 
 def test_dialog_page_and_content_share_the_form(employee, tier1):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     client = signed_in(tier1)
     # when
     content = client.get(act(ticket, "resolve"), headers=HTMX).content.decode()
@@ -671,21 +674,21 @@ def test_dialog_page_and_content_share_the_form(employee, tier1):
 
 
 def test_htmx_boosted_request_gets_the_whole_page(employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     response = signed_in(tier1).get(act(ticket, "link"), headers={**HTMX, "HX-Boosted": "true"})
     assert response.content.decode().startswith("<!doctype html>")
 
 
 def test_unknown_dialog_is_404(employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     assert signed_in(tier1).get(act(ticket, "explode"), headers=HTMX).status_code == 404
 
 
 def test_dialog_of_an_invisible_ticket_is_404(employee, employee2, tier1):
     # given: a restricted team's ticket, another team's ticket, and someone else's request
-    secret = factories.ticket(employee, team=factories.restricted_team())
-    tier3_ticket = factories.ticket(employee, team=factories.team(3))
-    others = factories.ticket(employee2)
+    secret = desk_factories.ticket(employee, team=people_factories.restricted_team())
+    tier3_ticket = desk_factories.ticket(employee, team=people_factories.team(3))
+    others = desk_factories.ticket(employee2)
     # when / then: what is not read is not found; what is read but not worked is refused
     assert signed_in(tier1).get(act(secret, "assign"), headers=HTMX).status_code == 404
     assert signed_in(tier1).get(act(tier3_ticket, "assign"), headers=HTMX).status_code == 403
@@ -693,7 +696,7 @@ def test_dialog_of_an_invisible_ticket_is_404(employee, employee2, tier1):
 
 
 def test_requester_is_refused_a_dialog_of_their_own_ticket(employee):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     response = signed_in(employee).get(act(ticket, "resolve"), headers=HTMX)
     assert response.status_code == 403
     assert 'id="resolve-body"' not in response.content.decode()
@@ -701,7 +704,7 @@ def test_requester_is_refused_a_dialog_of_their_own_ticket(employee):
 
 def test_technician_is_refused_a_dialog_of_a_ticket_they_do_not_work(tier1):
     # given: Tess's own request, handled by Tier 3: she sees it but does not work it
-    ticket = factories.ticket(tier1, team=factories.team(3))
+    ticket = desk_factories.ticket(tier1, team=people_factories.team(3))
     # when
     response = signed_in(tier1).get(act(ticket, "escalate"))
     # then
@@ -709,7 +712,7 @@ def test_technician_is_refused_a_dialog_of_a_ticket_they_do_not_work(tier1):
 
 
 def test_anonymous_is_sent_to_sign_in_for_a_dialog(employee):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     response = Client().get(act(ticket, "assign"))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
@@ -717,10 +720,10 @@ def test_anonymous_is_sent_to_sign_in_for_a_dialog(employee):
 @pytest.mark.parametrize("slug", DIALOGS)
 def test_dialog_content_query_count(employee, tier1, slug):
     # given: a requester with a department and a location, as most have
-    employee.department = factories.DepartmentFactory()
-    employee.location = factories.LocationFactory()
+    employee.department = people_factories.DepartmentFactory()
+    employee.location = people_factories.LocationFactory()
     employee.save()
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     client = signed_in(tier1)
     client.get(act(ticket, slug), headers=HTMX)  # warm per-process caches
     # when
@@ -733,7 +736,7 @@ def test_dialog_content_query_count(employee, tier1, slug):
 
 def test_refused_dialog_is_shown_open_with_its_errors(employee, tier1):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     # when
     response = signed_in(tier1).post(act(ticket, "resolve"), {"resolution_code": "nope"})
     # then: that dialog whole, open, with the input and the errors; the others stay shells
@@ -754,7 +757,7 @@ def test_refused_dialog_is_shown_open_with_its_errors(employee, tier1):
 
 
 def test_refused_reply_keeps_what_was_typed_and_loads_no_dialog(employee, tier1):
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     response = signed_in(tier1).post(act(ticket, "reply"), {"body": "", "time_spent_minutes": "-5"})
     assert response.status_code == 400
     html = response.content.decode()
@@ -768,7 +771,7 @@ def test_refused_reply_keeps_what_was_typed_and_loads_no_dialog(employee, tier1)
 
 def test_requester_never_gets_internal_notes_or_their_files(employee, tier1):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     services.add_message(
         ticket=ticket,
         by=tier1,
@@ -792,7 +795,7 @@ def test_requester_never_gets_internal_notes_or_their_files(employee, tier1):
 
 def test_download_is_an_attachment_with_nosniff(employee, tier1):
     # given
-    ticket = factories.ticket(employee, uploads=[upload('re"port .txt', b"hello")])
+    ticket = desk_factories.ticket(employee, uploads=[upload('re"port .txt', b"hello")])
     attachment = Attachment.objects.get(ticket=ticket)
     # when
     response = signed_in(employee).get(reverse("desk:attachment", args=[attachment.pk]))
@@ -807,7 +810,7 @@ def test_download_is_an_attachment_with_nosniff(employee, tier1):
 
 def test_download_of_renderable_type_is_octet_stream(employee, tier1):
     # given: an xml file (not refused on upload, but a browser would render it)
-    ticket = factories.ticket(employee, uploads=[upload("feed.xml", b"<x/>")])
+    ticket = desk_factories.ticket(employee, uploads=[upload("feed.xml", b"<x/>")])
     attachment = Attachment.objects.get(ticket=ticket)
     # when
     response = signed_in(tier1).get(reverse("desk:attachment", args=[attachment.pk]))
@@ -817,7 +820,7 @@ def test_download_of_renderable_type_is_octet_stream(employee, tier1):
 
 
 def test_requester_gets_404_for_a_file_on_someone_elses_ticket(employee, employee2):
-    ticket = factories.ticket(employee2, uploads=[upload()])
+    ticket = desk_factories.ticket(employee2, uploads=[upload()])
     attachment = Attachment.objects.get(ticket=ticket)
     response = signed_in(employee).get(reverse("desk:attachment", args=[attachment.pk]))
     assert response.status_code == 404

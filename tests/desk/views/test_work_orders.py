@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests import factories
+from tests.desk import factories as desk_factories
+from tests.people import factories as people_factories
 from tierline.core.history import history_of
 from tierline.desk import services
 from tierline.desk.models import WorkOrder
@@ -25,11 +26,11 @@ def _at(days: int = 0, hour: int = 10) -> datetime:
 
 
 def _tier2_ticket(requester, tier1=None):
-    ticket = factories.ticket(requester)
+    ticket = desk_factories.ticket(requester)
     if tier1 is not None:
         services.take(ticket=ticket, by=tier1)
     services.escalate(
-        ticket=ticket, by=tier1 or factories.technician(1), summary="Tried remote fix."
+        ticket=ticket, by=tier1 or people_factories.technician(1), summary="Tried remote fix."
     )
     ticket.refresh_from_db()
     return ticket
@@ -66,7 +67,7 @@ def _form(**overrides):
 
 def test_tier1_is_refused_with_a_clear_message(client, employee, tier1):
     # given
-    ticket = factories.ticket(employee)
+    ticket = desk_factories.ticket(employee)
     client.force_login(tier1)
     url = reverse("desk:work_order_create", args=[ticket.number])
     # when
@@ -119,14 +120,14 @@ def test_create_with_bad_window_is_a_form_error(client, employee, tier1, tier2):
 
 
 def test_create_for_an_invisible_ticket_is_404(client, employee, tier2):
-    ticket = factories.ticket(employee, team=factories.restricted_team(tier=3))
+    ticket = desk_factories.ticket(employee, team=people_factories.restricted_team(tier=3))
     client.force_login(tier2)
     response = client.get(reverse("desk:work_order_create", args=[ticket.number]))
     assert response.status_code == 404
 
 
 def test_create_for_a_ticket_read_but_not_worked_is_refused(client, employee, tier2):
-    ticket = factories.ticket(employee, team=factories.team(3))
+    ticket = desk_factories.ticket(employee, team=people_factories.team(3))
     client.force_login(tier2)
     response = client.get(reverse("desk:work_order_create", args=[ticket.number]))
     assert response.status_code == 403
@@ -159,7 +160,7 @@ def test_tier1_reads_another_teams_work_order_without_its_forms(client, employee
 
 
 def test_work_order_of_a_restricted_team_is_404(client, employee, tier1, tier2, lead):
-    ticket = factories.ticket(employee, team=factories.restricted_team(members=[tier2]))
+    ticket = desk_factories.ticket(employee, team=people_factories.restricted_team(members=[tier2]))
     wo = _work_order(ticket, tier2)
     client.force_login(tier1)
     assert client.get(reverse("desk:work_order", args=[wo.number])).status_code == 404

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import DepartmentFactory, UserFactory, technician
+from tests.people.factories import DepartmentFactory, UserFactory, technician
 
 pytestmark = pytest.mark.django_db
 

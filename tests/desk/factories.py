@@ -1,0 +1,34 @@
+"""Factories for the desk: tickets and work orders, made through the services as real ones are."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from tests.people.factories import UserFactory
+from tierline.desk import services
+from tierline.desk.models import Channel, Level
+from tierline.people.models import User
+
+
+def ticket(requester: User | None = None, **kwargs):
+    """A ticket opened through the service, as every real ticket is."""
+    kwargs.setdefault("subject", "Printer on floor 2 jams")
+    kwargs.setdefault("description", "It jams on every second page since this morning.")
+    kwargs.setdefault("impact", Level.MEDIUM)
+    kwargs.setdefault("urgency", Level.MEDIUM)
+    kwargs.setdefault("channel", Channel.PORTAL)
+    return services.open_ticket(requester=requester or UserFactory(), **kwargs)
+
+
+def work_order(ticket, by: User, technician: User | None = None, start: datetime | None = None):
+    """A one-hour visit (tomorrow unless `start` says), opened through the service."""
+    start = start or timezone.now() + timedelta(days=1)
+    return services.create_work_order(
+        ticket=ticket,
+        by=by,
+        technician=technician or by,
+        scheduled_start=start,
+        scheduled_end=start + timedelta(hours=1),
+    )
