@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 if TYPE_CHECKING:
-    from tierline.desk.models import Ticket
+    from tierline.desk.models import Call, Ticket, WorkOrder
     from tierline.people.models import User
 
 
@@ -61,6 +61,42 @@ def visible_tickets(user: User, queryset: QuerySet[Ticket] | None = None) -> Que
             Q(team_id__in=team_ids(user)) | Q(assignee_id=user.pk) | Q(requester_id=user.pk)
         )
     return qs.filter(mine_or_shared(user))
+
+
+def visible_work_orders(
+    user: User, queryset: QuerySet[WorkOrder] | None = None
+) -> QuerySet[WorkOrder]:
+    """The work orders this user may see: help desk staff only, those of a ticket they may see
+    or those they visit. (Today's rule of the API and of one work order's page, in one place.)
+
+    The ticket's visibility is asked per row as EXISTS on the ticket's primary key, so a list
+    walks its own index in order instead of first collecting every visible ticket.
+    """
+    from django.db.models import Exists, OuterRef
+
+    from tierline.desk.models import Ticket, WorkOrder
+
+    qs = WorkOrder.objects.all() if queryset is None else queryset
+    if not is_staff_member(user):
+        return qs.none()
+    if sees_everything(user):
+        return qs
+    ticket_visible = Exists(visible_tickets(user, Ticket.objects.filter(pk=OuterRef("ticket_id"))))
+    return qs.filter(Q(technician_id=user.pk) | ticket_visible)
+
+
+def visible_calls(user: User, queryset: QuerySet[Call] | None = None) -> QuerySet[Call]:
+    """The calls this user may see: a lead or administrator every call, a technician the calls
+    they took, anyone else none. (Today's rule of the HTML call list, now the API's too; the
+    visibility rework of issue 7 decides the final rule here.)"""
+    from tierline.desk.models import Call
+
+    qs = Call.objects.all() if queryset is None else queryset
+    if not is_staff_member(user):
+        return qs.none()
+    if sees_everything(user):
+        return qs
+    return qs.filter(technician_id=user.pk)
 
 
 def mine_or_shared(user: User) -> Q:

@@ -176,7 +176,12 @@ class Ticket(models.Model):
             ),
             models.Index(fields=["requester", "-created_at"], name="ticket_requester_idx"),
             models.Index(fields=["status", "resolved_at"], name="ticket_status_resolved_idx"),
-            models.Index(fields=["-updated_at"], name="ticket_updated_idx"),
+            # The orders of desk.filters.TICKET_ORDERINGS over every ticket (the API's list, a
+            # lead's search): each ends with the id, so no list sorts the table. PostgreSQL walks
+            # them backwards for the descending orders.
+            models.Index(fields=["priority", "created_at", "id"], name="ticket_priority_idx"),
+            models.Index(fields=["created_at", "id"], name="ticket_created_idx"),
+            models.Index(fields=["updated_at", "id"], name="ticket_updated_idx"),
         ]
         constraints = [
             # A constraint, not unique=True: that would add a second, LIKE-pattern index.
@@ -308,7 +313,9 @@ class WorkOrder(models.Model):
     class Meta:
         ordering = ["scheduled_start", "pk"]
         indexes = [
-            models.Index(fields=["technician", "scheduled_start"], name="workorder_day_idx"),
+            # A technician's day, and every work order by date (desk.filters.WORK_ORDER_ORDERINGS).
+            models.Index(fields=["technician", "scheduled_start", "id"], name="workorder_day_idx"),
+            models.Index(fields=["scheduled_start", "id"], name="workorder_start_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -359,7 +366,11 @@ class Call(models.Model):
 
     class Meta:
         ordering = ["-started_at", "pk"]
-        indexes = [models.Index(fields=["technician", "started_at"], name="call_tech_day_idx")]
+        # A technician's calls, and every call by time (desk.filters.CALL_ORDERINGS).
+        indexes = [
+            models.Index(fields=["technician", "started_at", "id"], name="call_tech_day_idx"),
+            models.Index(fields=["started_at", "id"], name="call_started_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"Call {self.started_at:%Y-%m-%d %H:%M} {self.caller_name}"

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import django_filters as filters
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -20,12 +19,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tierline.core import permissions as perms
-from tierline.core.api import IsStaffMember
+from tierline.core.api import IsStaffMember, SpecListMixin
 from tierline.core.errors import StaleEdit
 from tierline.core.history import history_of
-from tierline.desk import queries, services
+from tierline.desk import lists, queries, services
 from tierline.desk.api import serializers as s
-from tierline.desk.filters import DateFilter, TicketFilter
+from tierline.desk.filters import CallFilter, TicketFilter, WorkOrderFilter
 from tierline.desk.models import Call, Category, Message, Ticket, WorkOrder
 
 _TICKET_COLUMNS = ("requester", "assignee", "team", "category", "parent", "merged_into")
@@ -49,27 +48,31 @@ _DETAIL_ACTION = {"detail": True, "filter_backends": [], "pagination_class": Non
     retrieve=extend_schema(summary="Read one ticket"),
 )
 @extend_schema(tags=["tickets"])
-class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class TicketViewSet(
+    SpecListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Tickets, looked up by number (TL-000123)."""
 
     serializer_class = s.TicketSerializer
     filterset_class = TicketFilter
+    list_spec = lists.TICKETS
     lookup_field = "number"
     lookup_value_regex = "[^/]+"
     queryset = Ticket.objects.none()  # for the schema; get_queryset answers per user
 
+    def list_scope(self) -> QuerySet[Ticket] | None:
+        """The open tickets of one workspace queue (?queue=), or every ticket."""
+        queue = self.request.query_params.get("queue")
+        if not queue:
+            return None
+        if queue not in queries.QUEUES:
+            raise serializers.ValidationError(
+                {"queue": [f"Choose one of: {', '.join(queries.QUEUES)}."]}
+            )
+        return queries.queue_for(self.request.user, queue)
+
     def get_queryset(self) -> QuerySet[Ticket]:
-        user = self.request.user
-        queue = self.request.query_params.get("queue") if self.action == "list" else None
-        if queue:
-            if queue not in queries.QUEUES:
-                raise serializers.ValidationError(
-                    {"queue": [f"Choose one of: {', '.join(queries.QUEUES)}."]}
-                )
-            qs = queries.queue_for(user, queue)
-        else:
-            qs = perms.visible_tickets(user)
-        return qs.select_related(*_TICKET_COLUMNS)
+        return perms.visible_tickets(self.request.user).select_related(*_TICKET_COLUMNS)
 
     def get_object(self) -> Ticket:
         return perms.ticket_for(self.request.user, self.kwargs["number"], self.get_queryset())
@@ -248,40 +251,28 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
 # --- work orders ----------------------------------------------------------------------------
 
 
-class WorkOrderFilter(filters.FilterSet):
-    status = filters.MultipleChoiceFilter(choices=WorkOrder.Status.choices)
-    ticket = filters.CharFilter(field_name="ticket__number", label="Ticket number")
-    technician = filters.CharFilter(field_name="technician__username", label="Technician")
-    date = DateFilter(field_name="scheduled_start", lookup_expr="date", label="Day")
-
-    class Meta:
-        model = WorkOrder
-        fields: list[str] = []
-
-
 @extend_schema_view(
     list=extend_schema(summary="List work orders"),
     retrieve=extend_schema(summary="Read one work order"),
 )
 @extend_schema(tags=["work orders"])
-class WorkOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class WorkOrderViewSet(
+    SpecListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Visits to a requester's desk: for the help desk only."""
 
     serializer_class = s.WorkOrderSerializer
     permission_classes = [permissions.IsAuthenticated, IsStaffMember]
     filterset_class = WorkOrderFilter
+    list_spec = lists.WORK_ORDERS
     lookup_field = "number"
     lookup_value_regex = "[^/]+"
     queryset = WorkOrder.objects.none()
 
     def get_queryset(self) -> QuerySet[WorkOrder]:
-        user = self.request.user
-        qs = WorkOrder.objects.all()
-        if not perms.sees_everything(user):
-            qs = qs.filter(
-                Q(ticket__in=perms.visible_tickets(user).values("pk")) | Q(technician_id=user.pk)
-            )
-        return qs.select_related("ticket", "technician", "created_by", "location")
+        return perms.visible_work_orders(self.request.user).select_related(
+            "ticket", "technician", "created_by", "location"
+        )
 
     def _answer(self, work_order: WorkOrder, code: int = status.HTTP_200_OK) -> Response:
         fresh = self.get_queryset().get(pk=work_order.pk)
@@ -350,23 +341,13 @@ class WorkOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 # --- calls ----------------------------------------------------------------------------------
 
 
-class CallFilter(filters.FilterSet):
-    outcome = filters.ChoiceFilter(choices=Call.Outcome.choices)
-    ticket = filters.CharFilter(field_name="ticket__number", label="Ticket number")
-    technician = filters.CharFilter(field_name="technician__username", label="Technician")
-    date = DateFilter(field_name="started_at", lookup_expr="date", label="Day")
-
-    class Meta:
-        model = Call
-        fields: list[str] = []
-
-
 @extend_schema_view(
     list=extend_schema(summary="List calls"),
     retrieve=extend_schema(summary="Read one call"),
 )
 @extend_schema(tags=["calls"])
 class CallViewSet(
+    SpecListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -377,16 +358,13 @@ class CallViewSet(
     serializer_class = s.CallSerializer
     permission_classes = [permissions.IsAuthenticated, IsStaffMember]
     filterset_class = CallFilter
+    list_spec = lists.CALLS
     queryset = Call.objects.none()
 
     def get_queryset(self) -> QuerySet[Call]:
-        user = self.request.user
-        qs = Call.objects.all()
-        if not perms.sees_everything(user):
-            qs = qs.filter(
-                Q(technician_id=user.pk) | Q(ticket__in=perms.visible_tickets(user).values("pk"))
-            )
-        return qs.select_related("caller", "technician", "ticket")
+        return perms.visible_calls(self.request.user).select_related(
+            "caller", "technician", "ticket"
+        )
 
     @extend_schema(
         summary="Log a call",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -19,7 +19,7 @@ from tierline.core.errors import StaleEdit
 from tierline.core.history import history_of
 from tierline.core.inputs import parse_date, parse_id
 from tierline.core.sanitise import clean_html
-from tierline.desk import services
+from tierline.desk import lists, services
 from tierline.desk.forms_lists import (
     WorkOrderCancelForm,
     WorkOrderCompleteForm,
@@ -30,6 +30,8 @@ from tierline.desk.forms_lists import (
 )
 from tierline.desk.models import Ticket, WorkOrder
 from tierline.desk.views.queue import error_text, staff_required
+
+VISITS_A_DAY = 200  # more than anyone visits in a day; the day list has no pages
 
 _FIELDS = (
     "technician",
@@ -154,17 +156,14 @@ def day_list(request: HttpRequest) -> HttpResponse:
         wanted_id = parse_id(wanted)
         if wanted_id is not None:
             technician = next((t for t in technicians if t.pk == wanted_id), technician)
-    zone = timezone.get_current_timezone()
-    low = datetime.combine(day, time.min, tzinfo=zone)
-    visits = list(
-        WorkOrder.objects.filter(
-            technician=technician,
-            scheduled_start__gte=low,
-            scheduled_start__lt=low + timedelta(days=1),
-        )
-        .select_related("ticket", "ticket__requester", "location")
-        .order_by("scheduled_start", "pk")
+    # One technician's day of the work-order list (desk/lists.py): its visibility, its order,
+    # and a page as long as a day can be.
+    visits_of_day, _ = lists.WORK_ORDERS.filter(
+        request.user,
+        {"date": day.isoformat(), "sort": "scheduled"},
+        scope=WorkOrder.objects.filter(technician=technician),
     )
+    visits = lists.WORK_ORDERS.paginate(visits_of_day, 1, page_size=VISITS_A_DAY).object_list
     return render(
         request,
         "desk/work_orders.html",
