@@ -188,7 +188,10 @@ class UncountedPagination(BasePagination):
     """
 
     page_query_param = "page"
-    page_size = api_settings.PAGE_SIZE
+
+    @property
+    def page_size(self) -> int:
+        return api_settings.PAGE_SIZE
 
     def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list | None:
         """For a list that has no spec (teams, categories, people): the same shape by OFFSET."""
