@@ -188,6 +188,11 @@ class Ticket(models.Model):
             ),
             models.Index(fields=["requester", "-created_at"], name="ticket_requester_idx"),
             models.Index(fields=["status", "resolved_at"], name="ticket_status_resolved_idx"),
+            # "May this user see the ticket of this row?", asked per row by the lists of things
+            # on tickets (work orders: core.permissions.visible_work_orders), answered from this
+            # small index instead of the ticket table (at 1,000,000 tickets: 20,000 probes of a
+            # Tier 1 technician's work-order list took 120-250 ms from the table, 35-40 here).
+            models.Index(fields=["id"], include=VISIBILITY_COLUMNS, name="ticket_visibility_idx"),
             # The orders of desk.filters.TICKET_ORDERINGS over every ticket (the API's list, a
             # lead's search): each ends with the id, so no list sorts the table. PostgreSQL walks
             # them backwards for the descending orders.
