@@ -153,15 +153,17 @@ class ListSpec(Generic[M]):
 
     # --- paging -------------------------------------------------------------------------------
 
-    def load(self, queryset: QuerySet[M], ids: list[int]) -> list[M]:
-        """Rows of these ids, in this order, with the list's columns: one query."""
+    def load(self, ids: list[int]) -> list[M]:
+        """Rows of these ids, in this order, with the list's columns: one query.
+
+        By id alone: the ids query already applied visibility and filters, and building them
+        again (an EXISTS per row for work orders) cost more than the page's rows.
+        """
         if not ids:
             return []
-        rows = {
-            row.pk: row
-            for row in queryset.order_by().select_related(*self.columns).filter(pk__in=ids)
-        }
-        return [rows[pk] for pk in ids if pk in rows]
+        rows = self.model._default_manager.select_related(*self.columns).filter(pk__in=ids)
+        found = {row.pk: row for row in rows}
+        return [found[pk] for pk in ids if pk in found]
 
     def paginate(
         self, queryset: QuerySet[M], page: Any, *, page_size: int | None = None
@@ -176,13 +178,13 @@ class ListSpec(Generic[M]):
         if self.counted:
             paginator = Paginator(queryset.values_list("pk", flat=True), size)
             found = paginator.get_page(page)
-            found.object_list = self.load(queryset, list(found.object_list))
+            found.object_list = self.load(list(found.object_list))
             return found
         number = page_number(page) or 1
         offset = (number - 1) * size
         ids = list(queryset.values_list("pk", flat=True)[offset : offset + size + 1])
         return Window(
-            object_list=self.load(queryset, ids[:size]),
+            object_list=self.load(ids[:size]),
             number=number,
             page_size=size,
             more=len(ids) > size,
