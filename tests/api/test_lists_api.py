@@ -132,3 +132,21 @@ def test_a_deep_ticket_page_costs_what_the_first_does(
         first = client.get(TICKETS)
     assert last.status_code == first.status_code == 200
     assert len(last.json()["results"]) == 2 and last.json()["next"] is None
+
+
+def test_work_orders_are_those_of_visible_tickets_or_ones_own_visits(
+    api, employee, tier1, tier2, lead
+):
+    # given: a visit on a Tier 2 ticket (tier1 can't see it), one on a Tier 1 ticket, and one
+    # on the Tier 2 ticket that tier1 is sent to
+    at_tier2 = factories.ticket(employee, team=factories.team(2))
+    at_tier1 = factories.ticket(employee)
+    hidden = factories.work_order(at_tier2, by=lead, technician=tier2)
+    on_own_team = factories.work_order(at_tier1, by=lead, technician=tier2)
+    own_visit = factories.work_order(at_tier2, by=lead, technician=tier1)
+    # when
+    listed = api(tier1).get("/api/v1/work-orders/", {"sort": "-scheduled"}).json()["results"]
+    for_lead = api(lead).get("/api/v1/work-orders/").json()["results"]
+    # then
+    assert {w["number"] for w in listed} == {on_own_team.number, own_visit.number}
+    assert hidden.number in {w["number"] for w in for_lead} and len(for_lead) == 3

@@ -366,3 +366,17 @@ def test_search_query_count_is_bounded(
     with django_assert_max_num_queries(11):
         response = client.get(reverse("desk:search"), {"q": "laptop"})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("rows", [3, 30])
+def test_search_query_count_does_not_grow_with_rows(
+    client, employee, tier1, django_assert_max_num_queries, rows
+):
+    # given
+    for n in range(rows):
+        factories.ticket(employee, subject=f"Printer {n} jams")
+    client.force_login(tier1)
+    # when / then: session, user, teams, ids, rows, and what the page frame asks
+    with django_assert_max_num_queries(9):
+        response = client.get("/desk/search/", {"q": "printer"})
+    assert len(response.context["tickets"]) == min(rows, 25)
