@@ -23,6 +23,7 @@ def _plan(queryset) -> str:
     can give the rows in this order."""
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_incremental_sort = off")
     ids = queryset.values_list("pk", flat=True)[:26]
     sql, params = ids.query.sql_with_params()
     with connection.cursor() as cursor:

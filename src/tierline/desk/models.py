@@ -186,7 +186,9 @@ class Ticket(models.Model):
                 include=["team", "requester"],
                 name="ticket_assignee_idx",
             ),
-            models.Index(fields=["requester", "-created_at"], name="ticket_requester_idx"),
+            # A requester's tickets, newest first (the portal, a requester's API list): the
+            # whole order, id included, so no requester's list sorts their tickets either.
+            models.Index(fields=["requester", "created_at", "id"], name="ticket_requester_idx"),
             models.Index(fields=["status", "resolved_at"], name="ticket_status_resolved_idx"),
             # "May this user see the ticket of this row?", asked per row by the lists of things
             # on tickets (work orders: core.permissions.visible_work_orders), answered from this
