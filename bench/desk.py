@@ -63,6 +63,14 @@ def parse_args() -> argparse.Namespace:
         help="with --database-url naming a database kept by --keep: migrate it and measure "
         "again, without loading (N is what it holds)",
     )
+    p.add_argument(
+        "--only",
+        help="time only the endpoints whose name contains one of these comma-separated words",
+    )
+    p.add_argument(
+        "--skip",
+        help="leave out the endpoints whose name contains one of these comma-separated words",
+    )
     p.add_argument("--seed", type=int, default=1)
     args = p.parse_args()
     if args.tickets < 100 or args.requests < 1:
@@ -131,9 +139,20 @@ def load(args: argparse.Namespace) -> dict:
     from tierline.demo import content
     from tierline.demo.loader import create_people, reset_sequences
     from tierline.desk import services
-    from tierline.desk.models import OPEN_STATUSES, Channel, Level, Message, Ticket
+    from tierline.desk.models import (
+        OPEN_STATUSES,
+        Call,
+        Channel,
+        Level,
+        Message,
+        Ticket,
+        WorkOrder,
+    )
 
     rng = random.Random(args.seed)
+    # Work orders and calls draw from their own stream, so the tickets stay those of a run
+    # before they were loaded (same seed, same tickets).
+    side = random.Random(args.seed + 1)
     with transaction.atomic():
         cast = create_people(rng, people=args.people, password_hash=make_password("bench"))
     matrix = {(i, u): services.priority_for(i, u) for i in Level.values for u in Level.values}
@@ -143,11 +162,12 @@ def load(args: argparse.Namespace) -> dict:
     now = timezone.now()
     span = 730 * 86400
     started = time.perf_counter()
-    messages_total = 0
+    messages_total = work_orders_total = calls_total = 0
+    field_techs = cast.by_tier[2] + cast.by_tier[3]
     pk = 1
     while pk <= args.tickets:
         end = min(pk + BATCH, args.tickets + 1)
-        tickets, messages = [], []
+        tickets, messages, work_orders, calls = [], [], [], []
         for n in range(pk, end):
             # Ticket n is created at a time that grows with n, as numbers do in real life.
             created = now - timedelta(seconds=span * (1 - n / (args.tickets + 1)))
@@ -196,15 +216,21 @@ def load(args: argparse.Namespace) -> dict:
                         created_at=created + timedelta(minutes=30 * k),
                     )
                 )
+            work_orders += _work_orders_for(side, n, tier, status, created, field_techs, WorkOrder)
+            calls += _calls_for(side, n, requester, tech, created, cast.by_tier[1], Call)
         with transaction.atomic():
             Ticket.objects.bulk_create(tickets)
             Message.objects.bulk_create(messages, batch_size=2000)
+            WorkOrder.objects.bulk_create(work_orders, batch_size=2000)
+            Call.objects.bulk_create(calls, batch_size=2000)
         messages_total += len(messages)
+        work_orders_total += len(work_orders)
+        calls_total += len(calls)
         pk = end
         print(f"\r  loading: {pk - 1:,}/{args.tickets:,} tickets", end="", flush=True)
     seconds = time.perf_counter() - started
     print()
-    reset_sequences(Ticket)
+    reset_sequences(Ticket, WorkOrder)
     # What autovacuum does on a live database after a big load: statistics for the planner, and
     # on PostgreSQL a visibility map so counts can use index-only scans.
     with connection.cursor() as cursor:
@@ -212,10 +238,80 @@ def load(args: argparse.Namespace) -> dict:
     return {
         "cast": cast,
         "seconds": seconds,
-        "rows": args.tickets + messages_total,
+        "rows": args.tickets + messages_total + work_orders_total + calls_total,
         "tickets": args.tickets,
         "messages": messages_total,
+        "work_orders": work_orders_total,
+        "calls": calls_total,
     }
+
+
+# A desk that answers the phone: about a third of tickets have a call logged on them, and for
+# every seven tickets one more call was solved on the phone with no ticket (0.5 calls a ticket).
+# Desk visits are rarer: about one ticket in 30 of Tier 2 or 3 gets a work order (2% overall).
+CALL_ON_TICKET = 0.35
+CALL_SOLVED = 0.15
+WORK_ORDER_AT_TIER_2_PLUS = 0.05
+
+
+def _work_orders_for(rng, n, tier, status, created, field_techs, WorkOrder) -> list:
+    if tier < 2 or rng.random() >= WORK_ORDER_AT_TIER_2_PLUS:
+        return []
+    start = (created + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    done = status in ("resolved", "closed")
+    tech = rng.choice(field_techs)
+    # pk n: one work order at most per ticket, so the ticket's id is free as the work order's.
+    return [
+        WorkOrder(
+            pk=n,
+            number=f"WO-{n:06d}",
+            ticket_id=n,
+            status=WorkOrder.Status.DONE if done else WorkOrder.Status.SCHEDULED,
+            desk="B1-2C-14",
+            device="Laptop",
+            scheduled_start=start,
+            scheduled_end=start + timedelta(hours=1),
+            technician=tech,
+            instructions="Swap the docking station.",
+            created_by=tech,
+            created_at=created + timedelta(hours=1),
+            updated_at=created + timedelta(hours=1),
+            completed_at=start + timedelta(minutes=40) if done else None,
+        )
+    ]
+
+
+def _calls_for(rng, n, requester, tech, created, tier1, Call) -> list:
+    calls = []
+    if rng.random() < CALL_ON_TICKET:
+        calls.append(
+            Call(
+                caller=requester,
+                caller_name=str(requester),
+                caller_phone=requester.phone,
+                technician=tech if rng.random() < 0.5 else rng.choice(tier1),
+                started_at=created + timedelta(minutes=rng.randint(0, 600)),
+                duration_seconds=rng.randint(30, 1200),
+                outcome=Call.Outcome.EXISTING_TICKET,
+                ticket_id=n,
+                created_at=created,
+            )
+        )
+    if rng.random() < CALL_SOLVED:
+        calls.append(
+            Call(
+                caller=requester,
+                caller_name=str(requester),
+                caller_phone=requester.phone,
+                technician=rng.choice(tier1),
+                started_at=created + timedelta(minutes=rng.randint(0, 600)),
+                duration_seconds=rng.randint(30, 900),
+                outcome=Call.Outcome.SOLVED,
+                notes="Talked them through it.",
+                created_at=created,
+            )
+        )
+    return calls
 
 
 STORY_SUBJECT = "VPN drops every few minutes on the home network"
@@ -226,7 +322,7 @@ def kept_cast() -> SimpleNamespace:
     from tierline.people.models import Team, User
 
     return SimpleNamespace(
-        named={name: User.objects.get(username=name) for name in ("tier1", "employee")},
+        named={name: User.objects.get(username=name) for name in ("tier1", "tier2", "employee")},
         teams={t.tier: t for t in Team.objects.filter(is_tier_default=True)},
     )
 
@@ -370,9 +466,10 @@ def run(args: argparse.Namespace, vendor: str) -> None:
     from django.core.management import call_command
     from django.test import Client
     from django.urls import reverse
+    from django.utils import timezone
     from rest_framework.authtoken.models import Token
 
-    from tierline.desk.models import Ticket
+    from tierline.desk.models import Call, Ticket, WorkOrder
 
     if args.reuse:
         print("  migrating the kept database (no load)")
@@ -389,7 +486,8 @@ def run(args: argparse.Namespace, vendor: str) -> None:
         loaded = load(args)
         cast = loaded["cast"]
         print(
-            f"  loaded {loaded['tickets']:,} tickets + {loaded['messages']:,} messages in "
+            f"  loaded {loaded['tickets']:,} tickets + {loaded['messages']:,} messages + "
+            f"{loaded['work_orders']:,} work orders + {loaded['calls']:,} calls in "
             f"{loaded['seconds']:.1f} s: {loaded['rows'] / loaded['seconds']:,.0f} rows/s"
         )
         number = story_ticket(cast)
@@ -419,25 +517,69 @@ def run(args: argparse.Namespace, vendor: str) -> None:
     def create_ticket():
         return api.post("/api/v1/tickets/", new_ticket(), content_type="application/json")
 
+    # The lists, as a technician sees them: the API's ticket list (its first page and a deep
+    # one), work orders (a Tier 2 technician's day in HTML, the API list) and calls (HTML, API).
+    tier2 = cast.named["tier2"]
+    field = Client()
+    field.force_login(tier2)
+    tech_token = Token.objects.get_or_create(user=tier1)[0].key
+    tech_api = Client(HTTP_AUTHORIZATION=f"Token {tech_token}")
+    field_token = Token.objects.get_or_create(user=tier2)[0].key
+    field_api = Client(HTTP_AUTHORIZATION=f"Token {field_token}")
+    api_page_size = settings.REST_FRAMEWORK["PAGE_SIZE"]
+    api_deep = max(1, min(args.deep_page, -(-in_queue // api_page_size)))
+    busiest = (
+        WorkOrder.objects.filter(technician=tier2)
+        .values_list("scheduled_start", flat=True)
+        .order_by("-scheduled_start")
+        .first()
+    )
+    visit_day = timezone.localdate(busiest) if busiest else timezone.localdate()
     endpoints = [
         ("queue, team, page 1", lambda: desk.get(queue_url + "1")),
         (f"queue, team, page {deep}", lambda: desk.get(queue_url + str(deep))),
         ("portal: my tickets", lambda: portal.get(reverse("portal:home"))),
         ("ticket page (20 entries)", lambda: desk.get(reverse("desk:ticket", args=[number]))),
+        ("API: tickets, page 1", lambda: tech_api.get("/api/v1/tickets/")),
+        (
+            f"API: tickets, page {api_deep}",
+            lambda: tech_api.get(f"/api/v1/tickets/?page={api_deep}"),
+        ),
+        (
+            "work orders: a day",
+            lambda: field.get(reverse("desk:work_orders") + f"?date={visit_day.isoformat()}"),
+        ),
+        # Tier 1 sees few work orders (visits are Tier 2's): its list walks them all.
+        ("API: work orders, Tier 1", lambda: tech_api.get("/api/v1/work-orders/")),
+        ("API: work orders, Tier 2", lambda: field_api.get("/api/v1/work-orders/")),
+        ("calls: list", lambda: desk.get(reverse("desk:calls"))),
+        ("API: calls", lambda: tech_api.get("/api/v1/calls/")),
         ("API: create ticket", create_ticket),
     ]
+    http_name = "API: create, over HTTP"
+
+    def wanted(name: str) -> bool:
+        only = [w for w in (args.only or "").split(",") if w]
+        skip = [w for w in (args.skip or "").split(",") if w]
+        return (not only or any(w in name for w in only)) and not any(w in name for w in skip)
+
     results = []
     for name, send in endpoints:
+        if not wanted(name):
+            continue
         print(f"  measuring {name}", flush=True)
         results.append(measure(name, send, args.requests))
-    api_result = results[-1]
-    # The same request from one client over HTTP, through the production server.
-    http_name = "API: create, over HTTP"
-    print(f"  measuring {http_name} (tierline serve)", flush=True)
-    with served(Path(os.environ["TIERLINE_DATA_DIR"]) / "bench-serve.log") as (host, port):
-        send = http_poster(host, port, "/api/v1/tickets/", token, new_ticket)
-        results.append(measure(http_name, send, args.requests, count_queries=False))
-    http_result = results[-1]
+        row = results[-1]
+        print(f"    p50 {row['p50']:.1f} ms, p95 {row['p95']:.1f} ms", flush=True)
+    api_result = next((r for r in results if r["endpoint"] == "API: create ticket"), None)
+    http_result = None
+    if wanted(http_name):
+        # The same request from one client over HTTP, through the production server.
+        print(f"  measuring {http_name} (tierline serve)", flush=True)
+        with served(Path(os.environ["TIERLINE_DATA_DIR"]) / "bench-serve.log") as (host, port):
+            send = http_poster(host, port, "/api/v1/tickets/", token, new_ticket)
+            results.append(measure(http_name, send, args.requests, count_queries=False))
+        http_result = results[-1]
 
     print()
     header = (
@@ -457,13 +599,19 @@ def run(args: argparse.Namespace, vendor: str) -> None:
             f"bulk load: {loaded['rows']:,} rows in {loaded['seconds']:.1f} s "
             f"({loaded['rows'] / loaded['seconds']:,.0f} rows/s)"
         )
-    print(
-        f"ticket creation through the API, one client: {api_result['per_second']:,.0f} tickets/s "
-        f"in-process, {http_result['per_second']:,.0f} tickets/s over HTTP (tierline serve)"
-    )
+    if api_result and http_result:
+        print(
+            f"ticket creation through the API, one client: {api_result['per_second']:,.0f} "
+            f"tickets/s in-process, {http_result['per_second']:,.0f} tickets/s over HTTP "
+            "(tierline serve)"
+        )
     print(
         f"queue of team {team.name}: {in_queue:,} open tickets, {page_size} a page; "
         f"deep page = {deep}"
+    )
+    print(
+        f"API lists as {tier1.username}, {api_page_size} a page; deep page = {api_deep}; "
+        f"{WorkOrder.objects.count():,} work orders, {Call.objects.count():,} calls"
     )
 
 

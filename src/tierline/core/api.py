@@ -13,13 +13,18 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import permissions, serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.fields import SerializerMethodField, SkipField
+from rest_framework.pagination import BasePagination
 from rest_framework.relations import PKOnlyObject
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from tierline.core.errors import StaleEdit
 from tierline.core.inputs import parse_id
+from tierline.core.lists import MAX_PAGE, ListError, ListSpec, Window, page_number
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
@@ -153,3 +158,128 @@ class UserRefField(serializers.Field):
 
     def to_representation(self, value: Any) -> str:
         return value.username
+
+
+# --- lists ----------------------------------------------------------------------------------
+
+
+class UncountedPagination(BasePagination):
+    """The API's page shape: `{"next": url|null, "previous": url|null, "results": [...]}`.
+
+    No total: at a million tickets, counting what a technician may see costs more than the page
+    (core/lists.py). `next` is null on the last page. The paging itself is the list spec's.
+    """
+
+    page_query_param = "page"
+
+    @property
+    def page_size(self) -> int:
+        return api_settings.PAGE_SIZE
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list | None:
+        """For a list that has no spec (teams, categories, people): the same shape by OFFSET."""
+        raw = request.query_params.get(self.page_query_param)
+        number = page_number(raw) if raw not in (None, "") else 1
+        if number is None:
+            raise NotFound("Invalid page.")
+        offset = (number - 1) * self.page_size
+        rows = list(queryset[offset : offset + self.page_size + 1])
+        self.page = Window(
+            object_list=rows[: self.page_size],
+            number=number,
+            page_size=self.page_size,
+            more=len(rows) > self.page_size,
+        )
+        if number > 1 and not self.page.object_list:
+            raise NotFound("Invalid page.")
+        self.request = request
+        return self.page.object_list
+
+    def get_paginated_response(
+        self, data: Any, *, request: Any = None, page: Any = None
+    ) -> Response:
+        request = self.request if request is None else request
+        page = self.page if page is None else page
+        url = request.build_absolute_uri()
+        return Response(
+            {
+                "next": replace_query_param(url, "page", page.next_page_number())
+                if page.has_next()
+                else None,
+                "previous": _previous_url(url, page) if page.has_previous() else None,
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        return {
+            "type": "object",
+            "required": ["next", "previous", "results"],
+            "properties": {
+                "next": {"type": "string", "nullable": True, "format": "uri"},
+                "previous": {"type": "string", "nullable": True, "format": "uri"},
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict]:
+        return [
+            {
+                "name": self.page_query_param,
+                "required": False,
+                "in": "query",
+                "description": "A page number (1 to 10,000); follow `next` to the end.",
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+            }
+        ]
+
+
+def _previous_url(url: str, page: Any) -> str:
+    number = page.previous_page_number()
+    return (
+        remove_query_param(url, "page") if number == 1 else replace_query_param(url, "page", number)
+    )
+
+
+class SpecListMixin:
+    """`list` of a viewset built from a ListSpec: the caller's visible rows, the spec's
+    FilterSet (any invalid filter or order is a 400 naming the field), an indexed order, one
+    page picked by ids first. `?ordering=` is taken as another name for the spec's `sort`.
+
+    The viewset sets `list_spec` and may narrow the rows with `list_scope()` (a queue).
+    """
+
+    list_spec: ListSpec
+    pagination_class = UncountedPagination
+
+    def list_scope(self) -> Any:
+        return None
+
+    def list(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        spec = self.list_spec
+        params = request.query_params.copy()
+        if "ordering" in params:
+            ordering = params.pop("ordering")
+            if spec.ordering_param in params and params.getlist(spec.ordering_param) != ordering:
+                raise serializers.ValidationError(
+                    {"ordering": [f"Give either ordering or {spec.ordering_param}, not both."]}
+                )
+            params.setlist(spec.ordering_param, ordering)
+        raw_page = params.get("page")
+        if raw_page not in (None, "") and page_number(raw_page) is None:
+            raise NotFound("Invalid page.")
+        try:
+            queryset, _ = spec.filter(request.user, params, scope=self.list_scope(), strict=True)
+        except ListError as exc:
+            errors = dict(exc.errors)
+            if spec.ordering_param in errors and "ordering" in request.query_params:
+                errors["ordering"] = errors.pop(spec.ordering_param)
+            for key in ("ordering", spec.ordering_param):
+                if key in errors:
+                    errors[key] = [f"Order by one of: {', '.join(spec.orderings)}."]
+            raise serializers.ValidationError(errors) from None
+        page = spec.paginate(queryset, raw_page, page_size=self.paginator.page_size)
+        if page.number > 1 and not page.object_list:
+            raise NotFound("Invalid page.")
+        data = self.get_serializer(page.object_list, many=True).data
+        return self.paginator.get_paginated_response(data, request=request, page=page)

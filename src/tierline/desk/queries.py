@@ -29,9 +29,11 @@ def queue_for(user: User, queue: str = "team") -> QuerySet[Ticket]:
     """Open tickets of one queue that this user may see. "all" is for leads.
 
     Each queue of a technician is by construction a part of what desk.permissions lets them read
-    (their teams' tickets, or tickets assigned to them), so it is built without the visibility
-    OR: "team IN (...) OR assignee = me OR requester = me" would keep the database from walking
-    the queue index in order.
+    (their teams' tickets, or tickets assigned to them), so it is built on the queue's own
+    columns: "team IN (...) OR assignee = me OR requester = me" alone would keep the database
+    from walking the queue index in order. The list spec (desk.lists.QUEUE) still adds the
+    visibility filter on top, one rule for every list; the queue indexes carry its columns, so
+    PostgreSQL checks it inside the index.
     """
     if perms.is_staff_member(user):
         qs = Ticket.objects.filter(is_open=True)

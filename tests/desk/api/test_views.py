@@ -202,7 +202,7 @@ def test_ticket_list_query_count_is_bounded(
     # when / then
     with django_assert_max_num_queries(5):
         response = client.get(url())
-    assert response.json()["count"] == rows
+    assert len(response.json()["results"]) == rows and response.json()["next"] is None
 
 
 # --- change ------------------------------------------------------------------------------------
@@ -574,7 +574,7 @@ def test_work_order_list_query_count_is_bounded(
     client = api(tier2)
     with django_assert_max_num_queries(5):
         response = client.get("/api/v1/work-orders/")
-    assert response.json()["count"] == rows
+    assert len(response.json()["results"]) == rows and response.json()["next"] is None
 
 
 # --- calls -------------------------------------------------------------------------------------
@@ -616,7 +616,7 @@ def test_log_call_on_an_existing_ticket_and_solved(api, employee, tier1):
     )
     assert solved.status_code == 201 and solved.json()["ticket"] is None
     listed = client.get("/api/v1/calls/").json()
-    assert listed["count"] == 2
+    assert len(listed["results"]) == 2
 
 
 @pytest.mark.parametrize(
@@ -662,4 +662,4 @@ def test_call_list_query_count_is_bounded(
     client = api(tier1)
     with django_assert_max_num_queries(5):
         response = client.get("/api/v1/calls/")
-    assert response.json()["count"] == rows
+    assert len(response.json()["results"]) == rows and response.json()["next"] is None

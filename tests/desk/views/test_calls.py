@@ -276,6 +276,24 @@ def test_call_list_query_count_bounded(
     assert response.status_code == 200
 
 
+def test_call_list_pages_newest_first_without_counting(client, tier1, settings):
+    # given: five calls, two a page
+    settings.TIERLINE = {**settings.TIERLINE, "PAGE_SIZE": 2}
+    now = timezone.now()
+    calls = [_call(tier1, started_at=now - timedelta(minutes=n)) for n in range(5)]
+    client.force_login(tier1)
+    # when
+    first = client.get(reverse("desk:calls"))
+    last = client.get(reverse("desk:calls"), {"page": "3"})
+    # then
+    assert list(first.context["calls"]) == calls[:2]
+    assert list(last.context["calls"]) == calls[4:]
+    html = first.content.decode()
+    assert "1–2" in html and " of " not in html.split('class="pagination"')[1]
+    assert 'rel="next"' in html and 'rel="prev"' not in html
+    assert 'rel="prev"' in last.content.decode() and 'rel="next"' not in last.content.decode()
+
+
 # --- report ---------------------------------------------------------------------------------
 
 

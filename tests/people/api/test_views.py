@@ -49,7 +49,7 @@ def test_people_list_query_count_is_bounded(api, lead, rows, django_assert_max_n
     client = api(lead)
     with django_assert_max_num_queries(5):
         response = client.get("/api/v1/people/")
-    assert response.json()["count"] == rows + 1
+    assert len(response.json()["results"]) == rows + 1 and response.json()["next"] is None
 
 
 def test_teams_list_for_anyone_signed_in(api, employee):

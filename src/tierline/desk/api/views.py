@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import django_filters as filters
 from django.db import transaction
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
@@ -19,12 +18,12 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tierline.core.api import IsStaffMember
+from tierline.core.api import IsStaffMember, SpecListMixin
 from tierline.core.errors import StaleEdit
+from tierline.desk import lists, queries, services
 from tierline.desk import permissions as perms
-from tierline.desk import queries, services
 from tierline.desk.api import serializers as s
-from tierline.desk.filters import DateFilter, TicketFilter
+from tierline.desk.filters import CallFilter, TicketFilter, WorkOrderFilter
 from tierline.desk.models import Call, Category, Ticket, WorkOrder
 
 _TICKET_COLUMNS = ("requester", "assignee", "team", "category", "parent", "merged_into")
@@ -48,27 +47,31 @@ _DETAIL_ACTION = {"detail": True, "filter_backends": [], "pagination_class": Non
     retrieve=extend_schema(summary="Read one ticket"),
 )
 @extend_schema(tags=["tickets"])
-class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class TicketViewSet(
+    SpecListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Tickets, looked up by number (TL-000123)."""
 
     serializer_class = s.TicketSerializer
     filterset_class = TicketFilter
+    list_spec = lists.TICKETS
     lookup_field = "number"
     lookup_value_regex = "[^/]+"
     queryset = Ticket.objects.none()  # for the schema; get_queryset answers per user
 
+    def list_scope(self) -> QuerySet[Ticket] | None:
+        """The open tickets of one workspace queue (?queue=), or every ticket."""
+        queue = self.request.query_params.get("queue")
+        if not queue:
+            return None
+        if queue not in queries.QUEUES:
+            raise serializers.ValidationError(
+                {"queue": [f"Choose one of: {', '.join(queries.QUEUES)}."]}
+            )
+        return queries.queue_for(self.request.user, queue)
+
     def get_queryset(self) -> QuerySet[Ticket]:
-        user = self.request.user
-        queue = self.request.query_params.get("queue") if self.action == "list" else None
-        if queue:
-            if queue not in queries.QUEUES:
-                raise serializers.ValidationError(
-                    {"queue": [f"Choose one of: {', '.join(queries.QUEUES)}."]}
-                )
-            qs = queries.queue_for(user, queue)
-        else:
-            qs = perms.visible_tickets(user)
-        return qs.select_related(*_TICKET_COLUMNS)
+        return perms.visible_tickets(self.request.user).select_related(*_TICKET_COLUMNS)
 
     def get_object(self) -> Ticket:
         return perms.ticket_for(self.request.user, self.kwargs["number"], self.get_queryset())
@@ -243,28 +246,20 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
 # --- work orders ----------------------------------------------------------------------------
 
 
-class WorkOrderFilter(filters.FilterSet):
-    status = filters.MultipleChoiceFilter(choices=WorkOrder.Status.choices)
-    ticket = filters.CharFilter(field_name="ticket__number", label="Ticket number")
-    technician = filters.CharFilter(field_name="technician__username", label="Technician")
-    date = DateFilter(field_name="scheduled_start", lookup_expr="date", label="Day")
-
-    class Meta:
-        model = WorkOrder
-        fields: list[str] = []
-
-
 @extend_schema_view(
     list=extend_schema(summary="List work orders"),
     retrieve=extend_schema(summary="Read one work order"),
 )
 @extend_schema(tags=["work orders"])
-class WorkOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class WorkOrderViewSet(
+    SpecListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Visits to a requester's desk: for the help desk only."""
 
     serializer_class = s.WorkOrderSerializer
     permission_classes = [permissions.IsAuthenticated, IsStaffMember]
     filterset_class = WorkOrderFilter
+    list_spec = lists.WORK_ORDERS
     lookup_field = "number"
     lookup_value_regex = "[^/]+"
     queryset = WorkOrder.objects.none()
@@ -341,23 +336,13 @@ class WorkOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 # --- calls ----------------------------------------------------------------------------------
 
 
-class CallFilter(filters.FilterSet):
-    outcome = filters.ChoiceFilter(choices=Call.Outcome.choices)
-    ticket = filters.CharFilter(field_name="ticket__number", label="Ticket number")
-    technician = filters.CharFilter(field_name="technician__username", label="Technician")
-    date = DateFilter(field_name="started_at", lookup_expr="date", label="Day")
-
-    class Meta:
-        model = Call
-        fields: list[str] = []
-
-
 @extend_schema_view(
     list=extend_schema(summary="List calls"),
     retrieve=extend_schema(summary="Read one call"),
 )
 @extend_schema(tags=["calls"])
 class CallViewSet(
+    SpecListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -368,6 +353,7 @@ class CallViewSet(
     serializer_class = s.CallSerializer
     permission_classes = [permissions.IsAuthenticated, IsStaffMember]
     filterset_class = CallFilter
+    list_spec = lists.CALLS
     queryset = Call.objects.none()
 
     def get_queryset(self) -> QuerySet[Call]:

@@ -5,11 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
@@ -18,8 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from tierline.core.csv_export import csv_response
 from tierline.core.inputs import parse_id
+from tierline.desk import lists, services
 from tierline.desk import permissions as perms
-from tierline.desk import services
 from tierline.desk.forms_lists import CallForm, DateRangeForm
 from tierline.desk.models import Call, Ticket
 from tierline.desk.views.queue import error_text, staff_required
@@ -175,25 +173,22 @@ def call_list(request: HttpRequest) -> HttpResponse:
     technician, technicians = _technician_scope(request)
     range_form = DateRangeForm(request.GET, default_days=None)
     start, end = range_form.range()
-    calls: QuerySet[Call] = perms.visible_calls(
-        request.user, Call.objects.select_related("technician", "caller", "ticket")
-    )
-    if technician is not None:
-        calls = calls.filter(technician=technician)
-    if start:
-        calls = calls.filter(started_at__gte=_day_bounds(start, start)[0])
-    if end:
-        calls = calls.filter(started_at__lt=_day_bounds(end, end)[1])
-    page = Paginator(calls.order_by("-started_at", "-pk"), settings.TIERLINE["PAGE_SIZE"]).get_page(
-        request.GET.get("page")
-    )
+    # Whose calls is this page's own choice (?technician= is an id or "all" here); the dates, the
+    # visibility, the order and the paging are the call list's (desk/lists.py).
+    scope = Call.objects.all() if technician is None else Call.objects.filter(technician=technician)
+    params = {
+        "start": start.isoformat() if start else "",
+        "end": end.isoformat() if end else "",
+        "sort": request.GET.get("sort", ""),
+        "page": request.GET.get("page"),
+    }
+    page, _ = lists.CALLS.page(request.user, params, scope=scope)
     return render(
         request,
         "desk/calls.html",
         {
             "page": page,
             "calls": page.object_list,
-            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
             "range_form": range_form,
             "technician": technician,
             "technicians": technicians,

@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,12 +19,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from tierline.core.csv_export import csv_response
-from tierline.core.paging import page_of
+from tierline.core.lists import Window
+from tierline.desk import lists, queries, services
 from tierline.desk import permissions as perms
-from tierline.desk import queries, services
-from tierline.desk.filters import DEFAULT_SORT, SORTS, TicketFilter
+from tierline.desk.filters import DEFAULT_SORT, TICKET_ORDERINGS, TicketFilter
 from tierline.desk.forms_lists import BulkForm, SaveViewForm
-from tierline.desk.models import SavedView, Status, Ticket
+from tierline.desk.models import SavedView, Status
 from tierline.people import queries as directory
 
 View = Callable[..., HttpResponseBase]
@@ -73,22 +72,23 @@ def queue_name(request: HttpRequest) -> str:
     return name
 
 
-def filtered_queue(request: HttpRequest) -> tuple[str, TicketFilter]:
+def queue_page(request: HttpRequest) -> tuple[str, Page | Window, TicketFilter]:
+    """The queue asked for, filtered, ordered and paged by the queue's list spec."""
     name = queue_name(request)
-    return name, TicketFilter(request.GET, queryset=queries.queue_for(request.user, name))
-
-
-def paginate(request: HttpRequest, queryset: QuerySet) -> Page:
-    return page_of(request, queryset)
+    page, ticket_filter = lists.QUEUE.page(
+        request.user, request.GET, scope=queries.queue_for(request.user, name)
+    )
+    return name, page, ticket_filter
 
 
 def sort_columns(request: HttpRequest, default: str = DEFAULT_SORT) -> dict[str, dict[str, str]]:
     """For each sortable column: the sort to link to and its aria-sort state."""
     current = request.GET.get("sort") or default
-    if current not in SORTS:
+    if current not in TICKET_ORDERINGS:
         current = default
     columns = {}
-    for key in ("number", "subject", "priority", "status", "updated", "created"):
+    # Only the columns an index can order (desk.filters.TICKET_ORDERINGS).
+    for key in ("number", "priority", "updated", "created"):
         if current == key:
             columns[key] = {"next": f"-{key}", "aria": "ascending"}
         elif current == f"-{key}":
@@ -106,12 +106,13 @@ def _requester_query(request: HttpRequest) -> str:
 
 
 def table_context(
-    request: HttpRequest, queryset: QuerySet[Ticket], default_sort: str = DEFAULT_SORT, **extra: Any
+    request: HttpRequest, page: Page | Window, default_sort: str = DEFAULT_SORT, **extra: Any
 ) -> dict:
-    page = paginate(request, queryset)
     return {
         "page": page,
-        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
+        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2)
+        if page.paginator
+        else None,
         "tickets": page.object_list,
         "columns": sort_columns(request, default_sort),
         "list_url": request.path,
@@ -151,10 +152,10 @@ def _saved_query(request: HttpRequest) -> str:
 @require_GET
 @staff_required
 def queue(request: HttpRequest) -> HttpResponse:
-    name, ticket_filter = filtered_queue(request)
+    name, page, ticket_filter = queue_page(request)
     context = table_context(
         request,
-        ticket_filter.qs,
+        page,
         queue=name,
         queue_label=queries.QUEUES[name],
         filtered=any(request.GET.getlist(k) != [""] for k in _filter_keys(request)),
@@ -175,7 +176,10 @@ def queue(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_required
 def export_csv(request: HttpRequest) -> HttpResponseBase:
-    name, ticket_filter = filtered_queue(request)
+    name = queue_name(request)
+    tickets, _ = lists.QUEUE.filter(
+        request.user, request.GET, scope=queries.queue_for(request.user, name)
+    )
     rows = (
         (
             t.number,
@@ -191,7 +195,7 @@ def export_csv(request: HttpRequest) -> HttpResponseBase:
             t.created_at.isoformat(),
             t.updated_at.isoformat(),
         )
-        for t in ticket_filter.qs.iterator(chunk_size=500)
+        for t in tickets.select_related(*lists.QUEUE.columns).iterator(chunk_size=500)
     )
     header = [
         "Number",
@@ -300,16 +304,15 @@ def search(request: HttpRequest) -> HttpResponse:
         number = services.ticket_number(int(match.group(2)))
         if perms.visible_tickets(request.user).filter(number=number).exists():
             return redirect("desk:ticket", number=number)
-    tickets = Ticket.objects.none()
     if text:
-        ticket_filter = TicketFilter(
-            {"q": text, "sort": request.GET.get("sort") or "-updated"},
-            queryset=queries.list_columns(perms.visible_tickets(request.user)),
+        page, _ = lists.TICKETS.page(
+            request.user,
+            {"q": text, "sort": request.GET.get("sort") or "", "page": request.GET.get("page")},
+            default_ordering="-updated",
         )
-        tickets = ticket_filter.qs
-    context = table_context(
-        request, tickets, default_sort="-updated", q=text, bulk=False, search=True
-    )
+    else:
+        page = Window(object_list=[], number=1, page_size=1, more=False)
+    context = table_context(request, page, default_sort="-updated", q=text, bulk=False, search=True)
     if request.htmx and not request.htmx.boosted:
         return render(request, "desk/_queue_table.html", context)
     return render(request, "desk/queue_search.html", context)

@@ -1,0 +1,214 @@
+"""One way to build a list: what may be seen, filtered, in an order an index serves, a page at a time.
+
+A list is declared once (NetBox style) as a `ListSpec`: the visibility function that says what a
+user may see, the FilterSet of its query string, the orderings it allows (each named with the
+index that serves it, so no list ever sorts the whole table) and its page size. The HTML pages
+and the API build their lists from the same spec:
+
+    page = TICKETS.page(user, request.GET, scope=queue_for(user, "team"))
+
+A page picks its ids first, from the bare filtered and ordered query, and then loads only those
+rows with their joins (with OFFSET alone a deep page joined every row it skipped). A list is
+either *counted* (the page knows the total and its page numbers: the queues, whose scope is an
+open backlog) or *uncounted* (it asks for one row more than a page to know whether another page
+follows: at a million tickets, counting what a technician may see costs more than the page).
+
+core imports no app: the specs themselves live with their models (desk/lists.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import django_filters
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db.models import Model, QuerySet
+
+from tierline.core.inputs import parse_id
+
+M = TypeVar("M", bound=Model)
+
+# A page number past this is refused (uncounted lists) or clamped (counted ones): OFFSET over an
+# index is cheap for hundreds of pages, not for millions of rows.
+MAX_PAGE = 10_000
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """One allowed order of a list: its ORDER BY (ending with a unique tie-break) and the index
+    whose columns serve it (a test asks PostgreSQL for each list's plan: no Sort node)."""
+
+    fields: tuple[str, ...]
+    index: str
+    label: str = ""
+
+
+class ListError(ValueError):
+    """The query string asks for something the list cannot give: field -> messages."""
+
+    def __init__(self, errors: Mapping[str, Sequence[str]]) -> None:
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = {key: list(messages) for key, messages in errors.items()}
+
+
+@dataclass
+class Window:
+    """An uncounted page: the rows, and whether pages come before and after it.
+
+    Shaped like Django's Page where a template or a serializer reads it (number, has_next,
+    start_index, ...); there is no paginator, count or page range.
+    """
+
+    object_list: list
+    number: int
+    page_size: int
+    more: bool
+    paginator: None = None
+
+    def __iter__(self) -> Iterator:
+        return iter(self.object_list)
+
+    def __len__(self) -> int:
+        return len(self.object_list)
+
+    def has_next(self) -> bool:
+        return self.more
+
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def has_other_pages(self) -> bool:
+        return self.has_next() or self.has_previous()
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    def start_index(self) -> int:
+        return (self.number - 1) * self.page_size + 1 if self.object_list else 0
+
+    def end_index(self) -> int:
+        return (self.number - 1) * self.page_size + len(self.object_list)
+
+
+@dataclass(frozen=True)
+class ListSpec(Generic[M]):
+    """A declared list: model, visibility, FilterSet, indexed orderings, page size, columns."""
+
+    model: type[M]
+    visible: Callable[[Any, QuerySet[M]], QuerySet[M]]
+    filterset: type[django_filters.FilterSet]
+    orderings: Mapping[str, Ordering]
+    default_ordering: str
+    # None: the site's TIERLINE["PAGE_SIZE"], read when a page is built.
+    page_size: int | None = None
+    # What a row of the list shows: select_related for the page's rows only.
+    columns: tuple[str, ...] = ()
+    counted: bool = False
+    # The query-string key of the order (the FilterSet's field of that name carries its choices).
+    ordering_param: str = "sort"
+
+    def __post_init__(self) -> None:
+        if self.default_ordering not in self.orderings:
+            raise ValueError(f"default ordering {self.default_ordering!r} is not allowed")
+
+    # --- building the query -------------------------------------------------------------------
+
+    def ordering_choices(self) -> list[tuple[str, str]]:
+        """For the FilterSet's ordering field: every allowed order, by name."""
+        return [(name, o.label or name) for name, o in self.orderings.items()]
+
+    def scoped(self, user: Any, scope: QuerySet[M] | None = None) -> QuerySet[M]:
+        """What the user may see, within a scope (a queue, a technician's calls) if given."""
+        queryset = self.model._default_manager.all() if scope is None else scope
+        return self.visible(user, queryset)
+
+    def filter(
+        self,
+        user: Any,
+        params: Mapping[str, Any],
+        *,
+        scope: QuerySet[M] | None = None,
+        strict: bool = False,
+        default_ordering: str | None = None,
+    ) -> tuple[QuerySet[M], django_filters.FilterSet]:
+        """The visible rows the query string selects, in an allowed order.
+
+        strict (the API): any invalid filter or order raises ListError. Otherwise (HTML pages)
+        invalid fields are ignored and the form shows their errors.
+        """
+        filterset = self.filterset(params, queryset=self.scoped(user, scope))
+        valid = filterset.is_valid()
+        if strict and not valid:
+            raise ListError(filterset.errors)
+        queryset = filterset.qs  # an invalid field filters nothing (django-filter drops it)
+        name = filterset.form.cleaned_data.get(self.ordering_param)
+        name = name or default_ordering or self.default_ordering
+        return queryset.order_by(*self.orderings[name].fields), filterset
+
+    # --- paging -------------------------------------------------------------------------------
+
+    def load(self, ids: list[int]) -> list[M]:
+        """Rows of these ids, in this order, with the list's columns: one query.
+
+        By id alone: the ids query already applied visibility and filters, and building them
+        again (an EXISTS per row for work orders) cost more than the page's rows.
+        """
+        if not ids:
+            return []
+        rows = self.model._default_manager.select_related(*self.columns).filter(pk__in=ids)
+        found = {row.pk: row for row in rows}
+        return [found[pk] for pk in ids if pk in found]
+
+    def paginate(
+        self, queryset: QuerySet[M], page: Any, *, page_size: int | None = None
+    ) -> Page | Window:
+        """The page named by `page` (text from a query string) of an ordered queryset.
+
+        Counted lists clamp bad or out-of-range numbers to the first or last page (as Django's
+        get_page does); uncounted ones take a bad number as page 1 and answer an empty page past
+        the end.
+        """
+        size = page_size or self.page_size or settings.TIERLINE["PAGE_SIZE"]
+        if self.counted:
+            paginator = Paginator(queryset.values_list("pk", flat=True), size)
+            found = paginator.get_page(page)
+            found.object_list = self.load(list(found.object_list))
+            return found
+        number = page_number(page) or 1
+        offset = (number - 1) * size
+        ids = list(queryset.values_list("pk", flat=True)[offset : offset + size + 1])
+        return Window(
+            object_list=self.load(ids[:size]),
+            number=number,
+            page_size=size,
+            more=len(ids) > size,
+        )
+
+    def page(
+        self,
+        user: Any,
+        params: Mapping[str, Any],
+        *,
+        scope: QuerySet[M] | None = None,
+        strict: bool = False,
+        default_ordering: str | None = None,
+    ) -> tuple[Page | Window, django_filters.FilterSet]:
+        """Filter, order and page in one call: what a list view needs."""
+        queryset, filterset = self.filter(
+            user, params, scope=scope, strict=strict, default_ordering=default_ordering
+        )
+        return self.paginate(queryset, params.get("page")), filterset
+
+
+def page_number(value: Any) -> int | None:
+    """A page number from text: 1..MAX_PAGE, else None."""
+    number = parse_id(value if value not in (None, "") else None)
+    if number is None or not 1 <= number <= MAX_PAGE:
+        return None
+    return number
