@@ -47,30 +47,30 @@ def _clean_checklist(items: Any) -> list[dict]:
             item = {"text": item, "done": False}
         if not isinstance(item, dict) or not str(item.get("text", "")).strip():
             raise ValidationError({"checklist": "Each checklist item needs a text."})
-        text = _plain_text("checklist", str(item["text"]), label="A checklist item", max_length=200)
+        text = _text_field("checklist", str(item["text"]))
         cleaned.append({"text": text, "done": bool(item.get("done"))})
     if len(cleaned) > 50:
         raise ValidationError({"checklist": "At most 50 checklist items."})
     return cleaned
 
 
-def _plain_text(
-    name: str, value: str | None, *, label: str, max_length: int, multiline: bool = False
-) -> str:
+_TEXT_FIELDS = {  # name: (label, max length, holds lines)
+    "desk": ("The desk", 60, False),
+    "device": ("The device", 120, False),
+    "instructions": ("The instructions", 10000, True),
+    "checklist": ("A checklist item", 200, False),
+}
+
+
+def _text_field(name: str, value: str | None) -> str:
     """One optional text field as stored (core.text.normalise_text); refused at once."""
+    label, max_length, multiline = _TEXT_FIELDS[name]
     errors: dict[str, str] = {}
     value = optional_text(
         errors, name, value, max_length=max_length, label=label, multiline=multiline
     )
     raise_if(errors)
     return value
-
-
-_TEXT_FIELDS = {  # name: (label, max length, holds lines)
-    "desk": ("The desk", 60, False),
-    "device": ("The device", 120, False),
-    "instructions": ("The instructions", 10000, True),
-}
 
 
 def _validate_work_order(wo: WorkOrder) -> None:
@@ -127,15 +127,9 @@ def create_work_order(
         scheduled_start=scheduled_start,
         scheduled_end=scheduled_end,
         location=location or requester.location,
-        desk=_plain_text("desk", desk, label="The desk", max_length=60) or requester.desk,
-        device=_plain_text("device", device, label="The device", max_length=120),
-        instructions=_plain_text(
-            "instructions",
-            instructions,
-            label="The instructions",
-            max_length=10000,
-            multiline=True,
-        ),
+        desk=_text_field("desk", desk) or requester.desk,
+        device=_text_field("device", device),
+        instructions=_text_field("instructions", instructions),
         checklist=_clean_checklist(checklist),
         created_by=by,
     )
@@ -180,11 +174,9 @@ def update_work_order(
         raise ValidationError(dict.fromkeys(unknown, "This field can't be changed here."))
     if "checklist" in changes:
         changes["checklist"] = _clean_checklist(changes["checklist"])
-    for name, (label, limit, lines) in _TEXT_FIELDS.items():
+    for name in ("desk", "device", "instructions"):
         if name in changes:
-            changes[name] = _plain_text(
-                name, changes[name], label=label, max_length=limit, multiline=lines
-            )
+            changes[name] = _text_field(name, changes[name])
     if "status" in changes and changes["status"] not in (
         WorkOrder.Status.SCHEDULED,
         WorkOrder.Status.IN_PROGRESS,
