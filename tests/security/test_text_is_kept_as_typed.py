@@ -15,6 +15,7 @@ import unicodedata
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
@@ -382,3 +383,63 @@ def test_any_text_round_trips_through_the_api(api, employee, tier1, subject, des
     # and the page shows it escaped once
     ticket = Ticket.objects.get(number=number)
     _shown_once(desk_page(tier1, ticket), ticket.subject, ticket.description)
+
+
+def test_every_page_escapes_typed_text_exactly_once(employee, tier2, lead):
+    # given typed text with markup characters in every kind of field
+    typed = "A & B <c> \"d\" 'e'"
+    ticket = desk_factories.ticket(employee, subject="Subject " + typed)
+    services.take(ticket=ticket, by=lead)
+    start = ticket.created_at
+    wo = services.create_work_order(
+        ticket=ticket,
+        by=lead,
+        technician=tier2,
+        scheduled_start=start,
+        scheduled_end=start,
+        desk="Desk <B2> & 3",
+        device="Device " + typed,
+        instructions="Instructions " + typed,
+        checklist=["Item " + typed],
+    )
+    services.log_call(
+        by=lead,
+        outcome=Call.Outcome.EXISTING_TICKET,
+        ticket=ticket,
+        caller_name="Caller " + typed,
+    )
+    once = escape(typed)
+    pages = {
+        "work order": signed_in(lead).get(reverse("desk:work_order", args=[wo.number])),
+        "calls": signed_in(lead).get(reverse("desk:calls")),
+        "ticket": signed_in(lead).get(reverse("desk:ticket", args=[ticket.number])),
+        "portal home": signed_in(employee).get(reverse("portal:home")),
+        "portal ticket": signed_in(employee).get(reverse("portal:ticket", args=[ticket.number])),
+    }
+    expected = {
+        "work order": ["Device ", "Instructions ", "Item ", "Subject "],
+        "calls": ["Caller "],
+        "ticket": ["Subject ", "Caller "],
+        "portal home": ["Subject "],
+        "portal ticket": ["Subject "],
+    }
+    for name, response in pages.items():
+        assert response.status_code == 200, name
+        html = response.content.decode()
+        # when each page is read, then the text is there escaped once: not raw, not twice
+        for prefix in expected[name]:
+            assert prefix + once in html, (name, prefix)
+        assert typed not in html and escape(once) not in html, name
+    # and the edit form gives the browser back the text as typed
+    work_order = pages["work order"].content.decode()
+    assert 'value="Desk &lt;B2&gt; &amp; 3"' in work_order
+    assert f">\nInstructions {once}</textarea>" in work_order
+
+
+def test_an_ampersand_in_a_file_name_is_kept(employee):
+    # given a file whose name holds an ampersand (it used to be stored as "&amp;")
+    upload = SimpleUploadedFile("Q3 report & notes.pdf", b"%PDF-1.4 report")
+    # when
+    ticket = desk_factories.ticket(employee, uploads=[upload])
+    # then
+    assert ticket.attachments.get().name == "Q3 report & notes.pdf"
