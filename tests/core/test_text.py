@@ -124,3 +124,19 @@ def test_a_serializer_takes_lines_where_it_says_so():
     assert data.is_valid(), data.errors
     assert data.validated_data == {"title": "Printer & <scanner>", "notes": "one\ntwo"}
     assert not _Input(data={"title": "one\ntwo"}).is_valid()
+
+
+def test_a_decorated_subclass_checks_each_field_once():
+    @accepts_plain_text()
+    class _More(_Form):
+        extra = forms.CharField(label="Extra")
+
+    @accepts_plain_text(multiline=("notes",))
+    class _MoreInput(_Input):
+        extra = serializers.CharField()
+
+    form = _More({"title": "a\x00", "extra": "b\x00"})
+    data = _MoreInput(data={"title": "a\x00", "extra": "b\x00"})
+    assert not form.is_valid() and not data.is_valid()
+    assert [len(form.errors[name]) for name in ("title", "extra")] == [1, 1]
+    assert [len(data.errors[name]) for name in ("title", "extra")] == [1, 1]

@@ -114,6 +114,11 @@ def _is_null_check(validator: Any) -> bool:
     )
 
 
+def _has_ours(field: Any) -> bool:
+    """Already checked: a field inherited from a decorated form or serializer."""
+    return any(isinstance(v, PlainTextValidator) for v in field.validators)
+
+
 def accepts_plain_text(
     *, multiline: tuple[str, ...] = ()
 ) -> Callable[[FormOrSerializer], FormOrSerializer]:
@@ -127,8 +132,7 @@ def accepts_plain_text(
     def decorate(cls: FormOrSerializer) -> FormOrSerializer:
         if hasattr(cls, "base_fields"):  # a Django form: its fields are copied per form
             for name, field in cls.base_fields.items():
-                already = any(isinstance(v, PlainTextValidator) for v in field.validators)
-                if isinstance(field, forms.CharField) and not already:  # (inherited fields)
+                if isinstance(field, forms.CharField) and not _has_ours(field):
                     lines = name in multiline or isinstance(field.widget, forms.Textarea)
                     label = field.label or name.replace("_", " ").capitalize()
                     field.validators = [v for v in field.validators if not _is_null_check(v)]
@@ -141,7 +145,7 @@ def accepts_plain_text(
         def get_fields(self: Any) -> dict[str, Any]:
             fields = build_fields(self)
             for name, field in fields.items():
-                if isinstance(field, serializers.CharField):
+                if isinstance(field, serializers.CharField) and not _has_ours(field):
                     validator = PlainTextValidator(name, multiline=name in multiline)
                     kept = [v for v in field.validators if not _is_null_check(v)]
                     field.validators = [*kept, validator]
