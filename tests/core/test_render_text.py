@@ -3,12 +3,16 @@ work orders alike (the portal used to drop a requester's line breaks)."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.desk import factories as desk_factories
 from tests.people import factories as people_factories
@@ -24,17 +28,68 @@ def signed_in(user) -> Client:
     return client
 
 
-def test_plain_text_keeps_its_line_breaks_and_loses_scripts():
+def test_text_is_escaped_and_keeps_its_line_breaks():
     html = render_text("one\ntwo<script>alert(1)</script>")
-    assert html == "one<br>two"
+    assert html == "one<br>two&lt;script&gt;alert(1)&lt;/script&gt;"
 
 
-def test_text_with_block_markup_is_not_given_extra_breaks():
-    assert render_text("<p>one</p>\n<p>two</p>") == "<p>one</p>\n<p>two</p>"
+def test_markup_is_shown_as_the_text_that_was_typed():
+    assert (
+        render_text("<p>one</p>\n<p>two</p>") == "&lt;p&gt;one&lt;/p&gt;<br>&lt;p&gt;two&lt;/p&gt;"
+    )
+    assert render_text("Printer & scanner <2nd floor>") == "Printer &amp; scanner &lt;2nd floor&gt;"
+
+
+def test_an_entity_typed_is_shown_as_typed_not_decoded():
+    assert render_text("write &amp; for &") == "write &amp;amp; for &amp;"
 
 
 def test_nothing_renders_as_empty():
     assert render_text(None) == ""
+
+
+def test_web_addresses_become_links_and_the_sentence_keeps_its_full_stop():
+    html = render_text("See https://wiki.example.org/vpn?a=1&b=2. Then retry")
+    assert html == (
+        'See <a href="https://wiki.example.org/vpn?a=1&amp;b=2" rel="noopener noreferrer nofollow">'
+        "https://wiki.example.org/vpn?a=1&amp;b=2</a>. Then retry"
+    )
+
+
+def test_an_address_in_brackets_keeps_a_bracket_it_opened():
+    html = render_text("(docs: https://en.wikipedia.org/wiki/Foo_(bar))")
+    assert 'href="https://en.wikipedia.org/wiki/Foo_(bar)"' in html
+    assert html.endswith("</a>)")
+
+
+def test_only_http_addresses_are_links():
+    for text in ("javascript:alert(1)", "file:///etc/passwd", "mailto:a@b.c", "https://"):
+        assert "<a" not in render_text(text)
+
+
+def test_an_address_cannot_break_out_of_its_attribute():
+    html = render_text('https://x.org/"onmouseover=alert(1) <b>')
+    assert html.startswith('<a href="https://x.org/" rel=')
+    assert "&quot;onmouseover=alert(1) &lt;b&gt;" in html
+
+
+def _as_text(html: str) -> str:
+    """What a reader sees: our own tags taken out, entities decoded."""
+    return unescape(
+        re.sub(r"<a href=\"[^\"]*\" rel=\"[^\"]*\">|</a>", "", html).replace("<br>", "\n")
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_any_text_is_shown_exactly_and_carries_no_markup_of_its_own(text):
+    html = render_text(text)
+    # the only tags are our line breaks and links
+    assert (
+        re.sub(r"<br>|<a href=\"https?://[^\"<>]*\" rel=\"[^\"]*\">|</a>", "", html).count("<") == 0
+    )
+    # and a reader sees what was typed
+    assert _as_text(html) == text
 
 
 @pytest.mark.django_db

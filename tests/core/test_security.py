@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from tests.people.factories import UserFactory
 from tierline.core.csv_export import safe_cell
-from tierline.core.sanitise import clean_html, clean_text
+from tierline.core.sanitise import clean_text, render_html_from_mail
 
 pytestmark = pytest.mark.django_db
 
@@ -69,10 +69,14 @@ def test_csv_plain_cells_are_kept():
     assert safe_cell(None) == ""
 
 
-def test_sanitiser_removes_scripts_and_handlers():
+def test_mail_html_sanitiser_removes_scripts_and_handlers():
     dirty = (
         '<p onclick="x()">Hi <a href="javascript:alert(1)">link</a><script>alert(1)</script></p>'
     )
-    clean = clean_html(dirty)
+    clean = render_html_from_mail(dirty)
     assert "script" not in clean and "onclick" not in clean and "javascript:" not in clean
-    assert clean_text("<b>Printer</b> broken") == "Printer broken"
+    assert "<p>Hi <a" in clean
+
+
+def test_a_file_name_loses_markup_but_is_not_escaped():
+    assert clean_text("<b>Printer</b> & scanner.pdf") == "Printer & scanner.pdf"

@@ -10,6 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from tierline.core.text import accepts_plain_text
 from tierline.desk.models import Category, Channel, Level, ResolutionCode, Status, Ticket
 from tierline.people import queries as directory
 from tierline.people.models import Team, User
@@ -62,6 +63,7 @@ class TicketNumberField(forms.CharField):
         return super().to_python(value).strip().upper()
 
 
+@accepts_plain_text()
 class ReplyForm(forms.Form):
     body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 6}))
     internal = forms.BooleanField(
@@ -98,6 +100,7 @@ class AssignForm(forms.Form):
         self.initial.setdefault("assignee", ticket.assignee_id)
 
 
+@accepts_plain_text()
 class FieldsForm(forms.Form):
     subject = forms.CharField(label=_("Subject"), max_length=200)
     category = forms.ModelChoiceField(
@@ -132,6 +135,7 @@ class StatusForm(forms.Form):
         self.initial.setdefault("status", ticket.status)
 
 
+@accepts_plain_text()
 class EscalateForm(forms.Form):
     summary = forms.CharField(
         label=_("What was tried"),
@@ -153,6 +157,7 @@ class EscalateForm(forms.Form):
         )
 
 
+@accepts_plain_text()
 class DeescalateForm(forms.Form):
     summary = forms.CharField(
         label=_("Why it goes back"), max_length=10000, widget=forms.Textarea(attrs={"rows": 4})
@@ -169,6 +174,7 @@ class DeescalateForm(forms.Form):
         self.fields["team"].queryset = directory.teams_below(ticket.tier)
 
 
+@accepts_plain_text()
 class ResolveForm(forms.Form):
     resolution_code = forms.ModelChoiceField(
         label=_("Resolution"),
@@ -187,22 +193,26 @@ class ResolveForm(forms.Form):
         return self.cleaned_data.get("time_spent_minutes") or 0
 
 
+@accepts_plain_text()
 class ReopenForm(forms.Form):
     reason = forms.CharField(
         label=_("Why reopen"), max_length=50000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
+@accepts_plain_text()
 class MergeForm(forms.Form):
     into = TicketNumberField(
         label=_("Merge into ticket"), help_text=_("The number of the ticket that stays open.")
     )
 
 
+@accepts_plain_text()
 class LinkForm(forms.Form):
     other = TicketNumberField(label=_("Ticket number"))
 
 
+@accepts_plain_text()
 class ChildForm(forms.Form):
     subject = forms.CharField(label=_("Subject"), max_length=200)
     description = forms.CharField(
@@ -213,6 +223,7 @@ class ChildForm(forms.Form):
     )
 
 
+@accepts_plain_text()
 class TicketCreateForm(forms.Form):
     """A technician opens a ticket for someone who phoned, mailed or walked in."""
 

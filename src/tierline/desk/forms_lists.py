@@ -12,6 +12,7 @@ from django import forms
 from django.utils import timezone
 
 from tierline.core.inputs import BoundedDateField, BoundedDateTimeField, parse_id
+from tierline.core.text import accepts_plain_text
 from tierline.desk.models import Call, Status, WorkOrder
 from tierline.people import queries as directory
 from tierline.people.models import User
@@ -37,6 +38,7 @@ class DateInput(forms.DateInput):
 # --- queue ----------------------------------------------------------------------------------
 
 
+@accepts_plain_text()
 class BulkForm(forms.Form):
     """Several tickets ticked in the queue (`ids`, checked by the view), and what to do."""
 
@@ -65,6 +67,7 @@ class BulkForm(forms.Form):
         return data
 
 
+@accepts_plain_text()
 class SaveViewForm(forms.Form):
     name = forms.CharField(max_length=60, label="Name of this view")
     query = forms.CharField(max_length=1000, required=False)
@@ -87,6 +90,7 @@ def parse_duration(text: str) -> int:
     return hours * 3600 + minutes * 60 + seconds
 
 
+@accepts_plain_text()
 class CallForm(forms.Form):
     """Log a call. The caller is picked from the directory (`caller`, filled by the lookup) or
     typed (`caller_lookup`, resolved on submit when it names one person), or just a name/phone."""
@@ -197,6 +201,7 @@ def checklist_from_lines(text: str, previous: list[dict] | None = None) -> list[
     ]
 
 
+@accepts_plain_text()
 class WorkOrderForm(forms.Form):
     technician = forms.ModelChoiceField(queryset=directory.staff_people(), label="Technician")
     scheduled_start = BoundedDateTimeField(
@@ -237,6 +242,7 @@ class WorkOrderUpdateForm(WorkOrderForm):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
+@accepts_plain_text()
 class WorkOrderCompleteForm(forms.Form):
     outcome = forms.CharField(label="Outcome", max_length=10000, widget=forms.Textarea)
     signoff_name = forms.CharField(label="Signed off by", max_length=120)
@@ -261,5 +267,6 @@ class WorkOrderCompleteForm(forms.Form):
         ]
 
 
+@accepts_plain_text()
 class WorkOrderCancelForm(forms.Form):
     reason = forms.CharField(label="Reason", max_length=1000)

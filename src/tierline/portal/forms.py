@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
+from tierline.core.text import accepts_plain_text
 from tierline.desk import services
 from tierline.desk.models import Category, Level
 from tierline.portal.queries import category_tree
@@ -83,6 +84,7 @@ def category_choices() -> list[tuple[Any, Any]]:
     return choices
 
 
+@accepts_plain_text()
 class NewRequestForm(forms.Form):
     category = forms.TypedChoiceField(
         label="What is it about?",
@@ -141,6 +143,7 @@ class NewRequestForm(forms.Form):
         return category
 
 
+@accepts_plain_text()
 class ReplyForm(forms.Form):
     body = forms.CharField(
         label="Your reply",
@@ -164,6 +167,7 @@ class AttachForm(forms.Form):
         return files
 
 
+@accepts_plain_text()
 class ReopenForm(forms.Form):
     reason = forms.CharField(
         label="What's still wrong?",

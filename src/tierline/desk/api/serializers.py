@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from tierline.core.api import OutputSerializer, UserRefField
 from tierline.core.models import HistoryEntry
+from tierline.core.text import accepts_plain_text
 from tierline.desk.api.fields import TicketRefField
 from tierline.desk.models import (
     Call,
@@ -206,6 +207,7 @@ class CallSerializer(OutputSerializer):
 # --- input ----------------------------------------------------------------------------------
 
 
+@accepts_plain_text(multiline=("description",))
 class TicketCreateSerializer(serializers.Serializer):
     subject = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=20000)
@@ -221,6 +223,7 @@ class TicketCreateSerializer(serializers.Serializer):
     )
 
 
+@accepts_plain_text()
 class TicketUpdateSerializer(serializers.Serializer):
     subject = serializers.CharField(max_length=200, required=False)
     category = serializers.PrimaryKeyRelatedField(
@@ -247,6 +250,7 @@ class TicketUpdateSerializer(serializers.Serializer):
     )
 
 
+@accepts_plain_text(multiline=("summary",))
 class MoveSerializer(serializers.Serializer):
     summary = serializers.CharField(max_length=10000, help_text="What was tried, or why.")
     team = serializers.PrimaryKeyRelatedField(
@@ -254,27 +258,32 @@ class MoveSerializer(serializers.Serializer):
     )
 
 
+@accepts_plain_text(multiline=("body",))
 class ReplySerializer(serializers.Serializer):
     body = serializers.CharField(max_length=50000)
     internal = serializers.BooleanField(default=False, help_text="True for an internal note.")
     time_spent_minutes = serializers.IntegerField(default=0, min_value=0, max_value=24 * 60)
 
 
+@accepts_plain_text(multiline=("body",))
 class ResolveSerializer(serializers.Serializer):
     resolution_code = serializers.CharField(max_length=40, help_text="A resolution code's code.")
     body = serializers.CharField(max_length=50000, help_text="The note the requester reads.")
     time_spent_minutes = serializers.IntegerField(default=0, min_value=0, max_value=24 * 60)
 
 
+@accepts_plain_text(multiline=("reason",))
 class ReopenSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=50000)
 
 
+@accepts_plain_text()
 class ChecklistItemSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=200)
     done = serializers.BooleanField(default=False)
 
 
+@accepts_plain_text(multiline=("instructions",))
 class WorkOrderCreateSerializer(serializers.Serializer):
     ticket = TicketRefField(help_text="The ticket number.")
     technician = UserRefField(help_text="Username or id of the technician who visits.")
@@ -291,6 +300,7 @@ class WorkOrderCreateSerializer(serializers.Serializer):
     checklist = ChecklistItemSerializer(many=True, required=False, max_length=50)
 
 
+@accepts_plain_text(multiline=("instructions",))
 class WorkOrderUpdateSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         [WorkOrder.Status.SCHEDULED, WorkOrder.Status.IN_PROGRESS],
@@ -310,6 +320,7 @@ class WorkOrderUpdateSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False, min_value=1)
 
 
+@accepts_plain_text(multiline=("outcome",))
 class WorkOrderCompleteSerializer(serializers.Serializer):
     outcome = serializers.CharField(max_length=10000)
     signoff_name = serializers.CharField(max_length=120)
@@ -318,10 +329,12 @@ class WorkOrderCompleteSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False, min_value=1)
 
 
+@accepts_plain_text()
 class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=1000)
 
 
+@accepts_plain_text(multiline=("notes",))
 class CallCreateSerializer(serializers.Serializer):
     caller = UserRefField(
         required=False, allow_null=True, help_text="The caller's username or id, if known."

@@ -12,11 +12,10 @@ from django.utils import timezone
 from tierline.core import events
 from tierline.core.history import record
 from tierline.core.inputs import DATE_RANGE_MESSAGE, date_in_range
-from tierline.core.sanitise import clean_html, clean_text
 from tierline.desk import permissions as perms
 from tierline.desk.events import CallLogged
 from tierline.desk.models import Call, Channel, Status, Ticket
-from tierline.desk.services.common import raise_if
+from tierline.desk.services.common import optional_text, raise_if
 from tierline.desk.services.saving import save_versioned
 from tierline.desk.services.tickets import assign, open_ticket
 from tierline.people.models import User
@@ -48,11 +47,23 @@ def log_call(
         errors["duration_seconds"] = "Talk time must be between 0 seconds and 24 hours."
     if started_at is not None and not date_in_range(started_at.date()):
         errors["started_at"] = DATE_RANGE_MESSAGE
-    notes = clean_html(notes)
-    if len(notes) > 20000:
-        errors["notes"] = "Notes are too long (at most 20,000 characters)."
-    caller_name = clean_text(caller_name or (str(caller) if caller else ""))[:120]
-    caller_phone = clean_text(caller_phone or (caller.phone if caller else ""))[:40]
+    notes = optional_text(errors, "notes", notes, max_length=20000, label="Notes")
+    caller_name = optional_text(
+        errors,
+        "caller_name",
+        caller_name,
+        max_length=120,
+        label="The caller's name",
+        multiline=False,
+    ) or (str(caller)[:120] if caller else "")
+    caller_phone = optional_text(
+        errors,
+        "caller_phone",
+        caller_phone,
+        max_length=40,
+        label="The caller's phone",
+        multiline=False,
+    ) or (caller.phone[:40] if caller else "")
     if not caller_name and not caller_phone:
         errors["caller"] = "Who called? Pick a person or type a name or number."
     if outcome == Call.Outcome.NEW_TICKET:

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from tierline.core.errors import ActionRefused
+from tierline.core.text import normalise_text
 from tierline.desk import permissions as perms
 from tierline.desk.models import Status, Ticket
 from tierline.people.models import User
@@ -20,12 +21,41 @@ def ticket_number(pk: int) -> str:
     return f"{conf()['TICKET_PREFIX']}-{pk:06d}"
 
 
-def require_text(errors: dict, name: str, value: str, *, max_length: int, label: str) -> str:
-    """`value` stripped; an error under `name` if it is empty or longer than `max_length`."""
-    value = (value or "").strip()
-    if not value:
+def require_text(
+    errors: dict,
+    name: str,
+    value: str | None,
+    *,
+    max_length: int,
+    label: str,
+    multiline: bool = True,
+) -> str:
+    """`value` as stored (core.text.normalise_text, then stripped); an error under `name` if it
+    holds a character nobody types, is empty or is longer than `max_length`."""
+    value = optional_text(
+        errors, name, value, max_length=max_length, label=label, multiline=multiline
+    )
+    if not value and name not in errors:
         errors[name] = f"{label} is required."
-    elif len(value) > max_length:
+    return value
+
+
+def optional_text(
+    errors: dict,
+    name: str,
+    value: str | None,
+    *,
+    max_length: int,
+    label: str,
+    multiline: bool = True,
+) -> str:
+    """As `require_text`, empty allowed: the text as typed (NFC, line breaks as LF), stripped."""
+    try:
+        value = normalise_text(value, label=label, multiline=multiline).strip()
+    except ValidationError as exc:
+        errors[name] = exc.messages[0]
+        return (value or "").strip()
+    if len(value) > max_length:
         errors[name] = f"{label} is too long: {len(value):,} characters, at most {max_length:,}."
     return value
 

@@ -8,7 +8,6 @@ from django.db import transaction
 from tierline.core import events
 from tierline.core.errors import ActionRefused
 from tierline.core.history import record
-from tierline.core.sanitise import clean_html
 from tierline.desk.events import DeEscalated, Escalated, TicketAssigned
 from tierline.desk.models import Escalation, Status, Ticket
 from tierline.desk.services.common import (
@@ -34,7 +33,7 @@ def escalate(*, ticket: Ticket, by: User, summary: str, team: Team | None = None
     summary = require_text(
         errors,
         "summary",
-        clean_html(summary),
+        summary,
         max_length=10000,
         label="A summary of what was tried",
     )
@@ -58,9 +57,7 @@ def de_escalate(*, ticket: Ticket, by: User, summary: str, team: Team | None = N
     ensure_workable(by, ticket)
     ensure_not_finished(ticket, "de-escalate")
     errors: dict[str, str] = {}
-    summary = require_text(
-        errors, "summary", clean_html(summary), max_length=10000, label="A reason"
-    )
+    summary = require_text(errors, "summary", summary, max_length=10000, label="A reason")
     raise_if(errors)
     if team is None:
         if ticket.tier <= 1:

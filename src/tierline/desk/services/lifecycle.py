@@ -11,7 +11,6 @@ from django.utils import timezone
 from tierline.core import events
 from tierline.core.errors import ActionRefused
 from tierline.core.history import record
-from tierline.core.sanitise import clean_html
 from tierline.desk import permissions as perms
 from tierline.desk.events import Closed, Reopened, Resolved
 from tierline.desk.models import Message, ResolutionCode, Status, Ticket
@@ -53,9 +52,7 @@ def resolve(
             errors["resolution_code"] = "Unknown resolution code."
     elif resolution_code is None:
         errors["resolution_code"] = "Choose a resolution code."
-    body = require_text(
-        errors, "body", clean_html(body), max_length=50000, label="A resolution note"
-    )
+    body = require_text(errors, "body", body, max_length=50000, label="A resolution note")
     raise_if(errors)
     open_children = ticket.children.filter(is_open=True).values_list("number", flat=True)
     if open_children:
@@ -151,7 +148,7 @@ def reopen(*, ticket: Ticket, by: User, reason: str) -> Ticket:
                 "reopened. Please open a new request."
             )
     errors: dict[str, str] = {}
-    reason = require_text(errors, "reason", clean_html(reason), max_length=50000, label="A reason")
+    reason = require_text(errors, "reason", reason, max_length=50000, label="A reason")
     raise_if(errors)
     old = ticket.status
     ticket.resolved_at = ticket.closed_at = None

@@ -10,7 +10,6 @@ from django.db import transaction
 from tierline.core import events
 from tierline.core.errors import ActionRefused
 from tierline.core.history import record
-from tierline.core.sanitise import clean_html
 from tierline.desk import permissions as perms
 from tierline.desk.events import MessageAdded
 from tierline.desk.models import Channel, Message, Status, Ticket
@@ -63,7 +62,7 @@ def add_message(
             "This ticket is closed. Reopen it, or open a new request if it's a new problem."
         )
     errors: dict[str, str] = {}
-    body = require_text(errors, "body", clean_html(body), max_length=50000, label="Message")
+    body = require_text(errors, "body", body, max_length=50000, label="Message")
     if not isinstance(time_spent_minutes, int) or not 0 <= time_spent_minutes <= 24 * 60:
         errors["time_spent_minutes"] = "Time spent must be between 0 and 1440 minutes."
     if time_spent_minutes and not (staff or internal):

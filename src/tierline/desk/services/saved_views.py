@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.db import transaction
 from django.http import Http404
 
-from tierline.core.sanitise import clean_text
 from tierline.desk.models import SavedView
 from tierline.desk.services.common import raise_if, require_text
 from tierline.people.models import User
@@ -14,7 +13,7 @@ from tierline.people.models import User
 @transaction.atomic
 def save_view(*, owner: User, name: str, query: str) -> SavedView:
     errors: dict[str, str] = {}
-    name = require_text(errors, "name", clean_text(name), max_length=60, label="A name")
+    name = require_text(errors, "name", name, max_length=60, label="A name", multiline=False)
     if len(query) > 1000:
         errors["query"] = "Too many filters to save."
     raise_if(errors)

@@ -14,7 +14,6 @@ from django.utils import timezone
 from tierline.core import events
 from tierline.core.errors import ActionRefused
 from tierline.core.history import record, record_changes
-from tierline.core.sanitise import clean_html, clean_text
 from tierline.desk import permissions as perms
 from tierline.desk.defaults import DEFAULT_MATRIX
 from tierline.desk.events import PriorityChanged, TicketAssigned, TicketOpened
@@ -129,9 +128,11 @@ def open_ticket(
 ) -> Ticket:
     """Open a ticket: the ticket, its number, its first history entry, its files."""
     errors: dict[str, str] = {}
-    subject = require_text(errors, "subject", clean_text(subject), max_length=200, label="Subject")
+    subject = require_text(
+        errors, "subject", subject, max_length=200, label="Subject", multiline=False
+    )
     description = require_text(
-        errors, "description", clean_html(description), max_length=20000, label="Description"
+        errors, "description", description, max_length=20000, label="Description"
     )
     if impact not in Level.values:
         errors["impact"] = "Choose an impact: 1 (high), 2 (medium) or 3 (low)."
@@ -205,7 +206,12 @@ def change_fields(
     errors: dict[str, str] = {}
     if "subject" in changes:
         changes["subject"] = require_text(
-            errors, "subject", clean_text(changes["subject"]), max_length=200, label="Subject"
+            errors,
+            "subject",
+            changes["subject"],
+            max_length=200,
+            label="Subject",
+            multiline=False,
         )
     for level in ("impact", "urgency"):
         if level in changes and changes[level] not in Level.values:

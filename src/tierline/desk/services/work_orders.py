@@ -13,13 +13,13 @@ from tierline.core import events
 from tierline.core.errors import ActionRefused
 from tierline.core.history import record, record_changes
 from tierline.core.inputs import DATE_RANGE_MESSAGE, date_in_range
-from tierline.core.sanitise import clean_html, clean_text
 from tierline.desk import permissions as perms
 from tierline.desk.events import WorkOrderCancelled, WorkOrderCompleted, WorkOrderOpened
 from tierline.desk.models import Ticket, WorkOrder
 from tierline.desk.services.common import (
     ensure_not_finished,
     ensure_workable,
+    optional_text,
     raise_if,
     require_text,
 )
@@ -47,12 +47,30 @@ def _clean_checklist(items: Any) -> list[dict]:
             item = {"text": item, "done": False}
         if not isinstance(item, dict) or not str(item.get("text", "")).strip():
             raise ValidationError({"checklist": "Each checklist item needs a text."})
-        cleaned.append(
-            {"text": clean_text(str(item["text"]))[:200], "done": bool(item.get("done"))}
-        )
+        text = _text_field("checklist", str(item["text"]))
+        cleaned.append({"text": text, "done": bool(item.get("done"))})
     if len(cleaned) > 50:
         raise ValidationError({"checklist": "At most 50 checklist items."})
     return cleaned
+
+
+_TEXT_FIELDS = {  # name: (label, max length, holds lines)
+    "desk": ("The desk", 60, False),
+    "device": ("The device", 120, False),
+    "instructions": ("The instructions", 10000, True),
+    "checklist": ("A checklist item", 200, False),
+}
+
+
+def _text_field(name: str, value: str | None) -> str:
+    """One optional text field as stored (core.text.normalise_text); refused at once."""
+    label, max_length, multiline = _TEXT_FIELDS[name]
+    errors: dict[str, str] = {}
+    value = optional_text(
+        errors, name, value, max_length=max_length, label=label, multiline=multiline
+    )
+    raise_if(errors)
+    return value
 
 
 def _validate_work_order(wo: WorkOrder) -> None:
@@ -109,9 +127,9 @@ def create_work_order(
         scheduled_start=scheduled_start,
         scheduled_end=scheduled_end,
         location=location or requester.location,
-        desk=clean_text(desk or requester.desk),
-        device=clean_text(device),
-        instructions=clean_html(instructions),
+        desk=_text_field("desk", desk) or requester.desk,
+        device=_text_field("device", device),
+        instructions=_text_field("instructions", instructions),
         checklist=_clean_checklist(checklist),
         created_by=by,
     )
@@ -156,11 +174,9 @@ def update_work_order(
         raise ValidationError(dict.fromkeys(unknown, "This field can't be changed here."))
     if "checklist" in changes:
         changes["checklist"] = _clean_checklist(changes["checklist"])
-    for name in ("desk", "device"):
+    for name in ("desk", "device", "instructions"):
         if name in changes:
-            changes[name] = clean_text(changes[name] or "")
-    if "instructions" in changes:
-        changes["instructions"] = clean_html(changes["instructions"] or "")
+            changes[name] = _text_field(name, changes[name])
     if "status" in changes and changes["status"] not in (
         WorkOrder.Status.SCHEDULED,
         WorkOrder.Status.IN_PROGRESS,
@@ -190,11 +206,14 @@ def complete_work_order(
     perms.ensure(perms.can_change_work_order(by, work_order), _WORK_ORDER_REFUSED)
     _ensure_not_done(work_order, "already ")
     errors: dict[str, str] = {}
-    outcome = require_text(
-        errors, "outcome", clean_html(outcome), max_length=10000, label="The outcome"
-    )
+    outcome = require_text(errors, "outcome", outcome, max_length=10000, label="The outcome")
     signoff_name = require_text(
-        errors, "signoff_name", clean_text(signoff_name), max_length=120, label="The sign-off name"
+        errors,
+        "signoff_name",
+        signoff_name,
+        max_length=120,
+        label="The sign-off name",
+        multiline=False,
     )
     if not isinstance(time_spent_minutes, int) or not 0 <= time_spent_minutes <= 24 * 60:
         errors["time_spent_minutes"] = "Time spent must be between 0 and 1440 minutes."
@@ -243,7 +262,9 @@ def cancel_work_order(*, work_order: WorkOrder, by: User, reason: str) -> WorkOr
     perms.ensure(perms.can_change_work_order(by, work_order), _WORK_ORDER_REFUSED)
     _ensure_not_done(work_order, "already ")
     errors: dict[str, str] = {}
-    reason = require_text(errors, "reason", clean_text(reason), max_length=1000, label="A reason")
+    reason = require_text(
+        errors, "reason", reason, max_length=1000, label="A reason", multiline=False
+    )
     raise_if(errors)
     old = work_order.status
     work_order.status = WorkOrder.Status.CANCELLED

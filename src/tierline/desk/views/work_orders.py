@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from tierline.core.errors import StaleEdit
 from tierline.core.history import history_of
 from tierline.core.inputs import parse_date, parse_id
-from tierline.core.sanitise import clean_html, render_text
+from tierline.core.sanitise import render_text
 from tierline.desk import lists, services
 from tierline.desk import permissions as perms
 from tierline.desk.forms_lists import (
@@ -262,7 +262,6 @@ def _update(request: HttpRequest, wo: WorkOrder) -> HttpResponse:
         return _render_detail(request, wo, status=400, update_form=form)
     data = form.cleaned_data
     changes = {name: data[name] for name in _FIELDS}
-    changes["instructions"] = clean_html(changes["instructions"])
     changes["checklist"] = checklist_from_lines(data["checklist"], wo.checklist)
     try:
         services.update_work_order(
