@@ -9,6 +9,8 @@ from django.utils import timezone
 from tests.people.factories import UserFactory
 from tierline.desk import services
 from tierline.desk.models import Channel, Level
+from tierline.desk.services.tickets import REQUESTER_CHANNELS
+from tierline.people import services as people_services
 from tierline.people.models import User
 
 
@@ -19,6 +21,11 @@ def ticket(requester: User | None = None, **kwargs):
     kwargs.setdefault("impact", Level.MEDIUM)
     kwargs.setdefault("urgency", Level.MEDIUM)
     kwargs.setdefault("channel", Channel.PORTAL)
+    judged = kwargs["impact"] != Level.MEDIUM or kwargs["channel"] not in REQUESTER_CHANNELS
+    if "by" not in kwargs and (judged or kwargs.get("team") is not None):
+        # Impact, a phone channel and the team are the help desk's to set, not a requester's:
+        # the triage assistant records them, as it will for real.
+        kwargs["by"] = people_services.system_user("assistant")
     return services.open_ticket(requester=requester or UserFactory(), **kwargs)
 
 
