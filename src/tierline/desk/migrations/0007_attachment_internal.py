@@ -1,0 +1,26 @@
+"""Attachment.internal: a technician chooses public or internal for a file; the files of an
+internal note, internal already in effect, say so in the row."""
+
+from django.db import migrations, models
+
+
+def mark_internal_notes_files(apps, schema_editor):
+    Attachment = apps.get_model("desk", "Attachment")
+    Attachment.objects.filter(message__internal=True).update(internal=True)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("desk", "0005_queue_indexes_end_with_id")]
+
+    operations = [
+        migrations.AddField(
+            model_name="attachment",
+            name="internal",
+            field=models.BooleanField(
+                default=False,
+                help_text="Only the help desk sees an internal file.",
+                verbose_name="internal",
+            ),
+        ),
+        migrations.RunPython(mark_internal_notes_files, migrations.RunPython.noop),
+    ]
