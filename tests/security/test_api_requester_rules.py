@@ -171,3 +171,17 @@ def test_the_help_desk_reads_every_desk_field(api, employee, tier1):
     body = api(tier1).get(f"{TICKETS}{ticket.number}/").json()
     # then
     assert set(body) >= DESK_FIELDS
+
+
+def test_the_schema_documents_the_desk_fields_as_optional_for_a_generated_client(api, tier1):
+    # when
+    schema = api(tier1).get("/api/schema/?format=json").json()
+    ticket = schema["components"]["schemas"]["Ticket"]
+    # then one Ticket model: the desk's fields are there, not required, and say why
+    assert set(ticket["properties"]) >= DESK_FIELDS
+    assert not DESK_FIELDS & set(ticket["required"])
+    assert {"number", "subject", "status"} <= set(ticket["required"])
+    team = ticket["properties"]["team"]
+    assert "left out of the answer for a requester" in team["description"]
+    message = schema["components"]["schemas"]["Message"]
+    assert "time_spent_minutes" not in message["required"]

@@ -63,7 +63,8 @@ def normalise_name(raw: str | None) -> str:
     name = re.split(r"[/\\]", name)[-1]
     name = "".join(ch for ch in name if unicodedata.category(ch) not in {"Cc", "Cf"})
     name = _RESERVED_CHARS.sub("_", name)
-    name = name.strip().rstrip(". ").lstrip(". ")
+    while name != (trimmed := name.strip().strip(". ")):
+        name = trimmed
     if name.split(".")[0].strip().lower() in _RESERVED_NAMES:
         name = f"_{name}"
     if len(name) > 200:
