@@ -10,6 +10,7 @@ import zipfile
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -356,3 +357,20 @@ def test_an_internal_notes_files_are_internal(employee, tier1):
     attachment = Attachment.objects.get()
     assert attachment.internal and attachment.message == Message.objects.get(internal=True)
     assert not perms.can_read_attachment(employee, attachment)
+
+
+def test_the_preview_is_drawn_once_when_attached_and_for_older_images_when_shown(employee):
+    # given an image attached now, and one stored before previews existed
+    ticket = desk_factories.ticket(employee, uploads=[desk_factories.upload("new.png")])
+    new = ticket.attachments.get()
+    old = Attachment(
+        ticket=ticket, name="old.png", size=1, content_type="image/png", uploaded_by=employee
+    )
+    old.file.save("old.png", ContentFile(desk_factories.image_bytes()))
+    # when
+    client = signed_in(employee)
+    shown = [client.get(reverse("desk:attachment_preview", args=[a.pk])) for a in (new, old)]
+    # then the new one's thumbnail was stored with it, and both are PNGs made from the pixels
+    with new.preview.open("rb") as stored:
+        assert stored.read() == shown[0].content
+    assert all(r.status_code == 200 and r.content.startswith(b"\x89PNG") for r in shown)

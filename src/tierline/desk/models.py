@@ -252,6 +252,8 @@ class Attachment(models.Model):
     internal = models.BooleanField(
         _("internal"), default=False, help_text=_("Only the help desk sees an internal file.")
     )
+    # An image's thumbnail, re-encoded as PNG when it was attached (served inline; never the file).
+    preview = models.FileField(upload_to="previews/", max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

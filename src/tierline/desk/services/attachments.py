@@ -18,6 +18,7 @@ from typing import IO
 
 import puremagic
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -203,6 +204,11 @@ def attach(
             internal=internal,
         )
         attachment.file.save(name, upload, save=False)
+        if content_type in IMAGE_TYPES:
+            upload.seek(0)
+            png = thumbnail_png(upload)
+            if png is not None:
+                attachment.preview.save(f"{name}.png", ContentFile(png), save=False)
         attachment.save()
         record(
             ticket,
@@ -236,22 +242,36 @@ def add_attachments(
 PREVIEW_SIZE = (800, 800)
 
 
-def preview_png(attachment: Attachment) -> bytes | None:
-    """A PNG thumbnail of an image file, re-encoded from its pixels: no metadata, no script, no
-    polyglot trailer of the original survives; None if the file is not an image or cannot be
-    read. Never the original bytes."""
-    if not attachment.has_preview:
-        return None
+def thumbnail_png(handle: IO[bytes]) -> bytes | None:
+    """A PNG thumbnail re-encoded from an image's pixels: no metadata, no script, no polyglot
+    trailer of the original survives. None if it cannot be read."""
     try:
-        with attachment.file.open("rb") as handle, Image.open(handle) as image:
+        with Image.open(handle) as image:
             if image.width * image.height > MAX_IMAGE_PIXELS:
                 return None
-            image.seek(0)  # a GIF's first frame
+            image.draft("RGB", PREVIEW_SIZE)  # a JPEG decodes at a fraction of its size
             image = ImageOps.exif_transpose(image)
             image.thumbnail(PREVIEW_SIZE)
             clean = image.convert("RGBA" if "A" in image.getbands() else "RGB")
             out = io.BytesIO()
-            clean.save(out, format="PNG", optimize=True)
+            clean.save(out, format="PNG")
             return out.getvalue()
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError):
+        return None
+    finally:
+        handle.seek(0)
+
+
+def preview_png(attachment: Attachment) -> bytes | None:
+    """An image file's preview: the thumbnail drawn when it was attached (drawn now for a file
+    attached before previews existed); None if the file is not an image. Never the original."""
+    if not attachment.has_preview:
+        return None
+    try:
+        if attachment.preview:
+            with attachment.preview.open("rb") as handle:
+                return handle.read()
+        with attachment.file.open("rb") as handle:
+            return thumbnail_png(handle)
+    except (FileNotFoundError, ValueError):
         return None

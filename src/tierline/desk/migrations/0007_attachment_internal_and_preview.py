@@ -1,5 +1,6 @@
 """Attachment.internal: a technician chooses public or internal for a file; the files of an
-internal note, internal already in effect, say so in the row."""
+internal note, internal already in effect, say so in the row. Attachment.preview: an image's
+re-encoded thumbnail (older images get theirs drawn when first shown)."""
 
 from django.db import migrations, models
 
@@ -21,6 +22,11 @@ class Migration(migrations.Migration):
                 help_text="Only the help desk sees an internal file.",
                 verbose_name="internal",
             ),
+        ),
+        migrations.AddField(
+            model_name="attachment",
+            name="preview",
+            field=models.FileField(blank=True, max_length=200, upload_to="previews/"),
         ),
         migrations.RunPython(mark_internal_notes_files, migrations.RunPython.noop),
     ]
