@@ -374,3 +374,26 @@ def test_the_preview_is_drawn_once_when_attached_and_for_older_images_when_shown
     with new.preview.open("rb") as stored:
         assert stored.read() == shown[0].content
     assert all(r.status_code == 200 and r.content.startswith(b"\x89PNG") for r in shown)
+
+
+def test_the_migration_marks_files_of_internal_notes_internal(employee, tier1):
+    # given a file of an internal note stored before Attachment.internal existed
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "tierline.desk.migrations.0007_attachment_internal_and_preview"
+    )
+    ticket = desk_factories.ticket(employee, uploads=[desk_factories.upload("public.txt")])
+    services.add_message(
+        ticket=ticket, by=tier1, body="n", internal=True, uploads=[desk_factories.upload()]
+    )
+    Attachment.objects.update(internal=False)
+    # when
+    migration.mark_internal_notes_files(apps, None)
+    # then
+    assert dict(Attachment.objects.values_list("name", "internal")) == {
+        "public.txt": False,
+        "log.txt": True,
+    }
