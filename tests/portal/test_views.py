@@ -225,7 +225,7 @@ def test_submit_request_with_attachments_saves_every_file(client, employee):
     # given
     client.force_login(employee)
     files = [
-        SimpleUploadedFile("screen.png", b"\x89PNG fake", content_type="image/png"),
+        desk_factories.upload("screen.png"),
         SimpleUploadedFile("log.txt", b"error 42", content_type="text/plain"),
     ]
     # when
@@ -450,7 +450,7 @@ def test_reply_adds_a_public_message_with_files(client, employee):
     # when
     response = client.post(
         action_url(ticket, "reply"),
-        {"body": "Here is a photo.", "attachments": [SimpleUploadedFile("photo.jpg", b"jpg")]},
+        {"body": "Here is a photo.", "attachments": [desk_factories.upload("photo.jpg")]},
     )
     # then
     assert response.status_code == 302
@@ -533,7 +533,7 @@ def test_attach_adds_files_without_a_message(client, employee):
     client.force_login(employee)
     # when
     response = client.post(
-        action_url(ticket, "attach"), {"attachments": [SimpleUploadedFile("a.pdf", b"%PDF")]}
+        action_url(ticket, "attach"), {"attachments": [desk_factories.upload("a.pdf")]}
     )
     # then
     assert response.status_code == 302

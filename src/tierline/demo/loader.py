@@ -763,7 +763,6 @@ def _today(cast: Cast, rng: random.Random) -> None:
             "I type it in and it comes back. Web mail works fine."
         ),
         category=cats.get("Software › Email & calendar"),
-        impact=Level.LOW,
         urgency=Level.MEDIUM,
     )
     services.take(ticket=t, by=tier1)
@@ -822,7 +821,6 @@ def _today(cast: Cast, rng: random.Random) -> None:
         subject="Can't print to PRN-LDS-2F-01",
         description="Nothing comes out of the second floor printer; the job sits in the queue.",
         category=cats.get("Hardware › Printer & scanner"),
-        impact=Level.LOW,
         urgency=Level.LOW,
     )
     services.take(ticket=t, by=tier1)

@@ -78,6 +78,15 @@ class ReplyForm(forms.Form):
 
 class AttachForm(forms.Form):
     attachments = MultipleFileField(label=_("Files"))
+    visibility = forms.ChoiceField(
+        label=_("Who can see these files?"),
+        choices=[
+            ("public", _("Public: the requester and the help desk")),
+            ("internal", _("Internal: only the help desk")),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose whether the requester can see these files.")},
+    )
 
     def clean_attachments(self) -> list:
         files = self.cleaned_data.get("attachments") or []

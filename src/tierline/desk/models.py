@@ -266,7 +266,9 @@ class Message(models.Model):
 
 
 class Attachment(models.Model):
-    """A file on a ticket, stored under an internal name, always served as a download."""
+    """A file on a ticket, stored under an internal name, served as a download (an image also
+    as a re-encoded preview). An internal file is read only by those who read the ticket as a
+    technician, like an internal note."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
     message = models.ForeignKey(
@@ -279,6 +281,11 @@ class Attachment(models.Model):
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
+    internal = models.BooleanField(
+        _("internal"), default=False, help_text=_("Only the help desk sees an internal file.")
+    )
+    # An image's thumbnail, re-encoded as PNG when it was attached (served inline; never the file).
+    preview = models.FileField(upload_to="previews/", max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -286,6 +293,11 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def has_preview(self) -> bool:
+        """Images get an inline preview (re-encoded, never the original)."""
+        return self.content_type in {"image/png", "image/jpeg", "image/gif", "image/webp"}
 
 
 class Escalation(models.Model):

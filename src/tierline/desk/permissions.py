@@ -279,21 +279,23 @@ def visible_messages(user: User, ticket: Ticket) -> QuerySet[Message]:
 
 
 def visible_attachments(user: User, ticket: Ticket) -> QuerySet[Attachment]:
-    """The ticket's files, without those of internal notes unless read as a technician."""
+    """The ticket's files, without internal ones (and internal notes') unless read as a
+    technician."""
     from tierline.desk.models import Attachment
 
     files = Attachment.objects.filter(ticket=ticket)
     if not internal_visible(user, ticket):
-        files = files.filter(Q(message__isnull=True) | Q(message__internal=False))
+        files = files.filter(Q(message__isnull=True) | Q(message__internal=False), internal=False)
     return files
 
 
 def can_read_attachment(user: User, attachment: Attachment) -> bool:
-    """One file: its ticket is readable, and it is not an internal note's file for a requester."""
+    """One file: its ticket is readable, and it is not an internal file (or an internal note's)
+    for someone who reads the ticket as a requester."""
     ticket = attachment.ticket
     if not can_read_ticket(user, ticket):
         return False
-    if attachment.message_id is not None and attachment.message.internal:
+    if attachment.internal or (attachment.message_id is not None and attachment.message.internal):
         return internal_visible(user, ticket)
     return True
 

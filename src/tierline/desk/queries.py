@@ -138,6 +138,8 @@ def timeline(ticket: Ticket, user: User, *, public_only: bool = False) -> list[T
     # requester) is not shown either.
     by_message = {entry.obj.pk: entry for entry in entries}
     files = perms.visible_attachments(user, ticket).select_related("uploaded_by").order_by("pk")
+    if not staff:  # a technician reading their own request on the portal: no internal files
+        files = files.filter(internal=False)
     for a in files:
         if a.message_id is None:
             entries.append(TimelineEntry("attachment", a.created_at, a.uploaded_by, a))

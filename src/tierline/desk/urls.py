@@ -18,6 +18,7 @@ urlpatterns = [
     path("tickets/<str:number>/", ticket.detail, name="ticket"),
     path("tickets/<str:number>/do/<slug:action>/", ticket.action, name="ticket_action"),
     path("files/<int:pk>/", ticket.download, name="attachment"),
+    path("files/<int:pk>/preview/", ticket.preview, name="attachment_preview"),
     # calls (views/calls.py)
     path("calls/", calls.call_list, name="calls"),
     path("calls/new/", calls.call_new, name="call_new"),

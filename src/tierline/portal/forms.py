@@ -129,9 +129,10 @@ class NewRequestForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = category_choices()
         limit = services.conf()["ATTACHMENT_MAX_BYTES"] / 2**20
-        self.fields[
-            "attachments"
-        ].help_text = f"Up to {MAX_FILES} files, {limit:.0f} MB each. Programs and web pages are not accepted."
+        self.fields["attachments"].help_text = (
+            f"Up to {MAX_FILES} files, {limit:.0f} MB each: pictures, PDFs, text and "
+            "Office documents without macros."
+        )
 
     def clean_category(self) -> Category | None:
         pk = self.cleaned_data.get("category")

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tierline.core.api import OutputSerializer, UserRefField
 from tierline.core.models import HistoryEntry
 from tierline.core.text import accepts_plain_text
+from tierline.desk import permissions as perms
 from tierline.desk.api.fields import TicketRefField
 from tierline.desk.models import (
     Call,
@@ -23,6 +25,7 @@ from tierline.desk.models import (
     WorkOrder,
 )
 from tierline.people import queries as directory
+from tierline.people.models import User
 
 _LEVEL_HELP = "1 high, 2 medium, 3 low."
 
@@ -36,10 +39,75 @@ class LevelField(serializers.ChoiceField):
 
 
 # --- output ---------------------------------------------------------------------------------
+#
+# A requester reads through the API what the portal shows them, no more: the help desk's shape
+# of a ticket, a message and a history entry names `help_desk_only` fields, and the requester's
+# shape (a subclass) leaves them out. Which one a row gets is `perms.internal_visible`, the rule
+# of the timeline, per ticket: a technician who asked a restricted team for help reads their
+# ticket as a requester. The schema documents one shape per object with those fields optional
+# (a generated client gets one model whose help-desk fields are unset for a requester, rather
+# than a union it cannot tell apart).
 
 
-class TicketSerializer(OutputSerializer):
+class HelpDeskShape(OutputSerializer):
+    help_desk_only: tuple[str, ...] = ()
+
+
+class HelpDeskOnlyFieldsAreOptional(OpenApiSerializerExtension):
+    """In the schema, the help-desk-only fields are not required and say so."""
+
+    target_class = HelpDeskShape
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema: Any, direction: str) -> dict:
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        target = self.target if isinstance(self.target, type) else type(self.target)
+        hidden = target.help_desk_only
+        for name in hidden:
+            prop = schema["properties"].get(name)
+            if prop is None:
+                continue
+            if "$ref" in prop:  # a sibling of $ref is ignored: wrap it
+                prop = schema["properties"][name] = {"allOf": [prop]}
+            prop["description"] = (
+                prop.get("description", "") + " Help desk only: left out "
+                "of the answer for a requester."
+            ).strip()
+        required = [name for name in schema.get("required", []) if name not in hidden]
+        if required:
+            schema["required"] = required
+        else:
+            schema.pop("required", None)
+        return schema
+
+
+def _requester_fields(shape: type[HelpDeskShape]) -> list[str]:
+    return [name for name in shape.Meta.fields if name not in shape.help_desk_only]
+
+
+def shape_for(
+    viewer: User, ticket: Ticket, help_desk: type[HelpDeskShape], requester: type[HelpDeskShape]
+) -> type[HelpDeskShape]:
+    """The help desk's shape if `viewer` reads `ticket` as a technician, else the requester's."""
+    return help_desk if perms.internal_visible(viewer, ticket) else requester
+
+
+class TicketSerializer(HelpDeskShape):
     """One ticket. People are given by username, team and category by id (as on input)."""
+
+    help_desk_only = (
+        "priority",
+        "impact",
+        "tier",
+        "team",
+        "team_name",
+        "assignee",
+        "assignee_name",
+        "channel",
+        "time_spent_minutes",
+        "version",
+        "parent",
+    )
 
     requester = serializers.SlugRelatedField(slug_field="username", read_only=True)
     requester_name = serializers.SerializerMethodField()
@@ -95,7 +163,27 @@ class TicketSerializer(OutputSerializer):
         return str(ticket.category) if ticket.category else None
 
 
-class MessageSerializer(OutputSerializer):
+class RequesterTicketSerializer(TicketSerializer):
+    class Meta(TicketSerializer.Meta):
+        fields = _requester_fields(TicketSerializer)
+        read_only_fields = fields
+
+
+class TicketListSerializer(serializers.ListSerializer):
+    """Tickets, each in the shape its reader may see (context `viewer`)."""
+
+    def to_representation(self, data: Any) -> list[dict[str, Any]]:
+        return [ticket_data(self.context["viewer"], ticket) for ticket in data]
+
+
+def ticket_data(viewer: User, ticket: Ticket) -> dict[str, Any]:
+    """One ticket as `viewer` may read it."""
+    return shape_for(viewer, ticket, TicketSerializer, RequesterTicketSerializer)(ticket).data
+
+
+class MessageSerializer(HelpDeskShape):
+    help_desk_only = ("internal", "channel", "time_spent_minutes")
+
     author = serializers.SlugRelatedField(slug_field="username", read_only=True)
     author_name = serializers.SerializerMethodField()
 
@@ -118,8 +206,16 @@ class MessageSerializer(OutputSerializer):
         return str(message.author) if message.author else None
 
 
-class HistoryEntrySerializer(OutputSerializer):
+class RequesterMessageSerializer(MessageSerializer):
+    class Meta(MessageSerializer.Meta):
+        fields = _requester_fields(MessageSerializer)
+        read_only_fields = fields
+
+
+class HistoryEntrySerializer(HelpDeskShape):
     """One line of a record's history: who, when, what, old -> new."""
+
+    help_desk_only = ("who", "summary")
 
     who = serializers.SerializerMethodField()
     when = serializers.DateTimeField(source="created_at", read_only=True)
@@ -134,6 +230,12 @@ class HistoryEntrySerializer(OutputSerializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_who(self, entry: HistoryEntry) -> str | None:
         return str(entry.actor) if entry.actor else None
+
+
+class RequesterHistoryEntrySerializer(HistoryEntrySerializer):
+    class Meta(HistoryEntrySerializer.Meta):
+        fields = _requester_fields(HistoryEntrySerializer)
+        read_only_fields = fields
 
 
 class CategorySerializer(OutputSerializer):
@@ -214,9 +316,16 @@ class TicketCreateSerializer(serializers.Serializer):
     category = serializers.PrimaryKeyRelatedField(
         queryset=Category.objects.all(), required=False, allow_null=True
     )
-    impact = LevelField(default=Level.MEDIUM)
+    impact = LevelField(
+        default=Level.MEDIUM,
+        help_text="Help desk only: a requester leaves it at 2 (the desk judges the impact).",
+    )
     urgency = LevelField(default=Level.MEDIUM)
-    channel = serializers.ChoiceField(Channel.choices, default=Channel.API)
+    channel = serializers.ChoiceField(
+        Channel.choices,
+        default=Channel.API,
+        help_text="How the request came in. A requester may give only portal, email or api.",
+    )
     requester = UserRefField(
         required=False,
         help_text="Help desk only: open on behalf of this person (username or id).",

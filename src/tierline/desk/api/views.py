@@ -76,9 +76,23 @@ class TicketViewSet(
     def get_object(self) -> Ticket:
         return perms.ticket_for(self.request.user, self.kwargs["number"], self.get_queryset())
 
+    def get_serializer(self, *args: Any, **kwargs: Any) -> serializers.BaseSerializer:
+        """Each ticket in the shape its reader may see: a requester's leaves out the desk's
+        fields (list and retrieve; the actions answer through `_answer`)."""
+        kwargs.setdefault("context", self.get_serializer_context())
+        kwargs["context"]["viewer"] = self.request.user
+        if kwargs.pop("many", False):
+            return s.TicketListSerializer(*args, child=s.TicketSerializer(), **kwargs)
+        if not args:  # the schema generator: it documents the help desk's shape
+            return s.TicketSerializer(**kwargs)
+        shape = s.shape_for(
+            self.request.user, args[0], s.TicketSerializer, s.RequesterTicketSerializer
+        )
+        return shape(*args, **kwargs)
+
     def _answer(self, ticket: Ticket, code: int = status.HTTP_200_OK) -> Response:
         fresh = Ticket.objects.select_related(*_TICKET_COLUMNS).get(pk=ticket.pk)
-        return Response(s.TicketSerializer(fresh).data, status=code)
+        return Response(s.ticket_data(self.request.user, fresh), status=code)
 
     @staticmethod
     def _parse(serializer_class: type[serializers.Serializer], request: Request) -> dict:
@@ -102,7 +116,7 @@ class TicketViewSet(
         ticket = services.open_ticket(requester=requester, by=request.user, **data)
         # A new ticket holds everything the answer shows (requester, team, category as objects,
         # nobody assigned yet): no need to read it back.
-        return Response(s.TicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
+        return Response(s.ticket_data(request.user, ticket), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Change a ticket's fields, status or assignee",
@@ -172,12 +186,13 @@ class TicketViewSet(
     @action(methods=["get", "post"], **_DETAIL_ACTION)
     def replies(self, request: Request, number: str) -> Response:
         ticket = self.get_object()
+        shape = s.shape_for(request.user, ticket, s.MessageSerializer, s.RequesterMessageSerializer)
         if request.method == "POST":
             data = self._parse(s.ReplySerializer, request)
             message = services.add_message(ticket=ticket, by=request.user, channel="api", **data)
-            return Response(s.MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+            return Response(shape(message).data, status=status.HTTP_201_CREATED)
         messages = perms.visible_messages(request.user, ticket).select_related("author")
-        return Response(s.MessageSerializer(messages, many=True).data)
+        return Response(shape(messages, many=True).data)
 
     @extend_schema(
         summary="Resolve with a resolution code and a note",
@@ -231,7 +246,10 @@ class TicketViewSet(
     def history(self, request: Request, number: str) -> Response:
         ticket = self.get_object()
         entries = perms.visible_history(request.user, ticket)
-        return Response(s.HistoryEntrySerializer(entries, many=True).data)
+        shape = s.shape_for(
+            request.user, ticket, s.HistoryEntrySerializer, s.RequesterHistoryEntrySerializer
+        )
+        return Response(shape(entries, many=True).data)
 
 
 @extend_schema(tags=["categories"])

@@ -20,7 +20,12 @@ web views, the API and background jobs. Callers import this package
 """
 
 from tierline.desk.defaults import DEFAULT_MATRIX
-from tierline.desk.services.attachments import add_attachments, validate_upload
+from tierline.desk.services.attachments import (
+    add_attachments,
+    normalise_name,
+    preview_png,
+    validate_upload,
+)
 from tierline.desk.services.bulk import BulkResult, bulk_assign, bulk_change_status
 from tierline.desk.services.calls import log_call
 from tierline.desk.services.common import conf, ticket_number
@@ -94,4 +99,6 @@ __all__ = [
     "unlink",
     "update_work_order",
     "validate_upload",
+    "normalise_name",
+    "preview_png",
 ]

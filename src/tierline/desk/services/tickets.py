@@ -22,6 +22,7 @@ from tierline.desk.models import (
     Category,
     Channel,
     Level,
+    Priority,
     PriorityRule,
     Status,
     Ticket,
@@ -49,6 +50,36 @@ def priority_for(impact: int, urgency: int) -> int:
     return rule.first() or DEFAULT_MATRIX[(impact, urgency)]
 
 
+# What a requester (not the help desk) may choose when opening a ticket, by the portal's form or
+# by the API alike: how much it gets in their way (urgency) and a category. Impact, the channel
+# a call or a visit came by and the team are the help desk's judgement; and a requester's
+# ticket is never more urgent than P2 however the matrix is configured: a P1 is declared by
+# the desk. One rule, checked by open_ticket whoever calls it.
+REQUESTER_CHANNELS = frozenset({Channel.PORTAL, Channel.API, Channel.EMAIL})
+REQUESTER_PRIORITY_CAP = Priority.HIGH
+
+
+def opened_by_requester(actor: User) -> bool:
+    """Whether a ticket opened by `actor` follows the requesters' rules (not the help desk's)."""
+    return not perms.is_staff_member(actor)
+
+
+def _check_requester_choices(
+    errors: dict[str, str], *, impact: int, channel: str, team: Team | None
+) -> None:
+    if impact != Level.MEDIUM:
+        errors["impact"] = (
+            "The help desk judges the impact; say how much it gets in your way with the urgency."
+        )
+    if channel not in REQUESTER_CHANNELS:
+        errors["channel"] = (
+            f"Only the help desk records a ticket as “{channel}”; "
+            f"choose one of: {', '.join(sorted(REQUESTER_CHANNELS))}."
+        )
+    if team is not None:
+        errors["team"] = "The help desk chooses the team."
+
+
 def default_team_for(tier: int) -> Team:
     """The team a ticket sent to `tier` goes to; refused when the tier has no team."""
     team = people.default_team_for_tier(tier)
@@ -57,13 +88,13 @@ def default_team_for(tier: int) -> Team:
     return team
 
 
-def _insert_numbered(ticket: Ticket) -> None:
+def _insert_numbered(ticket: Ticket, *, highest: int = Priority.CRITICAL) -> None:
     """PostgreSQL: insert `ticket` with its id, its number and its matrix priority, in one
     statement; sets the three on the instance.
 
     The id comes from the sequence first (`nextval` in the SELECT), so the number is written
     with the row: no UPDATE after it. The priority is the configured matrix cell, else the
-    default. One round trip instead of two or three (on PostgreSQL each costs more than the
+    default, held to `highest` (a requester's cap). One round trip instead of two or three (on PostgreSQL each costs more than the
     SQL it carries): written as SQL because the ORM can't insert a value computed from the
     id it is about to take. It reads and writes only the desk's own tables; the team comes
     from people.queries. Column lists come from the model's metadata, values are parameters.
@@ -82,8 +113,8 @@ def _insert_numbered(ticket: Ticket) -> None:
         f" SELECT {', '.join(['%s'] * len(fields))}, n.id,"
         # TL-000123, and TL-1234567 past a million: as ticket_number() writes it.
         f" %s || lpad(n.id::text, greatest(6, length(n.id::text)), '0'),"
-        f" coalesce((SELECT r.priority FROM {rule} r"
-        f" WHERE r.impact = %s AND r.urgency = %s LIMIT 1), %s)"
+        f" greatest(coalesce((SELECT r.priority FROM {rule} r"
+        f" WHERE r.impact = %s AND r.urgency = %s LIMIT 1), %s), %s)"
         f" FROM (SELECT nextval(pg_get_serial_sequence('{meta.db_table}', 'id')) AS id) n"
         f" RETURNING {computed_columns}"
     )
@@ -93,6 +124,7 @@ def _insert_numbered(ticket: Ticket) -> None:
         ticket.impact,
         ticket.urgency,
         DEFAULT_MATRIX[(ticket.impact, ticket.urgency)],
+        highest,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -142,6 +174,10 @@ def open_ticket(
         errors["channel"] = f"Unknown channel “{channel}”."
     if category is not None and not category.is_active:
         errors["category"] = "That category is no longer in use."
+    actor = by or requester
+    as_requester = opened_by_requester(actor)
+    if as_requester:
+        _check_requester_choices(errors, impact=impact, channel=channel, team=team)
     raise_if(errors)
     for upload in uploads:
         validate_upload(upload)
@@ -163,14 +199,14 @@ def open_ticket(
         created_at=now,
         updated_at=now,
     )
+    highest = REQUESTER_PRIORITY_CAP if as_requester else Priority.CRITICAL
     if connection.vendor == "postgresql":
-        _insert_numbered(ticket)
+        _insert_numbered(ticket, highest=highest)
     else:  # SQLite: round trips cost nothing; insert, then write the number
-        ticket.priority = priority_for(impact, urgency)
+        ticket.priority = max(priority_for(impact, urgency), highest)
         ticket.save(force_insert=True)
         ticket.number = ticket_number(ticket.pk)
         Ticket.objects.filter(pk=ticket.pk).update(number=ticket.number)
-    actor = by or requester
     record(ticket, actor, "opened", summary=f"via {ticket.get_channel_display()}", at=now)
     attach(ticket, actor, uploads)
     events.publish(

@@ -280,8 +280,12 @@ def _spam(request: HttpRequest, ticket: Ticket, data: dict) -> str:
 
 
 def _attach(request: HttpRequest, ticket: Ticket, data: dict) -> str:
-    saved = services.add_attachments(ticket=ticket, by=request.user, uploads=data["attachments"])
-    return f"{len(saved)} file(s) added to {ticket.number}."
+    internal = data["visibility"] == "internal"
+    saved = services.add_attachments(
+        ticket=ticket, by=request.user, uploads=data["attachments"], internal=internal
+    )
+    who = "only the help desk sees" if internal else "the requester can see"
+    return f"{len(saved)} file(s) added to {ticket.number}: {who} them."
 
 
 @dataclass(frozen=True)
@@ -497,6 +501,24 @@ def download(request: HttpRequest, pk: int) -> FileResponse:
         filename=_download_name(attachment.name),
         content_type=content_type,
     )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """An image file's inline preview: a PNG re-encoded from its pixels, never the original;
+    404 for what the user may not read and for anything that is not a readable image."""
+    attachment = Attachment.objects.select_related("message", "ticket").filter(pk=pk).first()
+    if attachment is None or not perms.can_read_attachment(request.user, attachment):
+        raise Http404("No such file.")
+    png = services.preview_png(attachment)
+    if png is None:
+        raise Http404("This file has no preview.")
+    response = HttpResponse(png, content_type="image/png")
+    response["Content-Disposition"] = 'inline; filename="preview.png"'
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"
