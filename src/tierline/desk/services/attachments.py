@@ -16,6 +16,7 @@ from tierline.core.sanitise import clean_text
 from tierline.desk import permissions as perms
 from tierline.desk.models import Attachment, Message, Status, Ticket
 from tierline.desk.services.common import conf
+from tierline.desk.services.saving import append_to_ticket, lock_current
 from tierline.people.models import User
 
 
@@ -68,7 +69,10 @@ def attach(
 def add_attachments(
     *, ticket: Ticket, by: User, uploads: Sequence[UploadedFile]
 ) -> list[Attachment]:
+    lock_current(ticket)  # appending is not editing: checked against the row as it is now
     perms.ensure(perms.can_reply_ticket(by, ticket))
     if ticket.status == Status.CLOSED:
         raise ActionRefused("This ticket is closed: files can no longer be added.")
-    return attach(ticket, by, uploads)
+    saved = attach(ticket, by, uploads)
+    append_to_ticket(ticket)  # the ticket was updated now; its version stays
+    return saved
