@@ -25,9 +25,10 @@ from tierline.core.inputs import parse_id
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     """Map service errors to 400/409 with a JSON body; leave the rest to DRF."""
     if isinstance(exc, StaleEdit):
-        return Response(
-            {"detail": exc.messages[0], "code": "stale"}, status=status.HTTP_409_CONFLICT
-        )
+        body = {"detail": exc.messages[0], "code": "stale"}
+        if exc.current:
+            body["current"] = exc.current
+        return Response(body, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             body = {

@@ -16,6 +16,11 @@ ERROR = {
     "properties": {
         "detail": {"type": "string", "description": "A sentence for a person to read."},
         "code": {"type": "string", "description": "Set on a stale edit: `stale`."},
+        "current": {
+            "type": "object",
+            "additionalProperties": True,
+            "description": "On a stale edit: the record's values as they are now.",
+        },
     },
     "required": ["detail"],
 }

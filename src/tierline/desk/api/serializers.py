@@ -252,6 +252,11 @@ class MoveSerializer(serializers.Serializer):
     team = serializers.PrimaryKeyRelatedField(
         queryset=directory.teams(), required=False, allow_null=True
     )
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The version you read; a newer one on the server answers 409.",
+    )
 
 
 class ReplySerializer(serializers.Serializer):

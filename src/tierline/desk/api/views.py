@@ -20,7 +20,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tierline.core.api import IsStaffMember
-from tierline.core.errors import StaleEdit
 from tierline.desk import permissions as perms
 from tierline.desk import queries, services
 from tierline.desk.api import serializers as s
@@ -114,9 +113,11 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             perms.can_work_ticket(request.user, ticket),
             "Only the help desk working this ticket can change it.",
         )
+        # The first change checks `version` against the locked row (a stale one answers 409
+        # with the current values); the rest follow in the same transaction.
         with transaction.atomic():
-            if version is not None and version != ticket.version:
-                raise StaleEdit()
+            if not data.keys() & {"subject", "category", "impact", "urgency", "status", "assignee"}:
+                services.ensure_current(ticket, version)  # only a version: is it current?
             fields = {k: data[k] for k in ("subject", "category", "impact", "urgency") if k in data}
             if fields:
                 services.change_fields(
@@ -127,8 +128,14 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 services.change_status(
                     ticket=ticket, by=request.user, status=data["status"], expected_version=version
                 )
+                version = None
             if "assignee" in data:
-                services.assign(ticket=ticket, by=request.user, assignee=data["assignee"])
+                services.assign(
+                    ticket=ticket,
+                    by=request.user,
+                    assignee=data["assignee"],
+                    expected_version=version,
+                )
         return self._answer(ticket)
 
     @extend_schema(
@@ -140,7 +147,8 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def escalate(self, request: Request, number: str) -> Response:
         ticket = self.get_object()
         data = self._parse(s.MoveSerializer, request)
-        services.escalate(ticket=ticket, by=request.user, **data)
+        version = data.pop("version", None)
+        services.escalate(ticket=ticket, by=request.user, expected_version=version, **data)
         return self._answer(ticket)
 
     @extend_schema(
@@ -152,7 +160,8 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def deescalate(self, request: Request, number: str) -> Response:
         ticket = self.get_object()
         data = self._parse(s.MoveSerializer, request)
-        services.de_escalate(ticket=ticket, by=request.user, **data)
+        version = data.pop("version", None)
+        services.de_escalate(ticket=ticket, by=request.user, expected_version=version, **data)
         return self._answer(ticket)
 
     @extend_schema(

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 from django import forms
 from django.contrib import messages
@@ -38,6 +39,58 @@ STALE_MESSAGE = (
     "Someone else changed this ticket while you were editing it, so your change was not saved. "
     "Reload the page to see their change, then apply yours again."
 )
+
+
+def _shown(name: str, current: dict) -> str:
+    """A watched value as a person reads it; a value the page sent back garbled, as it came."""
+    value = current.get(name)
+    if name == "status" and value in Status.values:
+        return str(Status(value).label)
+    if name == "priority" and str(value) in {str(v) for v in Priority.values}:
+        return f"P{value} {Priority(int(value)).label}"
+    if name == "team":
+        return current.get("team_name") or "none"
+    if name == "assignee":
+        return current.get("assignee_name") or "nobody"
+    return str(value)
+
+
+def stale_message(current: dict, seen: str) -> str:
+    """A stale edit's refusal: which of the page's values changed, and every one as it is now.
+
+    `current` is StaleEdit.current (desk.services.saving.current_values); `seen` the form's
+    hidden copy of what its page showed (desk.forms.seen_values).
+    """
+    if not current:
+        return STALE_MESSAGE
+    was = dict(parse_qsl(seen or "", keep_blank_values=True))
+    now = {
+        "status": current["status"],
+        "priority": str(current["priority"]),
+        "team": str(current["team"] or ""),
+        "assignee": current["assignee"] or "",
+    }
+    changed = []
+    for name in _WATCHED:
+        if name in was and was[name] != now[name]:
+            if name in ("status", "priority"):
+                shown = _shown(name, {name: type(current[name])(was[name])}) if was[name] else "—"
+                changed.append(
+                    f"{name} is now “{_shown(name, current)}” (your page showed “{shown}”)"
+                )
+            else:
+                changed.append(f"{name} is now “{_shown(name, current)}”")
+    what = f": {'; '.join(changed)}" if changed else ""
+    values = ", ".join(f"{name} “{_shown(name, current)}”" for name in _WATCHED)
+    return (
+        f"Someone else changed this ticket after you loaded it, so your change was not "
+        f"saved{what}. Now it has {values}. Check them, then apply your change again if it "
+        "still applies."
+    )
+
+
+# The values an edit from a stale page must not overwrite unseen, as the refusal names them.
+_WATCHED = ("status", "priority", "team", "assignee")
 
 # Tags that mean the text is already HTML (from the mail gateway, say); else keep line breaks.
 # History stores impact, urgency and priority as numbers; the timeline shows their names.
@@ -150,6 +203,8 @@ def _render_page(
             for value, label in Status.choices
             if value == ticket.status or value in services.TRANSITIONS[ticket.status]
         ],
+        # The status select and the Take button carry what their page showed.
+        "seen": desk_forms.seen_values(ticket),
     }
     return render(request, "desk/ticket.html", context, status=status)
 
@@ -175,13 +230,15 @@ def _other_ticket(user: User, number: str, field: str) -> Ticket:
 
 
 def _take(request: HttpRequest, ticket: Ticket, data: dict) -> str:
-    services.take(ticket=ticket, by=request.user)
+    services.take(ticket=ticket, by=request.user, expected_version=data.get("version"))
     return f"Ticket {ticket.number} is now assigned to you."
 
 
 def _assign(request: HttpRequest, ticket: Ticket, data: dict) -> str:
     assignee = data["assignee"]
-    services.assign(ticket=ticket, by=request.user, assignee=assignee)
+    services.assign(
+        ticket=ticket, by=request.user, assignee=assignee, expected_version=data["version"]
+    )
     if assignee is None:
         return f"Ticket {ticket.number} is no longer assigned to anyone."
     return f"Ticket {ticket.number} assigned to {assignee}."
@@ -213,17 +270,31 @@ def _fields(request: HttpRequest, ticket: Ticket, data: dict) -> str:
 
 
 def _status(request: HttpRequest, ticket: Ticket, data: dict) -> str:
-    services.change_status(ticket=ticket, by=request.user, status=data["status"])
+    services.change_status(
+        ticket=ticket, by=request.user, status=data["status"], expected_version=data["version"]
+    )
     return f"Ticket {ticket.number} is now “{ticket.get_status_display()}”."
 
 
 def _escalate(request: HttpRequest, ticket: Ticket, data: dict) -> str:
-    services.escalate(ticket=ticket, by=request.user, summary=data["summary"], team=data["team"])
+    services.escalate(
+        ticket=ticket,
+        by=request.user,
+        summary=data["summary"],
+        team=data["team"],
+        expected_version=data["version"],
+    )
     return f"Ticket {ticket.number} escalated to {ticket.team}."
 
 
 def _deescalate(request: HttpRequest, ticket: Ticket, data: dict) -> str:
-    services.de_escalate(ticket=ticket, by=request.user, summary=data["summary"], team=data["team"])
+    services.de_escalate(
+        ticket=ticket,
+        by=request.user,
+        summary=data["summary"],
+        team=data["team"],
+        expected_version=data["version"],
+    )
     return f"Ticket {ticket.number} handed back to {ticket.team}."
 
 
@@ -312,7 +383,7 @@ class Action:
 
 
 ACTIONS: dict[str, Action] = {
-    "take": Action(_take),
+    "take": Action(_take, desk_forms.TakeForm, takes_ticket=True),
     "assign": Action(
         _assign,
         desk_forms.AssignForm,
@@ -420,8 +491,8 @@ def action(request: HttpRequest, number: str, action: str) -> HttpResponse:
     if form.is_valid():
         try:
             message = spec.run(request, ticket, form.cleaned_data)
-        except StaleEdit:
-            form.add_error(None, STALE_MESSAGE)
+        except StaleEdit as exc:
+            form.add_error(None, stale_message(exc.current, form.cleaned_data.get("seen", "")))
         except ValidationError as exc:
             _put_errors(form, exc)
         else:
