@@ -12,6 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from tierline.core.idempotency import FormTokenField
 from tierline.desk.models import Category, Channel, Level, ResolutionCode, Status, Ticket
 from tierline.people import queries as directory
 from tierline.people.models import Team, User
@@ -250,6 +251,8 @@ class ChildForm(forms.Form):
 
 class TicketCreateForm(forms.Form):
     """A technician opens a ticket for someone who phoned, mailed or walked in."""
+
+    form_token = FormTokenField()
 
     CHANNELS = [
         (Channel.PHONE, Channel.PHONE.label),

@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
+from tierline.core.idempotency import FormTokenField
 from tierline.desk import services
 from tierline.desk.models import Category, Level
 from tierline.portal.queries import category_tree
@@ -84,6 +85,7 @@ def category_choices() -> list[tuple[Any, Any]]:
 
 
 class NewRequestForm(forms.Form):
+    form_token = FormTokenField()
     category = forms.TypedChoiceField(
         label="What is it about?",
         required=False,

@@ -19,7 +19,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tierline.core.api import IsStaffMember
+from tierline.core.api import IDEMPOTENCY_KEY, IsStaffMember, create_once
 from tierline.desk import permissions as perms
 from tierline.desk import queries, services
 from tierline.desk.api import serializers as s
@@ -84,10 +84,14 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(
         summary="Open a ticket",
+        parameters=[IDEMPOTENCY_KEY],
         request=s.TicketCreateSerializer,
         responses={201: s.TicketSerializer},
     )
     def create(self, request: Request) -> Response:
+        return create_once(request, lambda: self._create(request))
+
+    def _create(self, request: Request) -> Response:
         data = self._parse(s.TicketCreateSerializer, request)
         requester = data.pop("requester", None) or request.user
         if requester.pk != request.user.pk:
@@ -172,6 +176,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(
         methods=["POST"],
         summary="Reply, or write an internal note",
+        parameters=[IDEMPOTENCY_KEY],
         request=s.ReplySerializer,
         responses={201: s.MessageSerializer},
     )
@@ -179,9 +184,15 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def replies(self, request: Request, number: str) -> Response:
         ticket = self.get_object()
         if request.method == "POST":
-            data = self._parse(s.ReplySerializer, request)
-            message = services.add_message(ticket=ticket, by=request.user, channel="api", **data)
-            return Response(s.MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+            def reply() -> Response:
+                data = self._parse(s.ReplySerializer, request)
+                message = services.add_message(
+                    ticket=ticket, by=request.user, channel="api", **data
+                )
+                return Response(s.MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+            return create_once(request, reply)
         messages = perms.visible_messages(request.user, ticket).select_related("author")
         return Response(s.MessageSerializer(messages, many=True).data)
 
@@ -289,14 +300,18 @@ class WorkOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     @extend_schema(
         summary="Open a work order (Tier 2 and above)",
+        parameters=[IDEMPOTENCY_KEY],
         request=s.WorkOrderCreateSerializer,
         responses={201: s.WorkOrderSerializer},
     )
     def create(self, request: Request) -> Response:
-        parsed = s.WorkOrderCreateSerializer(data=request.data, context={"request": request})
-        parsed.is_valid(raise_exception=True)
-        work_order = services.create_work_order(by=request.user, **parsed.validated_data)
-        return self._answer(work_order, status.HTTP_201_CREATED)
+        def create() -> Response:
+            parsed = s.WorkOrderCreateSerializer(data=request.data, context={"request": request})
+            parsed.is_valid(raise_exception=True)
+            work_order = services.create_work_order(by=request.user, **parsed.validated_data)
+            return self._answer(work_order, status.HTTP_201_CREATED)
+
+        return create_once(request, create)
 
     @extend_schema(
         summary="Change a work order",
@@ -386,13 +401,17 @@ class CallViewSet(
 
     @extend_schema(
         summary="Log a call",
+        parameters=[IDEMPOTENCY_KEY],
         request=s.CallCreateSerializer,
         responses={201: s.CallSerializer},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        parsed = s.CallCreateSerializer(data=request.data, context={"request": request})
-        parsed.is_valid(raise_exception=True)
-        data = {k: v for k, v in parsed.validated_data.items() if v is not None}
-        call = services.log_call(by=request.user, **data)
-        fresh = self.get_queryset().get(pk=call.pk)
-        return Response(s.CallSerializer(fresh).data, status=status.HTTP_201_CREATED)
+        def create() -> Response:
+            parsed = s.CallCreateSerializer(data=request.data, context={"request": request})
+            parsed.is_valid(raise_exception=True)
+            data = {k: v for k, v in parsed.validated_data.items() if v is not None}
+            call = services.log_call(by=request.user, **data)
+            fresh = self.get_queryset().get(pk=call.pk)
+            return Response(s.CallSerializer(fresh).data, status=status.HTTP_201_CREATED)
+
+        return create_once(request, create)

@@ -27,7 +27,8 @@ from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods
 
-from tierline.core.errors import StaleEdit
+from tierline.core import idempotency
+from tierline.core.errors import IdempotencyConflict, StaleEdit
 from tierline.core.sanitise import render_text
 from tierline.desk import forms as desk_forms
 from tierline.desk import permissions as perms
@@ -519,7 +520,8 @@ def create(request: HttpRequest) -> HttpResponse:
     form = desk_forms.TicketCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+
+        def open_it() -> tuple[int, dict]:
             ticket = services.open_ticket(
                 requester=data["requester"],
                 by=request.user,
@@ -530,9 +532,27 @@ def create(request: HttpRequest) -> HttpResponse:
                 urgency=data["urgency"],
                 channel=data["channel"],
             )
+            return 201, {"number": ticket.number}
+
+        try:
+            # A double click or a resend opens one ticket, not two.
+            answer = idempotency.submit_once(
+                user=request.user,
+                scope="desk.ticket_create",
+                token=data["form_token"],
+                content=idempotency.form_content(form),
+                run=open_it,
+            )
+        except IdempotencyConflict as exc:
+            _put_errors(form, exc)
+            form.data = idempotency.renew_token(form.data)
         except ValidationError as exc:
             _put_errors(form, exc)
         else:
+            ticket = Ticket.objects.select_related("team").get(number=answer.body["number"])
+            if answer.replayed:
+                messages.info(request, f"This was already sent: ticket {ticket.number}.")
+                return redirect("desk:ticket", number=ticket.number)
             if perms.can_read_as_technician(request.user, ticket):
                 messages.success(request, f"Ticket {ticket.number} opened.")
                 return redirect("desk:ticket", number=ticket.number)
