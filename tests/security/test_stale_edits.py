@@ -106,6 +106,11 @@ def test_a_current_page_changes_the_status(tier1):
         ("assign", {"assignee": ""}, "assignee is now “Lee Lead”"),
         ("escalate", {"summary": "Reinstalled the driver."}, "assignee is now “Lee Lead”"),
         (
+            "resolve",
+            {"resolution_code": "fixed", "body": "Driver reinstalled."},
+            "status is now “Open” (your page showed “New”)",
+        ),
+        (
             "fields",
             {"subject": "Printer", "impact": Level.HIGH, "urgency": Level.HIGH},
             "assignee is now “Lee Lead”",
@@ -133,6 +138,7 @@ def test_assign_take_escalate_and_fields_from_a_stale_dialog_are_refused(
     assert changed in response.content.decode()
     current = Ticket.objects.get(pk=ticket.pk)
     assert current.assignee == lead and current.tier == 1 and current.subject != "Printer"
+    assert current.status == Status.OPEN
 
 
 def test_the_api_answers_a_stale_status_change_409_with_the_current_values(api, tier1, lead):

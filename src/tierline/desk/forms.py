@@ -205,7 +205,7 @@ class DeescalateForm(VersionedTicketForm):
         self.fields["team"].queryset = directory.teams_below(ticket.tier)
 
 
-class ResolveForm(forms.Form):
+class ResolveForm(VersionedTicketForm):
     resolution_code = forms.ModelChoiceField(
         label=_("Resolution"),
         queryset=ResolutionCode.objects.filter(is_active=True),

@@ -205,7 +205,8 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def resolve(self, request: Request, number: str) -> Response:
         ticket = self.get_object()
         data = self._parse(s.ResolveSerializer, request)
-        services.resolve(ticket=ticket, by=request.user, **data)
+        version = data.pop("version", None)
+        services.resolve(ticket=ticket, by=request.user, expected_version=version, **data)
         return self._answer(ticket)
 
     @extend_schema(

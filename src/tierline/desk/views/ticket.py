@@ -306,6 +306,7 @@ def _resolve(request: HttpRequest, ticket: Ticket, data: dict) -> str:
         resolution_code=data["resolution_code"],
         body=data["body"],
         time_spent_minutes=data["time_spent_minutes"],
+        expected_version=data["version"],
     )
     return f"Ticket {ticket.number} resolved. The requester is asked to confirm."
 
@@ -417,6 +418,7 @@ ACTIONS: dict[str, Action] = {
     "resolve": Action(
         _resolve,
         desk_forms.ResolveForm,
+        takes_ticket=True,
         title="Resolve",
         submit="Resolve",
         intro="The requester is asked to confirm the fix.",
