@@ -68,16 +68,8 @@ def once(
     """
     scope = scope[:200]
     with transaction.atomic():
-        IdempotencyKey.objects.filter(
-            user=user, scope=scope, key=key, created_at__lt=timezone.now() - KEEP
-        ).delete()
-        try:
-            with transaction.atomic():
-                row = IdempotencyKey.objects.create(
-                    user=user, scope=scope, key=key, fingerprint=fingerprint
-                )
-        except IntegrityError:
-            row = IdempotencyKey.objects.get(user=user, scope=scope, key=key)
+        row = _claim(user=user, scope=scope, key=key, fingerprint=fingerprint)
+        if row.status_code is not None:  # an earlier request's committed answer
             if row.fingerprint != fingerprint:
                 raise IdempotencyConflict(
                     conflict
@@ -85,8 +77,8 @@ def once(
                     "Send a new key with a new request; resend the same request to get "
                     "its first answer.",
                     code="idempotency_conflict",
-                ) from None
-            return Answer(row.status_code or 200, row.response, replayed=True)
+                )
+            return Answer(row.status_code, row.response, replayed=True)
         status_code, body = run()
         row.status_code, row.response = status_code, body
         row.save(update_fields=["status_code", "response"])
@@ -166,6 +158,25 @@ def submit_once(
         run=run,
         conflict=FORM_CONFLICT,
     )
+
+
+def _claim(*, user: Any, scope: str, key: str, fingerprint: str) -> IdempotencyKey:
+    """The key's row: new (inserted, status_code None) or the committed one of an earlier
+    request. A concurrent insert of the same key waits for the first one's transaction."""
+    for _ in range(2):
+        try:
+            with transaction.atomic():
+                return IdempotencyKey.objects.create(
+                    user=user, scope=scope, key=key, fingerprint=fingerprint
+                )
+        except IntegrityError:
+            row = IdempotencyKey.objects.filter(user=user, scope=scope, key=key).first()
+            if row is None:  # forgotten in between: claim it again
+                continue
+            if row.created_at >= timezone.now() - KEEP:
+                return row
+            row.delete()  # expired, the job has not run yet: a new request
+    raise IdempotencyConflict("This key is being reused too fast; try again.")
 
 
 def forget_expired() -> int:
