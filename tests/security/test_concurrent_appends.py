@@ -147,11 +147,12 @@ def test_a_reply_on_a_page_older_than_a_status_change_is_kept(tier1):
 
 
 def test_time_spent_adds_up_across_simultaneous_replies_notes_and_calls(tier1, tier2):
-    # given
+    # given: a ticket in progress (so no reply moves it), every page loaded
     ticket = desk_factories.ticket()
+    services.change_status(ticket=ticket, by=tier1, status=Status.IN_PROGRESS)
     copies = [stale_copy(ticket) for _ in range(6)]
 
-    # when: replies, notes (from another tier) and calls, all at once
+    # when: replies, notes (from another tier), calls and a status change, all at once
     errors = run_together(
         lambda: services.add_message(ticket=copies[0], by=tier1, body="a", time_spent_minutes=5),
         lambda: services.add_message(ticket=copies[1], by=tier1, body="b", time_spent_minutes=10),
@@ -173,16 +174,20 @@ def test_time_spent_adds_up_across_simultaneous_replies_notes_and_calls(tier1, t
             duration_seconds=25 * 60,
         ),
         lambda: services.change_status(
-            ticket=copies[5], by=tier1, status=Status.IN_PROGRESS, expected_version=1
+            ticket=copies[5],
+            by=tier1,
+            status=Status.WAITING_THIRD_PARTY,
+            expected_version=copies[5].version,
         ),
     )
 
-    # then: every minute counted, and the status change (an edit) went through too
+    # then: every minute counted, and the status change (an edit) went through too: appends
+    # don't make a page stale
     assert not errors, errors
     ticket.refresh_from_db()
     assert ticket.time_spent_minutes == 5 + 10 + 15 + 20 + 25
     assert Call.objects.filter(ticket=ticket).count() == 2
-    assert ticket.status == Status.IN_PROGRESS
+    assert ticket.status == Status.WAITING_THIRD_PARTY
 
 
 def test_an_append_does_not_make_a_colleagues_open_form_stale(tier1):

@@ -63,12 +63,14 @@ def lock_current(ticket: Ticket) -> Ticket:
 
 def append_to_ticket(ticket: Ticket, *, minutes: int = 0, **values: object) -> None:
     """Add `minutes` to the ticket's time spent and write `values` (first_response_at, say) in
-    one UPDATE with F(): no read-modify-write, no version check, no version bump."""
+    one UPDATE with F(): no read-modify-write, no version check, no version bump. Call it
+    after lock_current, so the instance's sum stays the stored one."""
     now = timezone.now()
     Ticket.objects.filter(pk=ticket.pk).update(
         time_spent_minutes=F("time_spent_minutes") + minutes, updated_at=now, **values
     )
-    ticket.refresh_from_db(fields=["time_spent_minutes"])
+    # The caller holds the row lock (lock_current), so the sum in memory is the stored one.
+    ticket.time_spent_minutes += minutes
     ticket.updated_at = now
     for name, value in values.items():
         setattr(ticket, name, value)

@@ -218,7 +218,7 @@ def complete_work_order(
         new=WorkOrder.Status.DONE.label,
         summary=f"signed off by {signoff_name}",
     )
-    ticket = Ticket.objects.get(pk=work_order.ticket_id)
+    ticket = Ticket.objects.select_for_update().get(pk=work_order.ticket_id)
     append_to_ticket(ticket, minutes=time_spent_minutes)  # adds, never a stale refusal
     record(
         ticket,
