@@ -5,13 +5,15 @@ app's rules live with the app (the desk's TicketRefField is in desk/api/fields.p
 from __future__ import annotations
 
 import copy
+import json
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.fields import SerializerMethodField, SkipField
@@ -19,20 +21,38 @@ from rest_framework.pagination import BasePagination
 from rest_framework.relations import PKOnlyObject
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from tierline.core.errors import StaleEdit
+from tierline.core import idempotency
+from tierline.core.errors import IdempotencyConflict, StaleEdit
 from tierline.core.inputs import parse_id
 from tierline.core.lists import MAX_PAGE, ListError, ListSpec, Window, page_number
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="A key of your choosing (a UUID, say), at most 255 printable characters. "
+    "Sent again with the same body within 24 hours, the first answer is replayed (with "
+    "`Idempotent-Replayed: true`) and nothing is created twice; with another body, 422.",
+)
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     """Map service errors to 400/409 with a JSON body; leave the rest to DRF."""
-    if isinstance(exc, StaleEdit):
+    if isinstance(exc, IdempotencyConflict):
         return Response(
-            {"detail": exc.messages[0], "code": "stale"}, status=status.HTTP_409_CONFLICT
+            {"detail": exc.messages[0], "code": "idempotency_conflict"},
+            status=status.HTTP_422_UNPROCESSABLE_ENTITY,
         )
+    if isinstance(exc, StaleEdit):
+        body = {"detail": exc.messages[0], "code": "stale"}
+        if exc.current:
+            body["current"] = exc.current
+        return Response(body, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             body = {
@@ -47,6 +67,50 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, PermissionDenied):
         return Response({"detail": str(exc) or "Forbidden."}, status=status.HTTP_403_FORBIDDEN)
     return drf_exception_handler(exc, context)
+
+
+def _content(data: Any) -> Any:
+    """A request's content as plain values: files by name and size (not read)."""
+    if hasattr(data, "lists"):  # a QueryDict (form or multipart)
+        return {
+            name: [
+                [value.name, value.size] if hasattr(value, "size") else value for value in values
+            ]
+            for name, values in data.lists()
+        }
+    return data
+
+
+def create_once(request: Any, run: Callable[[], Response]) -> Response:
+    """Answer a create: once per `Idempotency-Key` header (when sent), replayed after.
+
+    `run` does the create and returns its Response; only a success is kept (an error rolls the
+    key back, so a corrected retry with the same key is done).
+    """
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return run()
+    if not idempotency.is_valid_key(key):
+        raise serializers.ValidationError(
+            {"Idempotency-Key": ["Give at most 255 printable ASCII characters (a UUID, say)."]}
+        )
+
+    def done() -> tuple[int, Any]:
+        response = run()
+        # As JSON, so what is replayed is what was sent (dates as text, ids as numbers).
+        return response.status_code, json.loads(json.dumps(response.data, cls=JSONEncoder))
+
+    answer = idempotency.once(
+        user=request.user,
+        scope=f"api {request.method} {request.path}",
+        key=key,
+        fingerprint=idempotency.fingerprint(_content(request.data)),
+        run=done,
+    )
+    response = Response(answer.body, status=answer.status_code)
+    if answer.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
 
 
 # DRF builds every field again for each serializer instance (for one ticket, 25 fields) and then

@@ -10,12 +10,21 @@ class ActionRefused(ValidationError):
 
 
 class StaleEdit(ValidationError):
-    """Someone else saved the record since it was loaded; nothing was overwritten."""
+    """Someone else saved the record since it was loaded; nothing was overwritten.
 
-    def __init__(self, message: str | None = None) -> None:
+    `current` holds the record's values as they are now (plain JSON values), so whoever asked
+    sees what they would have overwritten: the UI names them, the API sends them with its 409.
+    """
+
+    def __init__(self, message: str | None = None, *, current: dict | None = None) -> None:
         super().__init__(
             message
             or "Someone else changed this record while you were editing it. "
             "Reload to see their change, then apply yours again.",
             code="stale",
         )
+        self.current = current or {}
+
+
+class IdempotencyConflict(ValidationError):
+    """A one-time key (an Idempotency-Key header, a form token) came back with other content."""

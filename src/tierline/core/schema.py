@@ -15,7 +15,16 @@ ERROR = {
     "description": "Why the request was refused.",
     "properties": {
         "detail": {"type": "string", "description": "A sentence for a person to read."},
-        "code": {"type": "string", "description": "Set on a stale edit: `stale`."},
+        "code": {
+            "type": "string",
+            "description": "Set on a stale edit (`stale`) and a reused Idempotency-Key "
+            "(`idempotency_conflict`).",
+        },
+        "current": {
+            "type": "object",
+            "additionalProperties": True,
+            "description": "On a stale edit: the record's values as they are now.",
+        },
     },
     "required": ["detail"],
 }
@@ -81,6 +90,15 @@ def add_error_responses(result: dict, generator: Any, request: Any, public: bool
                     _answer(
                         "Someone else changed it since you read it (`code`: `stale`); "
                         "read it again and retry.",
+                        "Error",
+                    ),
+                )
+            if any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", [])):
+                responses.setdefault(
+                    "422",
+                    _answer(
+                        "This Idempotency-Key was already used with another body "
+                        "(`code`: `idempotency_conflict`); nothing was done.",
                         "Error",
                     ),
                 )

@@ -6,10 +6,13 @@ sanitising) live in desk.services, whose ValidationErrors are put back on these 
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from tierline.core.idempotency import FormTokenField
 from tierline.core.text import accepts_plain_text
 from tierline.desk.models import Category, Channel, Level, ResolutionCode, Status, Ticket
 from tierline.people import queries as directory
@@ -63,6 +66,40 @@ class TicketNumberField(forms.CharField):
         return super().to_python(value).strip().upper()
 
 
+def seen_values(ticket: Ticket) -> str:
+    """What a page showed of the values an edit must not overwrite unseen, as a hidden field:
+    on a refusal the page names which of them changed since (desk.views.ticket.stale_message).
+    """
+    return urlencode(
+        {
+            "status": ticket.status,
+            "priority": ticket.priority,
+            "team": ticket.team_id or "",
+            "assignee": ticket.assignee.username if ticket.assignee_id else "",
+        }
+    )
+
+
+class VersionedTicketForm(forms.Form):
+    """An edit of a ticket from a page: it carries the version (and the values) it was loaded
+    with, and the service refuses it when the ticket has moved on since (StaleEdit).
+
+    Optional, so a client that sends none gets no check (as the API without "version").
+    """
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
+    seen = forms.CharField(widget=forms.HiddenInput, max_length=500, required=False)
+
+    def __init__(self, *args, ticket: Ticket, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("version", ticket.version)
+        self.initial.setdefault("seen", seen_values(ticket))
+
+
+class TakeForm(VersionedTicketForm):
+    """The Take button: only the version its page showed."""
+
+
 @accepts_plain_text()
 class ReplyForm(forms.Form):
     body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 6}))
@@ -95,7 +132,7 @@ class AttachForm(forms.Form):
         return files
 
 
-class AssignForm(forms.Form):
+class AssignForm(VersionedTicketForm):
     assignee = forms.ModelChoiceField(
         label=_("Assignee"),
         queryset=directory.staff_people().none(),
@@ -104,13 +141,13 @@ class AssignForm(forms.Form):
     )
 
     def __init__(self, *args, ticket: Ticket, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, ticket=ticket, **kwargs)
         self.fields["assignee"].queryset = directory.members_and_leads(ticket.team_id)
         self.initial.setdefault("assignee", ticket.assignee_id)
 
 
 @accepts_plain_text()
-class FieldsForm(forms.Form):
+class FieldsForm(VersionedTicketForm):
     subject = forms.CharField(label=_("Subject"), max_length=200)
     category = forms.ModelChoiceField(
         label=_("Category"),
@@ -130,22 +167,21 @@ class FieldsForm(forms.Form):
                 "category": ticket.category_id,
                 "impact": ticket.impact,
                 "urgency": ticket.urgency,
-                "version": ticket.version,
             },
         )
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, ticket=ticket, **kwargs)
 
 
-class StatusForm(forms.Form):
+class StatusForm(VersionedTicketForm):
     status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
 
     def __init__(self, *args, ticket: Ticket, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, ticket=ticket, **kwargs)
         self.initial.setdefault("status", ticket.status)
 
 
 @accepts_plain_text()
-class EscalateForm(forms.Form):
+class EscalateForm(VersionedTicketForm):
     summary = forms.CharField(
         label=_("What was tried"),
         max_length=10000,
@@ -160,14 +196,14 @@ class EscalateForm(forms.Form):
     )
 
     def __init__(self, *args, ticket: Ticket, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, ticket=ticket, **kwargs)
         self.fields["team"].queryset = directory.teams_at_or_above(ticket.tier).exclude(
             pk=ticket.team_id
         )
 
 
 @accepts_plain_text()
-class DeescalateForm(forms.Form):
+class DeescalateForm(VersionedTicketForm):
     summary = forms.CharField(
         label=_("Why it goes back"), max_length=10000, widget=forms.Textarea(attrs={"rows": 4})
     )
@@ -179,12 +215,12 @@ class DeescalateForm(forms.Form):
     )
 
     def __init__(self, *args, ticket: Ticket, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, ticket=ticket, **kwargs)
         self.fields["team"].queryset = directory.teams_below(ticket.tier)
 
 
 @accepts_plain_text()
-class ResolveForm(forms.Form):
+class ResolveForm(VersionedTicketForm):
     resolution_code = forms.ModelChoiceField(
         label=_("Resolution"),
         queryset=ResolutionCode.objects.filter(is_active=True),
@@ -235,6 +271,8 @@ class ChildForm(forms.Form):
 @accepts_plain_text()
 class TicketCreateForm(forms.Form):
     """A technician opens a ticket for someone who phoned, mailed or walked in."""
+
+    form_token = FormTokenField()
 
     CHANNELS = [
         (Channel.PHONE, Channel.PHONE.label),

@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
+from tierline.core.idempotency import FormTokenField
 from tierline.core.text import accepts_plain_text
 from tierline.desk import services
 from tierline.desk.models import Category, Level
@@ -86,6 +87,7 @@ def category_choices() -> list[tuple[Any, Any]]:
 
 @accepts_plain_text()
 class NewRequestForm(forms.Form):
+    form_token = FormTokenField()
     category = forms.TypedChoiceField(
         label="What is it about?",
         required=False,

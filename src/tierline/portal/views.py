@@ -13,6 +13,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from tierline.core import idempotency
+from tierline.core.errors import IdempotencyConflict
+from tierline.core.idempotency import form_content, renew_token
 from tierline.core.paging import page_of
 from tierline.desk import permissions as perms
 from tierline.desk import services
@@ -70,7 +73,8 @@ def new(request: HttpRequest) -> HttpResponse:
         form = NewRequestForm(request.POST, request.FILES)
         if form.is_valid():
             data = form.cleaned_data
-            try:
+
+            def send() -> tuple[int, dict]:
                 ticket = services.open_ticket(
                     requester=request.user,
                     subject=data["subject"],
@@ -80,11 +84,29 @@ def new(request: HttpRequest) -> HttpResponse:
                     channel=Channel.PORTAL,
                     uploads=data["attachments"],
                 )
+                return 201, {"number": ticket.number}
+
+            try:
+                # A double click or a resend opens one request, not two.
+                answer = idempotency.submit_once(
+                    user=request.user,
+                    scope="portal.new",
+                    token=data["form_token"],
+                    content=form_content(form),
+                    run=send,
+                )
+            except IdempotencyConflict as exc:
+                apply_service_error(form, exc)
+                form.data = renew_token(form.data)
             except ValidationError as exc:
                 apply_service_error(form, exc)
             else:
-                messages.success(request, f"Thanks, we've got it: {ticket.number}")
-                return redirect("portal:ticket", number=ticket.number)
+                number = answer.body["number"]
+                if answer.replayed:
+                    messages.info(request, f"This request was already sent: it is {number}.")
+                else:
+                    messages.success(request, f"Thanks, we've got it: {number}")
+                return redirect("portal:ticket", number=number)
         status = 400
     else:
         form = NewRequestForm()

@@ -365,6 +365,11 @@ class MoveSerializer(serializers.Serializer):
     team = serializers.PrimaryKeyRelatedField(
         queryset=directory.teams(), required=False, allow_null=True
     )
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The version you read; a newer one on the server answers 409.",
+    )
 
 
 @accepts_plain_text(multiline=("body",))
@@ -379,6 +384,11 @@ class ResolveSerializer(serializers.Serializer):
     resolution_code = serializers.CharField(max_length=40, help_text="A resolution code's code.")
     body = serializers.CharField(max_length=50000, help_text="The note the requester reads.")
     time_spent_minutes = serializers.IntegerField(default=0, min_value=0, max_value=24 * 60)
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The version you read; a newer one on the server answers 409.",
+    )
 
 
 @accepts_plain_text(multiline=("reason",))

@@ -18,8 +18,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tierline.core.api import IsStaffMember, SpecListMixin
-from tierline.core.errors import StaleEdit
+from tierline.core.api import IDEMPOTENCY_KEY, IsStaffMember, SpecListMixin, create_once
 from tierline.desk import lists, queries, services
 from tierline.desk import permissions as perms
 from tierline.desk.api import serializers as s
@@ -102,10 +101,14 @@ class TicketViewSet(
 
     @extend_schema(
         summary="Open a ticket",
+        parameters=[IDEMPOTENCY_KEY],
         request=s.TicketCreateSerializer,
         responses={201: s.TicketSerializer},
     )
     def create(self, request: Request) -> Response:
+        return create_once(request, lambda: self._create(request))
+
+    def _create(self, request: Request) -> Response:
         data = self._parse(s.TicketCreateSerializer, request)
         requester = data.pop("requester", None) or request.user
         if requester.pk != request.user.pk:
@@ -131,9 +134,11 @@ class TicketViewSet(
             perms.can_work_ticket(request.user, ticket),
             "Only the help desk working this ticket can change it.",
         )
+        # The first change checks `version` against the locked row (a stale one answers 409
+        # with the current values); the rest follow in the same transaction.
         with transaction.atomic():
-            if version is not None and version != ticket.version:
-                raise StaleEdit()
+            if not data.keys() & {"subject", "category", "impact", "urgency", "status", "assignee"}:
+                services.ensure_current(ticket, version)  # only a version: is it current?
             fields = {k: data[k] for k in ("subject", "category", "impact", "urgency") if k in data}
             if fields:
                 services.change_fields(
@@ -144,8 +149,14 @@ class TicketViewSet(
                 services.change_status(
                     ticket=ticket, by=request.user, status=data["status"], expected_version=version
                 )
+                version = None
             if "assignee" in data:
-                services.assign(ticket=ticket, by=request.user, assignee=data["assignee"])
+                services.assign(
+                    ticket=ticket,
+                    by=request.user,
+                    assignee=data["assignee"],
+                    expected_version=version,
+                )
         return self._answer(ticket)
 
     @extend_schema(
@@ -157,7 +168,8 @@ class TicketViewSet(
     def escalate(self, request: Request, number: str) -> Response:
         ticket = self.get_object()
         data = self._parse(s.MoveSerializer, request)
-        services.escalate(ticket=ticket, by=request.user, **data)
+        version = data.pop("version", None)
+        services.escalate(ticket=ticket, by=request.user, expected_version=version, **data)
         return self._answer(ticket)
 
     @extend_schema(
@@ -169,7 +181,8 @@ class TicketViewSet(
     def deescalate(self, request: Request, number: str) -> Response:
         ticket = self.get_object()
         data = self._parse(s.MoveSerializer, request)
-        services.de_escalate(ticket=ticket, by=request.user, **data)
+        version = data.pop("version", None)
+        services.de_escalate(ticket=ticket, by=request.user, expected_version=version, **data)
         return self._answer(ticket)
 
     @extend_schema(
@@ -180,6 +193,7 @@ class TicketViewSet(
     @extend_schema(
         methods=["POST"],
         summary="Reply, or write an internal note",
+        parameters=[IDEMPOTENCY_KEY],
         request=s.ReplySerializer,
         responses={201: s.MessageSerializer},
     )
@@ -188,9 +202,15 @@ class TicketViewSet(
         ticket = self.get_object()
         shape = s.shape_for(request.user, ticket, s.MessageSerializer, s.RequesterMessageSerializer)
         if request.method == "POST":
-            data = self._parse(s.ReplySerializer, request)
-            message = services.add_message(ticket=ticket, by=request.user, channel="api", **data)
-            return Response(shape(message).data, status=status.HTTP_201_CREATED)
+
+            def reply() -> Response:
+                data = self._parse(s.ReplySerializer, request)
+                message = services.add_message(
+                    ticket=ticket, by=request.user, channel="api", **data
+                )
+                return Response(shape(message).data, status=status.HTTP_201_CREATED)
+
+            return create_once(request, reply)
         messages = perms.visible_messages(request.user, ticket).select_related("author")
         return Response(shape(messages, many=True).data)
 
@@ -203,7 +223,8 @@ class TicketViewSet(
     def resolve(self, request: Request, number: str) -> Response:
         ticket = self.get_object()
         data = self._parse(s.ResolveSerializer, request)
-        services.resolve(ticket=ticket, by=request.user, **data)
+        version = data.pop("version", None)
+        services.resolve(ticket=ticket, by=request.user, expected_version=version, **data)
         return self._answer(ticket)
 
     @extend_schema(
@@ -293,14 +314,18 @@ class WorkOrderViewSet(
 
     @extend_schema(
         summary="Open a work order (Tier 2 and above)",
+        parameters=[IDEMPOTENCY_KEY],
         request=s.WorkOrderCreateSerializer,
         responses={201: s.WorkOrderSerializer},
     )
     def create(self, request: Request) -> Response:
-        parsed = s.WorkOrderCreateSerializer(data=request.data, context={"request": request})
-        parsed.is_valid(raise_exception=True)
-        work_order = services.create_work_order(by=request.user, **parsed.validated_data)
-        return self._answer(work_order, status.HTTP_201_CREATED)
+        def create() -> Response:
+            parsed = s.WorkOrderCreateSerializer(data=request.data, context={"request": request})
+            parsed.is_valid(raise_exception=True)
+            work_order = services.create_work_order(by=request.user, **parsed.validated_data)
+            return self._answer(work_order, status.HTTP_201_CREATED)
+
+        return create_once(request, create)
 
     @extend_schema(
         summary="Change a work order",
@@ -381,13 +406,17 @@ class CallViewSet(
 
     @extend_schema(
         summary="Log a call",
+        parameters=[IDEMPOTENCY_KEY],
         request=s.CallCreateSerializer,
         responses={201: s.CallSerializer},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        parsed = s.CallCreateSerializer(data=request.data, context={"request": request})
-        parsed.is_valid(raise_exception=True)
-        data = {k: v for k, v in parsed.validated_data.items() if v is not None}
-        call = services.log_call(by=request.user, **data)
-        fresh = self.get_queryset().get(pk=call.pk)
-        return Response(s.CallSerializer(fresh).data, status=status.HTTP_201_CREATED)
+        def create() -> Response:
+            parsed = s.CallCreateSerializer(data=request.data, context={"request": request})
+            parsed.is_valid(raise_exception=True)
+            data = {k: v for k, v in parsed.validated_data.items() if v is not None}
+            call = services.log_call(by=request.user, **data)
+            fresh = self.get_queryset().get(pk=call.pk)
+            return Response(s.CallSerializer(fresh).data, status=status.HTTP_201_CREATED)
+
+        return create_once(request, create)

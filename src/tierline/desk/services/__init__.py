@@ -16,7 +16,8 @@ web views, the API and background jobs. Callers import this package
     saved_views   a technician's saved filters
     bulk          one action over many tickets
     status        set_status, the one path of every status change; TRANSITIONS
-    saving        save_versioned, the optimistic-locking save of tickets and work orders
+    saving        save_versioned, the optimistic-locking save of tickets and work orders;
+                  lock_current and append_to_ticket (appends), ensure_current (edits)
 """
 
 from tierline.desk.defaults import DEFAULT_MATRIX
@@ -43,6 +44,7 @@ from tierline.desk.services.lifecycle import (
 from tierline.desk.services.messages import add_message
 from tierline.desk.services.relations import create_child, link, merge, unlink
 from tierline.desk.services.saved_views import delete_saved_view, save_view
+from tierline.desk.services.saving import ensure_current
 from tierline.desk.services.status import TRANSITIONS
 from tierline.desk.services.tickets import (
     assign,
@@ -82,6 +84,7 @@ __all__ = [
     "create_work_order",
     "de_escalate",
     "default_team_for",
+    "ensure_current",
     "delete_saved_view",
     "escalate",
     "link",

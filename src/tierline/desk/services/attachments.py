@@ -28,6 +28,7 @@ from tierline.core.history import record
 from tierline.desk import permissions as perms
 from tierline.desk.models import Attachment, Message, Status, Ticket
 from tierline.desk.services.common import conf
+from tierline.desk.services.saving import append_to_ticket, lock_current
 from tierline.people.models import User
 
 # Characters Windows does not allow in a name (":" would also open an alternate data stream).
@@ -228,6 +229,7 @@ def add_attachments(
 ) -> list[Attachment]:
     """Files on their own: public (the requester sees them) or internal (only those who read
     the ticket as a technician)."""
+    lock_current(ticket)  # appending is not editing: checked against the row as it is now
     perms.ensure(perms.can_reply_ticket(by, ticket))
     if internal:
         perms.ensure(
@@ -236,7 +238,9 @@ def add_attachments(
         )
     if ticket.status == Status.CLOSED:
         raise ActionRefused("This ticket is closed: files can no longer be added.")
-    return attach(ticket, by, uploads, internal=internal)
+    saved = attach(ticket, by, uploads, internal=internal)
+    append_to_ticket(ticket)  # the ticket was updated now; its version stays
+    return saved
 
 
 PREVIEW_SIZE = (800, 800)

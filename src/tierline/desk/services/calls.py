@@ -16,7 +16,7 @@ from tierline.desk import permissions as perms
 from tierline.desk.events import CallLogged
 from tierline.desk.models import Call, Channel, Status, Ticket
 from tierline.desk.services.common import optional_text, raise_if
-from tierline.desk.services.saving import save_versioned
+from tierline.desk.services.saving import append_to_ticket, lock_current
 from tierline.desk.services.tickets import assign, open_ticket
 from tierline.people.models import User
 
@@ -87,6 +87,7 @@ def log_call(
         if perms.can_work_ticket(by, ticket) and ticket.assignee_id is None:
             assign(ticket=ticket, by=by, assignee=by)
     elif ticket is not None:
+        lock_current(ticket)  # a call adds to the ticket as it is now: never a stale refusal
         perms.ensure(perms.can_log_call(by, ticket), "You can't log a call on this ticket.")
         if ticket.status == Status.CLOSED:
             raise ValidationError(
@@ -106,9 +107,7 @@ def log_call(
     )
     record(call, by, "logged", summary=Call.Outcome(outcome).label)
     if ticket is not None:
-        ticket.refresh_from_db()
-        ticket.time_spent_minutes += minutes
-        save_versioned(ticket, ["time_spent_minutes"])
+        append_to_ticket(ticket, minutes=minutes)
         record(ticket, by, "call", summary=f"{caller_name or caller_phone}, {minutes} min")
     events.publish(
         CallLogged(

@@ -16,17 +16,27 @@ from tierline.desk.services.common import (
     raise_if,
     require_text,
 )
+from tierline.desk.services.saving import ensure_current
 from tierline.desk.services.status import set_status
 from tierline.desk.services.tickets import default_team_for
 from tierline.people.models import Team, User
 
 
 @transaction.atomic
-def escalate(*, ticket: Ticket, by: User, summary: str, team: Team | None = None) -> Ticket:
+def escalate(
+    *,
+    ticket: Ticket,
+    by: User,
+    summary: str,
+    team: Team | None = None,
+    expected_version: int | None = None,
+) -> Ticket:
     """Send the ticket up to the next tier (or to a chosen team at the same or a higher tier).
 
     The summary of what was already tried is required: the next tier must not start from zero.
+    From a page loaded at `expected_version`, refused (StaleEdit) if the ticket changed since.
     """
+    ensure_current(ticket, expected_version)
     ensure_workable(by, ticket)
     ensure_not_finished(ticket, "escalate")
     errors: dict[str, str] = {}
@@ -52,8 +62,16 @@ def escalate(*, ticket: Ticket, by: User, summary: str, team: Team | None = None
 
 
 @transaction.atomic
-def de_escalate(*, ticket: Ticket, by: User, summary: str, team: Team | None = None) -> Ticket:
-    """Hand the ticket back down a tier, with a note of why."""
+def de_escalate(
+    *,
+    ticket: Ticket,
+    by: User,
+    summary: str,
+    team: Team | None = None,
+    expected_version: int | None = None,
+) -> Ticket:
+    """Hand the ticket back down a tier, with a note of why (refused from a stale page)."""
+    ensure_current(ticket, expected_version)
     ensure_workable(by, ticket)
     ensure_not_finished(ticket, "de-escalate")
     errors: dict[str, str] = {}

@@ -22,6 +22,7 @@ from tierline.desk.services.common import (
     require_text,
 )
 from tierline.desk.services.messages import add_message, publish_message_added
+from tierline.desk.services.saving import ensure_current
 from tierline.desk.services.status import set_status
 from tierline.people.models import User
 from tierline.people.services import system_user
@@ -39,8 +40,13 @@ def resolve(
     resolution_code: ResolutionCode | str | None,
     body: str,
     time_spent_minutes: int = 0,
+    expected_version: int | None = None,
 ) -> Ticket:
-    """Mark the ticket resolved with a code and a note the requester reads."""
+    """Mark the ticket resolved with a code and a note the requester reads.
+
+    From a page loaded at `expected_version`, refused (StaleEdit) if the ticket changed since.
+    """
+    ensure_current(ticket, expected_version)
     ensure_workable(by, ticket)
     ensure_not_finished(ticket, "resolve")
     errors: dict[str, str] = {}

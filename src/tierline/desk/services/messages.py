@@ -15,6 +15,7 @@ from tierline.desk.events import MessageAdded
 from tierline.desk.models import Channel, Message, Status, Ticket
 from tierline.desk.services.attachments import attach
 from tierline.desk.services.common import raise_if, require_text
+from tierline.desk.services.saving import append_to_ticket, lock_current
 from tierline.desk.services.status import set_status
 from tierline.people.models import User
 
@@ -45,8 +46,10 @@ def add_message(
     """A public reply (the requester sees it) or an internal note (only the desk does).
 
     The desk's first public reply marks the first response and opens a new ticket; the
-    requester's answer to "waiting on you" opens it again.
+    requester's answer to "waiting on you" opens it again. Appending is not editing: it never
+    fails because someone else changed the ticket; it acts on the row as it is now (locked).
     """
+    lock_current(ticket)
     staff = perms.can_work_ticket(by, ticket)
     if internal:
         perms.ensure(
@@ -78,20 +81,19 @@ def add_message(
         time_spent_minutes=time_spent_minutes,
     )
     attach(ticket, by, uploads, message=message)
-    fields = ["time_spent_minutes"]
-    ticket.time_spent_minutes += time_spent_minutes
+    values = {}
     status = ticket.status
     first_response = False
     if staff and not internal and by.pk != ticket.requester_id:
         if ticket.first_response_at is None:
-            ticket.first_response_at = message.created_at
-            fields.append("first_response_at")
+            values["first_response_at"] = message.created_at
             first_response = True
         if ticket.status == Status.NEW:
             status = Status.OPEN
     elif not staff and not internal and ticket.status == Status.WAITING_REQUESTER:
         status = Status.OPEN
-    set_status(ticket, by=by, status=status, fields=fields)
+    append_to_ticket(ticket, minutes=time_spent_minutes, **values)
+    set_status(ticket, by=by, status=status)
     record(
         ticket,
         by,

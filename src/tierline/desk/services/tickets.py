@@ -36,7 +36,7 @@ from tierline.desk.services.common import (
     require_text,
     ticket_number,
 )
-from tierline.desk.services.saving import save_versioned
+from tierline.desk.services.saving import ensure_current, save_versioned
 from tierline.desk.services.status import TRANSITIONS, set_status
 from tierline.people import queries as people
 from tierline.people.models import Team, User
@@ -233,7 +233,12 @@ def change_fields(
     expected_version: int | None = None,
     **changes: Any,
 ) -> Ticket:
-    """Change subject, category, impact or urgency; priority follows the matrix."""
+    """Change subject, category, impact or urgency; priority follows the matrix.
+
+    From a page loaded at `expected_version`, refused (StaleEdit, with the current values) if
+    the ticket changed since.
+    """
+    ensure_current(ticket, expected_version)
     ensure_workable(by, ticket)
     allowed = {"subject", "category", "impact", "urgency"}
     unknown = set(changes) - allowed
@@ -258,7 +263,7 @@ def change_fields(
     for name, value in changes.items():
         setattr(ticket, name, value)
     ticket.priority = priority_for(ticket.impact, ticket.urgency)
-    save_versioned(ticket, [*changes, "priority"], expected_version=expected_version)
+    save_versioned(ticket, [*changes, "priority"])
     record_changes(
         ticket,
         by,
@@ -284,7 +289,12 @@ def change_fields(
 def change_status(
     *, ticket: Ticket, by: User, status: str, expected_version: int | None = None
 ) -> Ticket:
-    """Move an open ticket to another open status (resolving and closing have their own)."""
+    """Move an open ticket to another open status (resolving and closing have their own).
+
+    From a page loaded at `expected_version`, refused (StaleEdit, with the current values) if
+    the ticket changed since: a select on an old page never overwrites a colleague's move.
+    """
+    ensure_current(ticket, expected_version)
     ensure_workable(by, ticket)
     if status not in Status.values:
         raise ValidationError({"status": f"Unknown status “{status}”."})
@@ -300,13 +310,23 @@ def change_status(
             f"A ticket can't go from “{ticket.get_status_display()}” to "
             f"“{Status(status).label}”.{hint}"
         )
-    set_status(ticket, by=by, status=status, expected_version=expected_version)
+    set_status(ticket, by=by, status=status)
     return ticket
 
 
 @transaction.atomic
-def assign(*, ticket: Ticket, by: User, assignee: User | None) -> Ticket:
-    """Give the ticket to a technician of its team (or to nobody). A new ticket opens."""
+def assign(
+    *,
+    ticket: Ticket,
+    by: User,
+    assignee: User | None,
+    expected_version: int | None = None,
+) -> Ticket:
+    """Give the ticket to a technician of its team (or to nobody). A new ticket opens.
+
+    From a page loaded at `expected_version`, refused (StaleEdit) if the ticket changed since.
+    """
+    ensure_current(ticket, expected_version)
     ensure_workable(by, ticket)
     ensure_not_finished(ticket, "assign")
     if assignee is not None:
@@ -332,6 +352,6 @@ def assign(*, ticket: Ticket, by: User, assignee: User | None) -> Ticket:
     return ticket
 
 
-def take(*, ticket: Ticket, by: User) -> Ticket:
+def take(*, ticket: Ticket, by: User, expected_version: int | None = None) -> Ticket:
     """Assign to oneself."""
-    return assign(ticket=ticket, by=by, assignee=by)
+    return assign(ticket=ticket, by=by, assignee=by, expected_version=expected_version)

@@ -23,7 +23,7 @@ from tierline.desk.services.common import (
     raise_if,
     require_text,
 )
-from tierline.desk.services.saving import save_versioned
+from tierline.desk.services.saving import append_to_ticket, save_versioned
 from tierline.people.models import Location, User
 
 _WORK_ORDER_FIELDS = (
@@ -237,9 +237,8 @@ def complete_work_order(
         new=WorkOrder.Status.DONE.label,
         summary=f"signed off by {signoff_name}",
     )
-    ticket = Ticket.objects.get(pk=work_order.ticket_id)
-    ticket.time_spent_minutes += time_spent_minutes
-    save_versioned(ticket, ["time_spent_minutes"])
+    ticket = Ticket.objects.select_for_update().get(pk=work_order.ticket_id)
+    append_to_ticket(ticket, minutes=time_spent_minutes)  # adds, never a stale refusal
     record(
         ticket,
         by,

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 from django import forms
 from django.contrib import messages
@@ -26,7 +27,8 @@ from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods
 
-from tierline.core.errors import StaleEdit
+from tierline.core import idempotency
+from tierline.core.errors import IdempotencyConflict, StaleEdit
 from tierline.core.sanitise import render_text
 from tierline.desk import forms as desk_forms
 from tierline.desk import permissions as perms
@@ -38,6 +40,58 @@ STALE_MESSAGE = (
     "Someone else changed this ticket while you were editing it, so your change was not saved. "
     "Reload the page to see their change, then apply yours again."
 )
+
+
+def _shown(name: str, current: dict) -> str:
+    """A watched value as a person reads it; a value the page sent back garbled, as it came."""
+    value = current.get(name)
+    if name == "status" and value in Status.values:
+        return str(Status(value).label)
+    if name == "priority" and str(value) in {str(v) for v in Priority.values}:
+        return f"P{value} {Priority(int(value)).label}"
+    if name == "team":
+        return current.get("team_name") or "none"
+    if name == "assignee":
+        return current.get("assignee_name") or "nobody"
+    return str(value)
+
+
+def stale_message(current: dict, seen: str) -> str:
+    """A stale edit's refusal: which of the page's values changed, and every one as it is now.
+
+    `current` is StaleEdit.current (desk.services.saving.current_values); `seen` the form's
+    hidden copy of what its page showed (desk.forms.seen_values).
+    """
+    if not current:
+        return STALE_MESSAGE
+    was = dict(parse_qsl(seen or "", keep_blank_values=True))
+    now = {
+        "status": current["status"],
+        "priority": str(current["priority"]),
+        "team": str(current["team"] or ""),
+        "assignee": current["assignee"] or "",
+    }
+    changed = []
+    for name in _WATCHED:
+        if name in was and was[name] != now[name]:
+            if name in ("status", "priority"):
+                shown = _shown(name, {name: type(current[name])(was[name])}) if was[name] else "—"
+                changed.append(
+                    f"{name} is now “{_shown(name, current)}” (your page showed “{shown}”)"
+                )
+            else:
+                changed.append(f"{name} is now “{_shown(name, current)}”")
+    what = f": {'; '.join(changed)}" if changed else ""
+    values = ", ".join(f"{name} “{_shown(name, current)}”" for name in _WATCHED)
+    return (
+        f"Someone else changed this ticket after you loaded it, so your change was not "
+        f"saved{what}. Now it has {values}. Check them, then apply your change again if it "
+        "still applies."
+    )
+
+
+# The values an edit from a stale page must not overwrite unseen, as the refusal names them.
+_WATCHED = ("status", "priority", "team", "assignee")
 
 # Tags that mean the text is already HTML (from the mail gateway, say); else keep line breaks.
 # History stores impact, urgency and priority as numbers; the timeline shows their names.
@@ -150,6 +204,8 @@ def _render_page(
             for value, label in Status.choices
             if value == ticket.status or value in services.TRANSITIONS[ticket.status]
         ],
+        # The status select and the Take button carry what their page showed.
+        "seen": desk_forms.seen_values(ticket),
     }
     return render(request, "desk/ticket.html", context, status=status)
 
@@ -175,13 +231,15 @@ def _other_ticket(user: User, number: str, field: str) -> Ticket:
 
 
 def _take(request: HttpRequest, ticket: Ticket, data: dict) -> str:
-    services.take(ticket=ticket, by=request.user)
+    services.take(ticket=ticket, by=request.user, expected_version=data.get("version"))
     return f"Ticket {ticket.number} is now assigned to you."
 
 
 def _assign(request: HttpRequest, ticket: Ticket, data: dict) -> str:
     assignee = data["assignee"]
-    services.assign(ticket=ticket, by=request.user, assignee=assignee)
+    services.assign(
+        ticket=ticket, by=request.user, assignee=assignee, expected_version=data["version"]
+    )
     if assignee is None:
         return f"Ticket {ticket.number} is no longer assigned to anyone."
     return f"Ticket {ticket.number} assigned to {assignee}."
@@ -213,17 +271,31 @@ def _fields(request: HttpRequest, ticket: Ticket, data: dict) -> str:
 
 
 def _status(request: HttpRequest, ticket: Ticket, data: dict) -> str:
-    services.change_status(ticket=ticket, by=request.user, status=data["status"])
+    services.change_status(
+        ticket=ticket, by=request.user, status=data["status"], expected_version=data["version"]
+    )
     return f"Ticket {ticket.number} is now “{ticket.get_status_display()}”."
 
 
 def _escalate(request: HttpRequest, ticket: Ticket, data: dict) -> str:
-    services.escalate(ticket=ticket, by=request.user, summary=data["summary"], team=data["team"])
+    services.escalate(
+        ticket=ticket,
+        by=request.user,
+        summary=data["summary"],
+        team=data["team"],
+        expected_version=data["version"],
+    )
     return f"Ticket {ticket.number} escalated to {ticket.team}."
 
 
 def _deescalate(request: HttpRequest, ticket: Ticket, data: dict) -> str:
-    services.de_escalate(ticket=ticket, by=request.user, summary=data["summary"], team=data["team"])
+    services.de_escalate(
+        ticket=ticket,
+        by=request.user,
+        summary=data["summary"],
+        team=data["team"],
+        expected_version=data["version"],
+    )
     return f"Ticket {ticket.number} handed back to {ticket.team}."
 
 
@@ -234,6 +306,7 @@ def _resolve(request: HttpRequest, ticket: Ticket, data: dict) -> str:
         resolution_code=data["resolution_code"],
         body=data["body"],
         time_spent_minutes=data["time_spent_minutes"],
+        expected_version=data["version"],
     )
     return f"Ticket {ticket.number} resolved. The requester is asked to confirm."
 
@@ -316,7 +389,7 @@ class Action:
 
 
 ACTIONS: dict[str, Action] = {
-    "take": Action(_take),
+    "take": Action(_take, desk_forms.TakeForm, takes_ticket=True),
     "assign": Action(
         _assign,
         desk_forms.AssignForm,
@@ -349,6 +422,7 @@ ACTIONS: dict[str, Action] = {
     "resolve": Action(
         _resolve,
         desk_forms.ResolveForm,
+        takes_ticket=True,
         title="Resolve",
         submit="Resolve",
         intro="The requester is asked to confirm the fix.",
@@ -424,8 +498,8 @@ def action(request: HttpRequest, number: str, action: str) -> HttpResponse:
     if form.is_valid():
         try:
             message = spec.run(request, ticket, form.cleaned_data)
-        except StaleEdit:
-            form.add_error(None, STALE_MESSAGE)
+        except StaleEdit as exc:
+            form.add_error(None, stale_message(exc.current, form.cleaned_data.get("seen", "")))
         except ValidationError as exc:
             _put_errors(form, exc)
         else:
@@ -452,7 +526,8 @@ def create(request: HttpRequest) -> HttpResponse:
     form = desk_forms.TicketCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+
+        def open_it() -> tuple[int, dict]:
             ticket = services.open_ticket(
                 requester=data["requester"],
                 by=request.user,
@@ -463,9 +538,27 @@ def create(request: HttpRequest) -> HttpResponse:
                 urgency=data["urgency"],
                 channel=data["channel"],
             )
+            return 201, {"number": ticket.number}
+
+        try:
+            # A double click or a resend opens one ticket, not two.
+            answer = idempotency.submit_once(
+                user=request.user,
+                scope="desk.ticket_create",
+                token=data["form_token"],
+                content=idempotency.form_content(form),
+                run=open_it,
+            )
+        except IdempotencyConflict as exc:
+            _put_errors(form, exc)
+            form.data = idempotency.renew_token(form.data)
         except ValidationError as exc:
             _put_errors(form, exc)
         else:
+            ticket = Ticket.objects.select_related("team").get(number=answer.body["number"])
+            if answer.replayed:
+                messages.info(request, f"This was already sent: ticket {ticket.number}.")
+                return redirect("desk:ticket", number=ticket.number)
             if perms.can_read_as_technician(request.user, ticket):
                 messages.success(request, f"Ticket {ticket.number} opened.")
                 return redirect("desk:ticket", number=ticket.number)
