@@ -89,6 +89,11 @@ def _validate_work_order(wo: WorkOrder) -> None:
         errors["technician"] = "Choose the technician who visits."
     elif not wo.technician.is_staff_member:
         errors["technician"] = f"{wo.technician} is not on the help desk."
+    elif not perms.can_read_as_technician(wo.technician, wo.ticket):
+        errors["technician"] = (
+            f"{wo.technician} can't read {wo.ticket.number} (its team's tickets are restricted): "
+            "choose someone who can."
+        )
     for name, limit in (("desk", 60), ("device", 120)):
         if len(getattr(wo, name) or "") > limit:
             errors[name] = f"At most {limit} characters."
