@@ -8,12 +8,10 @@ its own copy of the ticket, read before they all start: the copies are stale by 
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-
 import pytest
 from django.db import connection
 
+from tests.concurrency import run_together
 from tests.desk import factories as desk_factories
 from tests.people import factories as people_factories
 from tierline.core.errors import StaleEdit
@@ -31,29 +29,6 @@ def _real_concurrency():
             "SQLite's in-memory test database raises 'table is locked' for concurrent "
             "threads; these run on PostgreSQL."
         )
-
-
-def run_together(*work: Callable[[], object]) -> list[BaseException]:
-    """Run each callable in its own thread (its own connection), all released at once."""
-    start = threading.Barrier(len(work))
-    errors: list[BaseException] = []
-
-    def run(job: Callable[[], object]) -> None:
-        try:
-            start.wait()
-            job()
-        except BaseException as exc:  # reported by the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in work]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
-    return errors
 
 
 def stale_copy(ticket: Ticket) -> Ticket:

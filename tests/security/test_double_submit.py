@@ -9,7 +9,6 @@ the first answer replayed; another body: 422). Keys are kept 24 hours, then a jo
 from __future__ import annotations
 
 import re
-import threading
 from datetime import timedelta
 
 import pytest
@@ -18,6 +17,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.concurrency import run_together
 from tests.desk import factories as desk_factories
 from tierline.core import idempotency
 from tierline.core.models import IdempotencyKey
@@ -38,27 +38,6 @@ def form_token(html: str) -> str:
     match = re.search(r'name="form_token" value="([^"]+)"', html)
     assert match, "the form carries no one-time token"
     return match[1]
-
-
-def run_together(*work) -> list[BaseException]:
-    start = threading.Barrier(len(work))
-    errors: list[BaseException] = []
-
-    def run(job) -> None:
-        try:
-            start.wait()
-            job()
-        except BaseException as exc:  # reported by the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in work]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return errors
 
 
 def needs_real_concurrency() -> None:
