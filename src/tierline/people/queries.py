@@ -47,20 +47,25 @@ def members_and_leads(team_id: int | None) -> QuerySet[User]:
     )
 
 
-def people_matching(text: str, limit: int = 10) -> list[User]:
-    """Active people whose name, username, email or phone contains every word of `text`."""
-    words = text.split()[:5]
-    if not words:
-        return []
-    qs = active_people()
-    for word in words:
-        qs = qs.filter(
+def search_people(queryset: QuerySet[User], text: str, *, max_words: int = 6) -> QuerySet[User]:
+    """`queryset` narrowed to people whose name, username, email or phone contains every word of
+    `text` (its first `max_words` words)."""
+    for word in text.split()[:max_words]:
+        queryset = queryset.filter(
             Q(first_name__icontains=word)
             | Q(last_name__icontains=word)
             | Q(username__icontains=word)
             | Q(email__icontains=word)
             | Q(phone__icontains=word)
         )
+    return queryset
+
+
+def people_matching(text: str, limit: int = 10) -> list[User]:
+    """Active people whose name, username, email or phone contains every word of `text`."""
+    if not text.split():
+        return []
+    qs = search_people(active_people(), text, max_words=5)
     return list(qs.order_by("last_name", "first_name", "username")[:limit])
 
 

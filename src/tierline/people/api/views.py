@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import permissions, viewsets
@@ -10,19 +10,7 @@ from rest_framework import permissions, viewsets
 from tierline.core.api import IsStaffMember
 from tierline.people.api.serializers import PersonSerializer, TeamSerializer
 from tierline.people.models import Team, User
-
-
-def search_people(queryset: QuerySet[User], text: str) -> QuerySet[User]:
-    """Every word must match a name, username, email or phone number."""
-    for word in text.split()[:6]:
-        queryset = queryset.filter(
-            Q(first_name__icontains=word)
-            | Q(last_name__icontains=word)
-            | Q(username__icontains=word)
-            | Q(email__icontains=word)
-            | Q(phone__icontains=word)
-        )
-    return queryset
+from tierline.people.queries import search_people
 
 
 @extend_schema_view(
