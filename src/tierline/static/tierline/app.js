@@ -12,15 +12,25 @@
  * [data-selected-count]      shows how many ids are ticked; its .bulk-bar gets .is-empty at 0
  * [data-hotkey-search]       the field "/" focuses (default: the search box in .topbar)
  * [data-hotkey-queue]        the link "g q" follows; [data-hotkey-go="x"] for "g x"
+ * [data-nav-row]             a list row "j"/"k" select (class .is-current, focus on its
+ *   [data-nav-link], or its first link); Enter opens that link
+ * <dialog id="shortcuts">    "?" opens it; its [data-shortcuts-go] list is filled with the
+ *   "g x" links of the page when it opens
+ * No single-key shortcut fires while typing in a field, with Ctrl/Alt/Cmd held, or while a
+ * dialog is open.
  * [data-dialog-open="id"]    opens <dialog id="id"> as a modal; [data-dialog-close] closes it;
  *   <dialog data-light-dismiss> also closes on a click on the backdrop
  *   <dialog data-dialog-src="url"> is a shell: on its first opening it shows its placeholder,
  *   then htmx GETs url (HX-Request) into it and the first field gets focus; a failed load
  *   closes it again (the htmx error message says why). The opener is best a link to the same
  *   url: it works without JavaScript, and ctrl/shift/cmd-click still opens it in a new tab
- * [data-autosubmit]          form: submits itself when one of its selects/checkboxes changes
  * dialog[open] from the server (a refused form) is re-opened as a modal on load
  * details.more-actions       closes on outside click, on Escape, and after an item opened a dialog
+ * .sidebar .nav              on a phone a strip that scrolls sideways: its current link is
+ *   scrolled into view
+ *
+ * Nothing submits itself when a select changes (WCAG 3.2.2): a keyboard user arrows through a
+ * select's options, and every arrow is a change event; a form acts on its button only.
  *
  * htmx error responses (4xx/5xx, network) show a .message.error in .messages.
  */
@@ -317,8 +327,112 @@
       }
     } else if (key === "g") {
       pendingG = Date.now();
+    } else if (key === "?") {
+      if (openShortcuts()) event.preventDefault();
+    } else if (key === "j" || key === "k") {
+      if (moveSelection(key === "j" ? 1 : -1)) event.preventDefault();
+    } else if (key === "Enter" && !isInteractive(event.target)) {
+      // Focus on a link or button: the browser follows or presses it itself.
+      var row = document.querySelector("[data-nav-row].is-current");
+      if (row && follow(rowLink(row))) event.preventDefault();
     }
   });
+
+  // Whether Enter on this element does something of its own (follow, press, submit).
+  function isInteractive(target) {
+    if (!(target instanceof Element)) return false;
+    if (target.matches("a[href], button, input, select, textarea, summary")) return true;
+    var tabindex = target.getAttribute("tabindex");
+    return target.isContentEditable || (tabindex !== null && tabindex !== "-1");
+  }
+
+  // ---- (f) list rows: j / k / Enter ---------------------------------------------------------
+
+  function navRows() {
+    return Array.prototype.filter.call(document.querySelectorAll("[data-nav-row]"), function (row) {
+      return row.getClientRects().length > 0;
+    });
+  }
+
+  function rowLink(row) {
+    return row.querySelector("[data-nav-link]") || row.querySelector("a[href]");
+  }
+
+  function currentRow(rows) {
+    var active = document.activeElement;
+    var holder = active && active.closest ? active.closest("[data-nav-row]") : null;
+    if (holder && rows.indexOf(holder) >= 0) return holder;
+    var marked = document.querySelector("[data-nav-row].is-current");
+    return marked && rows.indexOf(marked) >= 0 ? marked : null;
+  }
+
+  function selectRow(row) {
+    markCurrent(row);
+    var link = rowLink(row);
+    if (link) link.focus({ preventScroll: true });
+    row.scrollIntoView({ block: "nearest" });
+  }
+
+  // The first j or k selects the first row; then one row down or up, stopping at the ends.
+  function moveSelection(step) {
+    var rows = navRows();
+    if (!rows.length) return false;
+    var current = currentRow(rows);
+    var index = current ? rows.indexOf(current) + step : 0;
+    selectRow(rows[Math.max(0, Math.min(rows.length - 1, index))]);
+    return true;
+  }
+
+  // A click or Tab elsewhere in the list moves the selection with the focus.
+  document.addEventListener("focusin", function (event) {
+    var row = event.target instanceof Element ? event.target.closest("[data-nav-row]") : null;
+    if (row) markCurrent(row);
+  });
+
+  function markCurrent(row) {
+    var marked = document.querySelectorAll("[data-nav-row].is-current");
+    Array.prototype.forEach.call(marked, function (r) {
+      if (r !== row) r.classList.remove("is-current");
+    });
+    row.classList.add("is-current");
+  }
+
+  // ---- (g) the shortcut list ("?") ------------------------------------------------------------
+
+  // The "g x" lines come from the links that carry them, so the list says what this page does.
+  function fillGoShortcuts(dialog) {
+    var list = dialog.querySelector("[data-shortcuts-go]");
+    if (!list) return;
+    list.textContent = "";
+    var links = document.querySelectorAll("[data-hotkey-queue], [data-hotkey-go]");
+    Array.prototype.forEach.call(links, function (link) {
+      var key = link.hasAttribute("data-hotkey-queue") ? "q" : link.getAttribute("data-hotkey-go");
+      var name = link.cloneNode(true);
+      Array.prototype.forEach.call(name.querySelectorAll(".count"), function (c) {
+        c.remove();
+      });
+      var dt = document.createElement("dt");
+      var g = document.createElement("kbd");
+      g.textContent = "g";
+      var k = document.createElement("kbd");
+      k.textContent = key;
+      dt.appendChild(g);
+      dt.appendChild(document.createTextNode(" then "));
+      dt.appendChild(k);
+      var dd = document.createElement("dd");
+      dd.textContent = "Go to " + name.textContent.trim();
+      list.appendChild(dt);
+      list.appendChild(dd);
+    });
+  }
+
+  function openShortcuts() {
+    var dialog = document.getElementById("shortcuts");
+    if (!dialog || typeof dialog.showModal !== "function" || dialog.open) return false;
+    fillGoShortcuts(dialog);
+    dialog.showModal();
+    return true;
+  }
 
   // Escape leaves the search box, so the single-key shortcuts work again.
   document.addEventListener("keydown", function (event) {
@@ -376,6 +490,7 @@
       // Without htmx a shell cannot be filled: let a link opener lead to the action's page.
       if (needsLoading(dialog) && !window.htmx && opener.tagName === "A") return;
       event.preventDefault();
+      fillGoShortcuts(dialog);
       if (!dialog.open) dialog.showModal();
       if (needsLoading(dialog) && window.htmx) loadDialog(dialog);
       else focusFirstField(dialog);
@@ -427,19 +542,6 @@
     }
   });
 
-  // ---- auto-submit filter forms --------------------------------------------------------------
-
-  document.addEventListener("change", function (event) {
-    var el = event.target;
-    if (!(el instanceof Element) || el.name === "ids" || el.hasAttribute("data-select-all")) return;
-    var form = el.closest("form[data-autosubmit]");
-    if (!form || !el.matches("select, input[type=checkbox], input[type=radio], input[type=date]")) {
-      return;
-    }
-    if (typeof form.requestSubmit === "function") form.requestSubmit();
-    else form.submit();
-  });
-
   // ---- start, and again for content htmx swaps in --------------------------------------------
 
   // A dialog the server sent with the open attribute (a refused form) becomes a real modal,
@@ -457,8 +559,22 @@
     dialog.showModal();
   }
 
+  // On a phone the workspace links are a strip that scrolls sideways (its right end fades
+  // out): scroll it just enough to show the current link clear of the fade.
+  function revealCurrentNavLink(nav) {
+    if (nav.scrollWidth <= nav.clientWidth) return;
+    var current = nav.querySelector('[aria-current="page"]');
+    if (!current) return;
+    var n = nav.getBoundingClientRect();
+    var c = current.getBoundingClientRect();
+    var clear = n.left + n.width * 0.85;
+    if (c.right > clear) nav.scrollLeft += Math.min(c.right - clear, c.left - n.left);
+    else if (c.left < n.left) nav.scrollLeft -= n.left - c.left;
+  }
+
   function init(root) {
     each(root, "dialog[open]", promoteOpenDialog);
+    each(root, ".sidebar .nav", revealCurrentNavLink);
     each(root, "[data-timer]", initTimer);
     each(root, "[data-select-all], [data-selected-count]", function (el) {
       refreshSelection(selectionScope(el));
