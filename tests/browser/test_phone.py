@@ -106,6 +106,7 @@ def test_technician_pages_fit_a_phone(day_of_work, chromium, screenshots):
 
         # then (the navigation): a strip whose current link is in view
         theo.goto("/desk/calls/")
+        expect(theo.locator(".sidebar .nav .count").first).to_be_visible()  # counts swapped in
         nav = box(theo, ".sidebar .nav")
         current = box(theo, '.sidebar .nav [aria-current="page"]')
         assert (
