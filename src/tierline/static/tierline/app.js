@@ -570,7 +570,21 @@
     var clear = n.left + n.width * 0.85;
     if (c.right > clear) nav.scrollLeft += Math.min(c.right - clear, c.left - n.left);
     else if (c.left < n.left) nav.scrollLeft -= n.left - c.left;
+    markScrolled(nav);
   }
+
+  // A strip scrolled from its start fades at the left too (.is-scrolled), not cut mid-word.
+  function markScrolled(nav) {
+    nav.classList.toggle("is-scrolled", nav.scrollLeft > 0);
+  }
+  document.addEventListener(
+    "scroll",
+    function (event) {
+      var nav = event.target;
+      if (nav instanceof Element && nav.matches(".sidebar .nav")) markScrolled(nav);
+    },
+    true,
+  );
 
   function init(root) {
     each(root, "dialog[open]", promoteOpenDialog);
