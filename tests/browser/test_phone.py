@@ -60,6 +60,7 @@ def test_technician_pages_fit_a_phone(day_of_work, chromium, screenshots):
     pages = {
         "queue": "/desk/?queue=team",
         "ticket": f"/desk/tickets/{first.number}/",
+        "work-order-new": f"/desk/tickets/{first.number}/work-orders/new/",
         "work-orders": "/desk/work-orders/",
         "work-order": f"/desk/work-orders/{day_of_work['visit'].number}/",
         "calls": "/desk/calls/",
