@@ -100,3 +100,34 @@ def test_a_category_put_under_its_own_subcategory_is_refused(client, admin_user)
     assert "can&#x27;t sit under itself" in response.content.decode()
     hardware.refresh_from_db()
     assert hardware.parent_id is None
+
+
+def test_each_cell_of_the_matrix_is_named_for_its_row(client, admin_user):
+    # given
+    client.force_login(admin_user)
+    # when
+    html = client.get(reverse("admin:desk_priorityrule_changelist")).content.decode()
+    # then: no select named only by its value (a screen reader heard "select, P3")
+    assert html.count('aria-label="Priority: impact ') == PriorityRule.objects.count() == 9
+    assert 'aria-label="Priority: impact High, urgency Low"' in html
+
+
+def test_a_named_cell_still_saves_from_the_changelist(client, admin_user):
+    # given
+    client.force_login(admin_user)
+    rules = list(PriorityRule.objects.order_by("pk"))
+    data = {
+        "form-TOTAL_FORMS": str(len(rules)),
+        "form-INITIAL_FORMS": str(len(rules)),
+        "_save": "Save",
+    }
+    for i, rule in enumerate(rules):
+        data[f"form-{i}-id"] = str(rule.pk)
+        data[f"form-{i}-priority"] = str(rule.priority)
+    cell = next(i for i, r in enumerate(rules) if (r.impact, r.urgency) == (Level.LOW, Level.LOW))
+    data[f"form-{cell}-priority"] = str(Priority.HIGH)
+    # when
+    response = client.post(reverse("admin:desk_priorityrule_changelist"), data)
+    # then
+    assert response.status_code == 302
+    assert services.priority_for(Level.LOW, Level.LOW) == Priority.HIGH

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from tierline.core.admin import LabelledListEditable
 from tierline.desk.models import Category, PriorityRule, ResolutionCode
 
 
@@ -12,13 +13,16 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(PriorityRule)
-class PriorityRuleAdmin(admin.ModelAdmin):
+class PriorityRuleAdmin(LabelledListEditable):
     list_display = ("impact", "urgency", "priority")
     list_editable = ("priority",)
 
+    def row_label(self, obj: PriorityRule) -> str:
+        return f"impact {obj.get_impact_display()}, urgency {obj.get_urgency_display()}"
+
 
 @admin.register(ResolutionCode)
-class ResolutionCodeAdmin(admin.ModelAdmin):
+class ResolutionCodeAdmin(LabelledListEditable):
     list_display = ("name", "code", "is_active")
     list_editable = ("is_active",)
     prepopulated_fields = {"code": ("name",)}

@@ -10,6 +10,7 @@
  * [data-confirm="Sure?"]     button/link: confirm() before it acts; form: confirm() before submit
  * [data-select-all]          checkbox that ticks every input[name=ids] in its form (or table)
  * [data-selected-count]      shows how many ids are ticked; its .bulk-bar gets .is-empty at 0
+ *                            and its buttons and selects are disabled
  * [data-hotkey-search]       the field "/" focuses (default: the search box in .topbar)
  * [data-hotkey-queue]        the link "g q" follows; [data-hotkey-go="x"] for "g x"
  * [data-nav-row]             a list row "j"/"k" select (class .is-current, focus on its
@@ -97,11 +98,11 @@
     if (!list) {
       var main = document.querySelector("main.content, .content, main");
       if (!main) return;
-      list = document.createElement("ul");
+      list = document.createElement("div");
       list.className = "messages";
       main.insertBefore(list, main.firstChild);
     }
-    var item = document.createElement("li");
+    var item = document.createElement("div"); // as _messages.html: no role on an <li>
     item.className = "message " + level;
     item.setAttribute("role", "alert");
     item.textContent = text;
@@ -244,7 +245,12 @@
     Array.prototype.forEach.call(counters, function (c) {
       c.textContent = String(ticked);
       var bar = c.closest(".bulk-bar");
-      if (bar) bar.classList.toggle("is-empty", ticked === 0);
+      if (!bar) return;
+      bar.classList.toggle("is-empty", ticked === 0);
+      // Greyed out must also mean disabled, for the keyboard and screen readers alike.
+      each(bar, "button, select", function (control) {
+        control.disabled = ticked === 0;
+      });
     });
   }
 
