@@ -40,10 +40,24 @@ FIELD_ERRORS = {
     },
     "additionalProperties": {
         "anyOf": [
-            {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "object"}]}},
-            {"type": "object"},
+            {
+                "type": "array",
+                "items": {
+                    "anyOf": [
+                        {"type": "string"},
+                        {"$ref": "#/components/schemas/NestedFieldErrors"},
+                    ]
+                },
+            },
+            {"$ref": "#/components/schemas/NestedFieldErrors"},
         ]
     },
+}
+# Named, so a generated client has one class for it rather than `...AdditionalPropertyType1`.
+NESTED_FIELD_ERRORS = {
+    "type": "object",
+    "description": "The errors of a nested object (a checklist item, say), in the same shape.",
+    "additionalProperties": True,
 }
 _WRITES = {"post", "put", "patch", "delete"}
 
@@ -60,6 +74,7 @@ def add_error_responses(result: dict, generator: Any, request: Any, public: bool
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas.setdefault("Error", ERROR)
     schemas.setdefault("FieldErrors", FIELD_ERRORS)
+    schemas.setdefault("NestedFieldErrors", NESTED_FIELD_ERRORS)
     for path, operations in result.get("paths", {}).items():
         on_one = "{" in path
         for method, operation in operations.items():

@@ -184,6 +184,15 @@ def test_more_files_than_one_upload_takes_is_refused(api, employee):
     assert not Attachment.objects.exists()
 
 
+def test_more_files_than_django_reads_is_a_400_that_says_so(api, employee):
+    ticket = desk_factories.ticket(employee)
+    files = [desk_factories.upload(f"f{i}.txt") for i in range(101)]
+    response = post_files(api(employee), ticket.number, *files)
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Too many files in one request: send at most 100."}
+    assert not Attachment.objects.exists()
+
+
 def test_a_json_body_is_refused_as_the_wrong_media_type(api, employee):
     ticket = desk_factories.ticket(employee)
     response = api(employee).post(url(ticket.number), {"attachments": []}, format="json")

@@ -33,11 +33,15 @@ PACKAGE = "tierline_generated_client"
 
 
 @pytest.fixture(scope="module")
-def generated(live_server, tmp_path_factory) -> Iterator[ModuleType]:
+def generated(live_server, tmp_path_factory, django_db_blocker) -> Iterator[ModuleType]:
     """The client package generated from the running server's /api/schema/, imported (once for
     the module: generating takes a few seconds)."""
     tmp_path = tmp_path_factory.mktemp("generated")
-    with urllib.request.urlopen(f"{live_server.url}/api/schema/?format=json") as answer:
+    # Outside any test, so the server's thread may read the database only when unblocked.
+    with (
+        django_db_blocker.unblock(),
+        urllib.request.urlopen(f"{live_server.url}/api/schema/?format=json") as answer,
+    ):
         schema = json.load(answer)
     (tmp_path / "schema.json").write_text(json.dumps(schema))
     # No post hooks: the generator's default formats its output with ruff, which is no part of
