@@ -79,7 +79,7 @@ def test_invalid_token_answers_401(employee):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
     assert client.get("/api/v1/tickets/").status_code == 401
-    assert client.post("/api/v1/tickets/", {"subject": "x"}).status_code == 401
+    assert client.post("/api/v1/tickets/", {"subject": "x"}, format="json").status_code == 401
 
 
 def test_session_sign_in_works_and_posts_need_csrf(employee):
@@ -88,7 +88,7 @@ def test_session_sign_in_works_and_posts_need_csrf(employee):
     client.force_login(employee)
     # when / then
     assert client.get("/api/v1/tickets/").status_code == 200
-    response = client.post("/api/v1/tickets/", {"subject": "x", "description": "y"})
+    response = client.post("/api/v1/tickets/", {"subject": "x", "description": "y"}, format="json")
     assert response.status_code == 403  # no CSRF token
 
 
@@ -97,11 +97,15 @@ def test_service_errors_are_json_never_500(api, employee, tier1):
     ticket = desk_factories.ticket(employee)
     client = api(tier1)
     client.post(
-        f"/api/v1/tickets/{ticket.number}/resolve/", {"resolution_code": "fixed", "body": "x"}
+        f"/api/v1/tickets/{ticket.number}/resolve/",
+        {"resolution_code": "fixed", "body": "x"},
+        format="json",
     )
     api(employee).post(f"/api/v1/tickets/{ticket.number}/confirm/")
     # when
-    response = client.post(f"/api/v1/tickets/{ticket.number}/replies/", {"body": "more"})
+    response = client.post(
+        f"/api/v1/tickets/{ticket.number}/replies/", {"body": "more"}, format="json"
+    )
     # then
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"

@@ -128,6 +128,14 @@ def test_error_answers_are_documented_and_match(api, openapi, employee, employee
     response = api(tier1).patch(detail.format(number=mine.number), {"version": 99}, format="json")
     assert response.status_code == 409
     check(openapi, detail, "patch", 409, response.json())
+    # 415 for a body that is not JSON (a form, as `curl -d` sends without a Content-Type)
+    response = api(employee).post(
+        "/api/v1/tickets/",
+        "subject=x&description=y",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 415
+    check(openapi, "/api/v1/tickets/", "post", 415, response.json())
 
 
 def test_every_operation_documents_its_errors(openapi):
@@ -140,7 +148,7 @@ def test_every_operation_documents_its_errors(openapi):
                 if method != "get":
                     assert "409" in codes, (method, path)
             if "requestBody" in operation:
-                assert "400" in codes, (method, path)
+                assert {"400", "415"} <= codes, (method, path)
 
 
 def test_no_email_is_declared_with_a_format_it_cannot_keep(openapi):

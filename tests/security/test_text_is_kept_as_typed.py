@@ -96,7 +96,9 @@ def test_angle_bracketed_text_in_a_reply_is_kept(api, employee, tier1):
         reverse("desk:ticket_action", args=[ticket.number, "reply"]), {"body": "Desk: <Esc>"}
     )
     api(tier1).post(
-        f"/api/v1/tickets/{ticket.number}/replies/", {"body": "API: <john@example.com>"}
+        f"/api/v1/tickets/{ticket.number}/replies/",
+        {"body": "API: <john@example.com>"},
+        format="json",
     )
     # then every reply is stored as typed
     bodies = list(

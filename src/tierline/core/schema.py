@@ -2,8 +2,9 @@
 
 drf-spectacular documents only the success of each operation. A client generated from that
 schema does not know that a bad body answers 400 with field errors, that a ticket it may not see
-answers 404, or that a stale edit answers 409. This post-processing hook adds them, in the shapes
-core.api.exception_handler and DRF really send.
+answers 404, that a stale edit answers 409, or that a body in another encoding than the one
+declared (JSON everywhere, multipart for files) answers 415. This post-processing hook adds
+them, in the shapes core.api.exception_handler and DRF really send.
 """
 
 from __future__ import annotations
@@ -39,10 +40,24 @@ FIELD_ERRORS = {
     },
     "additionalProperties": {
         "anyOf": [
-            {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "object"}]}},
-            {"type": "object"},
+            {
+                "type": "array",
+                "items": {
+                    "anyOf": [
+                        {"type": "string"},
+                        {"$ref": "#/components/schemas/NestedFieldErrors"},
+                    ]
+                },
+            },
+            {"$ref": "#/components/schemas/NestedFieldErrors"},
         ]
     },
+}
+# Named, so a generated client has one class for it rather than `...AdditionalPropertyType1`.
+NESTED_FIELD_ERRORS = {
+    "type": "object",
+    "description": "The errors of a nested object (a checklist item, say), in the same shape.",
+    "additionalProperties": True,
 }
 _WRITES = {"post", "put", "patch", "delete"}
 
@@ -59,6 +74,7 @@ def add_error_responses(result: dict, generator: Any, request: Any, public: bool
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas.setdefault("Error", ERROR)
     schemas.setdefault("FieldErrors", FIELD_ERRORS)
+    schemas.setdefault("NestedFieldErrors", NESTED_FIELD_ERRORS)
     for path, operations in result.get("paths", {}).items():
         on_one = "{" in path
         for method, operation in operations.items():
@@ -71,6 +87,12 @@ def add_error_responses(result: dict, generator: Any, request: Any, public: bool
             if takes_input:
                 responses.setdefault(
                     "400", _answer("The input was refused; nothing was changed.", "FieldErrors")
+                )
+            if "requestBody" in operation:
+                kinds = " or ".join(operation["requestBody"].get("content", {})) or "JSON"
+                responses.setdefault(
+                    "415",
+                    _answer(f"The body was not sent as {kinds} (its Content-Type).", "Error"),
                 )
             responses.setdefault(
                 "401", _answer("No token or session, or a token that is not valid.", "Error")

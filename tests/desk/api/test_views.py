@@ -170,7 +170,9 @@ def test_requester_gets_404_for_someone_elses_ticket(api, employee, employee2):
     client = api(employee)
     assert client.get(url(ticket.number)).status_code == 404
     assert client.get(url(ticket.number, "history")).status_code == 404
-    assert client.post(url(ticket.number, "replies"), {"body": "hi"}).status_code == 404
+    assert (
+        client.post(url(ticket.number, "replies"), {"body": "hi"}, format="json").status_code == 404
+    )
 
 
 def test_technician_reads_another_teams_ticket(api, employee, tier2):
@@ -341,8 +343,10 @@ def test_escalate_and_deescalate(api, employee, tier1, tier2):
 def test_escalate_needs_a_summary_and_a_known_team(api, employee, tier1):
     ticket = desk_factories.ticket(employee)
     client = api(tier1)
-    assert "summary" in client.post(url(ticket.number, "escalate"), {}).json()
-    response = client.post(url(ticket.number, "escalate"), {"summary": "x", "team": 999999})
+    assert "summary" in client.post(url(ticket.number, "escalate"), {}, format="json").json()
+    response = client.post(
+        url(ticket.number, "escalate"), {"summary": "x", "team": 999999}, format="json"
+    )
     assert response.status_code == 400 and "team" in response.json()
 
 
@@ -357,7 +361,9 @@ def test_escalating_a_closed_ticket_answers_400(api, employee, tier1):
 
 def test_requester_cannot_escalate(api, employee):
     ticket = desk_factories.ticket(employee)
-    response = api(employee).post(url(ticket.number, "escalate"), {"summary": "Please!"})
+    response = api(employee).post(
+        url(ticket.number, "escalate"), {"summary": "Please!"}, format="json"
+    )
     assert response.status_code == 403
     assert Ticket.objects.get(pk=ticket.pk).tier == 1
 
@@ -397,7 +403,7 @@ def test_requester_cannot_write_internal_notes(api, employee):
 def test_empty_or_overlong_reply_answers_400(api, employee, tier1):
     ticket = desk_factories.ticket(employee)
     client = api(tier1)
-    assert "body" in client.post(url(ticket.number, "replies"), {"body": ""}).json()
+    assert "body" in client.post(url(ticket.number, "replies"), {"body": ""}, format="json").json()
     response = client.post(url(ticket.number, "replies"), {"body": "x" * 50001}, format="json")
     assert response.status_code == 400 and "body" in response.json()
 
@@ -415,9 +421,13 @@ def test_resolve_confirm_and_reopen(api, employee, tier1):
     assert resolved.status_code == 200, resolved.json()
     assert resolved.json()["status"] == "resolved"
     assert resolved.json()["time_spent_minutes"] == 20
-    reopened = api(employee).post(url(ticket.number, "reopen"), {"reason": "Jams again."})
+    reopened = api(employee).post(
+        url(ticket.number, "reopen"), {"reason": "Jams again."}, format="json"
+    )
     assert reopened.status_code == 200 and reopened.json()["status"] == "open"
-    api(tier1).post(url(ticket.number, "resolve"), {"resolution_code": "fixed", "body": "Ok"})
+    api(tier1).post(
+        url(ticket.number, "resolve"), {"resolution_code": "fixed", "body": "Ok"}, format="json"
+    )
     confirmed = api(employee).post(url(ticket.number, "confirm"))
     assert confirmed.status_code == 200 and confirmed.json()["status"] == "closed"
 
@@ -434,7 +444,9 @@ def test_requester_cannot_resolve_or_take(api, employee):
     ticket = desk_factories.ticket(employee)
     client = api(employee)
     assert (
-        client.post(url(ticket.number, "resolve"), {"resolution_code": "fixed", "body": "x"})
+        client.post(
+            url(ticket.number, "resolve"), {"resolution_code": "fixed", "body": "x"}, format="json"
+        )
     ).status_code == 403
     assert client.post(url(ticket.number, "take")).status_code == 403
 
@@ -674,7 +686,10 @@ def test_log_call_bad_input_answers_400(api, tier1, payload, field):
 def test_requester_cannot_log_or_list_calls(api, employee):
     client = api(employee)
     assert (
-        client.post("/api/v1/calls/", {"caller_name": "A", "outcome": "solved"}).status_code == 403
+        client.post(
+            "/api/v1/calls/", {"caller_name": "A", "outcome": "solved"}, format="json"
+        ).status_code
+        == 403
     )
     assert client.get("/api/v1/calls/").status_code == 403
 

@@ -15,6 +15,7 @@ from tierline.core.text import accepts_plain_text
 from tierline.desk import permissions as perms
 from tierline.desk.api.fields import TicketRefField
 from tierline.desk.models import (
+    Attachment,
     Call,
     Category,
     Channel,
@@ -28,6 +29,20 @@ from tierline.people import queries as directory
 from tierline.people.models import User
 
 _LEVEL_HELP = "1 high, 2 medium, 3 low."
+# The statuses a PATCH may set (resolve, confirm and reopen have their own actions) and a work
+# order's (complete has its own). Named here so the schema names their enums (settings
+# SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
+SETTABLE_TICKET_STATUSES = [
+    c for c in Status.choices if c[0] not in (Status.RESOLVED, Status.CLOSED)
+]
+SETTABLE_WORK_ORDER_STATUSES = [
+    c
+    for c in WorkOrder.Status.choices
+    if c[0] in (WorkOrder.Status.SCHEDULED, WorkOrder.Status.IN_PROGRESS)
+]
+# Files in one upload: well under Django's DATA_UPLOAD_MAX_NUMBER_FILES (100), which would
+# refuse the whole body before the serializer could say why.
+MAX_FILES_PER_UPLOAD = 20
 
 
 # Impact and urgency share one choice set; shown as a plain 1..3 integer so the schema does not
@@ -306,11 +321,24 @@ class CallSerializer(OutputSerializer):
         read_only_fields = fields
 
 
+class AttachmentSerializer(OutputSerializer):
+    """A file on a ticket, as stored: its name normalised, its type checked against its content."""
+
+    uploaded_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "name", "size", "content_type", "internal", "uploaded_by", "created_at"]
+        read_only_fields = fields
+
+
 # --- input ----------------------------------------------------------------------------------
 
 
 @accepts_plain_text(multiline=("description",))
-class TicketCreateSerializer(serializers.Serializer):
+class CreateTicketSerializer(serializers.Serializer):
     subject = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=20000)
     category = serializers.PrimaryKeyRelatedField(
@@ -333,7 +361,7 @@ class TicketCreateSerializer(serializers.Serializer):
 
 
 @accepts_plain_text()
-class TicketUpdateSerializer(serializers.Serializer):
+class UpdateTicketSerializer(serializers.Serializer):
     subject = serializers.CharField(max_length=200, required=False)
     category = serializers.PrimaryKeyRelatedField(
         queryset=Category.objects.all(), required=False, allow_null=True
@@ -341,7 +369,7 @@ class TicketUpdateSerializer(serializers.Serializer):
     impact = LevelField(required=False)
     urgency = LevelField(required=False)
     status = serializers.ChoiceField(
-        [c for c in Status.choices if c[0] not in (Status.RESOLVED, Status.CLOSED)],
+        SETTABLE_TICKET_STATUSES,
         required=False,
         help_text="Resolve, confirm and reopen have their own actions.",
         error_messages={
@@ -361,6 +389,9 @@ class TicketUpdateSerializer(serializers.Serializer):
 
 @accepts_plain_text(multiline=("summary",))
 class MoveSerializer(serializers.Serializer):
+    """A move between tiers; each direction has its own subclass, so the schema names two
+    bodies a client can tell apart."""
+
     summary = serializers.CharField(max_length=10000, help_text="What was tried, or why.")
     team = serializers.PrimaryKeyRelatedField(
         queryset=directory.teams(), required=False, allow_null=True
@@ -370,6 +401,16 @@ class MoveSerializer(serializers.Serializer):
         min_value=1,
         help_text="The version you read; a newer one on the server answers 409.",
     )
+
+
+class EscalateSerializer(MoveSerializer):
+    """Up to the next tier's default team, or to `team` (another team at the same tier or
+    higher). `summary`: what was already tried."""
+
+
+class DeEscalateSerializer(MoveSerializer):
+    """Back down to the tier below's default team, or to `team` (one at a lower tier).
+    `summary`: why."""
 
 
 @accepts_plain_text(multiline=("body",))
@@ -396,6 +437,24 @@ class ReopenSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=50000)
 
 
+class AttachFilesSerializer(serializers.Serializer):
+    """Files for a ticket (multipart/form-data): each is checked by desk.services as on the web
+    form (a type of the allow-list whose content matches, the size limit)."""
+
+    # Named as on the web forms and in the service's errors, so a refusal names this field.
+    attachments = serializers.ListField(
+        child=serializers.FileField(use_url=False),
+        min_length=1,
+        max_length=MAX_FILES_PER_UPLOAD,
+        help_text=f"One or more files, each a part named `attachments` "
+        f"(at most {MAX_FILES_PER_UPLOAD}).",
+    )
+    internal = serializers.BooleanField(
+        default=False,
+        help_text="True: only the help desk sees the files. A requester adds public files only.",
+    )
+
+
 @accepts_plain_text()
 class ChecklistItemSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=200)
@@ -403,7 +462,7 @@ class ChecklistItemSerializer(serializers.Serializer):
 
 
 @accepts_plain_text(multiline=("instructions",))
-class WorkOrderCreateSerializer(serializers.Serializer):
+class CreateWorkOrderSerializer(serializers.Serializer):
     ticket = TicketRefField(help_text="The ticket number.")
     technician = UserRefField(help_text="Username or id of the technician who visits.")
     scheduled_start = serializers.DateTimeField()
@@ -420,9 +479,9 @@ class WorkOrderCreateSerializer(serializers.Serializer):
 
 
 @accepts_plain_text(multiline=("instructions",))
-class WorkOrderUpdateSerializer(serializers.Serializer):
+class UpdateWorkOrderSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
-        [WorkOrder.Status.SCHEDULED, WorkOrder.Status.IN_PROGRESS],
+        SETTABLE_WORK_ORDER_STATUSES,
         required=False,
         help_text="Use the complete action to finish a work order.",
     )
@@ -440,7 +499,7 @@ class WorkOrderUpdateSerializer(serializers.Serializer):
 
 
 @accepts_plain_text(multiline=("outcome",))
-class WorkOrderCompleteSerializer(serializers.Serializer):
+class CompleteWorkOrderSerializer(serializers.Serializer):
     outcome = serializers.CharField(max_length=10000)
     signoff_name = serializers.CharField(max_length=120)
     time_spent_minutes = serializers.IntegerField(min_value=0, max_value=24 * 60)
@@ -449,12 +508,12 @@ class WorkOrderCompleteSerializer(serializers.Serializer):
 
 
 @accepts_plain_text()
-class CancelSerializer(serializers.Serializer):
+class CancelWorkOrderSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=1000)
 
 
 @accepts_plain_text(multiline=("notes",))
-class CallCreateSerializer(serializers.Serializer):
+class LogCallSerializer(serializers.Serializer):
     caller = UserRefField(
         required=False, allow_null=True, help_text="The caller's username or id, if known."
     )

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, parsers, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -33,6 +33,7 @@ _DETAIL_ACTION = {"detail": True, "filter_backends": [], "pagination_class": Non
 
 @extend_schema_view(
     list=extend_schema(
+        operation_id="list_tickets",
         summary="List the tickets you may see",
         parameters=[
             OpenApiParameter(
@@ -43,7 +44,7 @@ _DETAIL_ACTION = {"detail": True, "filter_backends": [], "pagination_class": Non
             )
         ],
     ),
-    retrieve=extend_schema(summary="Read one ticket"),
+    retrieve=extend_schema(operation_id="get_ticket", summary="Read one ticket"),
 )
 @extend_schema(tags=["tickets"])
 class TicketViewSet(
@@ -100,16 +101,17 @@ class TicketViewSet(
         return dict(parsed.validated_data)
 
     @extend_schema(
+        operation_id="create_ticket",
         summary="Open a ticket",
         parameters=[IDEMPOTENCY_KEY],
-        request=s.TicketCreateSerializer,
+        request=s.CreateTicketSerializer,
         responses={201: s.TicketSerializer},
     )
     def create(self, request: Request) -> Response:
         return create_once(request, lambda: self._create(request))
 
     def _create(self, request: Request) -> Response:
-        data = self._parse(s.TicketCreateSerializer, request)
+        data = self._parse(s.CreateTicketSerializer, request)
         requester = data.pop("requester", None) or request.user
         if requester.pk != request.user.pk:
             perms.ensure(
@@ -122,13 +124,14 @@ class TicketViewSet(
         return Response(s.ticket_data(request.user, ticket), status=status.HTTP_201_CREATED)
 
     @extend_schema(
+        operation_id="update_ticket",
         summary="Change a ticket's fields, status or assignee",
-        request=s.TicketUpdateSerializer,
+        request=s.UpdateTicketSerializer,
         responses=s.TicketSerializer,
     )
     def partial_update(self, request: Request, number: str) -> Response:
         ticket = self.get_object()
-        data = self._parse(s.TicketUpdateSerializer, request)
+        data = self._parse(s.UpdateTicketSerializer, request)
         version = data.pop("version", None)
         perms.ensure(
             perms.can_work_ticket(request.user, ticket),
@@ -160,38 +163,42 @@ class TicketViewSet(
         return self._answer(ticket)
 
     @extend_schema(
+        operation_id="escalate_ticket",
         summary="Escalate to a higher tier",
-        request=s.MoveSerializer,
+        request=s.EscalateSerializer,
         responses=s.TicketSerializer,
     )
     @action(methods=["post"], **_DETAIL_ACTION)
     def escalate(self, request: Request, number: str) -> Response:
         ticket = self.get_object()
-        data = self._parse(s.MoveSerializer, request)
+        data = self._parse(s.EscalateSerializer, request)
         version = data.pop("version", None)
         services.escalate(ticket=ticket, by=request.user, expected_version=version, **data)
         return self._answer(ticket)
 
     @extend_schema(
+        operation_id="de_escalate_ticket",
         summary="Hand back down to a lower tier",
-        request=s.MoveSerializer,
+        request=s.DeEscalateSerializer,
         responses=s.TicketSerializer,
     )
     @action(methods=["post"], **_DETAIL_ACTION)
     def deescalate(self, request: Request, number: str) -> Response:
         ticket = self.get_object()
-        data = self._parse(s.MoveSerializer, request)
+        data = self._parse(s.DeEscalateSerializer, request)
         version = data.pop("version", None)
         services.de_escalate(ticket=ticket, by=request.user, expected_version=version, **data)
         return self._answer(ticket)
 
     @extend_schema(
         methods=["GET"],
+        operation_id="list_replies",
         summary="List the replies (and, for the help desk, internal notes)",
         responses=s.MessageSerializer(many=True),
     )
     @extend_schema(
         methods=["POST"],
+        operation_id="reply_to_ticket",
         summary="Reply, or write an internal note",
         parameters=[IDEMPOTENCY_KEY],
         request=s.ReplySerializer,
@@ -215,6 +222,7 @@ class TicketViewSet(
         return Response(shape(messages, many=True).data)
 
     @extend_schema(
+        operation_id="resolve_ticket",
         summary="Resolve with a resolution code and a note",
         request=s.ResolveSerializer,
         responses=s.TicketSerializer,
@@ -228,6 +236,7 @@ class TicketViewSet(
         return self._answer(ticket)
 
     @extend_schema(
+        operation_id="reopen_ticket",
         summary="Reopen a resolved or closed ticket",
         request=s.ReopenSerializer,
         responses=s.TicketSerializer,
@@ -240,6 +249,7 @@ class TicketViewSet(
         return self._answer(ticket)
 
     @extend_schema(
+        operation_id="confirm_resolution",
         summary="Confirm the resolution: the ticket is closed",
         request=None,
         responses=s.TicketSerializer,
@@ -251,7 +261,10 @@ class TicketViewSet(
         return self._answer(ticket)
 
     @extend_schema(
-        summary="Assign the ticket to yourself", request=None, responses=s.TicketSerializer
+        operation_id="take_ticket",
+        summary="Assign the ticket to yourself",
+        request=None,
+        responses=s.TicketSerializer,
     )
     @action(methods=["post"], **_DETAIL_ACTION)
     def take(self, request: Request, number: str) -> Response:
@@ -260,6 +273,7 @@ class TicketViewSet(
         return self._answer(ticket)
 
     @extend_schema(
+        operation_id="get_ticket_history",
         summary="The ticket's history (requesters see its status changes)",
         responses=s.HistoryEntrySerializer(many=True),
     )
@@ -272,7 +286,54 @@ class TicketViewSet(
         )
         return Response(shape(entries, many=True).data)
 
+    @extend_schema(
+        methods=["GET"],
+        operation_id="list_attachments",
+        summary="List the ticket's files (internal ones for the help desk only)",
+        responses=s.AttachmentSerializer(many=True),
+    )
+    @extend_schema(
+        methods=["POST"],
+        operation_id="attach_files",
+        summary="Attach files (multipart/form-data: parts named `attachments`, and `internal`)",
+        description="Each file is checked as on the web form: its name normalised, a type of "
+        "the allow-list whose content really is that type, the size limit. One refused file "
+        "refuses them all (400, nothing stored). The help desk may add internal files; a "
+        "requester adds public files to their own tickets.",
+        parameters=[IDEMPOTENCY_KEY],
+        request={"multipart/form-data": s.AttachFilesSerializer},
+        responses={201: s.AttachmentSerializer(many=True)},
+    )
+    @action(
+        methods=["get", "post"],
+        parser_classes=[parsers.MultiPartParser],
+        **_DETAIL_ACTION,
+    )
+    def attachments(self, request: Request, number: str) -> Response:
+        ticket = self.get_object()
+        if request.method == "POST":
 
+            def attach() -> Response:
+                data = self._parse(s.AttachFilesSerializer, request)
+                saved = services.add_attachments(
+                    ticket=ticket,
+                    by=request.user,
+                    uploads=data["attachments"],
+                    internal=data["internal"],
+                )
+                return Response(
+                    s.AttachmentSerializer(saved, many=True).data, status=status.HTTP_201_CREATED
+                )
+
+            return create_once(request, attach)
+        files = perms.visible_attachments(request.user, ticket).select_related("uploaded_by")
+        return Response(s.AttachmentSerializer(files, many=True).data)
+
+
+@extend_schema_view(
+    list=extend_schema(operation_id="list_categories", summary="List the active categories"),
+    retrieve=extend_schema(operation_id="get_category", summary="Read one category"),
+)
 @extend_schema(tags=["categories"])
 class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     """The categories a ticket can be filed under (active ones only)."""
@@ -286,8 +347,8 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List work orders"),
-    retrieve=extend_schema(summary="Read one work order"),
+    list=extend_schema(operation_id="list_work_orders", summary="List work orders"),
+    retrieve=extend_schema(operation_id="get_work_order", summary="Read one work order"),
 )
 @extend_schema(tags=["work orders"])
 class WorkOrderViewSet(
@@ -313,14 +374,15 @@ class WorkOrderViewSet(
         return Response(s.WorkOrderSerializer(fresh).data, status=code)
 
     @extend_schema(
+        operation_id="create_work_order",
         summary="Open a work order (Tier 2 and above)",
         parameters=[IDEMPOTENCY_KEY],
-        request=s.WorkOrderCreateSerializer,
+        request=s.CreateWorkOrderSerializer,
         responses={201: s.WorkOrderSerializer},
     )
     def create(self, request: Request) -> Response:
         def create() -> Response:
-            parsed = s.WorkOrderCreateSerializer(data=request.data, context={"request": request})
+            parsed = s.CreateWorkOrderSerializer(data=request.data, context={"request": request})
             parsed.is_valid(raise_exception=True)
             work_order = services.create_work_order(by=request.user, **parsed.validated_data)
             return self._answer(work_order, status.HTTP_201_CREATED)
@@ -328,13 +390,14 @@ class WorkOrderViewSet(
         return create_once(request, create)
 
     @extend_schema(
+        operation_id="update_work_order",
         summary="Change a work order",
-        request=s.WorkOrderUpdateSerializer,
+        request=s.UpdateWorkOrderSerializer,
         responses=s.WorkOrderSerializer,
     )
     def partial_update(self, request: Request, number: str) -> Response:
         work_order = self.get_object()
-        parsed = s.WorkOrderUpdateSerializer(data=request.data)
+        parsed = s.UpdateWorkOrderSerializer(data=request.data)
         parsed.is_valid(raise_exception=True)
         changes = dict(parsed.validated_data)
         version = changes.pop("version", None)
@@ -344,14 +407,15 @@ class WorkOrderViewSet(
         return self._answer(work_order)
 
     @extend_schema(
+        operation_id="complete_work_order",
         summary="Record the visit: outcome, time, sign-off",
-        request=s.WorkOrderCompleteSerializer,
+        request=s.CompleteWorkOrderSerializer,
         responses=s.WorkOrderSerializer,
     )
     @action(methods=["post"], **_DETAIL_ACTION)
     def complete(self, request: Request, number: str) -> Response:
         work_order = self.get_object()
-        parsed = s.WorkOrderCompleteSerializer(data=request.data)
+        parsed = s.CompleteWorkOrderSerializer(data=request.data)
         parsed.is_valid(raise_exception=True)
         data = dict(parsed.validated_data)
         services.complete_work_order(
@@ -363,14 +427,15 @@ class WorkOrderViewSet(
         return self._answer(work_order)
 
     @extend_schema(
+        operation_id="cancel_work_order",
         summary="Cancel a work order",
-        request=s.CancelSerializer,
+        request=s.CancelWorkOrderSerializer,
         responses=s.WorkOrderSerializer,
     )
     @action(methods=["post"], **_DETAIL_ACTION)
     def cancel(self, request: Request, number: str) -> Response:
         work_order = self.get_object()
-        parsed = s.CancelSerializer(data=request.data)
+        parsed = s.CancelWorkOrderSerializer(data=request.data)
         parsed.is_valid(raise_exception=True)
         services.cancel_work_order(work_order=work_order, by=request.user, **parsed.validated_data)
         return self._answer(work_order)
@@ -380,8 +445,8 @@ class WorkOrderViewSet(
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List calls"),
-    retrieve=extend_schema(summary="Read one call"),
+    list=extend_schema(operation_id="list_calls", summary="List calls"),
+    retrieve=extend_schema(operation_id="get_call", summary="Read one call"),
 )
 @extend_schema(tags=["calls"])
 class CallViewSet(
@@ -405,14 +470,15 @@ class CallViewSet(
         )
 
     @extend_schema(
+        operation_id="log_call",
         summary="Log a call",
         parameters=[IDEMPOTENCY_KEY],
-        request=s.CallCreateSerializer,
+        request=s.LogCallSerializer,
         responses={201: s.CallSerializer},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         def create() -> Response:
-            parsed = s.CallCreateSerializer(data=request.data, context={"request": request})
+            parsed = s.LogCallSerializer(data=request.data, context={"request": request})
             parsed.is_valid(raise_exception=True)
             data = {k: v for k, v in parsed.validated_data.items() if v is not None}
             call = services.log_call(by=request.user, **data)

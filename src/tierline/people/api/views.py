@@ -15,6 +15,7 @@ from tierline.people.queries import search_people
 
 @extend_schema_view(
     list=extend_schema(
+        operation_id="list_people",
         summary="Search the directory",
         parameters=[
             OpenApiParameter(
@@ -22,7 +23,7 @@ from tierline.people.queries import search_people
             )
         ],
     ),
-    retrieve=extend_schema(summary="Read one person"),
+    retrieve=extend_schema(operation_id="get_person", summary="Read one person"),
 )
 @extend_schema(tags=["people"])
 class PersonViewSet(viewsets.ReadOnlyModelViewSet):
@@ -45,8 +46,8 @@ class PersonViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List the teams (tiers)"),
-    retrieve=extend_schema(summary="Read one team"),
+    list=extend_schema(operation_id="list_teams", summary="List the teams (tiers)"),
+    retrieve=extend_schema(operation_id="get_team", summary="Read one team"),
 )
 @extend_schema(tags=["teams"])
 class TeamViewSet(viewsets.ReadOnlyModelViewSet):
