@@ -1,0 +1,110 @@
+"""Read-side of service targets: a ticket's state and due times, for pages, panels and the API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+
+from tierline.sla.models import ClockStatus, TicketClock
+
+
+class State:
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    BREACHED = "breached"
+    PAUSED = "paused"
+    MET = "met"
+
+    WORDS = {
+        ON_TRACK: "On track",
+        AT_RISK: "At risk",
+        BREACHED: "Breached",
+        PAUSED: "Paused",
+        MET: "Met",
+    }
+    ALL = (ON_TRACK, AT_RISK, BREACHED, PAUSED, MET)
+
+
+def _running_targets(clock: TicketClock) -> list[tuple[datetime | None, datetime | None]]:
+    """(due, at risk from) of each target still running."""
+    out = []
+    if clock.first_response_minutes is not None and clock.first_response_at is None:
+        out.append((clock.first_response_due, clock.first_response_risk_at))
+    if clock.resolution_minutes is not None and clock.resolved_at is None:
+        out.append((clock.resolution_due, clock.resolution_risk_at))
+    if clock.next_response_minutes is not None and clock.next_response_since is not None:
+        out.append((clock.next_response_due, clock.next_response_risk_at))
+    return out
+
+
+def has_targets(clock: TicketClock | None) -> bool:
+    return clock is not None and any(
+        minutes is not None
+        for minutes in (
+            clock.first_response_minutes,
+            clock.resolution_minutes,
+            clock.next_response_minutes,
+        )
+    )
+
+
+def state_of(clock: TicketClock | None, at: datetime | None = None) -> str | None:
+    """on_track, at_risk, breached, paused (waiting on someone: the clock is stopped) or met
+    (resolved, no target missed); None when the ticket has no target. Computed from the stored
+    times, so it is right to the second, whatever the sweep has recorded yet."""
+    if not has_targets(clock):
+        return None
+    at = at or timezone.now()
+    running = clock.status == ClockStatus.RUNNING
+    targets = _running_targets(clock)
+    if clock.breached or (running and any(due is not None and due <= at for due, _ in targets)):
+        return State.BREACHED
+    if clock.status == ClockStatus.PAUSED:
+        return State.PAUSED
+    if clock.status == ClockStatus.STOPPED:
+        return State.MET if clock.resolved_at is not None else None
+    if any(risk is not None and risk <= at for _, risk in targets):
+        return State.AT_RISK
+    return State.ON_TRACK
+
+
+@dataclass(frozen=True)
+class TicketTargets:
+    """What the API and the pages show of one ticket's targets."""
+
+    state: str | None
+    first_response_due: datetime | None
+    resolution_due: datetime | None
+    next_due: datetime | None  # the nearest due time of a running target (the countdown)
+    clock: TicketClock | None
+
+
+def targets_of(clock: TicketClock | None, at: datetime | None = None) -> TicketTargets:
+    if not has_targets(clock):
+        return TicketTargets(None, None, None, None, clock)
+    running = clock.status == ClockStatus.RUNNING
+    dues = [due for due, _ in _running_targets(clock) if due is not None]
+    return TicketTargets(
+        state=state_of(clock, at),
+        first_response_due=clock.first_response_due,
+        resolution_due=clock.resolution_due,
+        next_due=min(dues) if running and dues else None,
+        clock=clock,
+    )
+
+
+def targets_for(ticket_ids: Iterable[int], at: datetime | None = None) -> dict[int, TicketTargets]:
+    """The targets of many tickets in one query (a list page, the API's list)."""
+    ids = list(ticket_ids)
+    at = at or timezone.now()
+    clocks = {c.ticket_id: c for c in TicketClock.objects.filter(ticket_id__in=ids)}
+    return {pk: targets_of(clocks.get(pk), at) for pk in ids}
+
+
+def clock_of(ticket_id: int) -> TicketClock | None:
+    return (
+        TicketClock.objects.select_related("policy", "calendar").filter(ticket_id=ticket_id).first()
+    )
