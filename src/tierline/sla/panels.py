@@ -7,13 +7,17 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
 from tierline.core.panels import panels_for, register_panel
 from tierline.sla.models import ClockStatus, TicketClock
 from tierline.sla.queries import State, clock_of, targets_of
 
 COUNTDOWN = "sla.countdown"
+# The classes app.css gives a due time (.sla.due-soon, .sla.breached, .sla.paused).
+STATE_CLASSES = {State.AT_RISK: "due-soon", State.BREACHED: "breached", State.PAUSED: "paused"}
 
 
 @dataclass(frozen=True)
@@ -53,8 +57,17 @@ def _context(request: HttpRequest, ticket: Any) -> dict[str, Any]:
         "targets": targets,
         "rows": _rows(clock) if targets.state else [],
         "state_words": State.WORDS.get(targets.state or "", ""),
+        "state_class": STATE_CLASSES.get(targets.state or "", ""),
         "zone": clock.calendar.zone if clock and clock.calendar else "UTC",
     }
+
+
+def _render(request: HttpRequest, ticket: Any) -> SafeString:
+    """The countdown, or nothing at all for a ticket without targets."""
+    html = render_to_string(
+        "sla/_countdown.html", {"object": ticket, **_context(request, ticket)}, request=request
+    )
+    return mark_safe(html.strip())  # noqa: S308 (a template's output, autoescaped)
 
 
 def _for_the_desk(request: HttpRequest, ticket: Any) -> bool:
@@ -65,8 +78,7 @@ if not any(p.name == COUNTDOWN for p in panels_for("desk.ticket.side")):
     register_panel(
         "desk.ticket.side",
         COUNTDOWN,
-        template="sla/_countdown.html",
-        context=_context,
+        render=_render,
         when=_for_the_desk,
         order=10,
     )
