@@ -21,6 +21,7 @@ How the clock counts (all in business time of the policy's calendar):
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,7 +41,12 @@ from tierline.desk.events import (
     TierMoved,
 )
 from tierline.people.services import system_user
-from tierline.sla.businesstime import BusinessCalendar, add_business_time, business_time_between
+from tierline.sla.businesstime import (
+    BusinessCalendar,
+    CalendarError,
+    add_business_time,
+    business_time_between,
+)
 from tierline.sla.calendars import business_calendar
 from tierline.sla.models import ClockStatus, Policy, Target, TicketClock
 
@@ -53,6 +59,8 @@ KIND_WORDS = {
     "next_response": "next response",
 }
 SWEEP_BATCH = 500
+
+logger = logging.getLogger(__name__)
 
 
 def now() -> datetime:
@@ -117,7 +125,19 @@ def _apply(clock: TicketClock, match: Match | None) -> None:
 
 
 def _calendar(clock: TicketClock) -> BusinessCalendar | None:
-    return business_calendar(clock.calendar) if clock.calendar is not None else None
+    """The clock's calendar; None (no due times, logged) if its rows can't make one: a bad
+    calendar must not stop the desk from opening or working a ticket."""
+    if clock.calendar is None:
+        return None
+    try:
+        return business_calendar(clock.calendar)
+    except Exception:
+        logger.exception(
+            "Calendar %s can't be used; ticket %s has no due times",
+            clock.calendar_id,
+            clock.ticket_id,
+        )
+        return None
 
 
 # --- scheduling -----------------------------------------------------------------------------
@@ -136,6 +156,14 @@ def _pending(clock: TicketClock, kind: str) -> bool:
 
 def _schedule(clock: TicketClock, calendar: BusinessCalendar | None) -> None:
     """Due and at-risk times of every running target, and the next moment to check."""
+    try:
+        _compute_schedule(clock, calendar)
+    except CalendarError:  # open on no day for ten years: no due time can be given
+        logger.exception("Ticket %s: its calendar never opens; no due times", clock.ticket_id)
+        _compute_schedule(clock, None)
+
+
+def _compute_schedule(clock: TicketClock, calendar: BusinessCalendar | None) -> None:
     running = clock.status == ClockStatus.RUNNING and calendar is not None
     share = clock.at_risk_percent / 100
     for kind in ("first_response", "resolution"):
