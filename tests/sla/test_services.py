@@ -256,3 +256,42 @@ def test_closures_of_a_calendar_are_not_counted(clock, employee):
     ticket = open_at(monday_close, requester=employee)
     # Tuesday 2 June is closed: Wednesday 09:30 London
     assert clock_of(ticket).first_response_due == datetime(2026, 6, 3, 8, 30, tzinfo=UTC)
+
+
+def test_a_breach_escalates_to_the_next_tier_when_the_policy_says_so(clock, employee):
+    # given: a policy that escalates on breach and raises the urgency when at risk
+    factories.policy(
+        on=factories.always_open(),
+        targets={Priority.MEDIUM: (60, None, None), Priority.HIGH: (60, None, None)},
+        at_risk_action="raise_urgency",
+        breach_action="escalate",
+    )
+    ticket = open_at(MONDAY_10, requester=employee)
+    # when: swept at risk (urgency high: P2, the same 60 minutes), then breached
+    services.sweep(at=clock.advance(minutes=50))
+    ticket.refresh_from_db()
+    assert (ticket.urgency, ticket.priority) == (Level.HIGH, Priority.HIGH)
+    services.sweep(at=clock.advance(minutes=20))
+    # then: at Tier 2, and the history says who did what, as the sla user
+    ticket.refresh_from_db()
+    assert ticket.tier == 2
+    by_sla = [h for h in history_of(ticket) if h.actor and h.actor.username == "tierline-sla"]
+    actions = [h.action for h in by_sla]
+    assert actions[:2] == ["marked at risk", "changed"]
+    assert "marked breached" in actions and "escalated" in actions
+    # the sweep's actions ran again through the desk's events: nothing recorded twice
+    assert services.sweep(at=clock.advance(minutes=10)) == 0
+
+
+def test_an_action_the_desk_refuses_is_written_not_raised(clock, employee, tier3):
+    factories.policy(
+        on=factories.always_open(),
+        targets={Priority.MEDIUM: (60, None, None)},
+        breach_action="escalate",
+    )
+    ticket = open_at(MONDAY_10, requester=employee, team=people_factories.team(3))
+    # when
+    assert services.sweep(at=MONDAY_10 + timedelta(hours=2)) == 1
+    # then
+    skipped = [h for h in history_of(ticket) if h.action == "escalation skipped"]
+    assert len(skipped) == 1 and "already at Tier 3" in skipped[0].summary

@@ -124,6 +124,14 @@ class Closure(models.Model):
         return f"{self.date:%Y-%m-%d} {self.name}".strip()
 
 
+class Action(models.TextChoices):
+    """What the desk does by itself when a target is at risk or breached (as the sla user)."""
+
+    NONE = "", _("Only record it")
+    RAISE_URGENCY = "raise_urgency", _("Raise the urgency to high (priority follows the matrix)")
+    ESCALATE = "escalate", _("Escalate to the next tier")
+
+
 class Policy(models.Model):
     """Targets a ticket is held to, on one calendar. The first active policy, by order, whose
     conditions all hold (an empty condition holds for every ticket) and which has a target for
@@ -137,6 +145,12 @@ class Policy(models.Model):
         _("at risk from (% of the target)"),
         default=75,
         validators=[MinValueValidator(1), MaxValueValidator(99)],
+    )
+    at_risk_action = models.CharField(
+        _("when at risk"), max_length=20, choices=Action.choices, blank=True, default=""
+    )
+    breach_action = models.CharField(
+        _("when breached"), max_length=20, choices=Action.choices, blank=True, default=""
     )
     category = models.ForeignKey(
         Category, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

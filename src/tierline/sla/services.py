@@ -27,12 +27,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from tierline.desk import permissions as perms
 from tierline.desk import queries as desk_queries
 from tierline.desk import services as desk_services
-from tierline.desk.choices import Status
+from tierline.desk.choices import Level, Status
 from tierline.desk.events import (
     MessageAdded,
     PriorityChanged,
@@ -40,6 +42,8 @@ from tierline.desk.events import (
     TicketOpened,
     TierMoved,
 )
+from tierline.desk.models import Ticket
+from tierline.people.models import User
 from tierline.people.services import system_user
 from tierline.sla.businesstime import (
     BusinessCalendar,
@@ -48,7 +52,7 @@ from tierline.sla.businesstime import (
     business_time_between,
 )
 from tierline.sla.calendars import business_calendar
-from tierline.sla.models import ClockStatus, Policy, Target, TicketClock
+from tierline.sla.models import Action, ClockStatus, Policy, Target, TicketClock
 
 WAITING = frozenset({Status.WAITING_REQUESTER, Status.WAITING_THIRD_PARTY})
 FINISHED = frozenset({Status.RESOLVED, Status.CLOSED})
@@ -367,8 +371,9 @@ def _notice_text(clock: TicketClock, kind: str, level: str) -> str:
 
 
 def sweep(*, at: datetime | None = None, batch: int = SWEEP_BATCH) -> int:
-    """Record every target that became at risk or breached since the last sweep; returns how
-    many were recorded. Safe to run twice: a notice is written once per clock and target."""
+    """Record every target that became at risk or breached since the last sweep, and take the
+    policy's action for it; returns how many were recorded. Safe to run twice: a notice (and
+    its action) happens once per clock, target and level."""
     at = at or now()
     ids = list(
         TicketClock.objects.filter(next_check_at__lte=at)
@@ -381,30 +386,78 @@ def sweep(*, at: datetime | None = None, batch: int = SWEEP_BATCH) -> int:
     recorded = 0
     for pk in ids:
         with transaction.atomic():
-            clock = (
-                TicketClock.objects.select_for_update(of=("self",))
-                .select_related("calendar")
-                .filter(pk=pk)
-                .first()
-            )
-            if clock is None or clock.next_check_at is None or clock.next_check_at > at:
-                continue
-            passed: dict[str, str] = {}  # kind -> the highest level reached, once per kind
-            for kind, level, moment in _thresholds(clock):
-                if moment is not None and moment <= at:
-                    passed[kind] = level if passed.get(kind) != "breached" else "breached"
-            for kind, level in passed.items():
-                desk_services.record_on_ticket(
-                    ticket_id=clock.ticket_id,
-                    by=actor,
-                    action="marked breached" if level == "breached" else "marked at risk",
-                    summary=_notice_text(clock, kind, level),
-                )
-                # Missed outright (no sweep saw it at risk): one entry, both noticed.
-                levels = ("at_risk", "breached") if level == "breached" else ("at_risk",)
-                clock.noticed = sorted({*clock.noticed, *(f"{kind}:{lv}" for lv in levels)})
-                clock.breached = clock.breached or level == "breached"
-                recorded += 1
-            _schedule(clock, _calendar(clock))
-            clock.save()
+            recorded += _sweep_one(pk, actor=actor, at=at)
     return recorded
+
+
+def _sweep_one(pk: int, *, actor: User, at: datetime) -> int:
+    # The ticket's row first, then the clock's: the order the desk's services and their
+    # in-transaction handlers take them in, so a sweep and a reply never deadlock.
+    ticket = perms.visible_tickets(actor).select_for_update(of=("self",)).filter(pk=pk).first()
+    clock = (
+        TicketClock.objects.select_for_update(of=("self",))
+        .select_related("calendar", "policy")
+        .filter(pk=pk)
+        .first()
+    )
+    if ticket is None or clock is None or clock.next_check_at is None or clock.next_check_at > at:
+        return 0
+    passed: dict[str, str] = {}  # kind -> the highest level reached, once per kind
+    for kind, level, moment in _thresholds(clock):
+        if moment is not None and moment <= at:
+            passed[kind] = level if passed.get(kind) != "breached" else "breached"
+    for kind, level in passed.items():
+        desk_services.record_on_ticket(
+            ticket_id=clock.ticket_id,
+            by=actor,
+            action="marked breached" if level == "breached" else "marked at risk",
+            summary=_notice_text(clock, kind, level),
+        )
+        # Missed outright (no sweep saw it at risk): one entry, both noticed.
+        levels = ("at_risk", "breached") if level == "breached" else ("at_risk",)
+        clock.noticed = sorted({*clock.noticed, *(f"{kind}:{lv}" for lv in levels)})
+        clock.breached = clock.breached or level == "breached"
+    _schedule(clock, _calendar(clock))
+    clock.save()
+    # Actions after the clock is saved: they go through the desk's services, whose events
+    # retarget this clock from its saved row.
+    policy = clock.policy
+    if policy is not None:
+        actions = {
+            policy.breach_action if level == "breached" else policy.at_risk_action
+            for level in passed.values()
+        } - {Action.NONE}
+        for action in sorted(actions):
+            _act(
+                action,
+                ticket=ticket,
+                actor=actor,
+                why=", ".join(
+                    f"{KIND_WORDS[kind]} {'breached' if level == 'breached' else 'at risk'}"
+                    for kind, level in passed.items()
+                ),
+            )
+    return len(passed)
+
+
+def _act(action: str, *, ticket: Ticket, actor: User, why: str) -> None:
+    """One escalation action through the desk's services (their history entries say what was
+    done, by the sla user); a refusal (already Tier 3, resolved meanwhile) is written instead."""
+    try:
+        with transaction.atomic():
+            if action == Action.RAISE_URGENCY:
+                if ticket.urgency != Level.HIGH:
+                    desk_services.change_fields(ticket=ticket, by=actor, urgency=Level.HIGH)
+            elif action == Action.ESCALATE:
+                desk_services.escalate(
+                    ticket=ticket,
+                    by=actor,
+                    summary=f"Escalated by the service targets: {why}.",
+                )
+    except ValidationError as refused:
+        desk_services.record_on_ticket(
+            ticket_id=ticket.pk,
+            by=actor,
+            action="escalation skipped",
+            summary=f"{Action(action).label}: {' '.join(refused.messages)}",
+        )
