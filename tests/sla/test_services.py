@@ -295,3 +295,13 @@ def test_an_action_the_desk_refuses_is_written_not_raised(clock, employee, tier3
     # then
     skipped = [h for h in history_of(ticket) if h.action == "escalation skipped"]
     assert len(skipped) == 1 and "already at Tier 3" in skipped[0].summary
+
+
+def test_a_target_overdue_when_the_ticket_starts_waiting_stays_breached(clock, employee, tier1):
+    factories.policy(on=factories.always_open(), targets={Priority.MEDIUM: (60, None, None)})
+    ticket = open_at(MONDAY_10, requester=employee)
+    # when: no answer for 2 hours, then the ticket waits on a supplier (before any sweep)
+    clock.advance(hours=2)
+    desk_services.change_status(ticket=ticket, by=tier1, status=Status.WAITING_THIRD_PARTY)
+    # then
+    assert state_of(clock_of(ticket), clock.now) == State.BREACHED

@@ -230,6 +230,10 @@ def _used_until(clock: TicketClock, calendar: BusinessCalendar | None, at: datet
 def _stop_running(clock: TicketClock, calendar: BusinessCalendar | None, at: datetime) -> None:
     if clock.status == ClockStatus.RUNNING:
         clock.used_seconds = _used_until(clock, calendar, at)
+        # A target overdue when the clock stops stays missed, swept or not yet.
+        for kind in KINDS:
+            if _pending(clock, kind):
+                _mark_late(clock, kind, at)
     clock.running_since = None
 
 
