@@ -47,8 +47,19 @@ def register_extra_fields(target: str, name: str, *, fields: FieldsFn, values: V
     """Add read-only fields to `target`'s API answers. Registering `name` again replaces it."""
     if not callable(fields) or not callable(values):
         raise TypeError("fields and values must be callables.")
-    _registry.setdefault(target, {})[name] = ExtraFields(target, name, fields, values)
+    apps = _registry.setdefault(target, {})
+    previous = apps.get(name)
+    apps[name] = ExtraFields(target, name, fields, values)
     _built.pop(target, None)
+    try:
+        extra_fields(target)  # two apps adding one name is refused now, not on a request
+    except ValueError:
+        if previous is None:
+            apps.pop(name)
+        else:
+            apps[name] = previous
+        _built.pop(target, None)
+        raise
 
 
 def unregister_extra_fields(target: str, name: str) -> None:
