@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
@@ -108,3 +108,34 @@ def clock_of(ticket_id: int) -> TicketClock | None:
     return (
         TicketClock.objects.select_related("policy", "calendar").filter(ticket_id=ticket_id).first()
     )
+
+
+DUE_SOON_LIMIT = 100
+
+
+def due_soon(
+    ticket_ids_visible, *, within_minutes: int, at: datetime | None = None
+) -> list[TicketTargets]:
+    """The running targets due within `within_minutes` (or overdue), nearest first, at most
+    DUE_SOON_LIMIT, among the tickets `ticket_ids_visible(ids)` keeps ("breaching in the next
+    hour"). Read from the indexed due times: each arm of the OR is one index range."""
+    at = at or timezone.now()
+    until = at + timedelta(minutes=within_minutes)
+    running = TicketClock.objects.filter(status=ClockStatus.RUNNING)
+    first = running.filter(
+        first_response_due__lte=until,
+        first_response_at__isnull=True,
+        first_response_minutes__isnull=False,
+    )
+    resolution = running.filter(
+        resolution_due__lte=until, resolved_at__isnull=True, resolution_minutes__isnull=False
+    )
+    candidates: dict[int, TicketClock] = {}
+    for rows in (first.order_by("first_response_due"), resolution.order_by("resolution_due")):
+        for clock in rows[: DUE_SOON_LIMIT * 2]:
+            candidates.setdefault(clock.ticket_id, clock)
+    visible = set(ticket_ids_visible(list(candidates)))
+    found = [targets_of(c, at) for pk, c in candidates.items() if pk in visible]
+    found = [t for t in found if t.next_due is not None and t.next_due <= until]
+    found.sort(key=lambda t: (t.next_due, t.clock.ticket_id))
+    return found[:DUE_SOON_LIMIT]
