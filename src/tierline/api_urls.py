@@ -5,4 +5,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("tierline.desk.api.urls")),
     path("", include("tierline.people.api.urls")),
+    path("", include("tierline.sla.api.urls")),
 ]

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, QuerySet
 
 from tierline.desk import permissions as perms
 from tierline.desk.models import Attachment, Call, Escalation, Ticket, WorkOrder
@@ -204,4 +204,24 @@ def escalations_by_team(start: date, end: date, user: User) -> list[dict]:
         .values("from_team__name", "from_tier")
         .annotate(count=Count("pk"), tickets=Count("ticket", distinct=True))
         .order_by("from_tier", "from_team__name")
+    )
+
+
+def clock_facts(ticket_id: int) -> dict[str, Any] | None:
+    """What a service-target clock needs of one ticket, in one query: its times, status, the
+    fields policies narrow by (priority, category, team) and the requester's department."""
+    return (
+        Ticket.objects.filter(pk=ticket_id)
+        .values(
+            "created_at",
+            "status",
+            "priority",
+            "category_id",
+            "team_id",
+            "requester_id",
+            "first_response_at",
+            "resolved_at",
+            department_id=F("requester__department_id"),
+        )
+        .first()
     )

@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tierline.core.api import OutputSerializer, UserRefField
+from tierline.core.api_extras import extra_fields, extra_values
 from tierline.core.models import HistoryEntry
 from tierline.core.text import accepts_plain_text
 from tierline.desk import permissions as perms
@@ -88,6 +89,14 @@ class HelpDeskOnlyFieldsAreOptional(OpenApiSerializerExtension):
                 prop.get("description", "") + " Help desk only: left out "
                 "of the answer for a requester."
             ).strip()
+        extras = getattr(target, "extra_fields_target", None)
+        for name, field in extra_fields(extras).items() if extras else ():
+            prop = auto_schema._map_serializer_field(field, direction)
+            prop["description"] = (
+                prop.get("description", "") + " Help desk only: left out of the answer for a "
+                "requester."
+            ).strip()
+            schema["properties"][name] = prop
         required = [name for name in schema.get("required", []) if name not in hidden]
         if required:
             schema["required"] = required
@@ -123,6 +132,9 @@ class TicketSerializer(HelpDeskShape):
         "version",
         "parent",
     )
+
+    # Other apps' fields on the help desk's shape (core.api_extras): sla's state and due times.
+    extra_fields_target: str | None = "desk.ticket"
 
     requester = serializers.SlugRelatedField(slug_field="username", read_only=True)
     requester_name = serializers.SerializerMethodField()
@@ -177,8 +189,20 @@ class TicketSerializer(HelpDeskShape):
     def get_category_name(self, ticket: Ticket) -> str | None:
         return str(ticket.category) if ticket.category else None
 
+    def to_representation(self, instance: Ticket) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        target = type(self).extra_fields_target
+        if target:
+            extras = instance.__dict__.get("_extra_api_values")
+            if extras is None:  # one ticket: ask for it alone
+                extras = extra_values(target, [instance.pk])[instance.pk]
+            data.update(extras)
+        return data
+
 
 class RequesterTicketSerializer(TicketSerializer):
+    extra_fields_target = None
+
     class Meta(TicketSerializer.Meta):
         fields = _requester_fields(TicketSerializer)
         read_only_fields = fields
@@ -188,7 +212,12 @@ class TicketListSerializer(serializers.ListSerializer):
     """Tickets, each in the shape its reader may see (context `viewer`)."""
 
     def to_representation(self, data: Any) -> list[dict[str, Any]]:
-        return [ticket_data(self.context["viewer"], ticket) for ticket in data]
+        tickets = list(data)
+        # Other apps' fields for the whole page in one ask each, not one per ticket.
+        extras = extra_values("desk.ticket", [ticket.pk for ticket in tickets])
+        for ticket in tickets:
+            ticket._extra_api_values = extras[ticket.pk]
+        return [ticket_data(self.context["viewer"], ticket) for ticket in tickets]
 
 
 def ticket_data(viewer: User, ticket: Ticket) -> dict[str, Any]:

@@ -13,6 +13,7 @@ web views, the API and background jobs. Callers import this package
     attachments   files on tickets
     work_orders   visits
     calls         the call log
+    notices       history entries other apps write on a ticket without changing it
     saved_views   a technician's saved filters
     bulk          one action over many tickets
     status        set_status, the one path of every status change; TRANSITIONS
@@ -42,6 +43,7 @@ from tierline.desk.services.lifecycle import (
     resolve,
 )
 from tierline.desk.services.messages import add_message
+from tierline.desk.services.notices import record_on_ticket
 from tierline.desk.services.relations import create_child, link, merge, unlink
 from tierline.desk.services.saved_views import delete_saved_view, save_view
 from tierline.desk.services.saving import ensure_current
@@ -93,6 +95,7 @@ __all__ = [
     "merge",
     "open_ticket",
     "priority_for",
+    "record_on_ticket",
     "reopen",
     "reopen_deadline",
     "resolve",

@@ -1,0 +1,15 @@
+"""The sla app's periodic jobs, registered when Django starts (SlaConfig.ready imports this)."""
+
+from __future__ import annotations
+
+from tierline.core.scheduler import every, register
+from tierline.sla.tasks import sweep_targets
+
+
+def enqueue_sweep_targets() -> object:
+    # Enqueued, not called: with TIERLINE_TASKS=database the worker runs it; the immediate
+    # backend runs it right here. The scheduler's lease runs it once a minute across servers.
+    return sweep_targets.enqueue()
+
+
+SWEEP_TARGETS = register("sla-sweep", schedule=every(minutes=1), run=enqueue_sweep_targets)

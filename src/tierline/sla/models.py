@@ -1,0 +1,294 @@
+"""Service targets: calendars (when the desk counts time), policies (what it promises) and the
+clock each ticket runs against them. The sla app writes these and nothing else."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tierline.desk.choices import Priority
+from tierline.desk.models import Category, Ticket
+from tierline.people.models import Department, Team
+
+# Ten years, in minutes: a longer target is a typing error.
+MAX_TARGET_MINUTES = 10 * 366 * 24 * 60
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+def validate_zone(value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            _("Unknown time zone “%(zone)s”: use an IANA name such as Europe/London or UTC."),
+            params={"zone": value},
+        ) from None
+
+
+class Calendar(models.Model):
+    """When the desk's clock runs: business hours per weekday in a zone, less public holidays
+    (from the `holidays` package, by country and subdivision) and custom closures."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    zone = models.CharField(
+        _("time zone"), max_length=64, default="UTC", validators=[validate_zone]
+    )
+    holiday_country = models.CharField(
+        _("public holidays of"),
+        max_length=3,
+        blank=True,
+        help_text=_("ISO country code (GB, DE, US...); empty for no public holidays."),
+    )
+    holiday_subdivision = models.CharField(
+        _("region"),
+        max_length=10,
+        blank=True,
+        help_text=_("Subdivision code where holidays differ (ENG, SCT; BY; CA...)."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("business calendar")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from tierline.sla.calendars import holiday_problem
+
+        problem = holiday_problem(self.holiday_country, self.holiday_subdivision)
+        if problem:
+            raise ValidationError(problem)
+
+
+class BusinessHours(models.Model):
+    """One open interval of one weekday; a day may have several (09:00-12:30, 13:30-17:00)."""
+
+    calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="hours")
+    weekday = models.PositiveSmallIntegerField(_("day"), choices=Weekday.choices)
+    start = models.TimeField(_("from"))
+    end = models.TimeField(_("until"), help_text=_("00:00 means midnight, the end of the day."))
+
+    class Meta:
+        ordering = ["calendar", "weekday", "start"]
+        verbose_name = _("business hours")
+        verbose_name_plural = _("business hours")
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
+
+    def clean(self) -> None:
+        if self.start is None or self.end is None:
+            return
+        if self.start.second or self.end.second or self.start.microsecond or self.end.microsecond:
+            raise ValidationError(_("Business hours are whole minutes (HH:MM)."))
+        if self.end.hour == 0 and self.end.minute == 0:
+            return
+        if self.end <= self.start:
+            raise ValidationError(
+                {"end": _("The end must be after the start (00:00 for midnight).")}
+            )
+
+
+class Closure(models.Model):
+    """A day the desk is shut on top of public holidays (a site move, the office party)."""
+
+    calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="closures")
+    date = models.DateField(_("date"))
+    name = models.CharField(_("reason"), max_length=80, blank=True)
+
+    class Meta:
+        ordering = ["calendar", "date"]
+        verbose_name = _("closure")
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "date"], name="sla_closure_unique_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.name}".strip()
+
+
+class Action(models.TextChoices):
+    """What the desk does by itself when a target is at risk or breached (as the sla user)."""
+
+    NONE = "", _("Only record it")
+    RAISE_URGENCY = "raise_urgency", _("Raise the urgency to high (priority follows the matrix)")
+    ESCALATE = "escalate", _("Escalate to the next tier")
+
+
+class Policy(models.Model):
+    """Targets a ticket is held to, on one calendar. The first active policy, by order, whose
+    conditions all hold (an empty condition holds for every ticket) and which has a target for
+    the ticket's priority is the ticket's."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    order = models.PositiveIntegerField(_("order"), default=100)
+    is_active = models.BooleanField(_("active"), default=True)
+    calendar = models.ForeignKey(Calendar, on_delete=models.PROTECT, related_name="policies")
+    at_risk_percent = models.PositiveSmallIntegerField(
+        _("at risk from (% of the target)"),
+        default=75,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+    )
+    at_risk_action = models.CharField(
+        _("when at risk"), max_length=20, choices=Action.choices, blank=True, default=""
+    )
+    breach_action = models.CharField(
+        _("when breached"), max_length=20, choices=Action.choices, blank=True, default=""
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The requester's department."),
+    )
+
+    class Meta:
+        ordering = ["order", "pk"]
+        verbose_name = _("service policy")
+        verbose_name_plural = _("service policies")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Target(models.Model):
+    """The minutes of business time a policy allows, for one priority."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="targets")
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices)
+    first_response_minutes = models.PositiveIntegerField(
+        _("first response (min)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_TARGET_MINUTES)],
+    )
+    next_response_minutes = models.PositiveIntegerField(
+        _("next response (min)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_TARGET_MINUTES)],
+    )
+    resolution_minutes = models.PositiveIntegerField(
+        _("resolution (min)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_TARGET_MINUTES)],
+    )
+
+    class Meta:
+        ordering = ["policy", "priority"]
+        verbose_name = _("target")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "priority"], name="sla_target_one_per_priority"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy}: {self.get_priority_display()}"
+
+    def clean(self) -> None:
+        if not (
+            self.first_response_minutes or self.next_response_minutes or self.resolution_minutes
+        ):
+            raise ValidationError(
+                _("Give at least one target (first response, next response or resolution).")
+            )
+
+
+class ClockStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    PAUSED = "paused", _("Paused (waiting on the requester or a third party)")
+    STOPPED = "stopped", _("Stopped (resolved or closed)")
+
+
+class TicketClock(models.Model):
+    """One ticket's clock against its policy: business time used, due times, what was noticed.
+
+    Kept by `sla.services` from the desk's events, in the desk's transaction. The due times are
+    stored (and indexed) so that lists and the sweep never recompute them; `next_check_at` is
+    the next moment something can change (at risk, breached), which the sweep looks for.
+    """
+
+    ticket = models.OneToOneField(
+        Ticket, on_delete=models.CASCADE, primary_key=True, related_name="sla_clock"
+    )
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    policy = models.ForeignKey(
+        Policy, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    calendar = models.ForeignKey(
+        Calendar, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at_risk_percent = models.PositiveSmallIntegerField(default=75)
+    status = models.CharField(
+        max_length=8, choices=ClockStatus.choices, default=ClockStatus.RUNNING
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    # Business time used before `running_since`; running_since is None unless running.
+    used_seconds = models.PositiveBigIntegerField(default=0)
+    running_since = models.DateTimeField(null=True, blank=True)
+
+    first_response_minutes = models.PositiveIntegerField(null=True, blank=True)
+    first_response_due = models.DateTimeField(null=True, blank=True)
+    first_response_risk_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+
+    resolution_minutes = models.PositiveIntegerField(null=True, blank=True)
+    resolution_due = models.DateTimeField(null=True, blank=True)
+    resolution_risk_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    # The next response: from a requester's reply to the desk's next public answer.
+    next_response_minutes = models.PositiveIntegerField(null=True, blank=True)
+    next_response_since = models.DateTimeField(null=True, blank=True)
+    next_response_due = models.DateTimeField(null=True, blank=True)
+    next_response_risk_at = models.DateTimeField(null=True, blank=True)
+
+    # "first_response:at_risk", "resolution:breached"...: what the sweep already recorded.
+    noticed = models.JSONField(default=list, blank=True)
+    breached = models.BooleanField(default=False)
+    next_check_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ticket clock")
+        indexes = [
+            # Only clocks with something still to come: the sweep's one query reads this.
+            models.Index(
+                fields=["next_check_at"],
+                condition=models.Q(next_check_at__isnull=False),
+                name="sla_clock_next_check_idx",
+            ),
+            models.Index(fields=["first_response_due"], name="sla_clock_first_due_idx"),
+            models.Index(fields=["resolution_due"], name="sla_clock_resolution_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"SLA clock of ticket {self.ticket_id}"
