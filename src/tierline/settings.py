@@ -285,7 +285,10 @@ SPECTACULAR_SETTINGS = {
         "SettableWorkOrderStatus": "tierline.desk.api.serializers.SETTABLE_WORK_ORDER_STATUSES",
         "CallDirection": "tierline.desk.models.Call.Direction",
         "CallOutcome": "tierline.desk.models.Call.Outcome",
+        "SlaState": "tierline.sla.queries.State.ALL",
     },
+    # A nullable choice is `nullable: true` on its enum, not a separate `NullEnum` component.
+    "ENUM_ADD_EXPLICIT_BLANK_NULL_CHOICE": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

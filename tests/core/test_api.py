@@ -214,14 +214,24 @@ def test_output_serializers_answer_as_drf_builds_them(employee, employee2, tier1
         body="Delivered.",
         time_spent_minutes=10,
     )
+    # Other apps' fields (core.api_extras: sla's state and due times) come on top of the
+    # model fields, which DRF's own way does not know: compare the rest, and see them there.
+    from tierline.core.api_extras import extra_fields
+
+    extras = set(extra_fields("desk.ticket"))
+
+    def own(data):
+        assert extras <= set(data)
+        return {name: value for name, value in data.items() if name not in extras}
+
     # when / then: the same data as DRF's own way, row by row and as a list
     for ticket in (bare, full):
-        assert TicketSerializer(ticket).data == _drf_way(TicketSerializer)(ticket).data
+        assert own(TicketSerializer(ticket).data) == _drf_way(TicketSerializer)(ticket).data
     assert TicketSerializer(full).data["assignee"] == tier1.username
     assert TicketSerializer(full).data["parent"] == parent.number
     assert TicketSerializer(full).data["resolved_at"] is not None
     assert TicketSerializer(full).data["requester_name"] == str(employee2)
-    assert TicketSerializer([bare, full], many=True).data == [
+    assert [own(row) for row in TicketSerializer([bare, full], many=True).data] == [
         _drf_way(TicketSerializer)(bare).data,
         _drf_way(TicketSerializer)(full).data,
     ]

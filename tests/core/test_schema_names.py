@@ -44,6 +44,7 @@ OPERATION_IDS = {
     ("get", "/api/v1/people/{id}/"): "get_person",
     ("get", "/api/v1/teams/"): "list_teams",
     ("get", "/api/v1/teams/{id}/"): "get_team",
+    ("get", "/api/v1/sla/due/"): "list_tickets_due_soon",
 }
 
 
@@ -97,6 +98,7 @@ def test_every_enum_is_named_not_left_to_the_generator(openapi):
         "Role",
         "SettableTicketStatus",
         "SettableWorkOrderStatus",
+        "SlaState",
         "TicketStatus",
         "Tier",
         "WorkOrderStatus",

@@ -30,7 +30,7 @@ class DueSoonView(APIView):
     permission_classes = [permissions.IsAuthenticated, IsStaffMember]
 
     @extend_schema(
-        operation_id="sla_due_soon",
+        operation_id="list_tickets_due_soon",
         summary="Tickets whose service targets fall due soon",
         description=f"Open tickets you may read with a running target due within `within` "
         f"minutes or already overdue, nearest first (at most {DUE_SOON_LIMIT}).",
