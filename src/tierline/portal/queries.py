@@ -46,6 +46,11 @@ def request_counts(user: User) -> dict[str, int]:
     )
 
 
+def shared_with(ticket: Ticket) -> list[User]:
+    """The colleagues a request is shared with, by name: one query."""
+    return list(ticket.shared_with.order_by("first_name", "last_name", "username"))
+
+
 def public_timeline(ticket: Ticket, user: User) -> list[TimelineEntry]:
     """Public replies, files and status changes, oldest first: nothing internal to the desk."""
     return timeline(ticket, user, public_only=True)
