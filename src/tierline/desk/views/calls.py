@@ -76,6 +76,9 @@ def call_new(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         initial: dict[str, Any] = {}
         ticket = _visible_ticket(request.user, request.GET.get("ticket", "")[:20])
+        if ticket is not None and not perms.can_log_call(request.user, ticket):
+            # Read only as a requester (their own restricted-team ticket): a plain call form.
+            ticket = None
         if ticket is not None:
             initial = {
                 "ticket_number": ticket.number,
