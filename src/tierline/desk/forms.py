@@ -286,8 +286,9 @@ class TicketCreateForm(forms.Form):
     requester = forms.CharField(
         label=_("Requester"),
         max_length=254,
+        # Required in clean(): a pick alone names the person too.
+        required=False,
         help_text=_("Name, email or phone number of the person who needs help."),
-        error_messages={"required": _("Say who needs help: their name, email or phone.")},
     )
     requester_pick = forms.ModelChoiceField(
         queryset=directory.active_people(),
@@ -325,7 +326,10 @@ class TicketCreateForm(forms.Form):
             self.matches = [picked]
             return data
         typed = (data.get("requester") or "").strip()
-        if not typed or "requester_pick" in self.errors:
+        if "requester_pick" in self.errors:
+            return data
+        if not typed:
+            self.add_error("requester", _("Say who needs help: their name, email or phone."))
             return data
         person, self.matches = directory.person_for(typed, limit=10)
         if person is not None:

@@ -946,6 +946,23 @@ def test_new_ticket_keeps_the_pick_when_another_field_is_refused(tier1):
     assert f'name="requester_pick" value="{sam.pk}" checked' in response.content.decode()
 
 
+def test_new_ticket_needs_a_requester_typed_or_picked(tier1, employee):
+    client = signed_in(tier1)
+    # when nobody is named
+    empty = client.post(reverse("desk:ticket_create"), a_new_ticket(requester=""))
+    # then
+    assert empty.status_code == 400
+    assert "Say who needs help: their name, email or phone." in empty.content.decode()
+    assert not Ticket.objects.exists()
+    # when only picked
+    picked = client.post(
+        reverse("desk:ticket_create"), a_new_ticket(requester="", requester_pick=employee.pk)
+    )
+    # then
+    assert picked.status_code == 302
+    assert Ticket.objects.get().requester == employee
+
+
 @pytest.mark.parametrize("junk", ["abc", "99999999999999999999999", "-1"])
 def test_new_ticket_with_a_junk_pick_is_refused_clearly(tier1, employee, junk):
     response = signed_in(tier1).post(
