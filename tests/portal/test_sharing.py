@@ -37,7 +37,7 @@ def test_requester_shares_by_email_and_the_colleague_follows_and_replies(
     assert list(ticket.shared_with.all()) == [employee2]
     page = client.get(ticket_url(ticket)).content.decode()
     assert "is now shared with Omar Other" in page
-    assert "Omar Other" in page and 'aria-label="Stop sharing with Omar Other"' in page
+    assert "Omar Other" in page and 'aria-label="Remove Omar Other"' in page
     entry = history_of(ticket).get(action="shared")
     assert (entry.actor, entry.field, entry.new_value) == (employee, "shared_with", "Omar Other")
     # and the colleague sees it in their portal and can reply
