@@ -64,3 +64,30 @@ def test_team_memberships_list_id_and_tier():
 def test_teams_above_and_below_a_tier():
     assert {t.tier for t in queries.teams_at_or_above(2)} == {2, 3}
     assert {t.tier for t in queries.teams_below(2)} == {1}
+
+
+def test_person_for_names_one_person_by_exact_login_email_or_phone_or_a_sole_match():
+    # given: two Sams, one with a phone
+    able = UserFactory(username="sam.a", first_name="Sam", last_name="Able", email="sam@x.org")
+    baker = UserFactory(username="sam.b", first_name="Sam", last_name="Baker", phone="0123 456")
+    UserFactory(username="gone.sam", first_name="Sam", last_name="Gone", is_active=False)
+    # when / then: exact email, username or phone name one; a sole match too
+    assert queries.person_for("SAM@x.org")[0] == able
+    assert queries.person_for("sam.b")[0] == baker
+    assert queries.person_for("0123 456")[0] == baker
+    assert queries.person_for("sam baker")[0] == baker
+    # several matches name nobody but list them (never the inactive one); no match, nothing
+    person, matches = queries.person_for("Sam")
+    assert person is None and set(matches) == {able, baker}
+    assert queries.person_for("nobody-here") == (None, [])
+
+
+def test_person_for_finds_an_exact_login_beyond_the_first_matches():
+    # given: eleven people whose names contain "lee", the exact login sorting last
+    for n in range(10):
+        UserFactory(username=f"lee{n}", first_name="Ann", last_name=f"Aleen{n}")
+    last = UserFactory(username="lee", first_name="Zed", last_name="Zlee")
+    # when
+    person, matches = queries.person_for("lee", limit=10)
+    # then
+    assert person == last and len(matches) == 10

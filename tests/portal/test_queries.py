@@ -34,14 +34,17 @@ def test_my_requests_of_a_technician_leave_out_team_work(employee, tier1):
 
 
 def test_request_list_and_counts_split_open_and_closed(employee, tier1):
-    # given
+    # given: one open, one resolved (awaiting "Did this fix it?"), one closed
     still_open = desk_factories.ticket(employee)
+    fixed = desk_factories.ticket(employee)
+    services.resolve(ticket=fixed, by=tier1, resolution_code="fixed", body="Done.")
     done = desk_factories.ticket(employee)
     services.resolve(ticket=done, by=tier1, resolution_code="fixed", body="Done.")
-    # when / then
-    assert list(queries.request_list(employee)) == [still_open]
+    services.confirm_resolution(ticket=done, by=employee)
+    # when / then: the resolved one leads the open tab, only the closed one is under Closed
+    assert list(queries.request_list(employee)) == [fixed, still_open]
     assert list(queries.request_list(employee, closed=True)) == [done]
-    assert queries.request_counts(employee) == {"open": 1, "closed": 1}
+    assert queries.request_counts(employee) == {"open": 2, "closed": 1}
 
 
 def test_public_timeline_drops_notes_and_desk_moves_even_for_staff(tier1):

@@ -121,6 +121,36 @@ def test_home_splits_open_and_closed(client, employee, tier1):
     assert "Done" in closed_html
 
 
+def test_home_open_tab_puts_a_request_awaiting_confirmation_first(client, employee, tier1):
+    # given: a newer open request and an older one the desk resolved
+    fixed = desk_factories.ticket(employee, subject="Fixed printer")
+    desk_factories.ticket(employee, subject="Newer problem")
+    resolved(fixed, tier1)
+    client.force_login(employee)
+    # when
+    open_html = client.get(reverse("portal:home")).content.decode()
+    closed_html = client.get(reverse("portal:home"), {"tab": "closed"}).content.decode()
+    # then: it leads the open tab, marked, with the way to answer; it is not under Closed
+    assert open_html.index("Fixed printer") < open_html.index("Newer problem")
+    assert "request-awaiting" in open_html and "Did this fix it?" in open_html
+    assert f"{ticket_url(fixed)}#next-step-title" in open_html
+    assert "Fixed printer" not in closed_html
+    assert "No closed requests yet" in closed_html
+
+
+def test_home_a_shared_resolved_request_names_who_confirms(client, employee, employee2, tier1):
+    # given: a colleague's resolved request shared with me
+    ticket = desk_factories.ticket(employee2, subject="Team printer")
+    resolved(ticket, tier1)
+    ticket.shared_with.add(employee)
+    client.force_login(employee)
+    # when
+    html = client.get(reverse("portal:home")).content.decode()
+    # then: marked, but the confirmation is the requester's
+    assert "Did this fix it?" in html and "Waiting for" in html
+    assert f"{ticket_url(ticket)}#next-step-title" not in html
+
+
 def test_home_empty_state_invites_asking_for_help(client, employee):
     # given
     client.force_login(employee)

@@ -6,6 +6,7 @@ sanitising) live in desk.services, whose ValidationErrors are put back on these 
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
@@ -280,10 +281,20 @@ class TicketCreateForm(forms.Form):
         (Channel.WALK_IN, Channel.WALK_IN.label),
     ]
 
+    # Typed (name, email or phone; looked up on submit, as the call form does) or picked among
+    # the lookup's matches (`requester_pick`, radio buttons filled by htmx or by a refused try).
     requester = forms.CharField(
         label=_("Requester"),
         max_length=254,
-        help_text=_("Username or email address of the person who needs help."),
+        # Required in clean(): a pick alone names the person too.
+        required=False,
+        help_text=_("Name, email or phone number of the person who needs help."),
+    )
+    requester_pick = forms.ModelChoiceField(
+        queryset=directory.active_people(),
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": _("That person is not in the directory.")},
     )
     subject = forms.CharField(label=_("Subject"), max_length=200)
     description = forms.CharField(
@@ -303,11 +314,28 @@ class TicketCreateForm(forms.Form):
     )
     channel = forms.ChoiceField(label=_("Channel"), choices=CHANNELS, initial=Channel.PHONE)
 
-    def clean_requester(self) -> User:
-        typed = self.cleaned_data["requester"].strip()
-        people = directory.people_by_login(typed)
-        if not people:
-            raise ValidationError(_("Nobody with that username or email address."))
-        if len(people) > 1:
-            raise ValidationError(_("More than one person has that email: use the username."))
-        return people[0]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.matches: list[User] = []
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        picked = data.get("requester_pick")
+        if picked is not None:
+            data["requester"] = picked
+            self.matches = [picked]
+            return data
+        typed = (data.get("requester") or "").strip()
+        if "requester_pick" in self.errors:
+            return data
+        if not typed:
+            self.add_error("requester", _("Say who needs help: their name, email or phone."))
+            return data
+        person, self.matches = directory.person_for(typed, limit=10)
+        if person is not None:
+            data["requester"] = person
+        elif not self.matches:
+            self.add_error("requester", _("Nobody in the directory matches “%s”.") % typed)
+        else:
+            self.add_error("requester", _("Several people match: pick one below."))
+        return data

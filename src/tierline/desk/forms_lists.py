@@ -139,14 +139,9 @@ class CallForm(forms.Form):
         if data.get("duration") is None and "duration" not in self.errors:
             data["duration"] = data.get("duration_seconds") or 0
         if data.get("caller") is None and (lookup := (data.get("caller_lookup") or "").strip()):
-            self.matches = directory.people_matching(lookup, limit=10)
-            exact = [
-                p
-                for p in self.matches
-                if lookup.lower() in {p.email.lower(), p.username.lower(), p.phone.lower()}
-            ]
-            if len(exact) == 1 or len(self.matches) == 1:
-                data["caller"] = (exact or self.matches)[0]
+            person, self.matches = directory.person_for(lookup, limit=10)
+            if person is not None:
+                data["caller"] = person
             elif not self.matches and not (data.get("caller_name") or data.get("caller_phone")):
                 self.add_error("caller_lookup", f"Nobody in the directory matches “{lookup}”.")
             elif self.matches:

@@ -6,7 +6,11 @@ them with `{% panels SLOT object %}` and never imports the app.
 
 from __future__ import annotations
 
-from tierline.core.panels import declare_slot
+from typing import Any
+
+from django.http import HttpRequest
+
+from tierline.core.panels import declare_slot, register_panel
 
 TICKET_MAIN = "desk.ticket.main"
 TICKET_SIDE = "desk.ticket.side"
@@ -21,3 +25,21 @@ def declare_slots() -> None:
     declare_slot(TICKET_SIDE, "Ticket page, side column, after the details (object: the ticket)")
     declare_slot(REQUESTER_CARD, "The requester card on the ticket page (object: the requester)")
     declare_slot(SIDEBAR, "The workspace sidebar, under the queues (object: the signed-in user)")
+
+
+def _requester_tickets(request: HttpRequest, ticket: Any) -> dict[str, Any]:
+    from tierline.desk import queries
+
+    tickets, more = queries.requester_recent_tickets(ticket, request.user)
+    return {"tickets": tickets, "more": more}
+
+
+def register_desk_panels() -> None:
+    """The desk's own panels, through the same seam as any app's."""
+    register_panel(
+        TICKET_SIDE,
+        "desk.requester_tickets",
+        template="desk/_requester_tickets_panel.html",
+        context=_requester_tickets,
+        order=10,
+    )

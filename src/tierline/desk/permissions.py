@@ -14,6 +14,8 @@ in one place. The rules:
 - **Working a ticket** (public reply, change, assign, escalate, resolve, merge, ...) stays with
   the ticket's team, its assignee, team leads and administrators. Any other technician who reads
   it as a technician may add an internal note and log a call on it.
+- **Sharing a request** with colleagues (and no longer) belongs to the person who asked for it;
+  a colleague it is shared with reads and replies to it as a requester, nothing more.
 - **Work orders** are opened by Tier 2 and above working the ticket; changed, started,
   completed or cancelled by Tier 2 and above working the ticket, their field technician, a lead
   or an administrator; never by Tier 1 otherwise.
@@ -161,6 +163,11 @@ def can_log_call(user: User, ticket: Ticket | None = None) -> bool:
     if ticket is None:
         return is_staff_member(user)
     return can_read_as_technician(user, ticket)
+
+
+def can_share_ticket(user: User, ticket: Ticket) -> bool:
+    """Share the request with colleagues, or stop sharing it: the person who asked for it."""
+    return bool(user.is_authenticated and ticket.requester_id == user.pk)
 
 
 def internal_visible(user: User, ticket: Ticket) -> bool:

@@ -225,3 +225,20 @@ def clock_facts(ticket_id: int) -> dict[str, Any] | None:
         )
         .first()
     )
+RECENT_REQUESTER_TICKETS = 5
+
+
+def requester_recent_tickets(
+    ticket: Ticket, user: User, *, limit: int = RECENT_REQUESTER_TICKETS
+) -> tuple[list[Ticket], bool]:
+    """The requester's other tickets that `user` may read, newest first, at most `limit`, and
+    whether there are more: one query, along the requester index (requester, created_at, id)."""
+    others = perms.visible_tickets(
+        user, Ticket.objects.filter(requester_id=ticket.requester_id).exclude(pk=ticket.pk)
+    )
+    rows = list(
+        others.order_by("-created_at", "-pk").only(
+            "number", "subject", "status", "created_at", "requester_id", "team_id", "assignee_id"
+        )[: limit + 1]
+    )
+    return rows[:limit], len(rows) > limit

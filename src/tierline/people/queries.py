@@ -69,6 +69,28 @@ def people_matching(text: str, limit: int = 10) -> list[User]:
     return list(qs.order_by("last_name", "first_name", "username")[:limit])
 
 
+def person_for(text: str, limit: int = 10) -> tuple[User | None, list[User]]:
+    """The one active person `text` names, and the active people it matches (at most `limit`).
+
+    The person is the one whose username, email or phone is exactly `text`, else the only match;
+    None when nobody or several match. What the call form, the new-ticket form and the portal's
+    sharing use to turn typed words into a person."""
+    typed = text.strip()
+    matches = people_matching(typed, limit=limit)
+    lowered = typed.lower()
+    exact = [
+        p for p in matches if lowered in {p.email.lower(), p.username.lower(), p.phone.lower()}
+    ]
+    if len(exact) == 1 or len(matches) == 1:
+        return (exact or matches)[0], matches
+    if not exact and len(matches) >= limit:
+        # The exact username or email may sort beyond the first `limit` matches.
+        login = people_by_login(typed)
+        if len(login) == 1:
+            return login[0], matches
+    return None, matches
+
+
 def people_by_login(typed: str, limit: int = 2) -> list[User]:
     """Active people whose username or email is exactly `typed` (case-insensitive)."""
     return list(active_people().filter(Q(username__iexact=typed) | Q(email__iexact=typed))[:limit])

@@ -13,6 +13,8 @@ from tierline.core.idempotency import FormTokenField
 from tierline.core.text import accepts_plain_text
 from tierline.desk import services
 from tierline.desk.models import Category, Level
+from tierline.people import queries as directory
+from tierline.people.models import User
 from tierline.portal.queries import category_tree
 
 MAX_FILES = 10
@@ -183,10 +185,63 @@ class ReopenForm(forms.Form):
     )
 
 
+@accepts_plain_text()
+class ShareForm(forms.Form):
+    """Share a request with a colleague: typed (name or email, looked up on submit) or picked
+    among the matches of an earlier try (`colleague`)."""
+
+    colleague_lookup = forms.CharField(
+        label="Share with a colleague",
+        required=False,
+        max_length=120,
+        help_text="Their name or email address. They'll see this request in their portal "
+        "and can reply to it.",
+    )
+    colleague = forms.ModelChoiceField(
+        queryset=directory.active_people(),
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": "That person is not in the directory."},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.matches: list[User] = []
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("colleague") is not None or "colleague" in self.errors:
+            return data
+        lookup = (data.get("colleague_lookup") or "").strip()
+        if len(lookup) < 2:
+            self.add_error("colleague_lookup", "Type at least two letters of their name or email.")
+            return data
+        person, self.matches = directory.person_for(lookup, limit=10)
+        if person is not None:
+            data["colleague"] = person
+        elif not self.matches:
+            self.add_error("colleague_lookup", f"Nobody in the directory matches “{lookup}”.")
+        else:
+            self.add_error("colleague_lookup", "Several people match: pick one below.")
+        return data
+
+
+class UnshareForm(forms.Form):
+    colleague = forms.ModelChoiceField(
+        queryset=directory.everyone(),
+        error_messages={
+            "required": "Say whom to stop sharing with.",
+            "invalid_choice": "That person is not in the directory.",
+        },
+    )
+
+
 __all__ = [
     "AttachForm",
     "NewRequestForm",
     "ReopenForm",
     "ReplyForm",
+    "ShareForm",
+    "UnshareForm",
     "apply_service_error",
 ]

@@ -26,6 +26,8 @@ from tierline.portal.forms import (
     NewRequestForm,
     ReopenForm,
     ReplyForm,
+    ShareForm,
+    UnshareForm,
     apply_service_error,
 )
 
@@ -130,6 +132,7 @@ def _render_ticket(
     reply_form: forms.Form | None = None,
     attach_form: forms.Form | None = None,
     reopen_form: forms.Form | None = None,
+    share_form: ShareForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     if status >= 400:
@@ -144,6 +147,7 @@ def _render_ticket(
         (reply_form, not is_closed),
         (attach_form, not is_closed),
         (reopen_form, can_reopen),
+        (share_form, is_requester),
     ):
         if form is not None and not shown:
             for errors in form.errors.values():
@@ -169,6 +173,8 @@ def _render_ticket(
             "reply_form": reply_form or ReplyForm(),
             "attach_form": attach_form or AttachForm(),
             "reopen_form": reopen_form or ReopenForm(),
+            "shared_with": queries.shared_with(ticket),
+            "share_form": share_form or ShareForm(),
         },
         status=status,
     )
@@ -244,18 +250,57 @@ def _reopen(request: HttpRequest, ticket: Ticket) -> HttpResponse:
     return _render_ticket(request, ticket, reopen_form=form, status=400)
 
 
+def _share(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    form = ShareForm(request.POST)
+    if form.is_valid():
+        colleague = form.cleaned_data["colleague"]
+        name = colleague.get_full_name() or colleague.username
+        try:
+            added = services.share_ticket(ticket=ticket, by=request.user, colleague=colleague)
+        except ValidationError as exc:
+            apply_service_error(form, exc)
+        else:
+            if added:
+                messages.success(
+                    request, f"{ticket.number} is now shared with {name}: they can follow it."
+                )
+            else:
+                messages.info(request, f"{ticket.number} was already shared with {name}.")
+            return redirect("portal:ticket", number=ticket.number)
+    return _render_ticket(request, ticket, share_form=form, status=400)
+
+
+def _unshare(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    form = UnshareForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+        return _render_ticket(request, ticket, status=400)
+    colleague = form.cleaned_data["colleague"]
+    name = colleague.get_full_name() or colleague.username
+    if services.unshare_ticket(ticket=ticket, by=request.user, colleague=colleague):
+        messages.success(request, f"{ticket.number} is no longer shared with {name}.")
+    else:
+        messages.info(request, f"{ticket.number} was not shared with {name}.")
+    return redirect("portal:ticket", number=ticket.number)
+
+
 ACTIONS: dict[str, Callable[[HttpRequest, Ticket], HttpResponse]] = {
     "reply": _reply,
     "attach": _attach,
     "confirm": _confirm,
     "reopen": _reopen,
+    "share": _share,
+    "unshare": _unshare,
 }
 
 
 @login_required
 @require_POST
 def action(request: HttpRequest, number: str, action: str) -> HttpResponse:
-    """Reply, add files, confirm the fix, or reopen. Each redirects back after success."""
+    """Reply, add files, confirm the fix, reopen, share or stop sharing. Each redirects back
+    after success."""
     handler = ACTIONS.get(action)
     if handler is None:
         raise Http404("No such action.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -56,6 +57,63 @@ def test_timer_seconds_are_used_when_no_time_is_typed(client, tier1):
     client.force_login(tier1)
     _post(client, caller_phone="+44 20 7946 0000", duration_seconds="75")
     assert Call.objects.get().duration_seconds == 75
+
+
+def test_log_a_call_from_a_ticket_carries_the_ticket_and_its_requester(client, tier1, employee):
+    # given: the ticket page's "Log a call" link
+    ticket = desk_factories.ticket(employee)
+    client.force_login(tier1)
+    ticket_page = client.get(reverse("desk:ticket", args=[ticket.number])).content.decode()
+    link = f"{NEW}?ticket={ticket.number}"
+    assert f'href="{link}"' in ticket_page
+    # when
+    form = client.get(link).content.decode()
+    # then: the ticket and its requester are filled in, the outcome is "existing ticket"
+    assert f"Log a call on {ticket.number}" in form
+    assert f'name="ticket_number" value="{ticket.number}"' in form
+    assert f'name="caller" value="{employee.pk}" checked' in form
+    assert re.search(r'value="existing_ticket"[^>]*checked', form)
+    assert f'href="{reverse("desk:ticket", args=[ticket.number])}">Cancel' in form
+    # when saved as shown
+    response = _post(
+        client,
+        caller=employee.pk,
+        caller_lookup=str(employee),
+        outcome="existing_ticket",
+        ticket_number=ticket.number,
+        duration="1:30",
+        notes="Called back about the printer.",
+    )
+    # then: the call is on the ticket, from its requester, and we are back on the ticket
+    call = Call.objects.get()
+    assert (call.ticket, call.caller, call.duration_seconds) == (ticket, employee, 90)
+    assert response.url == reverse("desk:ticket", args=[ticket.number])
+
+
+def test_log_a_call_for_a_ticket_one_cannot_read_fills_nothing_in(client, tier1, employee):
+    # given: an HR ticket Tier 1 may not read
+    secret = desk_factories.ticket(
+        employee, subject="HR matter", team=people_factories.restricted_team()
+    )
+    client.force_login(tier1)
+    # when
+    form = client.get(f"{NEW}?ticket={secret.number}").content.decode()
+    # then: a plain call form, nothing of the ticket or its requester
+    assert secret.number not in form.replace(f"?ticket={secret.number}", "")
+    assert f'name="caller" value="{employee.pk}"' not in form
+
+
+def test_log_a_call_for_ones_own_restricted_ticket_fills_nothing_in(client, tier1):
+    # given: Tier 1's own request to HR, which they read only as its requester
+    own = desk_factories.ticket(
+        tier1, subject="My HR matter", team=people_factories.restricted_team()
+    )
+    client.force_login(tier1)
+    # when
+    form = client.get(f"{NEW}?ticket={own.number}").content.decode()
+    # then
+    assert f'name="ticket_number" value="{own.number}"' not in form
+    assert f"Log a call on {own.number}" not in form
 
 
 def test_log_a_call_that_opens_a_ticket(client, tier1, employee):

@@ -879,8 +879,114 @@ def test_open_for_unknown_requester_is_a_form_error(tier1):
         },
     )
     assert response.status_code == 400
-    assert "Nobody with that username or email address." in response.content.decode()
+    assert "Nobody in the directory matches “ghost”." in response.content.decode()
     assert not Ticket.objects.exists()
+
+
+def a_new_ticket(**overrides) -> dict:
+    data = {
+        "subject": "Monitor flickers",
+        "description": "Since the move",
+        "impact": 2,
+        "urgency": 2,
+        "channel": "phone",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.parametrize("typed", ["Erin Employee", "employee", "+44 20 7946 0001", "erin emp"])
+def test_new_ticket_finds_the_requester_by_name_email_or_phone(employee, tier1, typed):
+    # given: the requester has a phone number
+    employee.phone = "+44 20 7946 0001"
+    employee.save()
+    # when
+    response = signed_in(tier1).post(reverse("desk:ticket_create"), a_new_ticket(requester=typed))
+    # then
+    ticket = Ticket.objects.get(subject="Monitor flickers")
+    assert response.status_code == 302
+    assert ticket.requester == employee
+
+
+def test_new_ticket_with_several_matches_offers_them_and_takes_the_pick(tier1):
+    # given: two people called Sam
+    first = people_factories.UserFactory(username="sam.a", first_name="Sam", last_name="Able")
+    second = people_factories.UserFactory(username="sam.b", first_name="Sam", last_name="Baker")
+    client = signed_in(tier1)
+    # when: typed without a pick (as without JavaScript)
+    response = client.post(reverse("desk:ticket_create"), a_new_ticket(requester="Sam"))
+    # then: nothing opened, both offered as radio buttons
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Several people match: pick one below." in html
+    assert f'name="requester_pick" value="{first.pk}"' in html
+    assert f'name="requester_pick" value="{second.pk}"' in html
+    assert not Ticket.objects.exists()
+    # when she picks the second
+    response = client.post(
+        reverse("desk:ticket_create"),
+        a_new_ticket(requester="Sam", requester_pick=second.pk),
+    )
+    # then
+    assert response.status_code == 302
+    assert Ticket.objects.get().requester == second
+
+
+def test_new_ticket_keeps_the_pick_when_another_field_is_refused(tier1):
+    # given
+    sam = people_factories.UserFactory(username="sam.b", first_name="Sam", last_name="Baker")
+    people_factories.UserFactory(username="sam.a", first_name="Sam", last_name="Able")
+    # when: picked, but the subject is missing
+    response = signed_in(tier1).post(
+        reverse("desk:ticket_create"),
+        a_new_ticket(requester="Sam", requester_pick=sam.pk, subject=""),
+    )
+    # then: the pick is still checked
+    assert response.status_code == 400
+    assert f'name="requester_pick" value="{sam.pk}" checked' in response.content.decode()
+
+
+def test_new_ticket_needs_a_requester_typed_or_picked(tier1, employee):
+    client = signed_in(tier1)
+    # when nobody is named
+    empty = client.post(reverse("desk:ticket_create"), a_new_ticket(requester=""))
+    # then
+    assert empty.status_code == 400
+    assert "Say who needs help: their name, email or phone." in empty.content.decode()
+    assert not Ticket.objects.exists()
+    # when only picked
+    picked = client.post(
+        reverse("desk:ticket_create"), a_new_ticket(requester="", requester_pick=employee.pk)
+    )
+    # then
+    assert picked.status_code == 302
+    assert Ticket.objects.get().requester == employee
+
+
+@pytest.mark.parametrize("junk", ["abc", "99999999999999999999999", "-1"])
+def test_new_ticket_with_a_junk_pick_is_refused_clearly(tier1, employee, junk):
+    response = signed_in(tier1).post(
+        reverse("desk:ticket_create"), a_new_ticket(requester="employee", requester_pick=junk)
+    )
+    assert response.status_code == 400
+    assert "That person is not in the directory." in response.content.decode()
+    assert not Ticket.objects.exists()
+
+
+def test_new_ticket_requester_lookup_answers_radio_buttons_for_the_form(employee, tier1):
+    # given
+    client = signed_in(tier1)
+    # when: the lookup the requester box asks as one types
+    response = client.get(
+        reverse("desk:person_lookup"), {"pick": "requester_pick", "requester": "erin"}
+    )
+    # then: the new-ticket form's radio buttons, with no "not in the directory" choice
+    html = response.content.decode()
+    assert f'name="requester_pick" value="{employee.pk}"' in html
+    assert "Not in the directory" not in html
+    form = client.get(reverse("desk:ticket_create")).content.decode()
+    assert f'hx-get="{reverse("desk:person_lookup")}?pick=requester_pick"' in form
+    assert 'type="search" name="requester"' in form
 
 
 def test_requester_is_sent_to_the_portal_to_open_a_ticket(employee):

@@ -10,6 +10,7 @@ web views, the API and background jobs. Callers import this package
     escalation    escalate and de-escalate between tiers
     lifecycle     resolve, confirm, close (and the auto-close job), reopen, spam
     relations     merge, link, child tickets
+    sharing       a request shared with colleagues (and no longer)
     attachments   files on tickets
     work_orders   visits
     calls         the call log
@@ -47,6 +48,7 @@ from tierline.desk.services.notices import record_on_ticket
 from tierline.desk.services.relations import create_child, link, merge, unlink
 from tierline.desk.services.saved_views import delete_saved_view, save_view
 from tierline.desk.services.saving import ensure_current
+from tierline.desk.services.sharing import share_ticket, unshare_ticket
 from tierline.desk.services.status import TRANSITIONS
 from tierline.desk.services.tickets import (
     assign,
@@ -100,9 +102,11 @@ __all__ = [
     "reopen_deadline",
     "resolve",
     "save_view",
+    "share_ticket",
     "take",
     "ticket_number",
     "unlink",
+    "unshare_ticket",
     "update_work_order",
     "validate_upload",
     "normalise_name",

@@ -76,6 +76,9 @@ def call_new(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         initial: dict[str, Any] = {}
         ticket = _visible_ticket(request.user, request.GET.get("ticket", "")[:20])
+        if ticket is not None and not perms.can_log_call(request.user, ticket):
+            # Read only as a requester (their own restricted-team ticket): a plain call form.
+            ticket = None
         if ticket is not None:
             initial = {
                 "ticket_number": ticket.number,
@@ -156,11 +159,17 @@ def _render_call_form(
 @require_GET
 @staff_required
 def person_lookup(request: HttpRequest) -> HttpResponse:
-    """People matching ?caller_lookup= (or ?q=), at most 10, as radio buttons for the call form."""
-    text = (request.GET.get("caller_lookup") or request.GET.get("q") or "").strip()[:120]
+    """People matching the typed text, at most 10, as radio buttons: the call form's caller
+    (?caller_lookup= or ?q=), or the new-ticket form's requester (?pick=requester_pick, the text
+    in ?requester=)."""
+    pick = "requester_pick" if request.GET.get("pick") == "requester_pick" else "caller"
+    typed = request.GET.get("requester") if pick == "requester_pick" else None
+    text = (typed or request.GET.get("caller_lookup") or request.GET.get("q") or "").strip()[:120]
     people = directory.people_matching(text, limit=10) if len(text) >= 2 else []
     return render(
-        request, "desk/calls_people.html", {"matches": people, "lookup": text, "selected": None}
+        request,
+        "desk/calls_people.html",
+        {"matches": people, "lookup": text, "selected": None, "pick": pick},
     )
 
 

@@ -19,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from tierline.core.csv_export import csv_response
+from tierline.core.inputs import parse_id
 from tierline.core.lists import Window
 from tierline.desk import lists, queries, services
 from tierline.desk import permissions as perms
@@ -296,23 +297,39 @@ _NUMBER = re.compile(r"(?:([a-z]+)-)?0*(\d{1,12})", re.IGNORECASE)
 @require_GET
 @staff_required
 def search(request: HttpRequest) -> HttpResponse:
-    """A ticket number goes straight to the ticket; anything else lists the visible matches."""
+    """A ticket number goes straight to the ticket; anything else lists the visible matches.
+
+    `?requester=ID` lists one person's tickets, every status, newest first (the "All their
+    tickets" link of a ticket page), narrowed by the text if there is one."""
     text = (request.GET.get("q") or "").strip()[:200]
+    requester_id = parse_id(request.GET.get("requester"))
+    requester = (
+        directory.everyone().filter(pk=requester_id).first() if requester_id is not None else None
+    )
     match = _NUMBER.fullmatch(text)
     prefix = settings.TIERLINE["TICKET_PREFIX"]
     if match and (match.group(1) is None or match.group(1).upper() == prefix.upper()):
         number = services.ticket_number(int(match.group(2)))
         if perms.visible_tickets(request.user).filter(number=number).exists():
             return redirect("desk:ticket", number=number)
-    if text:
-        page, _ = lists.TICKETS.page(
-            request.user,
-            {"q": text, "sort": request.GET.get("sort") or "", "page": request.GET.get("page")},
-            default_ordering="-updated",
-        )
+    default_sort = "-created" if requester is not None and not text else "-updated"
+    if text or requester is not None:
+        params = {"q": text, "sort": request.GET.get("sort") or "", "page": request.GET.get("page")}
+        if requester is not None:
+            params["requester"] = str(requester.pk)
+        page, _ = lists.TICKETS.page(request.user, params, default_ordering=default_sort)
     else:
         page = Window(object_list=[], number=1, page_size=1, more=False)
-    context = table_context(request, page, default_sort="-updated", q=text, bulk=False, search=True)
+    context = table_context(
+        request,
+        page,
+        default_sort=default_sort,
+        q=text,
+        bulk=False,
+        search=True,
+        requester=requester,
+        requester_asked=requester_id is not None or bool(request.GET.get("requester")),
+    )
     if request.htmx and not request.htmx.boosted:
         return render(request, "desk/_queue_table.html", context)
     return render(request, "desk/queue_search.html", context)

@@ -565,7 +565,10 @@ def create(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Ticket {ticket.number} opened and sent to {ticket.team}.")
             return redirect("desk:queue")
     status = 400 if request.method == "POST" else 200
-    return render(request, "desk/ticket_create.html", {"form": form}, status=status)
+    picked = getattr(form, "cleaned_data", {}).get("requester_pick")
+    return render(
+        request, "desk/ticket_create.html", {"form": form, "picked": picked}, status=status
+    )
 
 
 # --- downloads ------------------------------------------------------------------------------
