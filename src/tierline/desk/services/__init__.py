@@ -15,6 +15,7 @@ web views, the API and background jobs. Callers import this package
     calls         the call log
     saved_views   a technician's saved filters
     bulk          one action over many tickets
+    matrix        the impact × urgency matrix (the admin's grid)
     status        set_status, the one path of every status change; TRANSITIONS
     saving        save_versioned, the optimistic-locking save of tickets and work orders;
                   lock_current and append_to_ticket (appends), ensure_current (edits)
@@ -41,6 +42,7 @@ from tierline.desk.services.lifecycle import (
     reopen_deadline,
     resolve,
 )
+from tierline.desk.services.matrix import priority_matrix, set_priority_matrix
 from tierline.desk.services.messages import add_message
 from tierline.desk.services.relations import create_child, link, merge, unlink
 from tierline.desk.services.saved_views import delete_saved_view, save_view
@@ -93,10 +95,12 @@ __all__ = [
     "merge",
     "open_ticket",
     "priority_for",
+    "priority_matrix",
     "reopen",
     "reopen_deadline",
     "resolve",
     "save_view",
+    "set_priority_matrix",
     "take",
     "ticket_number",
     "unlink",
