@@ -37,6 +37,9 @@ def test_a_team_page_lists_its_members_and_leads_with_links(client, admin_user, 
         f'<a href="{reverse("admin:people_user_change", args=[lead.pk])}">Lee Lead</a> (Team lead)'
         in page
     )
+    leads = reverse("admin:people_user_changelist") + "?role__exact=lead"
+    assert f'<a href="{leads}">Team leads (and administrators) also work' in page
+    assert client.get(leads).status_code == 200
     listing = client.get(reverse("admin:people_team_changelist")).content.decode()
     assert "members" in listing.lower()
 

@@ -151,14 +151,20 @@ class TeamAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("members and leads"))
     def members_and_leads(self, team: Team) -> str:
-        """Who is in the team now, each a link to their page; team leads marked."""
+        """Who is in the team now, each a link to their page, team leads marked; and a link to
+        the leads and administrators, who work every team's tickets without being members."""
+        leads = format_html(
+            '<p><a href="{}?role__exact=lead">{}</a></p>',
+            reverse("admin:people_user_changelist"),
+            _("Team leads (and administrators) also work this team's tickets"),
+        )
         if not team.pk:
-            return "—"
+            return leads
         people = list(team.members.order_by("last_name", "first_name", "username"))
         if not people:
-            return _("Nobody yet.")
+            return format_html("<p>{}</p>{}", _("Nobody yet."), leads)
         return format_html(
-            '<ul class="team-members">{}</ul>',
+            '<ul class="team-members">{}</ul>{}',
             format_html_join(
                 "",
                 '<li><a href="{}">{}</a>{}</li>',
@@ -171,6 +177,7 @@ class TeamAdmin(admin.ModelAdmin):
                     for person in people
                 ),
             ),
+            leads,
         )
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
