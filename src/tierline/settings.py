@@ -52,7 +52,7 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "tierline.core.admin_site.TierlineAdminConfig",  # django.contrib.admin, Tierline's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from tierline.core import views as core_views
@@ -20,6 +22,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
+    # Pages without a <link rel="icon"> (the admin's, say) make the browser ask for this.
+    path("favicon.ico", RedirectView.as_view(url=static("tierline/favicon.svg"), permanent=True)),
 ]
 
 handler400 = "tierline.core.views.bad_request"

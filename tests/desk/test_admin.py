@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -102,32 +104,106 @@ def test_a_category_put_under_its_own_subcategory_is_refused(client, admin_user)
     assert hardware.parent_id is None
 
 
-def test_each_cell_of_the_matrix_is_named_for_its_row(client, admin_user):
-    # given
-    client.force_login(admin_user)
-    # when
-    html = client.get(reverse("admin:desk_priorityrule_changelist")).content.decode()
-    # then: no select named only by its value (a screen reader heard "select, P3")
-    assert html.count('aria-label="Priority: impact ') == PriorityRule.objects.count() == 9
-    assert 'aria-label="Priority: impact High, urgency Low"' in html
+# --- the priority matrix: one 3 × 3 grid --------------------------------------------------
 
 
-def test_a_named_cell_still_saves_from_the_changelist(client, admin_user):
-    # given
-    client.force_login(admin_user)
-    rules = list(PriorityRule.objects.order_by("pk"))
+MATRIX = reverse("admin:desk_priorityrule_changelist")
+
+
+def grid(**changes: int) -> dict[str, int]:
+    """The matrix form's data: every cell as it is now, with `changes` (cell_<impact>_<urgency>)."""
     data = {
-        "form-TOTAL_FORMS": str(len(rules)),
-        "form-INITIAL_FORMS": str(len(rules)),
-        "_save": "Save",
+        f"cell_{rule.impact}_{rule.urgency}": rule.priority for rule in PriorityRule.objects.all()
     }
-    for i, rule in enumerate(rules):
-        data[f"form-{i}-id"] = str(rule.pk)
-        data[f"form-{i}-priority"] = str(rule.priority)
-    cell = next(i for i, r in enumerate(rules) if (r.impact, r.urgency) == (Level.LOW, Level.LOW))
-    data[f"form-{cell}-priority"] = str(Priority.HIGH)
+    return {**data, **changes}
+
+
+def test_the_matrix_is_one_labelled_grid_of_selects(client, admin_user):
+    # given
+    client.force_login(admin_user)
     # when
-    response = client.post(reverse("admin:desk_priorityrule_changelist"), data)
+    page = client.get(MATRIX).content.decode()
+    # then: three urgency columns, three impact rows, nine labelled selects
+    table = re.search(r'<table class="priority-matrix">.*?</table>', page, re.DOTALL)[0]
+    assert "Priority by impact (rows) and urgency (columns)" in table
+    assert re.findall(r'<th scope="col">(.*?)</th>', table) == [
+        "High urgency",
+        "Medium urgency",
+        "Low urgency",
+    ]
+    assert re.findall(r'<th scope="row">(.*?)</th>', table) == [
+        "High impact",
+        "Medium impact",
+        "Low impact",
+    ]
+    assert table.count("<select") == 9
+    assert '<label class="visually-hidden" for="id_cell_1_3">High impact × Low urgency</label>' in (
+        page
+    )
+    assert 'name="cell_3_1"' in page
+
+
+def test_the_matrix_grid_saves_the_changed_cells_with_a_history_entry(client, admin_user):
+    # given
+    from tierline.core.history import history_of
+
+    client.force_login(admin_user)
+    cell = f"cell_{Level.LOW}_{Level.HIGH}"
+    # when: low impact × high urgency becomes critical
+    response = client.post(MATRIX, grid(**{cell: Priority.CRITICAL}), follow=True)
     # then
-    assert response.status_code == 302
-    assert services.priority_for(Level.LOW, Level.LOW) == Priority.HIGH
+    assert response.status_code == 200
+    assert "Priority matrix saved: 1 cell changed." in response.content.decode()
+    rule = PriorityRule.objects.get(impact=Level.LOW, urgency=Level.HIGH)
+    assert rule.priority == Priority.CRITICAL
+    assert services.priority_for(Level.LOW, Level.HIGH) == Priority.CRITICAL
+    entry = history_of(rule).get()
+    assert (entry.actor, entry.field, entry.old_value, entry.new_value) == (
+        admin_user,
+        "priority",
+        "Medium",
+        "Critical",
+    )
+    assert entry.summary == "Low impact × High urgency"
+    assert PriorityRule.objects.count() == 9
+
+
+@pytest.mark.parametrize("bad", ["9", "", "P1", "1; DROP TABLE"])
+def test_the_matrix_grid_refuses_a_bad_cell_with_a_message_and_saves_nothing(
+    client, admin_user, bad
+):
+    # given
+    client.force_login(admin_user)
+    before = grid()
+    # when: one cell is garbled, another changed
+    data = grid(**{f"cell_{Level.HIGH}_{Level.LOW}": Priority.LOW})
+    data[f"cell_{Level.MEDIUM}_{Level.MEDIUM}"] = bad
+    response = client.post(MATRIX, data)
+    # then
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "The priority matrix was not saved" in text
+    assert "Choose a priority for Medium impact × Medium urgency." in text
+    assert grid() == before
+
+
+def test_a_missing_matrix_row_is_put_back_by_the_grid(client, admin_user):
+    # given: a cell's row was deleted (the desk uses the default for it)
+    PriorityRule.objects.filter(impact=Level.HIGH, urgency=Level.HIGH).delete()
+    client.force_login(admin_user)
+    data = grid(**{f"cell_{Level.HIGH}_{Level.HIGH}": Priority.HIGH})
+    # when
+    client.post(MATRIX, data)
+    # then
+    assert PriorityRule.objects.get(impact=Level.HIGH, urgency=Level.HIGH).priority == (
+        Priority.HIGH
+    )
+
+
+def test_the_matrix_cells_are_not_added_or_deleted_one_by_one(client, admin_user):
+    client.force_login(admin_user)
+    rule = PriorityRule.objects.first()
+    assert client.get(reverse("admin:desk_priorityrule_add")).status_code == 403
+    assert client.get(reverse("admin:desk_priorityrule_delete", args=[rule.pk])).status_code == 403
+    change = client.get(reverse("admin:desk_priorityrule_change", args=[rule.pk]))
+    assert change.status_code == 302 and change["Location"] == MATRIX

@@ -240,7 +240,7 @@ class ResolveForm(VersionedTicketForm):
 
 
 @accepts_plain_text()
-class ReopenForm(forms.Form):
+class ReopenForm(VersionedTicketForm):
     reason = forms.CharField(
         label=_("Why reopen"), max_length=50000, widget=forms.Textarea(attrs={"rows": 3})
     )

@@ -40,7 +40,11 @@ class DateInput(forms.DateInput):
 
 @accepts_plain_text()
 class BulkForm(forms.Form):
-    """Several tickets ticked in the queue (`ids`, checked by the view), and what to do."""
+    """Several tickets ticked in the queue (`ids`, checked by the view), and what to do.
+
+    Each row also sends the version the queue showed (`version-<id>`), gathered into
+    `versions`: the service refuses the whole action if any ticked ticket changed since.
+    """
 
     ACTIONS = [("assign", "Assign"), ("status", "Change status")]
     action = forms.ChoiceField(choices=ACTIONS)
@@ -58,6 +62,16 @@ class BulkForm(forms.Form):
         data["ids"] = [i for i in ids if i is not None][: self.MAX_TICKETS]
         if not data["ids"]:
             self.add_error(None, "Tick at least one ticket.")
+        data["versions"] = {}
+        for ticket_id in data["ids"]:
+            raw_version = self.data.get(f"version-{ticket_id}")
+            if raw_version in (None, ""):
+                continue  # a client that sends none gets no check (as the API without "version")
+            version = parse_id(raw_version)
+            if version is None:
+                self.add_error(None, "The page sent a garbled ticket version; reload the queue.")
+                break
+            data["versions"][ticket_id] = version
         if data.get("action") == "status" and not data.get("status"):
             self.add_error("status", "Choose the new status.")
         if data.get("action") == "assign":

@@ -24,10 +24,16 @@ class Category(models.Model):
 
     name = models.CharField(_("name"), max_length=80)
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent category"),
     )
     default_team = models.ForeignKey(
         Team,
+        verbose_name=_("default team"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -80,7 +86,8 @@ class PriorityRule(models.Model):
 
     class Meta:
         ordering = ["impact", "urgency"]
-        verbose_name = _("priority rule")
+        verbose_name = _("priority matrix cell")
+        verbose_name_plural = _("priority matrix")
         constraints = [
             models.UniqueConstraint(fields=["impact", "urgency"], name="priority_rule_unique_cell")
         ]

@@ -2,13 +2,20 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from tierline.core.models import ApiToken
 from tierline.core.tokens import revoke_token
+from tierline.people import queries, services
 from tierline.people.models import Department, Location, Skill, Team, User
+
+SECTION = "People & teams"  # the admin's front page (core.admin_site), as the README names it
 
 
 class ApiTokenForm(forms.ModelForm):
@@ -38,6 +45,7 @@ class ApiTokenInline(admin.StackedInline):
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    section = SECTION
     list_display = (
         "username",
         "get_full_name",
@@ -84,12 +92,118 @@ class UserAdmin(BaseUserAdmin):
     )
 
 
+class MembersPicker(FilteredSelectMultiple):
+    """Django's two-list picker, wrapped as the admin wraps a relation's widget: its script
+    puts the picker first in the widget's parent, which must not be the row (the label would
+    end up after it)."""
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        return format_html(
+            '<div class="related-widget-wrapper">{}</div>', super().render(*args, **kwargs)
+        )
+
+
+class TeamForm(forms.ModelForm):
+    """A team and who is in it (membership is stored on the person: User.teams)."""
+
+    members = forms.ModelMultipleChoiceField(
+        label=_("Members"),
+        queryset=User.objects.none(),
+        required=False,
+        widget=MembersPicker(_("members"), is_stacked=False),
+        help_text=_("The technicians and team leads who work this team's tickets."),
+    )
+
+    class Meta:
+        model = Team
+        fields = ("name", "tier", "description", "is_tier_default", "is_restricted", "email")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        current = self.instance.members.all() if self.instance.pk else User.objects.none()
+        # The help desk, and whoever is a member now (so saving never drops them unseen).
+        self.fields["members"].queryset = (queries.staff_people() | current).distinct()
+        if self.instance.pk:
+            self.initial.setdefault("members", list(current))
+
+
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ("name", "tier", "is_tier_default", "is_restricted", "email")
+    section = SECTION
+    form = TeamForm
+    list_display = ("name", "tier", "is_tier_default", "is_restricted", "member_count", "email")
     list_filter = ("tier", "is_restricted")
+    readonly_fields = ("members_and_leads",)
+    fields = (
+        "name",
+        "tier",
+        "description",
+        "is_tier_default",
+        "is_restricted",
+        "email",
+        "members_and_leads",
+        "members",
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Team]:
+        return super().get_queryset(request).annotate(_member_count=Count("members"))
+
+    @admin.display(description=_("members"), ordering="_member_count")
+    def member_count(self, team: Team) -> int:
+        return team._member_count
+
+    @admin.display(description=_("members and leads"))
+    def members_and_leads(self, team: Team) -> str:
+        """Who is in the team now, each a link to their page, team leads marked; and a link to
+        the leads and administrators, who work every team's tickets without being members."""
+        leads = format_html(
+            '<p><a href="{}?role__exact=lead">{}</a></p>',
+            reverse("admin:people_user_changelist"),
+            _("Team leads (and administrators) also work this team's tickets"),
+        )
+        if not team.pk:
+            return leads
+        people = list(team.members.order_by("last_name", "first_name", "username"))
+        if not people:
+            return format_html("<p>{}</p>{}", _("Nobody yet."), leads)
+        return format_html(
+            '<ul class="team-members">{}</ul>{}',
+            format_html_join(
+                "",
+                '<li><a href="{}">{}</a>{}</li>',
+                (
+                    (
+                        reverse("admin:people_user_change", args=[person.pk]),
+                        person,
+                        f" ({person.get_role_display()})" if person.is_lead else "",
+                    )
+                    for person in people
+                ),
+            ),
+            leads,
+        )
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        services.set_team_members(
+            team=form.instance, members=form.cleaned_data["members"], by=request.user
+        )
 
 
-admin.site.register(Department)
-admin.site.register(Location)
-admin.site.register(Skill)
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    section = SECTION
+    search_fields = ("name",)
+
+
+@admin.register(Location)
+class LocationAdmin(admin.ModelAdmin):
+    section = SECTION
+    list_display = ("name", "address")
+    search_fields = ("name", "address")
+
+
+@admin.register(Skill)
+class SkillAdmin(admin.ModelAdmin):
+    section = SECTION
+    search_fields = ("name",)

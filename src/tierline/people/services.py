@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import IntegrityError, transaction
 
-from tierline.people.models import User
+from tierline.core.history import record
+from tierline.people.models import Team, User
 
 # The integrations that act on tickets by themselves, so that history always names an actor.
 SYSTEM_USERS: dict[str, str] = {
@@ -46,3 +49,38 @@ def system_user(key: str) -> User:
                 f"The username {username!r} is taken by a person: rename them first."
             ) from None
     return user
+
+
+@transaction.atomic
+def set_team_members(*, team: Team, members: Iterable[User], by: User) -> Team:
+    """Make `members` the team's members (the admin's team page): one history entry naming
+    who joined and who left, none when nothing changed."""
+    wanted = {person.pk: person for person in members}
+    current = {person.pk: person for person in team.members.all()}
+    joined = [wanted[pk] for pk in wanted.keys() - current.keys()]
+    left = [current[pk] for pk in current.keys() - wanted.keys()]
+    if not joined and not left:
+        return team
+    team.members.add(*joined)
+    team.members.remove(*left)
+
+    def names(people: list[User]) -> str:
+        return ", ".join(sorted(str(person) for person in people))
+
+    record(
+        team,
+        by,
+        "members changed",
+        field="members",
+        old=names(list(current.values())),
+        new=names(list(wanted.values())),
+        summary="; ".join(
+            part
+            for part in (
+                f"joined: {names(joined)}" if joined else "",
+                f"left: {names(left)}" if left else "",
+            )
+            if part
+        ),
+    )
+    return team

@@ -464,6 +464,19 @@ class ResolveSerializer(serializers.Serializer):
 @accepts_plain_text(multiline=("reason",))
 class ReopenSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=50000)
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The version you read; a newer one on the server answers 409.",
+    )
+
+
+class TakeSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The version you read; a newer one on the server answers 409.",
+    )
 
 
 class AttachFilesSerializer(serializers.Serializer):

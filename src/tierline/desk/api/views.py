@@ -245,7 +245,8 @@ class TicketViewSet(
     def reopen(self, request: Request, number: str) -> Response:
         ticket = self.get_object()
         data = self._parse(s.ReopenSerializer, request)
-        services.reopen(ticket=ticket, by=request.user, **data)
+        version = data.pop("version", None)
+        services.reopen(ticket=ticket, by=request.user, expected_version=version, **data)
         return self._answer(ticket)
 
     @extend_schema(
@@ -263,13 +264,14 @@ class TicketViewSet(
     @extend_schema(
         operation_id="take_ticket",
         summary="Assign the ticket to yourself",
-        request=None,
+        request=s.TakeSerializer,
         responses=s.TicketSerializer,
     )
     @action(methods=["post"], **_DETAIL_ACTION)
     def take(self, request: Request, number: str) -> Response:
         ticket = self.get_object()
-        services.take(ticket=ticket, by=request.user)
+        data = self._parse(s.TakeSerializer, request)
+        services.take(ticket=ticket, by=request.user, expected_version=data.get("version"))
         return self._answer(ticket)
 
     @extend_schema(

@@ -17,6 +17,7 @@ web views, the API and background jobs. Callers import this package
     notices       history entries other apps write on a ticket without changing it
     saved_views   a technician's saved filters
     bulk          one action over many tickets
+    matrix        the impact × urgency matrix (the admin's grid)
     status        set_status, the one path of every status change; TRANSITIONS
     saving        save_versioned, the optimistic-locking save of tickets and work orders;
                   lock_current and append_to_ticket (appends), ensure_current (edits)
@@ -43,6 +44,7 @@ from tierline.desk.services.lifecycle import (
     reopen_deadline,
     resolve,
 )
+from tierline.desk.services.matrix import priority_matrix, set_priority_matrix
 from tierline.desk.services.messages import add_message
 from tierline.desk.services.notices import record_on_ticket
 from tierline.desk.services.relations import create_child, link, merge, unlink
@@ -98,11 +100,13 @@ __all__ = [
     "open_ticket",
     "priority_for",
     "record_on_ticket",
+    "priority_matrix",
     "reopen",
     "reopen_deadline",
     "resolve",
     "save_view",
     "share_ticket",
+    "set_priority_matrix",
     "take",
     "ticket_number",
     "unlink",

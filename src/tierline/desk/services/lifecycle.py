@@ -140,8 +140,12 @@ def can_requester_reopen(ticket: Ticket, now: datetime | None = None) -> bool:
 
 
 @transaction.atomic
-def reopen(*, ticket: Ticket, by: User, reason: str) -> Ticket:
-    """Back to open: by the requester within the reopen window, by the desk at any time."""
+def reopen(*, ticket: Ticket, by: User, reason: str, expected_version: int | None = None) -> Ticket:
+    """Back to open: by the requester within the reopen window, by the desk at any time.
+
+    From a page loaded at `expected_version`, refused (StaleEdit) if the ticket changed since.
+    """
+    ensure_current(ticket, expected_version)
     perms.ensure(perms.can_read_ticket(by, ticket))
     staff = perms.can_work_ticket(by, ticket)
     if ticket.status not in (Status.RESOLVED, Status.CLOSED):

@@ -25,7 +25,7 @@ from tierline.desk import lists, queries, services
 from tierline.desk import permissions as perms
 from tierline.desk.filters import DEFAULT_SORT, TICKET_ORDERINGS, TicketFilter
 from tierline.desk.forms_lists import BulkForm, SaveViewForm
-from tierline.desk.models import SavedView, Status
+from tierline.desk.models import Priority, SavedView, Status
 from tierline.people import queries as directory
 
 View = Callable[..., HttpResponseBase]
@@ -50,6 +50,24 @@ def staff_required(view: View) -> View:
 def error_text(exc: ValidationError) -> str:
     """A service error as one readable sentence."""
     return " ".join(exc.messages)
+
+
+def stale_bulk_message(stale: dict[str, dict]) -> str:
+    """A bulk action refused because tickets changed after the queue was loaded: each one named
+    with its values now (`current` as desk.services.saving.current_values)."""
+    described = []
+    for number, now in stale.items():
+        status = Status(now["status"]).label if now["status"] in Status.values else now["status"]
+        priority = Priority(now["priority"]).label if now["priority"] in Priority.values else ""
+        described.append(
+            f"{number} is now “{status}”, P{now['priority']} {priority}, team "
+            f"“{now['team_name'] or 'none'}”, assignee “{now['assignee_name'] or 'nobody'}”"
+        )
+    return (
+        "Nothing was changed: some tickets changed after you loaded this page. "
+        + "; ".join(described)
+        + ". Check them, then apply your change again if it still applies."
+    )
 
 
 def safe_next(request: HttpRequest, default: str) -> str:
@@ -242,11 +260,18 @@ def bulk(request: HttpRequest) -> HttpResponse:
             if assignee is None:
                 messages.error(request, "That technician does not exist.")
                 return redirect(back)
-        result = services.bulk_assign(tickets=tickets, by=user, assignee=assignee)
+        result = services.bulk_assign(
+            tickets=tickets, by=user, assignee=assignee, versions=data["versions"]
+        )
         done_text = f"assigned to {assignee}" if assignee else "unassigned"
     else:
-        result = services.bulk_change_status(tickets=tickets, by=user, status=data["status"])
+        result = services.bulk_change_status(
+            tickets=tickets, by=user, status=data["status"], versions=data["versions"]
+        )
         done_text = f"set to “{Status(data['status']).label}”"
+    if result.stale:
+        messages.error(request, stale_bulk_message(result.stale))
+        return redirect(back)
     if result.done:
         count = len(result.done)
         messages.success(

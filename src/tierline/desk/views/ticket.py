@@ -312,7 +312,9 @@ def _resolve(request: HttpRequest, ticket: Ticket, data: dict) -> str:
 
 
 def _reopen(request: HttpRequest, ticket: Ticket, data: dict) -> str:
-    services.reopen(ticket=ticket, by=request.user, reason=data["reason"])
+    services.reopen(
+        ticket=ticket, by=request.user, reason=data["reason"], expected_version=data["version"]
+    )
     return f"Ticket {ticket.number} reopened."
 
 
@@ -427,7 +429,9 @@ ACTIONS: dict[str, Action] = {
         submit="Resolve",
         intro="The requester is asked to confirm the fix.",
     ),
-    "reopen": Action(_reopen, desk_forms.ReopenForm, title="Reopen", submit="Reopen"),
+    "reopen": Action(
+        _reopen, desk_forms.ReopenForm, takes_ticket=True, title="Reopen", submit="Reopen"
+    ),
     "merge": Action(
         _merge,
         desk_forms.MergeForm,
