@@ -11,6 +11,9 @@
 Periodic jobs (`core.scheduler`) run once across every server and worker sharing the database:
 a lease on the job's row decides who runs it, so any number of `serve` and `worker` may run.
     tierline token USER [--days N]     issue an API token for USER (shown once, stored hashed)
+    tierline mail ingest PATH...       feed raw messages (files, Maildirs) through the mail
+                                       gateway; prints `<path>: <outcome>` per message
+    tierline mail reprocess [--held]   process quarantined (and pending; held) messages again
 
 Every failure prints one clear line and exits non-zero; no tracebacks for bad input.
 """
@@ -444,6 +447,48 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- mail ---------------------------------------------------------------------------------
+
+
+def cmd_mail_ingest(args: argparse.Namespace) -> int:
+    """One line per message, `<path>: <outcome>`; exit 0 when every message got an outcome."""
+    from tierline.mail import ingest, services
+    from tierline.mail.models import Mailbox
+
+    _require_migrated()
+    mailbox = None
+    if args.mailbox:
+        mailbox = Mailbox.objects.filter(name=args.mailbox).first()
+        if mailbox is None:
+            raise CommandFailed(f"No mailbox named “{args.mailbox}”.", EXIT_BAD_INPUT)
+    missed = 0
+    for label, path, problem in ingest.message_files(args.paths):
+        if path is None:
+            _out(f"{label}: not read: {problem}")
+            missed += 1
+            continue
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            _out(f"{label}: not read: {exc.strerror or exc}")
+            missed += 1
+            continue
+        received = services.receive(raw, source="ingest", mailbox=mailbox)
+        _out(f"{label}: {received.line}")
+    return EXIT_FAILED if missed else 0
+
+
+def cmd_mail_reprocess(args: argparse.Namespace) -> int:
+    from tierline.mail import services
+
+    _require_migrated()
+    done = services.reprocess(include_held=args.held)
+    for inbound in done:
+        _out(f"{inbound.raw.message_id or inbound.raw.sha256[:12]}: {inbound.line}")
+    _out(f"Processed {len(done)} message(s) again.")
+    return 0
+
+
 # --- wiring ---------------------------------------------------------------------------------
 
 
@@ -523,6 +568,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--days", type=_positive, default=None, help="expire after N days (default: never)"
     )
     p.set_defaults(func=cmd_token)
+
+    p = sub.add_parser("mail", help="the email gateway: ingest raw messages, reprocess")
+    mail = p.add_subparsers(dest="mail_command", metavar="MAIL_COMMAND", parser_class=_Parser)
+    mail.required = True
+    q = mail.add_parser("ingest", help="feed raw messages (files or Maildirs) through the gateway")
+    q.add_argument("paths", nargs="+", metavar="PATH", help="a message file, a Maildir or a folder")
+    q.add_argument(
+        "--mailbox", default="", help="the mailbox they arrived at (default: by address)"
+    )
+    q.set_defaults(func=cmd_mail_ingest)
+    q = mail.add_parser("reprocess", help="process quarantined and pending messages again")
+    q.add_argument("--held", action="store_true", help="release held messages too (reviewed)")
+    q.set_defaults(func=cmd_mail_reprocess)
     return parser
 
 

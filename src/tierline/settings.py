@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "tierline.core",
     "tierline.people",
     "tierline.desk",
+    "tierline.mail",
     "tierline.portal",
 ]
 
