@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 
 _ATTRIBUTION = re.compile(
-    r"^\s*(on\b.{0,400}\bwrote|le\b.{0,400}\ba écrit|am\b.{0,400}\bschrieb|"
-    r"el\b.{0,400}\bescribió|op\b.{0,400}\bschreef|il\b.{0,400}\bha scritto|"
+    r"^\s*((on|le|am|el|op|il|em)\b.{0,400}\b(wrote|a écrit|schrieb|escribió|schreef|ha scritto|"
+    r"escreveu)\b.{0,200}|"
     r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}.{0,300}<[^>]+@[^>]+>|"
-    r"(?=.*[@\d]).{0,400}(написал|napisał|skrev|kirjoitti|ha escrito))\s*:?\s*$",
+    r"(?=.*[@\d]).{0,400}(написал|napisał|skrev|kirjoitti|ha escrito))\s*:\s*$",
     re.IGNORECASE,
 )
 _SEPARATORS = re.compile(
