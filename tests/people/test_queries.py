@@ -64,3 +64,12 @@ def test_team_memberships_list_id_and_tier():
 def test_teams_above_and_below_a_tier():
     assert {t.tier for t in queries.teams_at_or_above(2)} == {2, 3}
     assert {t.tier for t in queries.teams_below(2)} == {1}
+
+
+def test_a_person_is_found_by_email_whatever_its_case_active_first(db):
+    gone = UserFactory(username="old", email="pat@example.com", is_active=False)
+    here = UserFactory(username="pat", email="Pat@Example.com")
+    assert queries.person_by_email("PAT@example.COM") == here
+    here.delete()
+    assert queries.person_by_email("pat@example.com") == gone
+    assert queries.person_by_email("") is None
