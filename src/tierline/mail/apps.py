@@ -10,3 +10,5 @@ class MailConfig(AppConfig):
         from tierline.mail.panels import register_panels
 
         register_panels()
+        # Registers the spool's periodic job, and imports what it runs now, at start.
+        from tierline.mail import jobs  # noqa: F401
