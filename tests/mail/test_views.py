@@ -47,6 +47,12 @@ def test_a_requester_gets_a_404(client, employee, inbound, name):
     assert client.get(reverse(name, args=[inbound.pk])).status_code == 404
 
 
+@pytest.mark.parametrize("url", ["/mail/emails/99999999999999999999/", "/mail/emails/0.eml"])
+def test_an_impossible_id_is_a_404(client, lead, url):
+    client.force_login(lead)
+    assert client.get(url).status_code == 404
+
+
 def test_mail_on_no_ticket_is_for_leads_only(client, tier1, lead, employee):
     held = services.receive(mail(sender="stranger@elsewhere.net")).inbound
     client.force_login(tier1)

@@ -6,13 +6,17 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from tierline.core.inputs import parse_id
 from tierline.core.sanitise import render_html_from_mail
 from tierline.mail import parsing, queries, rawstore
 from tierline.mail.models import Inbound
 
 
 def _readable(request: HttpRequest, pk: int) -> Inbound:
-    inbound = Inbound.objects.select_related("raw", "ticket").filter(pk=pk).first()
+    pk = parse_id(pk)  # a twenty-digit id would overflow SQLite's INTEGER: a 404, not a 500
+    inbound = None
+    if pk is not None:
+        inbound = Inbound.objects.select_related("raw", "ticket").filter(pk=pk).first()
     if inbound is None or not queries.can_read_email(request.user, inbound):
         raise Http404("No such email.")
     return inbound
