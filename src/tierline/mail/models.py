@@ -6,6 +6,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# Messages per sender per hour before the rest are held for review (a mailbox can change it).
+DEFAULT_RATE_LIMIT = 30
+
 
 def _lines(text: str) -> list[str]:
     return [line.strip().lower() for line in (text or "").splitlines() if line.strip()]
@@ -42,7 +45,7 @@ class Mailbox(models.Model):
     )
     rate_limit_per_hour = models.PositiveIntegerField(
         _("messages per sender per hour"),
-        default=30,
+        default=DEFAULT_RATE_LIMIT,
         help_text=_("Past this many messages in an hour, a sender's mail is held for review."),
     )
     is_active = models.BooleanField(_("active"), default=True)

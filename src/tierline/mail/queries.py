@@ -28,8 +28,3 @@ def can_read_email(user: User, inbound: Inbound) -> bool:
     if inbound.ticket_id is not None and inbound.ticket is not None:
         return perms.can_read_as_technician(user, inbound.ticket)
     return perms.sees_everything(user)
-
-
-def quarantine_count() -> int:
-    """Messages waiting in quarantine (for the health page and the admin)."""
-    return Inbound.objects.filter(outcome=Inbound.Outcome.QUARANTINED).count()

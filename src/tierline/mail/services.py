@@ -30,7 +30,7 @@ from tierline.desk import permissions as perms
 from tierline.desk import services as desk
 from tierline.desk.models import Channel, Status, Ticket
 from tierline.mail import loops, parsing, rawstore
-from tierline.mail.models import Inbound, Mailbox, RawMessage
+from tierline.mail.models import DEFAULT_RATE_LIMIT, Inbound, Mailbox, RawMessage
 from tierline.mail.quoting import trim_reply
 from tierline.mail.threads import find_ticket
 from tierline.people import queries as people
@@ -248,11 +248,7 @@ def _process(inbound: Inbound, *, release: bool) -> None:
 
 
 def _check_rate(inbound: Inbound, mailbox: Mailbox | None) -> None:
-    limit = (
-        mailbox.rate_limit_per_hour
-        if mailbox
-        else Mailbox._meta.get_field("rate_limit_per_hour").default
-    )
+    limit = mailbox.rate_limit_per_hour if mailbox else DEFAULT_RATE_LIMIT
     since = timezone.now() - timedelta(hours=1)
     recent = (
         Inbound.objects.filter(sender=inbound.sender, created_at__gte=since)
