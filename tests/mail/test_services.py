@@ -178,6 +178,27 @@ def test_references_find_the_ticket_when_in_reply_to_is_unknown(box, employee):
     assert services.receive(reply).line == f"reply {first.inbound.ticket.number}"
 
 
+def test_a_technician_answering_by_email_replies_to_the_requester(box, employee, tier1):
+    ticket = desk_factories.ticket(employee)
+    raw = mail(
+        sender="tier1@example.com", subject=f"RE: [{ticket.number}] Printer", body="On my way."
+    )
+    received = services.receive(raw)
+    ticket.refresh_from_db()
+    assert received.line == f"reply {ticket.number}"
+    message = ticket.messages.get()
+    assert (message.author, message.internal, message.body) == (tier1, False, "On my way.")
+    assert ticket.first_response_at == message.created_at
+
+
+def test_a_reply_on_a_merged_ticket_lands_on_the_one_it_went_into(box, employee, tier1):
+    old, kept = desk_factories.ticket(employee), desk_factories.ticket(employee)
+    desk.merge(ticket=old, into=kept, by=tier1)
+    received = services.receive(mail(subject=f"Re: [{old.number}] Printer", body="Any news?"))
+    assert received.line == f"reply {kept.number}"
+    assert kept.messages.filter(body="Any news?").exists()
+
+
 def test_someone_not_on_the_ticket_opens_their_own_instead(box, employee, employee2):
     ticket = desk_factories.ticket(employee)
     received = services.receive(
