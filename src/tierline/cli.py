@@ -11,6 +11,11 @@
 Periodic jobs (`core.scheduler`) run once across every server and worker sharing the database:
 a lease on the job's row decides who runs it, so any number of `serve` and `worker` may run.
     tierline token USER [--days N]     issue an API token for USER (shown once, stored hashed)
+    tierline mail ingest PATH...       feed raw messages (files, Maildirs) through the mail
+                                       gateway; prints `<path>: <outcome>` per message
+    tierline mail reprocess [--held]   process quarantined (and pending; held) messages again
+    tierline mailserver [--lmtp]       an SMTP/LMTP listener for the mailboxes: spools each
+                                       message (fsync) before its 250, and drains the spool
 
 Every failure prints one clear line and exits non-zero; no tracebacks for bad input.
 """
@@ -74,6 +79,16 @@ def _non_negative(value: str) -> int:
         raise argparse.ArgumentTypeError(f"“{value}” is not a whole number") from None
     if number < 0:
         raise argparse.ArgumentTypeError(f"{number} must be 0 or more")
+    return number
+
+
+def _seconds(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"“{value}” is not a number of seconds") from None
+    if not 0.05 <= number <= 3600:
+        raise argparse.ArgumentTypeError(f"{value} must be between 0.05 and 3600 seconds")
     return number
 
 
@@ -444,6 +459,95 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- mail ---------------------------------------------------------------------------------
+
+
+def cmd_mail_ingest(args: argparse.Namespace) -> int:
+    """One line per message, `<path>: <outcome>`; exit 0 when every message got an outcome."""
+    from tierline.mail import ingest, services
+    from tierline.mail.models import Mailbox
+
+    _require_migrated()
+    mailbox = None
+    if args.mailbox:
+        mailbox = Mailbox.objects.filter(name=args.mailbox).first()
+        if mailbox is None:
+            raise CommandFailed(f"No mailbox named “{args.mailbox}”.", EXIT_BAD_INPUT)
+    missed = 0
+    for label, path, problem in ingest.message_files(args.paths):
+        if path is None:
+            _out(f"{label}: not read: {problem}")
+            missed += 1
+            continue
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            _out(f"{label}: not read: {exc.strerror or exc}")
+            missed += 1
+            continue
+        received = services.receive(raw, source="ingest", mailbox=mailbox)
+        _out(f"{label}: {received.line}")
+    return EXIT_FAILED if missed else 0
+
+
+def cmd_mail_reprocess(args: argparse.Namespace) -> int:
+    from tierline.mail import services
+
+    _require_migrated()
+    done = services.reprocess(include_held=args.held)
+    for inbound in done:
+        _out(f"{inbound.raw.message_id or inbound.raw.sha256[:12]}: {inbound.line}")
+    _out(f"Processed {len(done)} message(s) again.")
+    return 0
+
+
+def cmd_mailserver(args: argparse.Namespace) -> int:
+    """Listen for mail (SMTP or LMTP) and feed what arrives through the gateway until stopped."""
+    from django.db import DatabaseError
+
+    from tierline.mail import smtp, spool
+    from tierline.mail.models import Mailbox
+
+    _require_migrated()
+    _ensure_port_free(args.host, args.port)
+    addresses = sorted(
+        {a for box in Mailbox.objects.filter(is_active=True) for a in box.address_list}
+    )
+    if not addresses and not args.any_recipient:
+        raise CommandFailed(
+            "No active mailbox has an address: add one in the admin (Mail › Mailboxes), or "
+            "accept mail for any address with --any-recipient."
+        )
+    server = smtp.listener(addresses, host=args.host, port=args.port, lmtp=args.lmtp)
+    stopping = {"now": False}
+
+    def stop(signum: int, frame: Any) -> None:
+        stopping["now"] = True
+
+    signal.signal(signal.SIGTERM, stop)
+    server.start()
+    kind = "LMTP" if args.lmtp else "SMTP"
+    _out(
+        f"Tierline mailserver ({kind}) on {args.host}:{args.port} for "
+        + (", ".join(addresses) or "any address")
+        + f"; spool in {spool.root()}. Ctrl-C stops."
+    )
+    try:
+        while not stopping["now"]:
+            try:
+                for path, received in spool.drain():
+                    _out(f"{path.name}: {received.line}")
+            except DatabaseError as exc:  # the database is away: the spool keeps the mail
+                _out(f"spool not drained: database error: {exc}")
+            time.sleep(args.interval)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    _out("Tierline mailserver stopped.")
+    return 0
+
+
 # --- wiring ---------------------------------------------------------------------------------
 
 
@@ -523,6 +627,35 @@ def build_parser() -> argparse.ArgumentParser:
         "--days", type=_positive, default=None, help="expire after N days (default: never)"
     )
     p.set_defaults(func=cmd_token)
+
+    p = sub.add_parser("mail", help="the email gateway: ingest raw messages, reprocess")
+    mail = p.add_subparsers(dest="mail_command", metavar="MAIL_COMMAND", parser_class=_Parser)
+    mail.required = True
+    q = mail.add_parser("ingest", help="feed raw messages (files or Maildirs) through the gateway")
+    q.add_argument("paths", nargs="+", metavar="PATH", help="a message file, a Maildir or a folder")
+    q.add_argument(
+        "--mailbox", default="", help="the mailbox they arrived at (default: by address)"
+    )
+    q.set_defaults(func=cmd_mail_ingest)
+    q = mail.add_parser("reprocess", help="process quarantined and pending messages again")
+    q.add_argument("--held", action="store_true", help="release held messages too (reviewed)")
+    q.set_defaults(func=cmd_mail_reprocess)
+
+    p = sub.add_parser(
+        "mailserver", help="receive mail by SMTP or LMTP into the spool, and drain it"
+    )
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=_port, default=2525)
+    p.add_argument("--lmtp", action="store_true", help="speak LMTP (for a local MTA) instead")
+    p.add_argument(
+        "--any-recipient",
+        action="store_true",
+        help="accept mail for any address, not only the mailboxes'",
+    )
+    p.add_argument(
+        "--interval", type=_seconds, default=1.0, help="seconds between drains of the spool"
+    )
+    p.set_defaults(func=cmd_mailserver)
     return parser
 
 

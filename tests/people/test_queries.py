@@ -91,3 +91,12 @@ def test_person_for_finds_an_exact_login_beyond_the_first_matches():
     person, matches = queries.person_for("lee", limit=10)
     # then
     assert person == last and len(matches) == 10
+
+
+def test_a_person_is_found_by_email_whatever_its_case_active_first(db):
+    gone = UserFactory(username="old", email="pat@example.com", is_active=False)
+    here = UserFactory(username="pat", email="Pat@Example.com")
+    assert queries.person_by_email("PAT@example.COM") == here
+    here.delete()
+    assert queries.person_by_email("pat@example.com") == gone
+    assert queries.person_by_email("") is None

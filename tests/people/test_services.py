@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from tests.people.factories import UserFactory
@@ -48,3 +49,25 @@ def test_a_person_who_took_the_username_is_not_made_a_system_user():
     # then the person is unchanged
     person.refresh_from_db()
     assert not person.is_system
+
+
+def test_a_requester_from_email_is_made_once_per_address():
+    # when two first mails come from one address, in two cases
+    first = services.requester_from_email(address="Jo.Doe@Example.com", name="Jo  Doe")
+    again = services.requester_from_email(address="jo.doe@example.com", name="Jo")
+    # then one requester, named as the From said, who has no password yet
+    assert first.pk == again.pk
+    assert (first.first_name, first.last_name) == ("Jo", "Doe")
+    assert first.role == User.Role.REQUESTER and not first.has_usable_password()
+    assert first.username == "jo.doe@example.com"
+
+
+def test_a_requester_from_email_gets_a_free_username():
+    UserFactory(username="sam@example.com", email="other@example.com")
+    person = services.requester_from_email(address="sam@example.com")
+    assert person.username == "sam@example.com-2"
+
+
+def test_a_requester_from_email_needs_an_address():
+    with pytest.raises(ValidationError, match="is not an email address"):
+        services.requester_from_email(address="not an address")

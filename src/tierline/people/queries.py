@@ -96,6 +96,19 @@ def people_by_login(typed: str, limit: int = 2) -> list[User]:
     return list(active_people().filter(Q(username__iexact=typed) | Q(email__iexact=typed))[:limit])
 
 
+def person_by_email(address: str) -> User | None:
+    """The person whose email address is `address` (case-insensitive), for mail: an active
+    person before a deactivated one, the earliest first; never a system user. None if nobody."""
+    address = (address or "").strip()
+    if not address:
+        return None
+    return (
+        User.objects.filter(email__iexact=address, is_system=False)
+        .order_by("-is_active", "pk")
+        .first()
+    )
+
+
 def teams() -> QuerySet[Team]:
     """Every team, by tier then name."""
     return Team.objects.all()

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import re
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from tierline.core.history import record
@@ -84,3 +88,39 @@ def set_team_members(*, team: Team, members: Iterable[User], by: User) -> Team:
         ),
     )
     return team
+_USERNAME_UNSAFE = re.compile(r"[^\w.@+-]")
+
+
+@transaction.atomic
+def requester_from_email(*, address: str, name: str = "") -> User:
+    """A new requester for someone who first writes in by email (from an allowed domain).
+
+    Their username is the address (made unique with a number if taken), their name what the
+    mail's From said; they have no usable password (they may set one through a reset, or sign
+    in through the directory). The address must be valid; an existing person with it is
+    returned as is, so two first mails from one sender make one person.
+    """
+    address = (address or "").strip()
+    try:
+        validate_email(address)
+    except ValidationError:
+        raise ValidationError({"email": f"“{address}” is not an email address."}) from None
+    existing = User.objects.filter(email__iexact=address, is_system=False).order_by("pk").first()
+    if existing is not None:
+        return existing
+    base = _USERNAME_UNSAFE.sub("", address.lower())[:140] or "requester"
+    username, number = base, 1
+    while User.objects.filter(username=username).exists():
+        number += 1
+        username = f"{base}-{number}"
+    first, _, last = " ".join(name.split()).partition(" ")
+    user = User(
+        username=username,
+        email=address,
+        first_name=first[:150],
+        last_name=last[:150],
+        role=User.Role.REQUESTER,
+    )
+    user.set_unusable_password()
+    user.save()
+    return user

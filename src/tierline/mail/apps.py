@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class MailConfig(AppConfig):
+    name = "tierline.mail"
+    label = "mail"
+    verbose_name = "Mail"
+
+    def ready(self) -> None:
+        from tierline.mail.panels import register_panels
+
+        register_panels()
+        # Registers the spool's periodic job, and imports what it runs now, at start.
+        from tierline.mail import jobs  # noqa: F401

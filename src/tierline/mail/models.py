@@ -1,0 +1,171 @@
+"""Mailboxes, the raw messages that arrive, and what became of each one."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+# Messages per sender per hour before the rest are held for review (a mailbox can change it).
+DEFAULT_RATE_LIMIT = 30
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip().lower() for line in (text or "").splitlines() if line.strip()]
+
+
+class Mailbox(models.Model):
+    """An address (and its aliases) that the help desk receives mail at, with its rules for
+    senders it does not know."""
+
+    class Policy(models.TextChoices):
+        ACCEPT = "accept", _("Accept: open a ticket as a new requester")
+        HOLD = "hold", _("Hold for review")
+        REJECT = "reject", _("Reject")
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    addresses = models.TextField(
+        _("addresses"),
+        help_text=_("The mailbox's address and its aliases, one per line."),
+    )
+    policy = models.CharField(
+        _("unknown senders"),
+        max_length=10,
+        choices=Policy.choices,
+        default=Policy.HOLD,
+        help_text=_("What happens to mail from an unknown sender outside the allowed domains."),
+    )
+    allowed_domains = models.TextField(
+        _("allowed domains"),
+        blank=True,
+        help_text=_(
+            "One per line (example.com). An unknown sender from one of them becomes a new "
+            "requester."
+        ),
+    )
+    rate_limit_per_hour = models.PositiveIntegerField(
+        _("messages per sender per hour"),
+        default=DEFAULT_RATE_LIMIT,
+        help_text=_("Past this many messages in an hour, a sender's mail is held for review."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("mailbox")
+        verbose_name_plural = _("mailboxes")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def address_list(self) -> list[str]:
+        return _lines(self.addresses)
+
+    @property
+    def domain_list(self) -> list[str]:
+        return [domain.lstrip("@") for domain in _lines(self.allowed_domains)]
+
+
+class RawMessage(models.Model):
+    """A message exactly as it arrived, stored on disk under its SHA-256 before anything is
+    read from it. The same bytes, or the same Message-ID, are one row."""
+
+    class Source(models.TextChoices):
+        SPOOL = "spool", _("SMTP/LMTP spool")
+        IMAP = "imap", _("IMAP")
+        INGEST = "ingest", _("tierline mail ingest")
+
+    sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    path = models.CharField(_("stored as"), max_length=200, editable=False)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    message_id = models.CharField(_("Message-ID"), max_length=998, blank=True, db_index=True)
+    mailbox = models.ForeignKey(
+        Mailbox, on_delete=models.SET_NULL, null=True, blank=True, related_name="raw_messages"
+    )
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    envelope_sender = models.CharField(
+        _("envelope sender"), max_length=998, blank=True, null=True, default=None
+    )
+    received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
+    # Arrivals of the same message after the first (another mailbox, a resent batch).
+    duplicates = models.PositiveIntegerField(_("arrived again"), default=0)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        verbose_name = _("raw message")
+        constraints = [
+            # The same mail twice (two mailboxes, a retried fetch) is one entry.
+            models.UniqueConstraint(
+                fields=["message_id"],
+                condition=~models.Q(message_id=""),
+                name="rawmessage_one_per_message_id",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.message_id or self.sha256[:12]
+
+
+class Inbound(models.Model):
+    """What became of one raw message: a new ticket, a reply on one, ignored, held or
+    quarantined, each with its reason. Pending until processed (then once, with the ticket)."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        NEW_TICKET = "new", _("New ticket")
+        REPLY = "reply", _("Reply on a ticket")
+        IGNORED = "ignored", _("Ignored")
+        HELD = "held", _("Held for review")
+        QUARANTINED = "quarantined", _("Quarantined")
+
+    raw = models.OneToOneField(RawMessage, on_delete=models.PROTECT, related_name="inbound")
+    mailbox = models.ForeignKey(
+        Mailbox, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    outcome = models.CharField(
+        _("outcome"), max_length=12, choices=Outcome.choices, default=Outcome.PENDING
+    )
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    sender = models.CharField(_("from"), max_length=320, blank=True, db_index=False)
+    sender_name = models.CharField(_("from (name)"), max_length=200, blank=True)
+    subject = models.CharField(_("subject"), max_length=500, blank=True)
+    cc = models.JSONField(_("cc"), default=list, blank=True)
+    in_reply_to = models.JSONField(_("in reply to"), default=list, blank=True)
+    # The text the timeline shows (quoted history trimmed) and the HTML part as it came.
+    text = models.TextField(_("text"), blank=True)
+    html = models.TextField(_("HTML part"), blank=True)
+    notes = models.JSONField(_("notes"), default=list, blank=True)
+    bounced_address = models.CharField(_("bounced address"), max_length=320, blank=True)
+    ticket = models.ForeignKey(
+        "desk.Ticket", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    ticket_message = models.ForeignKey(
+        "desk.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("inbound message")
+        indexes = [
+            # The per-sender rate limit: a sender's messages of the last hour.
+            models.Index(fields=["sender", "created_at"], name="inbound_sender_idx"),
+            models.Index(fields=["outcome", "created_at"], name="inbound_outcome_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sender or '?'}: {self.subject or '(no subject)'}"
+
+    @property
+    def line(self) -> str:
+        """The outcome as `tierline mail ingest` prints it: `new TL-000123`, `reply TL-000123`,
+        `ignored: <reason>`, `held: <reason>`, `quarantined: <reason>`."""
+        number = self.ticket.number if self.ticket_id and self.ticket else "?"
+        if self.outcome == self.Outcome.NEW_TICKET:
+            return f"new {number}"
+        if self.outcome == self.Outcome.REPLY:
+            return f"reply {number}"
+        return f"{self.outcome}: {self.reason}"

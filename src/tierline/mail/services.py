@@ -1,0 +1,380 @@
+"""The inbound path: every raw message stored first, then made a ticket, a reply, or recorded as
+ignored, held or quarantined, each with its reason. Never lost, never doubled.
+
+    receive(raw)   the bytes on disk (fsync), then one transaction: RawMessage + Inbound
+                   (pending). The same bytes or the same Message-ID again: "ignored: duplicate".
+    process(id)    one transaction with the Inbound row locked: parse, the loop rules, the
+                   sender, the thread, then the desk's services (a ticket or a reply) and the
+                   outcome, committed together. A crash before the commit leaves it pending
+                   (`reprocess` takes it again); anything that goes wrong is a quarantine with
+                   the reason, never an exception out of the gateway.
+
+Mail changes tickets only through `tierline.desk.services`: a new ticket is opened by the
+mail system user for the sender; a reply is the sender's own public message (when the sender
+may reply on that ticket), so the desk's rules about who may say what apply to mail as well.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from tierline.desk import permissions as perms
+from tierline.desk import services as desk
+from tierline.desk.models import Channel, Status, Ticket
+from tierline.mail import loops, parsing, rawstore
+from tierline.mail.models import DEFAULT_RATE_LIMIT, Inbound, Mailbox, RawMessage
+from tierline.mail.quoting import trim_reply
+from tierline.mail.threads import find_ticket
+from tierline.people import queries as people
+from tierline.people import services as people_services
+from tierline.people.models import User
+
+logger = logging.getLogger(__name__)
+
+SUBJECT_MAX = 200
+DESCRIPTION_MAX = 20000
+REPLY_MAX = 50000
+Outcome = Inbound.Outcome
+
+
+@dataclass(frozen=True)
+class Received:
+    """What `receive` did with one raw message: its Inbound record (for a duplicate, the
+    first arrival's) and the line `tierline mail ingest` prints."""
+
+    inbound: Inbound
+    line: str
+    duplicate: bool = False
+
+
+# --- mailboxes ------------------------------------------------------------------------------
+
+
+def own_addresses() -> frozenset[str]:
+    """Every address of every mailbox: mail from them is our own coming back."""
+    found: set[str] = set()
+    for mailbox in Mailbox.objects.all():
+        found.update(mailbox.address_list)
+    return frozenset(found)
+
+
+def mailbox_for(msg: parsing.Message, parsed: parsing.ParsedMail) -> Mailbox | None:
+    """The active mailbox the message was sent to (To, Cc, Delivered-To, X-Original-To), else
+    the first active one, else None."""
+    mailboxes = list(Mailbox.objects.filter(is_active=True))
+    recipients = {address.lower() for address in [*parsed.to, *parsed.cc]}
+    for name in ("delivered-to", "x-original-to"):
+        recipients.update(
+            value.strip().strip("<>").lower() for value in parsing.raw_header_values(msg, name)
+        )
+    for mailbox in mailboxes:
+        if recipients & set(mailbox.address_list):
+            return mailbox
+    return mailboxes[0] if mailboxes else None
+
+
+# --- receiving ------------------------------------------------------------------------------
+
+
+def _header_message_id(raw: bytes) -> str:
+    try:
+        return parsing.message_id_of(parsing.load(raw))[:998]
+    except parsing.Unparseable:
+        return ""
+
+
+def _duplicate_of(sha256: str, message_id: str) -> RawMessage | None:
+    query = Q(sha256=sha256)
+    if message_id:
+        query |= Q(message_id=message_id)
+    return RawMessage.objects.filter(query).select_related("inbound").first()
+
+
+def _as_duplicate(first: RawMessage) -> Received:
+    RawMessage.objects.filter(pk=first.pk).update(duplicates=F("duplicates") + 1)
+    inbound = Inbound.objects.select_related("ticket").get(raw=first)
+    what = first.message_id or f"sha256 {first.sha256[:12]}"
+    return Received(inbound=inbound, line=f"ignored: duplicate of {what}", duplicate=True)
+
+
+def receive(
+    raw: bytes,
+    *,
+    source: str = RawMessage.Source.INGEST,
+    mailbox: Mailbox | None = None,
+    envelope_sender: str | None = None,
+) -> Received:
+    """Store `raw` (on disk, then its rows) and process it; what became of it.
+
+    The same bytes, or a message with the same Message-ID (the same mail in two mailboxes, a
+    fetch retried), make no second entry: "ignored: duplicate of <id>"."""
+    sha256 = rawstore.digest(raw)
+    message_id = _header_message_id(raw)
+    first = _duplicate_of(sha256, message_id)
+    if first is not None:
+        return _as_duplicate(first)
+    path = rawstore.store(raw, sha256)  # durable before any row says it exists
+    try:
+        with transaction.atomic():
+            row = RawMessage.objects.create(
+                sha256=sha256,
+                path=path,
+                size=len(raw),
+                message_id=message_id,
+                mailbox=mailbox,
+                source=source,
+                envelope_sender=envelope_sender,
+            )
+            inbound = Inbound.objects.create(raw=row, mailbox=mailbox)
+    except IntegrityError:  # the same message, stored a moment ago by another worker
+        first = _duplicate_of(sha256, message_id)
+        if first is None:
+            raise
+        return _as_duplicate(first)
+    inbound = process(inbound.pk)
+    return Received(inbound=inbound, line=inbound.line)
+
+
+# --- processing -----------------------------------------------------------------------------
+
+
+class _Outcome(Exception):
+    """Raised inside processing to end it with an outcome other than a ticket."""
+
+    def __init__(self, outcome: str, reason: str) -> None:
+        super().__init__(reason)
+        self.outcome = outcome
+        self.reason = reason
+
+
+def process(inbound_id: int, *, release: bool = False) -> Inbound:
+    """Process a pending (or quarantined; with `release`, held) message once; its Inbound.
+
+    The ticket or reply and the outcome commit together, so running this twice, or after a
+    crash, never makes a second ticket."""
+    try:
+        with transaction.atomic():
+            inbound = Inbound.objects.select_for_update().select_related("raw").get(pk=inbound_id)
+            again = {Outcome.PENDING, Outcome.QUARANTINED} | ({Outcome.HELD} if release else set())
+            if inbound.outcome not in again:
+                return inbound
+            inbound.attempts += 1
+            inbound.notes = []
+            try:
+                with transaction.atomic():
+                    _process(inbound, release=release)
+            except _Outcome as done:
+                inbound.outcome, inbound.reason = done.outcome, done.reason[:500]
+                inbound.ticket = inbound.ticket_message = None
+            except Exception as exc:  # rolled back to the savepoint: quarantined, with why
+                expected = isinstance(exc, ValidationError | PermissionDenied)
+                logger.warning(
+                    "mail: message %s quarantined: %r", inbound_id, exc, exc_info=not expected
+                )
+                inbound.outcome, inbound.reason = Outcome.QUARANTINED, _failure_reason(exc)[:500]
+                inbound.ticket = inbound.ticket_message = None
+            inbound.processed_at = timezone.now()
+            inbound.save()
+    except Exception as exc:  # never out of the gateway: quarantined with the reason
+        logger.exception("mail: message %s could not be processed", inbound_id)
+        Inbound.objects.filter(pk=inbound_id).update(
+            outcome=Outcome.QUARANTINED,
+            reason=_failure_reason(exc)[:500],
+            attempts=F("attempts") + 1,
+            processed_at=timezone.now(),
+        )
+    return Inbound.objects.select_related("ticket", "raw").get(pk=inbound_id)
+
+
+def _failure_reason(exc: Exception) -> str:
+    if isinstance(exc, ValidationError | PermissionDenied):
+        messages = getattr(exc, "messages", None) or [str(exc)]
+        return "the desk refused it: " + " ".join(str(m) for m in messages)
+    return f"could not be processed: {exc.__class__.__name__}: {exc}"
+
+
+def _process(inbound: Inbound, *, release: bool) -> None:
+    raw = rawstore.read(inbound.raw.path)
+    try:
+        msg, parsed = parsing.parse(raw)
+    except parsing.Unparseable as exc:
+        raise _Outcome(Outcome.QUARANTINED, f"unparseable: {exc}") from None
+    inbound.sender = parsed.sender.lower()[:320]
+    inbound.sender_name = parsed.sender_name
+    inbound.subject = parsed.subject[:500]
+    inbound.cc = parsed.cc[:50]
+    inbound.in_reply_to = parsed.in_reply_to
+    inbound.html = parsed.html
+    inbound.text = parsed.text
+    inbound.notes = parsed.notes
+    inbound.bounced_address = parsed.bounced_address
+    if inbound.mailbox_id is None:
+        inbound.mailbox = mailbox_for(msg, parsed)
+    mailbox = inbound.mailbox
+
+    automatic = loops.automatic_reason(
+        msg,
+        parsed,
+        envelope_sender=inbound.raw.envelope_sender,
+        own_addresses=own_addresses(),
+    )
+    if automatic:
+        raise _Outcome(Outcome.IGNORED, automatic)
+    if not parsed.sender:
+        raise _Outcome(Outcome.QUARANTINED, "no sender address (From)")
+    if not release:
+        _check_rate(inbound, mailbox)
+
+    mail_user = people_services.system_user("mail")
+    person = people.person_by_email(parsed.sender)
+    if person is not None and not person.is_active and not release:
+        raise _Outcome(Outcome.HELD, f"the sender's account ({person.username}) is deactivated")
+    ticket, found_by = find_ticket(parsed, reader=mail_user)
+    if ticket is not None:
+        inbound.notes = [*inbound.notes, f"Answers {ticket.number} (found by its {found_by})."]
+    if ticket is not None and person is not None and _reply(inbound, parsed, ticket, person):
+        return
+    if person is None:
+        person = _new_requester(parsed, mailbox, release=release)
+    _open(inbound, parsed, person, mail_user, follow_up=ticket)
+
+
+def _check_rate(inbound: Inbound, mailbox: Mailbox | None) -> None:
+    limit = mailbox.rate_limit_per_hour if mailbox else DEFAULT_RATE_LIMIT
+    since = timezone.now() - timedelta(hours=1)
+    recent = (
+        Inbound.objects.filter(sender=inbound.sender, created_at__gte=since)
+        .exclude(pk=inbound.pk)
+        .count()
+    )
+    if recent >= limit:
+        raise _Outcome(
+            Outcome.HELD,
+            f"rate limit: {recent} messages from {inbound.sender} in the last hour "
+            f"(the limit is {limit})",
+        )
+
+
+def _new_requester(parsed: parsing.ParsedMail, mailbox: Mailbox | None, *, release: bool) -> User:
+    domain = parsed.sender.rpartition("@")[2].lower()
+    allowed = domain in (mailbox.domain_list if mailbox else [])
+    policy = mailbox.policy if mailbox else Mailbox.Policy.HOLD
+    if not (allowed or release or policy == Mailbox.Policy.ACCEPT):
+        if policy == Mailbox.Policy.REJECT:
+            raise _Outcome(
+                Outcome.IGNORED,
+                f"unknown sender {parsed.sender.lower()}: the mailbox rejects unknown senders",
+            )
+        where = f"mailbox {mailbox.name}" if mailbox else "no mailbox configured"
+        raise _Outcome(Outcome.HELD, f"unknown sender {parsed.sender.lower()} ({where})")
+    try:
+        return people_services.requester_from_email(address=parsed.sender, name=parsed.sender_name)
+    except ValidationError as exc:
+        raise _Outcome(Outcome.QUARANTINED, " ".join(exc.messages)) from None
+
+
+def _uploads(parsed: parsing.ParsedMail) -> tuple[list[SimpleUploadedFile], list[str]]:
+    """The files the desk accepts (its type and size rules), and a line for each it does not."""
+    accepted, refused = [], []
+    for file in parsed.files:
+        upload = SimpleUploadedFile(file.name, file.data, content_type=file.content_type)
+        try:
+            desk.validate_upload(upload)
+        except ValidationError as exc:
+            refused.append(" ".join(exc.messages))
+            continue
+        upload.seek(0)
+        accepted.append(upload)
+    return accepted, refused
+
+
+def _text(body: str, refused: list[str], limit: int) -> str:
+    body = body.strip() or "(The email had no text.)"
+    if refused:
+        body += "\n\nNot attached:\n" + "\n".join(f"- {line}" for line in refused)
+    if len(body) > limit:
+        cut = "\n\n[Cut here: the whole email is on its original.]"
+        body = body[: limit - len(cut)] + cut
+    return body
+
+
+def _subject(parsed: parsing.ParsedMail) -> str:
+    subject = parsing.one_line(parsed.subject) or "(no subject)"
+    return subject if len(subject) <= SUBJECT_MAX else subject[: SUBJECT_MAX - 1] + "…"
+
+
+def _open(
+    inbound: Inbound,
+    parsed: parsing.ParsedMail,
+    person: User,
+    mail_user: User,
+    *,
+    follow_up: Ticket | None,
+) -> None:
+    uploads, refused = _uploads(parsed)
+    body = parsed.text
+    if follow_up is not None:
+        body = f"(A follow-up to {follow_up.number}.)\n\n{body}"
+    ticket = desk.open_ticket(
+        requester=person,
+        by=mail_user,
+        subject=_subject(parsed),
+        description=_text(body, refused, DESCRIPTION_MAX),
+        channel=Channel.EMAIL,
+        uploads=uploads,
+    )
+    inbound.outcome, inbound.ticket = Outcome.NEW_TICKET, ticket
+    inbound.reason = f"follow-up to {follow_up.number}" if follow_up else ""
+
+
+def _reply(inbound: Inbound, parsed: parsing.ParsedMail, ticket: Ticket, person: User) -> bool:
+    """Add the message to `ticket` as the sender's reply; False when it should open a new
+    ticket instead (the sender is not on that ticket, or it is closed for good)."""
+    if not perms.can_reply_ticket(person, ticket):
+        inbound.notes = [*inbound.notes, f"The sender is not on {ticket.number}."]
+        return False
+    staff = perms.can_work_ticket(person, ticket)
+    finished = ticket.status in (Status.RESOLVED, Status.CLOSED)
+    if finished and not (staff and ticket.status == Status.RESOLVED):
+        if not desk.can_requester_reopen(ticket):
+            return False
+        desk.reopen(ticket=ticket, by=person, reason="Reopened by a reply by email.")
+    uploads, refused = _uploads(parsed)
+    message = desk.add_message(
+        ticket=ticket,
+        by=person,
+        body=_text(trim_reply(parsed.text), refused, REPLY_MAX),
+        internal=False,
+        channel=Channel.EMAIL,
+        uploads=uploads,
+    )
+    inbound.outcome, inbound.ticket, inbound.ticket_message = Outcome.REPLY, ticket, message
+    inbound.reason = ""
+    return True
+
+
+# --- again ----------------------------------------------------------------------------------
+
+
+def reprocess(*, include_held: bool = False) -> list[Inbound]:
+    """Process again every quarantined and pending message (and, with `include_held`, the
+    held ones: released as if reviewed); what became of each."""
+    outcomes = [Outcome.QUARANTINED, Outcome.PENDING] + ([Outcome.HELD] if include_held else [])
+    ids = list(
+        Inbound.objects.filter(outcome__in=outcomes).order_by("pk").values_list("pk", flat=True)
+    )
+    return [process(pk, release=include_held) for pk in ids]
+
+
+def release(*, inbound: Inbound, by: User) -> Inbound:
+    """A held message reviewed and let through: processed as if its sender were allowed."""
+    perms.ensure(perms.is_staff_member(by), "Only the help desk releases held mail.")
+    return process(inbound.pk, release=True)
