@@ -225,6 +225,8 @@ def clock_facts(ticket_id: int) -> dict[str, Any] | None:
         )
         .first()
     )
+
+
 RECENT_REQUESTER_TICKETS = 5
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import re
+from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -88,6 +87,8 @@ def set_team_members(*, team: Team, members: Iterable[User], by: User) -> Team:
         ),
     )
     return team
+
+
 _USERNAME_UNSAFE = re.compile(r"[^\w.@+-]")
 
 
