@@ -29,7 +29,7 @@ from django.utils import timezone
 from tierline.desk import permissions as perms
 from tierline.desk import services as desk
 from tierline.desk.models import Channel, Status, Ticket
-from tierline.mail import loops, parsing, rawstore
+from tierline.mail import loops, outbound_events, parsing, rawstore
 from tierline.mail.models import DEFAULT_RATE_LIMIT, Inbound, Mailbox, RawMessage
 from tierline.mail.quoting import trim_reply
 from tierline.mail.threads import find_ticket
@@ -147,12 +147,14 @@ def receive(
 
 
 class _Outcome(Exception):
-    """Raised inside processing to end it with an outcome other than a ticket."""
+    """Raised inside processing to end it with an outcome other than a ticket; `rejected`: the
+    mailbox refuses the sender (a polite reply is queued with the outcome)."""
 
-    def __init__(self, outcome: str, reason: str) -> None:
+    def __init__(self, outcome: str, reason: str, *, rejected: bool = False) -> None:
         super().__init__(reason)
         self.outcome = outcome
         self.reason = reason
+        self.rejected = rejected
 
 
 def process(inbound_id: int, *, release: bool = False) -> Inbound:
@@ -174,6 +176,8 @@ def process(inbound_id: int, *, release: bool = False) -> Inbound:
             except _Outcome as done:
                 inbound.outcome, inbound.reason = done.outcome, done.reason[:500]
                 inbound.ticket = inbound.ticket_message = None
+                if done.rejected:
+                    _queue_rejection(inbound)
             except Exception as exc:  # rolled back to the savepoint: quarantined, with why
                 expected = isinstance(exc, ValidationError | PermissionDenied)
                 logger.warning(
@@ -192,6 +196,15 @@ def process(inbound_id: int, *, release: bool = False) -> Inbound:
             processed_at=timezone.now(),
         )
     return Inbound.objects.select_related("ticket", "raw").get(pk=inbound_id)
+
+
+def _queue_rejection(inbound: Inbound) -> None:
+    """The polite refusal, queued with the outcome; a failure to queue it changes no outcome."""
+    try:
+        with transaction.atomic():
+            outbound_events.queue_rejection(inbound=inbound)
+    except Exception:
+        logger.exception("mail: no rejection reply queued for message %s", inbound.pk)
 
 
 def _failure_reason(exc: Exception) -> str:
@@ -272,6 +285,7 @@ def _new_requester(parsed: parsing.ParsedMail, mailbox: Mailbox | None, *, relea
             raise _Outcome(
                 Outcome.IGNORED,
                 f"unknown sender {parsed.sender.lower()}: the mailbox rejects unknown senders",
+                rejected=True,
             )
         where = f"mailbox {mailbox.name}" if mailbox else "no mailbox configured"
         raise _Outcome(Outcome.HELD, f"unknown sender {parsed.sender.lower()} ({where})")
