@@ -198,7 +198,7 @@ def render(
     """The words rendered from plain values: subject on one line, text as typed, HTML escaped
     (or, with no HTML template, the text shown as the pages show text)."""
     plain = {k: v for k, v in context.items() if isinstance(v, str | int | float) or v is None}
-    rendered_text = _render(text, plain, autoescape=False).strip()
+    rendered_text = _render(text, plain, autoescape=False).replace("\r\n", "\n").strip()
     rendered_html = (
         _render(html, plain, autoescape=True) if html.strip() else str(render_text(rendered_text))
     )
