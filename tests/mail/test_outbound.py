@@ -315,3 +315,47 @@ def test_the_mail_send_job_and_command_send_what_is_due(mail_out, employee, comm
     assert cli.main(["mail", "send"]) == 0
     assert "Outbox: sent 1, to retry 0, failed 0." in capsys.readouterr().out
     assert len(mail_out.received) == 2
+
+
+def test_a_reply_carries_its_public_files_and_no_internal_ones(
+    mail_out, employee, tier1, committed
+):
+    with committed():
+        ticket = desk_factories.ticket(requester=employee)
+    with committed():
+        desk.add_message(
+            ticket=ticket,
+            by=tier1,
+            body="The report is attached.",
+            uploads=[desk_factories.upload("report.pdf"), desk_factories.upload("steps.txt")],
+        )
+        desk.add_message(
+            ticket=ticket,
+            by=tier1,
+            body="Internal log.",
+            internal=True,
+            uploads=[desk_factories.upload("secret.txt")],
+        )
+    outbound.send_due()
+    reply = mail_out.received[-1].message
+    files = {part.get_filename(): part for part in reply.iter_attachments()}
+    assert set(files) == {"report.pdf", "steps.txt"}
+    assert files["report.pdf"].get_content_type() == "application/pdf"
+    assert files["report.pdf"].get_content() == desk_factories.PDF_BYTES
+    assert "secret" not in mail_out.received[-1].raw.decode("ascii", "replace")
+
+
+def test_no_acknowledgement_answers_a_ticket_whose_email_the_loop_rules_call_automatic(
+    mail_out, employee
+):
+    from tierline.mail import rawstore
+    from tierline.mail.outbound_events import mail_for_desk_event
+
+    mailbox()
+    inbound = services.receive(mail(subject="Away")).inbound
+    # the loop rules, asked again when the acknowledgement is due, find the mail automatic
+    # (here: its stored bytes are an out-of-office's)
+    automatic = mail(subject="Away", headers={"Auto-Submitted": "auto-replied"})
+    (rawstore.root() / inbound.raw.path).write_bytes(automatic)
+    assert mail_for_desk_event(kind="acknowledgement", ticket_id=inbound.ticket_id) is None
+    assert not Outbox.objects.exists()

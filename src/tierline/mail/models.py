@@ -216,6 +216,8 @@ class Outbox(models.Model):
     html = models.TextField(_("HTML"), blank=True)
     # Extra headers (name -> value), checked when queued: no CR or LF in any.
     headers = models.JSONField(_("headers"), default=dict, blank=True)
+    # The ticket's public files sent with it (desk Attachment ids), read when sent.
+    attachments = models.JSONField(_("attachments"), default=list, blank=True)
     message_id = models.CharField(_("Message-ID"), max_length=250, unique=True)
     in_reply_to = models.CharField(_("In-Reply-To"), max_length=998, blank=True)
     references = models.TextField(_("References"), blank=True)

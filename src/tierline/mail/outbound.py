@@ -40,7 +40,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from tierline.desk.models import Ticket
+from tierline.desk.models import Attachment, Ticket
 from tierline.mail import outbound_templates as templates
 from tierline.mail.loops import LOOP_HEADER
 from tierline.mail.models import Inbound, MailTemplate, Outbox
@@ -52,6 +52,8 @@ AUTO_GENERATED = "auto-generated"  # automatic, in answer to no message
 # A claimed message is someone's for this long; a sender that died leaves it to the next.
 CLAIM = timedelta(minutes=5)
 MAX_REFERENCES = 10
+# The files a reply carries, in all; a larger one stays on the portal.
+ATTACHMENTS_MAX_BYTES = 15 * 2**20
 
 
 def conf_out() -> dict[str, Any]:
@@ -150,6 +152,7 @@ def queue_mail(
     automatic: str | None = AUTO_GENERATED,
     in_reply_to: str = "",
     key: str | None = None,
+    attachments: Iterable[int] = (),
 ) -> Outbox | None:
     """Render `template` with `context` (plain values; the help desk's name is added) and queue
     one message to `to`; the row, or None when outbound mail is off or the template is
@@ -193,6 +196,7 @@ def queue_mail(
                 template=template,
                 ticket=ticket,
                 key=key or None,
+                attachments=[int(pk) for pk in attachments],
             )
     except IntegrityError:  # the same key queued a moment ago by another worker
         if key and (existing := Outbox.objects.filter(key=key).first()) is not None:
@@ -223,7 +227,38 @@ def build(outbox: Outbox) -> EmailMessage:
     msg.set_content(outbox.text or "")
     if outbox.html:
         msg.add_alternative(outbox.html, subtype="html")
+    _attach(msg, outbox)
     return msg
+
+
+def _attach(msg: EmailMessage, outbox: Outbox) -> None:
+    """The ticket's public files named by the row, up to ATTACHMENTS_MAX_BYTES in all; a file
+    past it, gone or internal is left out (the portal has it)."""
+    if not outbox.attachments or outbox.ticket_id is None:
+        return
+    room = ATTACHMENTS_MAX_BYTES
+    files = Attachment.objects.filter(
+        pk__in=outbox.attachments, ticket_id=outbox.ticket_id, internal=False
+    ).order_by("pk")
+    for attachment in files:
+        if attachment.size > room:
+            continue
+        try:
+            with attachment.file.open("rb") as handle:
+                data = handle.read()
+        except OSError:
+            logger.warning("mail: attachment %s of outbox %s is gone", attachment.pk, outbox.pk)
+            continue
+        maintype, _, subtype = (attachment.content_type or "").partition("/")
+        if not maintype or not subtype:
+            maintype, subtype = "application", "octet-stream"
+        msg.add_attachment(
+            data,
+            maintype=maintype,
+            subtype=subtype,
+            filename=header_text(attachment.name, limit=200) or "file",
+        )
+        room -= len(data)
 
 
 @dataclass

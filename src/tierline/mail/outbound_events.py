@@ -6,8 +6,9 @@ a task run twice sends once:
 
     TicketOpened    an acknowledgement (not for a child ticket, nor one opened by mail that the
                     loop rules call automatic)
-    MessageAdded    each public reply by the desk (not the requester's own, not a note, not
-                    the resolution note: the resolution notice carries it)
+    MessageAdded    each public reply by the desk, with its public files (not the
+                    requester's own, not a note, not the resolution note: the resolution
+                    notice carries it)
     Resolved        the resolution notice
 """
 
@@ -21,7 +22,7 @@ from django.utils import timezone
 from tierline.core import events
 from tierline.desk import permissions as perms
 from tierline.desk.events import MessageAdded, Resolved, TicketOpened
-from tierline.desk.models import Message, Status, Ticket
+from tierline.desk.models import Attachment, Message, Status, Ticket
 from tierline.desk.services import conf
 from tierline.mail import loops, outbound, parsing, rawstore
 from tierline.mail.models import Inbound, Outbox
@@ -157,6 +158,9 @@ def mail_for_desk_event(
             ticket=ticket,
             automatic=outbound.AUTO_GENERATED if author.is_system else None,
             key=f"reply:message:{message.pk}",
+            attachments=Attachment.objects.filter(message=message, internal=False)
+            .order_by("pk")
+            .values_list("pk", flat=True),
         )
     if kind == "resolved":
         if ticket.status != Status.RESOLVED or ticket.resolved_at is None:

@@ -50,6 +50,7 @@ class Migration(migrations.Migration):
                 ('text', models.TextField(verbose_name='plain text')),
                 ('html', models.TextField(blank=True, verbose_name='HTML')),
                 ('headers', models.JSONField(blank=True, default=dict, verbose_name='headers')),
+                ('attachments', models.JSONField(blank=True, default=list, verbose_name='attachments')),
                 ('message_id', models.CharField(max_length=250, unique=True, verbose_name='Message-ID')),
                 ('in_reply_to', models.CharField(blank=True, max_length=998, verbose_name='In-Reply-To')),
                 ('references', models.TextField(blank=True, verbose_name='References')),
