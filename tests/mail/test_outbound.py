@@ -359,3 +359,17 @@ def test_no_acknowledgement_answers_a_ticket_whose_email_the_loop_rules_call_aut
     (rawstore.root() / inbound.raw.path).write_bytes(automatic)
     assert mail_for_desk_event(kind="acknowledgement", ticket_id=inbound.ticket_id) is None
     assert not Outbox.objects.exists()
+
+
+def test_a_row_no_server_would_take_fails_alone_and_the_rest_is_sent(mail_out, employee, committed):
+    with committed():
+        desk_factories.ticket(requester=employee)
+        desk_factories.ticket(requester=employee)
+    broken, good = Outbox.objects.order_by("pk")
+    Outbox.objects.filter(pk=broken.pk).update(to="no address\r\nBcc: x@example.net")
+    report = outbound.send_due()
+    assert report.failed == [broken.pk] and report.sent == [good.pk]
+    broken.refresh_from_db()
+    assert broken.status == Outbox.Status.FAILED
+    assert "could not be written: Not an email address" in broken.last_error
+    assert [c.rcpt_tos for c in mail_out.received] == [["employee@example.com"]]

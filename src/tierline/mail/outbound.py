@@ -317,7 +317,10 @@ def _response(exc: smtplib.SMTPResponseException) -> str:
 
 
 def _send_one(client: smtplib.SMTP, outbox: Outbox) -> None:
-    msg = build(outbox)
+    try:
+        msg = build(outbox)
+    except (ValueError, TypeError) as exc:  # a row no server would take (a bad address)
+        raise _Permanent(f"could not be written: {exc}") from None
     try:
         client.send_message(msg, from_addr=address(conf_out()["FROM"]), to_addrs=[outbox.to])
     except smtplib.SMTPRecipientsRefused as exc:
@@ -425,6 +428,13 @@ def send_due(*, limit: int = 200) -> SendReport:
                 (report.failed if outcome == "failed" else report.retrying).append(pk)
                 if exc.down:
                     break
+                _reset(client)
+            except Exception as exc:  # never out of the sender: this one waits, the rest go
+                logger.exception("mail: sending message %s failed", pk)
+                outcome = _after_failure(
+                    outbox, f"{exc.__class__.__name__}: {exc}", permanent=False
+                )
+                (report.failed if outcome == "failed" else report.retrying).append(pk)
                 _reset(client)
             else:
                 Outbox.objects.filter(pk=pk).update(
