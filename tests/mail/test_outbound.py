@@ -376,3 +376,22 @@ def test_a_row_no_server_would_take_fails_alone_and_the_rest_is_sent(mail_out, e
     assert broken.status == Outbox.Status.FAILED
     assert "could not be written: Not an email address" in broken.last_error
     assert [c.rcpt_tos for c in mail_out.received] == [["employee@example.com"]]
+
+
+def test_a_wrong_tls_setting_sends_nothing_in_clear_and_says_why(settings, mail_out, employee):
+    from tierline.mail.outbound_events import mail_for_desk_event
+
+    ticket = desk_factories.ticket(requester=employee)
+    mail_for_desk_event(kind="acknowledgement", ticket_id=ticket.pk)
+    settings.MAIL_OUT = {**settings.MAIL_OUT, "SMTP_TLS": "yes"}
+    assert outbound.send_due().retrying
+    assert "TIERLINE_SMTP_TLS is 'yes'" in Outbox.objects.get().last_error
+    assert mail_out.received == []
+
+
+def test_mail_send_says_clearly_that_outbound_mail_is_off(settings, capsys):
+    settings.MAIL_OUT = {**settings.MAIL_OUT, "SMTP_HOST": ""}
+    assert cli.main(["mail", "send"]) == 1
+    err = capsys.readouterr().err
+    assert "Outbound mail is off: set TIERLINE_SMTP_HOST" in err
+    assert "Traceback" not in err

@@ -52,6 +52,8 @@ AUTO_GENERATED = "auto-generated"  # automatic, in answer to no message
 # A claimed message is someone's for this long; a sender that died leaves it to the next.
 CLAIM = timedelta(minutes=5)
 MAX_REFERENCES = 10
+# "starttls" upgrades when the server offers it (required when a password is sent).
+TLS_MODES = ("starttls", "ssl", "none")
 # The files a reply carries, in all; a larger one stays on the portal.
 ATTACHMENTS_MAX_BYTES = 15 * 2**20
 
@@ -288,6 +290,10 @@ def _connect() -> smtplib.SMTP:
     out = conf_out()
     host, port, timeout = out["SMTP_HOST"], int(out["SMTP_PORT"]), float(out["SMTP_TIMEOUT"])
     tls = out["SMTP_TLS"]
+    if tls not in TLS_MODES:
+        raise _Retry(
+            f"TIERLINE_SMTP_TLS is {tls!r}: it must be one of {', '.join(TLS_MODES)}", down=True
+        )
     if tls == "ssl":
         client: smtplib.SMTP = smtplib.SMTP_SSL(
             host, port, timeout=timeout, context=ssl.create_default_context()
