@@ -395,3 +395,42 @@ def test_mail_send_says_clearly_that_outbound_mail_is_off(settings, capsys):
     err = capsys.readouterr().err
     assert "Outbound mail is off: set TIERLINE_SMTP_HOST" in err
     assert "Traceback" not in err
+
+
+def _delivery_report(returned: bytes) -> bytes:
+    """A bounce as an MTA writes it (RFC 3464): text, delivery status, the returned headers."""
+    headers = returned.split(b"\r\n\r\n", 1)[0].replace(b"\r\n", b"\n")
+    return (
+        b"From: MAILER-DAEMON@mx.example.com\n"
+        b"To: help@example.org\n"
+        b"Subject: Undelivered Mail Returned to Sender\n"
+        b"Message-ID: <dsn-1@mx.example.com>\n"
+        b"MIME-Version: 1.0\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\n\n'
+        b"--B\nContent-Type: text/plain\n\nYour message could not be delivered.\n"
+        b"--B\nContent-Type: message/delivery-status\n\n"
+        b"Reporting-MTA: dns; mx.example.com\n\n"
+        b"Final-Recipient: rfc822; employee@example.com\nAction: failed\nStatus: 5.1.1\n"
+        b"--B\nContent-Type: text/rfc822-headers\n\n" + headers + b"\n--B--\n"
+    )
+
+
+def test_a_bounce_of_our_mail_marks_it_failed_on_the_ticket_and_answers_nothing(
+    mail_out, employee, committed
+):
+    mailbox()
+    with committed():
+        ticket = desk_factories.ticket(requester=employee)
+    outbound.send_due()
+    [captured] = mail_out.received
+    # when the recipient's server bounces it later
+    with committed():
+        received = services.receive(_delivery_report(captured.raw))
+    # then the report is ignored as a bounce, and our message is marked failed, on the ticket too
+    assert received.inbound.outcome == Inbound.Outcome.IGNORED
+    assert received.inbound.reason.startswith("bounce")
+    row = Outbox.objects.get()
+    assert row.status == Outbox.Status.FAILED
+    assert row.last_error == "bounced: employee@example.com reported undeliverable"
+    assert history_of(ticket).filter(action="email not sent").count() == 1
+    assert Outbox.objects.count() == 1  # nothing answers a bounce

@@ -31,7 +31,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
+from email.parser import HeaderParser
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
@@ -44,6 +45,7 @@ from tierline.desk.models import Attachment, Ticket
 from tierline.mail import outbound_templates as templates
 from tierline.mail.loops import LOOP_HEADER
 from tierline.mail.models import Inbound, MailTemplate, Outbox
+from tierline.mail.parsing import ParsedMail, raw_header_values
 
 logger = logging.getLogger(__name__)
 
@@ -468,3 +470,43 @@ def requeue(ids: Iterable[int]) -> int:
     return Outbox.objects.filter(pk__in=list(ids), status=Outbox.Status.FAILED).update(
         status=Outbox.Status.QUEUED, attempts=0, next_attempt_at=timezone.now(), last_error=""
     )
+
+
+# --- bounces of our mail --------------------------------------------------------------------
+
+
+def _returned_message_ids(msg: Message) -> list[str]:
+    """The Message-IDs of the message a delivery report returns (its message/rfc822 or
+    text/rfc822-headers part)."""
+    found: list[str] = []
+    try:
+        for part in msg.walk():
+            ctype = part.get_content_type()
+            if ctype == "message/rfc822":
+                inner = part.get_payload()
+                inner = inner[0] if isinstance(inner, list) and inner else inner
+                if isinstance(inner, Message):
+                    found += raw_header_values(inner, "message-id")
+            elif ctype == "text/rfc822-headers":
+                text = part.get_payload(decode=True) or b""
+                headers = HeaderParser().parsestr(text.decode("utf-8", "replace"))
+                found += raw_header_values(headers, "message-id")
+    except Exception:  # noqa: BLE001 - a broken report names no message
+        logger.info("mail: a delivery report could not be read for its message", exc_info=True)
+    return [header_text(mid, limit=250) for mid in found if mid.strip()]
+
+
+def record_bounce(msg: Message, parsed: ParsedMail) -> Outbox | None:
+    """A delivery report about mail we sent: its outbox row marked failed with the bounced
+    address, and "email not sent" on the ticket. None when it returns none of ours."""
+    ids = _returned_message_ids(msg) + list(parsed.in_reply_to)
+    if not ids:
+        return None
+    row = Outbox.objects.filter(message_id__in=ids[:50]).exclude(status=Outbox.Status.FAILED)
+    row = row.order_by("-pk").first()
+    if row is None:
+        return None
+    reason = f"bounced: {parsed.bounced_address or row.to} reported undeliverable"
+    Outbox.objects.filter(pk=row.pk).update(status=Outbox.Status.FAILED, last_error=reason)
+    _record_failure(row, reason)
+    return row
