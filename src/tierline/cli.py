@@ -14,6 +14,7 @@ a lease on the job's row decides who runs it, so any number of `serve` and `work
     tierline mail ingest PATH...       feed raw messages (files, Maildirs) through the mail
                                        gateway; prints `<path>: <outcome>` per message
     tierline mail reprocess [--held]   process quarantined (and pending; held) messages again
+    tierline mail send                 send the queued outgoing mail that is due (SMTP)
     tierline mailserver [--lmtp]       an SMTP/LMTP listener for the mailboxes: spools each
                                        message (fsync) before its 250, and drains the spool
 
@@ -501,6 +502,20 @@ def cmd_mail_reprocess(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mail_send(args: argparse.Namespace) -> int:
+    """Send the queued mail that is due; one line of counts. Exit 1 if something failed."""
+    from tierline.mail import outbound
+
+    _require_migrated()
+    if not outbound.enabled():
+        raise CommandFailed(
+            "Outbound mail is off: set TIERLINE_SMTP_HOST (and TIERLINE_MAIL_FROM)."
+        )
+    report = outbound.send_due()
+    _out(f"Outbox: {report}.")
+    return EXIT_FAILED if report.failed else 0
+
+
 def cmd_mailserver(args: argparse.Namespace) -> int:
     """Listen for mail (SMTP or LMTP) and feed what arrives through the gateway until stopped."""
     from django.db import DatabaseError
@@ -640,6 +655,8 @@ def build_parser() -> argparse.ArgumentParser:
     q = mail.add_parser("reprocess", help="process quarantined and pending messages again")
     q.add_argument("--held", action="store_true", help="release held messages too (reviewed)")
     q.set_defaults(func=cmd_mail_reprocess)
+    q = mail.add_parser("send", help="send the queued outgoing mail that is due (SMTP)")
+    q.set_defaults(func=cmd_mail_send)
 
     p = sub.add_parser(
         "mailserver", help="receive mail by SMTP or LMTP into the spool, and drain it"

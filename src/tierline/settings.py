@@ -355,3 +355,21 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["refusals"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("TIERLINE_LOG_LEVEL", "WARNING")},
 }
+
+# --- outbound mail (mail/outbound.py) -------------------------------------------------------
+# Off until TIERLINE_SMTP_HOST is set: no mail is queued. TLS is "starttls", "ssl" or "none".
+MAIL_OUT = {
+    "SMTP_HOST": os.environ.get("TIERLINE_SMTP_HOST", ""),
+    "SMTP_PORT": int(os.environ.get("TIERLINE_SMTP_PORT", "25")),
+    "SMTP_USER": os.environ.get("TIERLINE_SMTP_USER", ""),
+    "SMTP_PASSWORD": os.environ.get("TIERLINE_SMTP_PASSWORD", ""),
+    "SMTP_TLS": os.environ.get("TIERLINE_SMTP_TLS", "starttls").strip().lower(),
+    "SMTP_TIMEOUT": float(os.environ.get("TIERLINE_SMTP_TIMEOUT", "20")),
+    "FROM": os.environ.get("TIERLINE_MAIL_FROM", "helpdesk@localhost"),
+    "FROM_NAME": os.environ.get("TIERLINE_MAIL_FROM_NAME", "IT help desk"),
+    # Links in mail point here (the portal's address as requesters reach it).
+    "SITE_URL": os.environ.get("TIERLINE_SITE_URL", "http://127.0.0.1:8000").rstrip("/"),
+    # A message is tried this many times, waiting 1, 2, 4... minutes (at most MAX_DELAY) between.
+    "MAX_ATTEMPTS": int(os.environ.get("TIERLINE_MAIL_MAX_ATTEMPTS", "8")),
+    "MAX_DELAY_MINUTES": 240,
+}

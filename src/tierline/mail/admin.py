@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from tierline.mail import services
-from tierline.mail.models import Inbound, Mailbox, RawMessage
+from tierline.mail import outbound, outbound_templates, services
+from tierline.mail.models import Inbound, Mailbox, MailTemplate, Outbox, RawMessage
 
 
 @admin.register(Mailbox)
@@ -70,3 +73,58 @@ class InboundAdmin(ReadOnlyAdmin):
         done = [services.release(inbound=inbound, by=request.user) for inbound in queryset]
         for inbound in done:
             messages.info(request, f"{inbound.sender or inbound.pk}: {inbound.line}")
+
+
+# --- outbound mail --------------------------------------------------------------------------
+
+
+class MailTemplateForm(forms.ModelForm):
+    """The words of one kind of mail; refused with the reason when they can't be rendered
+    (a tag that is not allowed, an unknown placeholder, a syntax error)."""
+
+    key = forms.ChoiceField(label="Sent for")
+
+    class Meta:
+        model = MailTemplate
+        fields = ("key", "subject", "text", "html", "is_active")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["key"].choices = [(k.key, k.label) for k in outbound_templates.KINDS.values()]
+        key = self.initial.get("key") or self.data.get("key")
+        kind = outbound_templates.KINDS.get(key or "")
+        if kind is not None:
+            names = ", ".join("{{ " + name + " }}" for name in kind.placeholders)
+            self.fields["text"].help_text = f"Placeholders: {names}."
+        elif not self.instance.pk:
+            first = next(iter(outbound_templates.KINDS.values()))
+            self.initial.setdefault("subject", first.subject)
+            self.initial.setdefault("text", first.text)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("key") and data.get("subject") is not None and data.get("text") is not None:
+            outbound_templates.validate(
+                data["key"], subject=data["subject"], text=data["text"], html=data.get("html", "")
+            )
+        return data
+
+
+@admin.register(MailTemplate)
+class MailTemplateAdmin(admin.ModelAdmin):
+    form = MailTemplateForm
+    list_display = ("key", "subject", "is_active", "updated_at")
+
+
+@admin.register(Outbox)
+class OutboxAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "to", "subject", "status", "attempts", "last_error", "ticket")
+    list_filter = ("status", "template")
+    search_fields = ("to", "subject", "message_id", "ticket__number")
+    list_select_related = ("ticket",)
+    actions = ("send_again",)
+
+    @admin.action(description="Queue again (failed messages)")
+    def send_again(self, request: HttpRequest, queryset: QuerySet[Outbox]) -> None:
+        count = outbound.requeue(queryset.values_list("pk", flat=True))
+        messages.info(request, f"{count} message(s) queued again.")

@@ -3,6 +3,16 @@
 from __future__ import annotations
 
 from tierline.core.scheduler import every, register
+from tierline.mail.outbound_tasks import send_outbox
 from tierline.mail.spool import drain_job
 
 DRAIN_SPOOL = register("mail-spool", schedule=every(minutes=1), run=drain_job)
+
+
+def enqueue_send_outbox() -> object:
+    # Enqueued, not called: with TIERLINE_TASKS=database the worker sends; the immediate backend
+    # sends right here. The scheduler's lease runs it once a minute across servers.
+    return send_outbox.enqueue()
+
+
+SEND_OUTBOX = register("mail-send", schedule=every(minutes=1), run=enqueue_send_outbox)

@@ -169,3 +169,84 @@ class Inbound(models.Model):
         if self.outcome == self.Outcome.REPLY:
             return f"reply {number}"
         return f"{self.outcome}: {self.reason}"
+
+
+# --- outbound mail (mail/outbound.py) ---------------------------------------------------------
+
+
+class MailTemplate(models.Model):
+    """The words of one kind of outgoing mail, editable in the admin. Rendered with Django's
+    template engine from plain values only: the subject and text as they are, the HTML with
+    autoescape. An event with no row here uses the default in `mail/outbound_templates.py`."""
+
+    key = models.CharField(_("sent for"), max_length=40, unique=True)
+    subject = models.CharField(_("subject"), max_length=300)
+    text = models.TextField(_("plain text"))
+    html = models.TextField(
+        _("HTML"),
+        blank=True,
+        help_text=_("Optional. Left empty, the HTML part is the plain text with its links."),
+    )
+    is_active = models.BooleanField(
+        _("send"), default=True, help_text=_("Untick to send no mail for this event.")
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = _("mail template")
+        verbose_name_plural = _("mail templates")
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Outbox(models.Model):
+    """One message to send: rendered when queued, sent by the worker (`tierline mail send`, the
+    `mail-send` job), retried with back-off; a failure is kept with its reason."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    to = models.CharField(_("to"), max_length=320)
+    subject = models.CharField(_("subject"), max_length=500)
+    text = models.TextField(_("plain text"))
+    html = models.TextField(_("HTML"), blank=True)
+    # Extra headers (name -> value), checked when queued: no CR or LF in any.
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
+    # The ticket's public files sent with it (desk Attachment ids), read when sent.
+    attachments = models.JSONField(_("attachments"), default=list, blank=True)
+    message_id = models.CharField(_("Message-ID"), max_length=250, unique=True)
+    in_reply_to = models.CharField(_("In-Reply-To"), max_length=998, blank=True)
+    references = models.TextField(_("References"), blank=True)
+    template = models.CharField(_("template"), max_length=40, blank=True)
+    # What the mail is about ("reply:message:42"): queued once, however often its event is heard.
+    key = models.CharField(max_length=100, null=True, blank=True, unique=True, editable=False)
+    ticket = models.ForeignKey(
+        "desk.Ticket", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    last_error = models.CharField(_("last error"), max_length=1000, blank=True)
+    created_at = models.DateTimeField(_("queued"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("outgoing mail")
+        verbose_name_plural = _("outbox")
+        indexes = [
+            # The sender's question: what is queued and due, oldest first.
+            models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx"),
+            models.Index(fields=["ticket", "created_at"], name="outbox_ticket_idx"),
+            # The rejection reply's limit: one per address per day.
+            models.Index(fields=["to", "template", "created_at"], name="outbox_to_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.to}: {self.subject}"

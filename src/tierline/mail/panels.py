@@ -20,6 +20,13 @@ def _emails_panel(request: HttpRequest, ticket: Any) -> str:
     return render_to_string("mail/_ticket_emails.html", {"emails": emails}, request=request)
 
 
+def _outbox_panel(request: HttpRequest, ticket: Any) -> str:
+    sent = list(queries.outbox_of(ticket))
+    if not sent:
+        return ""
+    return render_to_string("mail/_ticket_outbox.html", {"sent": sent}, request=request)
+
+
 def register_panels() -> None:
     register_panel(
         "desk.ticket.side",
@@ -27,4 +34,11 @@ def register_panels() -> None:
         render=_emails_panel,
         when=lambda request, ticket: perms.can_read_as_technician(request.user, ticket),
         order=50,
+    )
+    register_panel(
+        "desk.ticket.side",
+        "mail.outbox",
+        render=_outbox_panel,
+        when=lambda request, ticket: perms.can_read_as_technician(request.user, ticket),
+        order=51,
     )

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from tierline.desk import permissions as perms
 from tierline.desk.models import Ticket
-from tierline.mail.models import Inbound
+from tierline.mail.models import Inbound, Outbox
 from tierline.people.models import User
 
 
@@ -16,6 +16,15 @@ def emails_of(ticket: Ticket) -> QuerySet[Inbound]:
         Inbound.objects.filter(ticket=ticket)
         .select_related("raw")
         .only("pk", "sender", "subject", "outcome", "created_at", "raw__size", "ticket_id")
+        .order_by("created_at", "pk")
+    )
+
+
+def outbox_of(ticket: Ticket) -> QuerySet[Outbox]:
+    """The mail sent (or being sent, or failed) about `ticket`, oldest first."""
+    return (
+        Outbox.objects.filter(ticket=ticket)
+        .only("pk", "to", "subject", "status", "attempts", "last_error", "created_at", "sent_at")
         .order_by("created_at", "pk")
     )
 

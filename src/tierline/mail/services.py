@@ -17,8 +17,10 @@ may reply on that ticket), so the desk's rules about who may say what apply to m
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -29,7 +31,7 @@ from django.utils import timezone
 from tierline.desk import permissions as perms
 from tierline.desk import services as desk
 from tierline.desk.models import Channel, Status, Ticket
-from tierline.mail import loops, parsing, rawstore
+from tierline.mail import loops, outbound, outbound_events, parsing, rawstore
 from tierline.mail.models import DEFAULT_RATE_LIMIT, Inbound, Mailbox, RawMessage
 from tierline.mail.quoting import trim_reply
 from tierline.mail.threads import find_ticket
@@ -147,12 +149,17 @@ def receive(
 
 
 class _Outcome(Exception):
-    """Raised inside processing to end it with an outcome other than a ticket."""
+    """Raised inside processing to end it with an outcome other than a ticket. `after` runs
+    with the outcome, once the message's savepoint is rolled back (the polite refusal of a
+    "reject" mailbox, a bounce of our own mail marked on its outbox row)."""
 
-    def __init__(self, outcome: str, reason: str) -> None:
+    def __init__(
+        self, outcome: str, reason: str, *, after: Callable[[], object] | None = None
+    ) -> None:
         super().__init__(reason)
         self.outcome = outcome
         self.reason = reason
+        self.after = after
 
 
 def process(inbound_id: int, *, release: bool = False) -> Inbound:
@@ -174,6 +181,8 @@ def process(inbound_id: int, *, release: bool = False) -> Inbound:
             except _Outcome as done:
                 inbound.outcome, inbound.reason = done.outcome, done.reason[:500]
                 inbound.ticket = inbound.ticket_message = None
+                if done.after is not None:
+                    _run_after(done.after, inbound)
             except Exception as exc:  # rolled back to the savepoint: quarantined, with why
                 expected = isinstance(exc, ValidationError | PermissionDenied)
                 logger.warning(
@@ -192,6 +201,16 @@ def process(inbound_id: int, *, release: bool = False) -> Inbound:
             processed_at=timezone.now(),
         )
     return Inbound.objects.select_related("ticket", "raw").get(pk=inbound_id)
+
+
+def _run_after(after: Callable[[], object], inbound: Inbound) -> None:
+    """What an outcome does besides (a reply queued, a bounce noted), committed with it; a
+    failure of it changes no outcome."""
+    try:
+        with transaction.atomic():
+            after()
+    except Exception:
+        logger.exception("mail: the follow-up of message %s failed", inbound.pk)
 
 
 def _failure_reason(exc: Exception) -> str:
@@ -227,7 +246,10 @@ def _process(inbound: Inbound, *, release: bool) -> None:
         own_addresses=own_addresses(),
     )
     if automatic:
-        raise _Outcome(Outcome.IGNORED, automatic)
+        after = None
+        if parsed.bounced_address or automatic.startswith("bounce"):
+            after = partial(outbound.record_bounce, msg, parsed)
+        raise _Outcome(Outcome.IGNORED, automatic, after=after)
     if not parsed.sender:
         raise _Outcome(Outcome.QUARANTINED, "no sender address (From)")
     if not release:
@@ -243,7 +265,7 @@ def _process(inbound: Inbound, *, release: bool) -> None:
     if ticket is not None and person is not None and _reply(inbound, parsed, ticket, person):
         return
     if person is None:
-        person = _new_requester(parsed, mailbox, release=release)
+        person = _new_requester(inbound, parsed, mailbox, release=release)
     _open(inbound, parsed, person, mail_user, follow_up=ticket)
 
 
@@ -263,7 +285,9 @@ def _check_rate(inbound: Inbound, mailbox: Mailbox | None) -> None:
         )
 
 
-def _new_requester(parsed: parsing.ParsedMail, mailbox: Mailbox | None, *, release: bool) -> User:
+def _new_requester(
+    inbound: Inbound, parsed: parsing.ParsedMail, mailbox: Mailbox | None, *, release: bool
+) -> User:
     domain = parsed.sender.rpartition("@")[2].lower()
     allowed = domain in (mailbox.domain_list if mailbox else [])
     policy = mailbox.policy if mailbox else Mailbox.Policy.HOLD
@@ -272,6 +296,7 @@ def _new_requester(parsed: parsing.ParsedMail, mailbox: Mailbox | None, *, relea
             raise _Outcome(
                 Outcome.IGNORED,
                 f"unknown sender {parsed.sender.lower()}: the mailbox rejects unknown senders",
+                after=partial(outbound_events.queue_rejection, inbound=inbound),
             )
         where = f"mailbox {mailbox.name}" if mailbox else "no mailbox configured"
         raise _Outcome(Outcome.HELD, f"unknown sender {parsed.sender.lower()} ({where})")

@@ -1,5 +1,5 @@
 """Which ticket a message belongs to: the number in its subject, else the Message-IDs it
-answers (In-Reply-To, References) against the messages we stored."""
+answers (In-Reply-To, References) against the messages we stored and the mail we sent."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 from tierline.desk import permissions as perms
 from tierline.desk.models import Ticket
 from tierline.desk.services import conf
-from tierline.mail.models import Inbound
+from tierline.mail.models import Inbound, Outbox
 from tierline.mail.parsing import ParsedMail
 from tierline.people.models import User
 
@@ -51,6 +51,13 @@ def find_ticket(parsed: ParsedMail, *, reader: User) -> tuple[Ticket | None, str
             .values_list("ticket_id", flat=True)
             .first()
         )
+        if earlier is None:  # an answer to our own mail: its Message-ID is in the outbox
+            earlier = (
+                Outbox.objects.filter(message_id__in=parsed.in_reply_to[:50], ticket__isnull=False)
+                .order_by("-pk")
+                .values_list("ticket_id", flat=True)
+                .first()
+            )
         if earlier is not None:
             ticket = perms.visible_tickets(reader).filter(pk=earlier).first()
             if ticket is not None:
