@@ -65,12 +65,20 @@ def add_error_responses(result: dict, generator: Any, request: Any, public: bool
             if method not in {"get", *_WRITES}:
                 continue
             responses = operation.setdefault("responses", {})
-            takes_input = "requestBody" in operation or any(
-                p.get("in") == "query" for p in operation.get("parameters", [])
+            # A write without a body can be refused too: confirming a ticket that is not
+            # resolved, taking a closed one (`non_field_errors`).
+            takes_input = (
+                method in _WRITES
+                or "requestBody" in operation
+                or any(p.get("in") == "query" for p in operation.get("parameters", []))
             )
             if takes_input:
                 responses.setdefault(
-                    "400", _answer("The input was refused; nothing was changed.", "FieldErrors")
+                    "400",
+                    _answer(
+                        "The input, or the change it asks for, was refused; nothing was changed.",
+                        "FieldErrors",
+                    ),
                 )
             responses.setdefault(
                 "401", _answer("No token or session, or a token that is not valid.", "Error")
