@@ -146,13 +146,15 @@ def test_every_operation_documents_its_errors(openapi):
     for path, operations in openapi["paths"].items():
         for method, operation in operations.items():
             codes = set(operation["responses"])
-            assert {"401", "403"} <= codes, (method, path)
+            assert {"401", "403", "429"} <= codes, (method, path)
             if "{" in path:
                 assert "404" in codes, (method, path)
                 if method != "get":
                     assert "409" in codes, (method, path)
             if "requestBody" in operation or method != "get":
                 assert "400" in codes, (method, path)
+            if "requestBody" in operation:
+                assert "415" in codes, (method, path)
 
 
 def test_no_email_is_declared_with_a_format_it_cannot_keep(openapi):

@@ -101,6 +101,19 @@ def add_error_responses(result: dict, generator: Any, request: Any, public: bool
                         "Error",
                     ),
                 )
+            if "requestBody" in operation:
+                responses.setdefault(
+                    "415",
+                    _answer("The body's Content-Type is not one this operation reads.", "Error"),
+                )
+            responses.setdefault(
+                "429",
+                _answer(
+                    "Too many requests for this token (TIERLINE_API_RATE); "
+                    "retry after the `Retry-After` header's seconds.",
+                    "Error",
+                ),
+            )
             if any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", [])):
                 responses.setdefault(
                     "422",
