@@ -138,17 +138,31 @@ def test_error_answers_are_documented_and_match(api, openapi, employee, employee
     check(openapi, "/api/v1/tickets/", "post", 415, response.json())
 
 
+def test_a_refused_action_without_a_body_answers_a_documented_400(api, openapi, employee):
+    # given: a ticket that is not resolved (found by the schemathesis run: a 400 the schema
+    # did not list, on actions that take no body)
+    ticket = desk_factories.ticket(requester=employee)
+    # when
+    response = api(employee).post(f"/api/v1/tickets/{ticket.number}/confirm/")
+    # then
+    assert response.status_code == 400
+    assert response.json() == {"non_field_errors": ["Only a resolved ticket can be confirmed."]}
+    check(openapi, "/api/v1/tickets/{number}/confirm/", "post", 400, response.json())
+
+
 def test_every_operation_documents_its_errors(openapi):
     for path, operations in openapi["paths"].items():
         for method, operation in operations.items():
             codes = set(operation["responses"])
-            assert {"401", "403"} <= codes, (method, path)
+            assert {"401", "403", "429"} <= codes, (method, path)
             if "{" in path:
                 assert "404" in codes, (method, path)
                 if method != "get":
                     assert "409" in codes, (method, path)
+            if "requestBody" in operation or method != "get":
+                assert "400" in codes, (method, path)
             if "requestBody" in operation:
-                assert {"400", "415"} <= codes, (method, path)
+                assert "415" in codes, (method, path)
 
 
 def test_no_email_is_declared_with_a_format_it_cannot_keep(openapi):

@@ -28,7 +28,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from tierline.core import idempotency
 from tierline.core.errors import IdempotencyConflict, StaleEdit
-from tierline.core.inputs import parse_id
+from tierline.core.inputs import lookup_text, parse_id
 from tierline.core.lists import MAX_PAGE, ListError, ListSpec, Window, page_number
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -219,6 +219,8 @@ class UserRefField(serializers.Field):
             data = data.strip()
             if len(data) > 150:
                 self.fail("unknown", value=data[:40] + "…")
+            if lookup_text(data) is None:
+                self.fail("invalid")
             user = qs.filter(username=data).first()
         pk = parse_id(data)
         if user is None and pk is not None:

@@ -3,7 +3,8 @@
 `str.isdigit()` is the trap: it is true for "²", which `int()` refuses, and for a twenty-digit
 number that no database integer holds (SQLite raises OverflowError on it). A date at the edge
 of the calendar (9999-12-31) overflows the moment a view adds a day to it. Everything that
-turns request text into an id or a date goes through here.
+turns request text into an id or a date goes through here, and so does text a record is looked
+up by (a ticket number, a username): a NUL in it is a 500 on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+
+from tierline.core.text import refused_character
 
 # The largest id a 64-bit signed database integer holds: PostgreSQL's bigint, SQLite's INTEGER.
 MAX_ID = 2**63 - 1
@@ -36,6 +39,13 @@ def parse_id(value: Any) -> int | None:
         return None
     number = int(value)
     return number if 0 < number <= MAX_ID else None
+
+
+def lookup_text(value: str) -> str | None:
+    """`value` to look a record up by (a ticket number, a username), or None when no stored
+    value can hold it: a NUL (PostgreSQL refuses the whole query where SQLite finds nothing),
+    another control character or an unpaired surrogate (no database driver can encode one)."""
+    return None if refused_character(value, multiline=False) else value
 
 
 def date_in_range(day: date | None) -> bool:

@@ -81,12 +81,20 @@ def add_error_responses(result: dict, generator: Any, request: Any, public: bool
             if method not in {"get", *_WRITES}:
                 continue
             responses = operation.setdefault("responses", {})
-            takes_input = "requestBody" in operation or any(
-                p.get("in") == "query" for p in operation.get("parameters", [])
+            # A write without a body can be refused too: confirming a ticket that is not
+            # resolved, taking a closed one (`non_field_errors`).
+            takes_input = (
+                method in _WRITES
+                or "requestBody" in operation
+                or any(p.get("in") == "query" for p in operation.get("parameters", []))
             )
             if takes_input:
                 responses.setdefault(
-                    "400", _answer("The input was refused; nothing was changed.", "FieldErrors")
+                    "400",
+                    _answer(
+                        "The input, or the change it asks for, was refused; nothing was changed.",
+                        "FieldErrors",
+                    ),
                 )
             if "requestBody" in operation:
                 kinds = " or ".join(operation["requestBody"].get("content", {})) or "JSON"
@@ -115,6 +123,14 @@ def add_error_responses(result: dict, generator: Any, request: Any, public: bool
                         "Error",
                     ),
                 )
+            responses.setdefault(
+                "429",
+                _answer(
+                    "Too many requests for this token (TIERLINE_API_RATE); "
+                    "retry after the `Retry-After` header's seconds.",
+                    "Error",
+                ),
+            )
             if any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", [])):
                 responses.setdefault(
                     "422",

@@ -23,5 +23,7 @@ class TokenRateThrottle(SimpleRateThrottle):
         elif request.user and request.user.is_authenticated:
             ident = f"user-{request.user.pk}"
         else:
-            ident = "addr-" + self.get_ident(request)
+            # A WSGI server may send no client address at all (REMOTE_ADDR is optional): such
+            # callers share one budget instead of the request failing.
+            ident = "addr-" + (self.get_ident(request) or "unknown")
         return self.cache_format % {"scope": self.scope, "ident": ident}

@@ -39,6 +39,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from tierline.core.history import history_of
+from tierline.core.inputs import lookup_text
 from tierline.core.models import HistoryEntry
 from tierline.people import queries as people_queries
 
@@ -327,6 +328,8 @@ def ensure(allowed: bool, message: str = "You are not allowed to do that.") -> N
 def ticket_for(user: User, number: str, queryset: QuerySet[Ticket] | None = None) -> Ticket:
     """The ticket with this number if the user may read it; 404 otherwise (never 403, which
     would tell a requester the number exists)."""
+    if lookup_text(number) is None:  # a NUL: no ticket has it, and PostgreSQL would refuse it
+        raise Http404("No such ticket.")
     try:
         # get(), not first(): no ORDER BY for the database to plan around a unique lookup.
         return visible_tickets(user, queryset).get(number=number)

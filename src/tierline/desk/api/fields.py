@@ -8,6 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from tierline.core.inputs import lookup_text
 from tierline.desk import permissions as perms
 
 
@@ -19,6 +20,8 @@ class TicketRefField(serializers.Field):
 
     def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, str) or not data.strip() or len(data) > 20:
+            self.fail("invalid")
+        if lookup_text(data) is None:
             self.fail("invalid")
         ticket = perms.visible_tickets(self.context["request"].user).filter(number=data).first()
         if ticket is None:

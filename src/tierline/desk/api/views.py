@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, parsers, permissions, serializers, status, viewsets
@@ -19,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tierline.core.api import IDEMPOTENCY_KEY, IsStaffMember, SpecListMixin, create_once
+from tierline.core.inputs import lookup_text
 from tierline.desk import lists, queries, services
 from tierline.desk import permissions as perms
 from tierline.desk.api import serializers as s
@@ -370,6 +372,11 @@ class WorkOrderViewSet(
         return perms.visible_work_orders(self.request.user).select_related(
             "ticket", "technician", "created_by", "location"
         )
+
+    def get_object(self) -> WorkOrder:
+        if lookup_text(self.kwargs["number"]) is None:  # PostgreSQL would refuse a NUL
+            raise Http404("No such work order.")
+        return super().get_object()
 
     def _answer(self, work_order: WorkOrder, code: int = status.HTTP_200_OK) -> Response:
         fresh = self.get_queryset().get(pk=work_order.pk)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import permissions, viewsets
+from rest_framework import permissions, serializers, viewsets
 
 from tierline.core.api import IsStaffMember
+from tierline.core.text import normalise_text
 from tierline.people.api.serializers import PersonSerializer, TeamSerializer
 from tierline.people.models import Team, User
 from tierline.people.queries import search_people
@@ -40,7 +42,13 @@ class PersonViewSet(viewsets.ReadOnlyModelViewSet):
             .select_related("department", "location")
             .prefetch_related("teams")
         )
-        if text := self.request.query_params.get("q", "").strip()[:200]:
+        try:
+            typed = normalise_text(
+                self.request.query_params.get("q", ""), label="The search", multiline=False
+            )
+        except ValidationError as refused:
+            raise serializers.ValidationError({"q": refused.messages}) from None
+        if text := typed.strip()[:200]:
             qs = search_people(qs, text)
         return qs
 
