@@ -291,3 +291,41 @@ def test_folder_names_are_quoted_and_encoded(name, wire):
 def test_a_folder_name_cannot_carry_a_command():
     with pytest.raises(imap.ImapFailure):
         imap.quoted_folder("INBOX\r\nA1 DELETE INBOX")
+
+
+@pytest.fixture(scope="module", params=["IMAP4rev1 UIDPLUS", "IMAP4rev1"])
+def old_server(request):
+    """A Dovecot that offers no MOVE (and, the second time, no UIDPLUS either)."""
+    why = dovecot_server.available()
+    if why:
+        if os.environ.get("CI"):
+            pytest.fail(why)
+        pytest.skip(why)
+    instance = dovecot_server.Dovecot(password=PASSWORD, users=4, capabilities=request.param)
+    instance.start()
+    yield instance
+    instance.stop()
+
+
+def test_without_move_a_message_is_copied_then_deleted_by_uid(old_server, employee):
+    user = old_server.new_user()
+    account = ImapAccount.objects.create(
+        mailbox=mailbox(),
+        host="127.0.0.1",
+        port=old_server.imaps_port,
+        trusted_certificate=old_server.certificate,
+        username=user,
+        password=PASSWORD,
+        move_to="Done",
+    )
+    old_server.append(user, PASSWORD, mail(subject="No MOVE here"))
+    poll = imap.fetch(fresh(account))
+    assert poll.error == ""
+    assert list(old_server.folder(user, PASSWORD, "Done").values()) == [set()]
+    if "UIDPLUS" in old_server.capabilities:
+        assert old_server.folder(user, PASSWORD) == {}
+    else:  # flagged, left for the server's own expunge: no other \Deleted mail is expunged
+        assert old_server.folder(user, PASSWORD) == {1: {"\\Deleted"}}
+    # and the next poll takes nothing again
+    assert imap.fetch(fresh(account)).lines == []
+    assert Ticket.objects.count() == 1
