@@ -16,7 +16,7 @@ from tests.mail.factories import mail, mailbox
 from tierline import cli
 from tierline.core.scheduler import registered_jobs
 from tierline.desk.models import Ticket
-from tierline.mail import imap, services
+from tierline.mail import imap, sealing, services
 from tierline.mail.models import ImapAccount, ImapMessage, Inbound, RawMessage
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +54,7 @@ def account(server, user, employee) -> ImapAccount:
         security=ImapAccount.Security.TLS,
         trusted_certificate=server.certificate,
         username=user,
-        password=PASSWORD,
+        password=sealing.seal(PASSWORD),
         folder="INBOX",
         after=ImapAccount.After.MOVE,
         move_to="Processed",
@@ -209,7 +209,7 @@ def test_starttls_works_too(server, user, account):
 
 
 def test_a_refused_sign_in_is_recorded_and_the_mail_stays(server, user, account):
-    ImapAccount.objects.filter(pk=account.pk).update(password="wrong")
+    ImapAccount.objects.filter(pk=account.pk).update(password=sealing.seal("wrong"))
     server.append(user, PASSWORD, mail(subject="Waiting"))
     poll = imap.fetch(fresh(account))
     account = fresh(account)
@@ -219,7 +219,7 @@ def test_a_refused_sign_in_is_recorded_and_the_mail_stays(server, user, account)
     assert Ticket.objects.count() == 0
     assert server.folder(user, PASSWORD) == {1: set()}
     # and once the password is right, it comes in and the error is cleared
-    ImapAccount.objects.filter(pk=account.pk).update(password=PASSWORD)
+    ImapAccount.objects.filter(pk=account.pk).update(password=sealing.seal(PASSWORD))
     assert imap.fetch(fresh(account)).error == ""
     assert fresh(account).last_error == "" and Ticket.objects.count() == 1
 
@@ -273,7 +273,7 @@ def test_the_command_fetches_one_mailbox_and_prints_a_line_per_message(
 
 
 def test_the_command_says_when_a_mailbox_cannot_be_read(account, capsys):
-    ImapAccount.objects.filter(pk=account.pk).update(password="wrong")
+    ImapAccount.objects.filter(pk=account.pk).update(password=sealing.seal("wrong"))
     code = cli.main(["mail", "fetch"])
     assert "Help desk: not fetched: sign-in as" in capsys.readouterr().out
     assert code == 1
@@ -315,7 +315,7 @@ def test_without_move_a_message_is_copied_then_deleted_by_uid(old_server, employ
         port=old_server.imaps_port,
         trusted_certificate=old_server.certificate,
         username=user,
-        password=PASSWORD,
+        password=sealing.seal(PASSWORD),
         move_to="Done",
     )
     old_server.append(user, PASSWORD, mail(subject="No MOVE here"))
@@ -329,3 +329,10 @@ def test_without_move_a_message_is_copied_then_deleted_by_uid(old_server, employ
     # and the next poll takes nothing again
     assert imap.fetch(fresh(account)).lines == []
     assert Ticket.objects.count() == 1
+
+
+def test_a_password_sealed_under_another_secret_key_is_an_error_not_a_crash(account, settings):
+    settings.SECRET_KEY = "another key altogether, after a restore without the data dir"
+    poll = imap.fetch(fresh(account))
+    assert poll.error.startswith("the stored password cannot be read")
+    assert fresh(account).last_error == poll.error

@@ -11,12 +11,13 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from tierline.mail import imap, services
+from tierline.mail import imap, sealing, services
 from tierline.mail.models import ImapAccount, Inbound, Mailbox, RawMessage
 
 
 class ImapAccountForm(forms.ModelForm):
-    """The password is write-only: never sent back to the page; left blank, it stays as it is."""
+    """The password is write-only: sealed when saved (`mail/sealing.py`), never sent back to the
+    page; left blank, the saved one stays."""
 
     password = forms.CharField(
         label="password",
@@ -51,8 +52,8 @@ class ImapAccountForm(forms.ModelForm):
     def _post_clean(self) -> None:
         kept = self.instance.password
         super()._post_clean()
-        if not self.cleaned_data.get("password"):
-            self.instance.password = kept
+        typed = self.cleaned_data.get("password")
+        self.instance.password = sealing.seal(typed) if typed else kept
         try:
             imap.validate_account(self.instance)
         except ValidationError as exc:

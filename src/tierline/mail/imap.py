@@ -37,7 +37,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from tierline.mail import rawstore, services
+from tierline.mail import rawstore, sealing, services
 from tierline.mail.models import ImapAccount, ImapMessage, Inbound, RawMessage
 
 logger = logging.getLogger(__name__)
@@ -159,7 +159,11 @@ def connect(account: ImapAccount) -> Iterator[imaplib.IMAP4]:
         raise ImapFailure(f"could not connect to {where}: {_describe(exc)}") from None
     try:
         try:
-            conn.login(account.username, account.password)
+            password = sealing.unseal(account.password)
+        except sealing.Unreadable as exc:
+            raise ImapFailure(str(exc)) from None
+        try:
+            conn.login(account.username, password)
         except imaplib.IMAP4.error as exc:
             raise ImapFailure(f"sign-in as {account.username} refused: {_describe(exc)}") from None
         except UnicodeEncodeError:

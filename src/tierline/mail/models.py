@@ -178,7 +178,8 @@ IMAP_FOLDER_MAX = 200
 
 class ImapAccount(models.Model):
     """Where a mailbox's mail is fetched from by IMAP, what is done with a message once its
-    ticket is committed, and how the last poll went. The password is write-only in the admin."""
+    ticket is committed, and how the last poll went. The password is sealed (mail/sealing.py)
+    and write-only in the admin."""
 
     class Security(models.TextChoices):
         TLS = "tls", _("TLS (port 993)")
