@@ -105,3 +105,9 @@ def test_the_last_error_is_shown_on_the_mailbox_page_and_in_the_list(client, adm
     assert "sign-in as helpdesk refused: [AUTHENTICATIONFAILED] &lt;nope&gt;" in page
     listing = client.get(reverse("admin:mail_mailbox_changelist")).content.decode()
     assert "error: sign-in as helpdesk refused" in listing
+
+
+def test_the_uid_bookkeeping_is_listed_read_only(client, admin_user):
+    client.force_login(admin_user)
+    assert client.get(reverse("admin:mail_imapmessage_changelist")).status_code == 200
+    assert client.get(reverse("admin:mail_imapmessage_add")).status_code == 403

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from tierline.mail import imap, sealing, services
-from tierline.mail.models import ImapAccount, Inbound, Mailbox, RawMessage
+from tierline.mail.models import ImapAccount, ImapMessage, Inbound, Mailbox, RawMessage
 
 
 class ImapAccountForm(forms.ModelForm):
@@ -166,3 +166,14 @@ class InboundAdmin(ReadOnlyAdmin):
         done = [services.release(inbound=inbound, by=request.user) for inbound in queryset]
         for inbound in done:
             messages.info(request, f"{inbound.sender or inbound.pk}: {inbound.line}")
+
+
+@admin.register(ImapMessage)
+class ImapMessageAdmin(ReadOnlyAdmin):
+    """The UID bookkeeping of the IMAP fetcher: what was stored from which UID, and whether it
+    was settled on the server."""
+
+    list_display = ("account", "uidvalidity", "uid", "state", "message_id", "stored_at", "done_at")
+    list_filter = ("state", "account")
+    search_fields = ("message_id", "sha256")
+    list_select_related = ("account",)
