@@ -9,6 +9,7 @@ import os
 from datetime import timedelta
 
 import pytest
+from django.db import OperationalError
 from django.utils import timezone
 
 from tests.mail import dovecot as dovecot_server
@@ -336,3 +337,22 @@ def test_a_password_sealed_under_another_secret_key_is_an_error_not_a_crash(acco
     poll = imap.fetch(fresh(account))
     assert poll.error.startswith("the stored password cannot be read")
     assert fresh(account).last_error == poll.error
+
+
+def test_a_database_error_while_storing_flags_nothing_and_the_next_poll_takes_it(
+    server, user, account, monkeypatch
+):
+    server.append(user, PASSWORD, mail(subject="Database away"))
+
+    def database_away(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(services, "store", database_away)
+        poll = imap.fetch(fresh(account))
+    assert poll.error == "OperationalError: server closed the connection unexpectedly"
+    assert fresh(account).last_uid == 0
+    assert server.folder(user, PASSWORD) == {1: set()}
+    imap.fetch(fresh(account))
+    assert Ticket.objects.count() == 1
+    assert server.folder(user, PASSWORD) == {}

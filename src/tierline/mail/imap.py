@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -292,7 +292,10 @@ def _release(account: ImapAccount, poll: Poll) -> None:
         changes = {"last_error": poll.error[:5000], "last_error_at": now}
     else:
         changes = {"last_error": "", "last_success_at": now}
-    ImapAccount.objects.filter(pk=account.pk).update(polling_until=None, **changes)
+    try:
+        ImapAccount.objects.filter(pk=account.pk).update(polling_until=None, **changes)
+    except DatabaseError:  # the database is away: the lease runs out by itself
+        logger.exception("mail: could not record the IMAP poll of %s", account.mailbox.name)
 
 
 def _poll(account: ImapAccount, poll: Poll) -> None:
