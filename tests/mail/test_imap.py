@@ -13,6 +13,7 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from tests.mail import dovecot as dovecot_server
+from tests.mail.conftest import PASSWORD
 from tests.mail.factories import mail, mailbox
 from tierline import cli
 from tierline.core.scheduler import registered_jobs
@@ -22,28 +23,9 @@ from tierline.mail.models import ImapAccount, ImapMessage, Inbound, RawMessage
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "correct horse battery"
-
 
 class Crash(BaseException):
     """A worker killed mid-way: not an Exception, so nothing in the fetcher catches it."""
-
-
-@pytest.fixture(scope="module")
-def server():
-    why = dovecot_server.available()
-    if why:
-        if os.environ.get("CI"):
-            pytest.fail(why)
-        pytest.skip(why)
-    instance = dovecot_server.Dovecot(password=PASSWORD).start()
-    yield instance
-    instance.stop()
-
-
-@pytest.fixture
-def user(server) -> str:
-    return server.new_user()
 
 
 @pytest.fixture
