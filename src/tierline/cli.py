@@ -658,7 +658,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_token)
 
-    p = sub.add_parser("mail", help="the email gateway: ingest raw messages, reprocess")
+    p = sub.add_parser(
+        "mail", help="the email gateway: ingest raw messages, fetch by IMAP, reprocess"
+    )
     mail = p.add_subparsers(dest="mail_command", metavar="MAIL_COMMAND", parser_class=_Parser)
     mail.required = True
     q = mail.add_parser("ingest", help="feed raw messages (files or Maildirs) through the gateway")
