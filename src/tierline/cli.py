@@ -15,6 +15,7 @@ a lease on the job's row decides who runs it, so any number of `serve` and `work
                                        gateway; prints `<path>: <outcome>` per message
     tierline mail reprocess [--held]   process quarantined (and pending; held) messages again
     tierline mail send                 send the queued outgoing mail that is due (SMTP)
+    tierline mail fetch [--mailbox N]  poll the mailboxes' IMAP folders now
     tierline mailserver [--lmtp]       an SMTP/LMTP listener for the mailboxes: spools each
                                        message (fsync) before its 250, and drains the spool
 
@@ -514,6 +515,33 @@ def cmd_mail_send(args: argparse.Namespace) -> int:
     report = outbound.send_due()
     _out(f"Outbox: {report}.")
     return EXIT_FAILED if report.failed else 0
+def cmd_mail_fetch(args: argparse.Namespace) -> int:
+    """Poll the IMAP mailboxes now: a line per message, `<mailbox> UID n: <outcome>`; exit 1
+    when a mailbox could not be read (its error is recorded on it too)."""
+    from tierline.mail import imap
+
+    _require_migrated()
+    accounts = imap.accounts(args.mailbox)
+    if not accounts:
+        where = f"named “{args.mailbox}” " if args.mailbox else ""
+        raise CommandFailed(
+            f"No active mailbox {where}has IMAP settings: add them in the admin (Mail › "
+            "Mailboxes).",
+            EXIT_BAD_INPUT,
+        )
+    failed = 0
+    for account in accounts:
+        poll = imap.fetch(account)
+        for line in poll.lines:
+            _out(f"{poll.mailbox} {line}")
+        if poll.busy:
+            _out(f"{poll.mailbox}: skipped, another fetch of it is running")
+        elif poll.error:
+            _out(f"{poll.mailbox}: not fetched: {poll.error}")
+            failed += 1
+        else:
+            _out(f"{poll.mailbox}: {len(poll.lines)} message(s)")
+    return EXIT_FAILED if failed else 0
 
 
 def cmd_mailserver(args: argparse.Namespace) -> int:
@@ -643,7 +671,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_token)
 
-    p = sub.add_parser("mail", help="the email gateway: ingest raw messages, reprocess")
+    p = sub.add_parser(
+        "mail", help="the email gateway: ingest raw messages, fetch by IMAP, reprocess"
+    )
     mail = p.add_subparsers(dest="mail_command", metavar="MAIL_COMMAND", parser_class=_Parser)
     mail.required = True
     q = mail.add_parser("ingest", help="feed raw messages (files or Maildirs) through the gateway")
@@ -657,6 +687,9 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(func=cmd_mail_reprocess)
     q = mail.add_parser("send", help="send the queued outgoing mail that is due (SMTP)")
     q.set_defaults(func=cmd_mail_send)
+    q = mail.add_parser("fetch", help="poll the mailboxes' IMAP folders now")
+    q.add_argument("--mailbox", default="", help="only this mailbox (by name)")
+    q.set_defaults(func=cmd_mail_fetch)
 
     p = sub.add_parser(
         "mailserver", help="receive mail by SMTP or LMTP into the spool, and drain it"

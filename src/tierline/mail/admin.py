@@ -7,20 +7,123 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from tierline.mail import outbound, outbound_templates, services
-from tierline.mail.models import Inbound, Mailbox, MailTemplate, Outbox, RawMessage
+from tierline.mail import imap, outbound, outbound_templates, sealing, services
+from tierline.mail.models import (
+    ImapAccount,
+    ImapMessage,
+    Inbound,
+    Mailbox,
+    MailTemplate,
+    Outbox,
+    RawMessage,
+)
+
+
+class ImapAccountForm(forms.ModelForm):
+    """The password is write-only: sealed when saved (`mail/sealing.py`), never sent back to the
+    page; left blank, the saved one stays."""
+
+    password = forms.CharField(
+        label="password",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Never shown again. Leave blank to keep the one saved.",
+    )
+
+    class Meta:
+        model = ImapAccount
+        fields = (
+            "is_active",
+            "host",
+            "port",
+            "security",
+            "trusted_certificate",
+            "username",
+            "password",
+            "folder",
+            "poll_minutes",
+            "after",
+            "move_to",
+        )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if not cleaned.get("password") and not (self.instance.pk and self.instance.password):
+            self.add_error("password", "The IMAP password is required.")
+        return cleaned
+
+    def _post_clean(self) -> None:
+        kept = self.instance.password
+        super()._post_clean()
+        typed = self.cleaned_data.get("password")
+        self.instance.password = sealing.seal(typed) if typed else kept
+        try:
+            imap.validate_account(self.instance)
+        except ValidationError as exc:
+            self._update_errors(exc)
+
+
+class ImapAccountInline(admin.StackedInline):
+    model = ImapAccount
+    form = ImapAccountForm
+    extra = 0
+    max_num = 1
+    can_delete = True
+    verbose_name = "IMAP fetching"
+    verbose_name_plural = "IMAP fetching"
+    readonly_fields = ("status",)
+
+    @admin.display(description="status")
+    def status(self, obj: ImapAccount) -> str:
+        if obj is None or obj.pk is None:
+            return "Not polled yet."
+
+        def when(moment: object) -> str:
+            return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else "never"
+
+        error = ""
+        if obj.last_error:
+            error = format_html(
+                '<p class="errornote">Last error ({}): {}</p>',
+                when(obj.last_error_at),
+                obj.last_error,
+            )
+        return format_html(
+            "{}<p>Last poll: {} · last success: {} · UIDVALIDITY {} · last UID {}</p>{}",
+            error,
+            when(obj.last_poll_at),
+            when(obj.last_success_at),
+            obj.uidvalidity if obj.uidvalidity is not None else "—",
+            obj.last_uid,
+            format_html("<pre>{}</pre>", obj.notes) if obj.notes else "",
+        )
 
 
 @admin.register(Mailbox)
 class MailboxAdmin(admin.ModelAdmin):
-    list_display = ("name", "policy", "rate_limit_per_hour", "is_active")
+    list_display = ("name", "policy", "rate_limit_per_hour", "is_active", "imap_status")
     list_filter = ("policy", "is_active")
     search_fields = ("name", "addresses")
+    inlines = (ImapAccountInline,)
+    list_select_related = ("imap",)
+
+    @admin.display(description="IMAP")
+    def imap_status(self, obj: Mailbox) -> str:
+        account = getattr(obj, "imap", None)
+        if account is None:
+            return "—"
+        if account.last_error:
+            return format_html('<span class="errornote">error: {}</span>', account.last_error)
+        if account.last_success_at:
+            return f"ok, {account.last_success_at:%Y-%m-%d %H:%M} UTC"
+        return "not polled yet"
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -128,3 +231,12 @@ class OutboxAdmin(ReadOnlyAdmin):
     def send_again(self, request: HttpRequest, queryset: QuerySet[Outbox]) -> None:
         count = outbound.requeue(queryset.values_list("pk", flat=True))
         messages.info(request, f"{count} message(s) queued again.")
+@admin.register(ImapMessage)
+class ImapMessageAdmin(ReadOnlyAdmin):
+    """The UID bookkeeping of the IMAP fetcher: what was stored from which UID, and whether it
+    was settled on the server."""
+
+    list_display = ("account", "uidvalidity", "uid", "state", "message_id", "stored_at", "done_at")
+    list_filter = ("state", "account")
+    search_fields = ("message_id", "sha256")
+    list_select_related = ("account",)

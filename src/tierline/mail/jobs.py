@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from tierline.core.scheduler import every, register
+from tierline.mail import imap
 from tierline.mail.outbound_tasks import send_outbox
 from tierline.mail.spool import drain_job
 
@@ -16,3 +19,8 @@ def enqueue_send_outbox() -> object:
 
 
 SEND_OUTBOX = register("mail-send", schedule=every(minutes=1), run=enqueue_send_outbox)
+# Each IMAP account is polled at its own interval (`ImapAccount.poll_minutes`, its own lease):
+# this job looks every minute for the accounts that are due.
+FETCH_IMAP = register(
+    "mail-imap", schedule=every(minutes=1), run=imap.poll_due, lease=timedelta(minutes=20)
+)

@@ -250,3 +250,98 @@ class Outbox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.to}: {self.subject}"
+# --- IMAP intake (mail/imap.py) -------------------------------------------------------------
+
+IMAP_FOLDER_MAX = 200
+
+
+class ImapAccount(models.Model):
+    """Where a mailbox's mail is fetched from by IMAP, what is done with a message once its
+    ticket is committed, and how the last poll went. The password is sealed (mail/sealing.py)
+    and write-only in the admin."""
+
+    class Security(models.TextChoices):
+        TLS = "tls", _("TLS (port 993)")
+        STARTTLS = "starttls", _("STARTTLS (port 143)")
+
+    class After(models.TextChoices):
+        MOVE = "move", _("Move it to a folder")
+        SEEN = "seen", _("Mark it read (\\Seen) and leave it")
+        DELETE = "delete", _("Delete it")
+
+    mailbox = models.OneToOneField(Mailbox, on_delete=models.CASCADE, related_name="imap")
+    host = models.CharField(_("IMAP server"), max_length=253)
+    port = models.PositiveIntegerField(_("port"), default=993)
+    security = models.CharField(
+        _("encryption"), max_length=10, choices=Security.choices, default=Security.TLS
+    )
+    trusted_certificate = models.TextField(
+        _("trusted certificate (PEM)"),
+        blank=True,
+        help_text=_(
+            "Only for a server whose certificate comes from your own authority: its PEM "
+            "certificate (or the authority's). Blank trusts the system's authorities."
+        ),
+    )
+    username = models.CharField(_("username"), max_length=320)
+    password = models.CharField(_("password"), max_length=500, blank=True)
+    folder = models.CharField(_("folder"), max_length=IMAP_FOLDER_MAX, default="INBOX")
+    poll_minutes = models.PositiveIntegerField(_("poll every (minutes)"), default=1)
+    after = models.CharField(
+        _("after its ticket is saved"), max_length=10, choices=After.choices, default=After.MOVE
+    )
+    move_to = models.CharField(
+        _("move to folder"), max_length=IMAP_FOLDER_MAX, blank=True, default="Processed"
+    )
+    is_active = models.BooleanField(_("fetch"), default=True)
+    # Bookkeeping: the folder's UIDVALIDITY and the highest UID stored under it.
+    uidvalidity = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
+    last_uid = models.PositiveBigIntegerField(default=0, editable=False)
+    next_poll_at = models.DateTimeField(default=timezone.now, editable=False)
+    polling_until = models.DateTimeField(null=True, blank=True, editable=False)
+    last_poll_at = models.DateTimeField(_("last poll"), null=True, blank=True, editable=False)
+    last_success_at = models.DateTimeField(
+        _("last successful poll"), null=True, blank=True, editable=False
+    )
+    last_error = models.TextField(_("last error"), blank=True, editable=False)
+    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True, editable=False)
+    notes = models.TextField(_("notes"), blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("IMAP account")
+
+    def __str__(self) -> str:
+        return f"{self.username}@{self.host}:{self.port}/{self.folder}"
+
+
+class ImapMessage(models.Model):
+    """One UID of one IMAP folder (under one UIDVALIDITY): stored, processed, then settled on
+    the server (moved, flagged or deleted). Committed as stored before any flag changes."""
+
+    class State(models.TextChoices):
+        STORED = "stored", _("Stored, not yet processed")
+        PROCESSED = "processed", _("Processed, not yet moved or flagged")
+        DONE = "done", _("Done")
+
+    account = models.ForeignKey(ImapAccount, on_delete=models.CASCADE, related_name="messages")
+    uidvalidity = models.PositiveBigIntegerField()
+    uid = models.PositiveBigIntegerField()
+    raw = models.ForeignKey(RawMessage, on_delete=models.PROTECT, related_name="imap_messages")
+    sha256 = models.CharField(max_length=64)
+    message_id = models.CharField(max_length=998, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.STORED)
+    stored_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["account", "uidvalidity", "uid"]
+        verbose_name = _("IMAP message")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "uidvalidity", "uid"], name="imapmessage_one_per_uid"
+            )
+        ]
+        indexes = [models.Index(fields=["account", "state"], name="imapmessage_state_idx")]
+
+    def __str__(self) -> str:
+        return f"UID {self.uid} ({self.uidvalidity})"

@@ -118,6 +118,23 @@ def receive(
 
     The same bytes, or a message with the same Message-ID (the same mail in two mailboxes, a
     fetch retried), make no second entry: "ignored: duplicate of <id>"."""
+    stored = store(raw, source=source, mailbox=mailbox, envelope_sender=envelope_sender)
+    if stored.duplicate:
+        return stored
+    inbound = process(stored.inbound.pk)
+    return Received(inbound=inbound, line=inbound.line)
+
+
+def store(
+    raw: bytes,
+    *,
+    source: str = RawMessage.Source.INGEST,
+    mailbox: Mailbox | None = None,
+    envelope_sender: str | None = None,
+) -> Received:
+    """Store `raw` (on disk, then RawMessage + a pending Inbound) without processing it; for a
+    duplicate, the first arrival's record. `receive` is `store` then `process`; the IMAP
+    fetcher commits its UID bookkeeping with these rows before processing."""
     sha256 = rawstore.digest(raw)
     message_id = _header_message_id(raw)
     first = _duplicate_of(sha256, message_id)
@@ -141,7 +158,6 @@ def receive(
         if first is None:
             raise
         return _as_duplicate(first)
-    inbound = process(inbound.pk)
     return Received(inbound=inbound, line=inbound.line)
 
 

@@ -1,0 +1,340 @@
+"""IMAP intake against a real Dovecot (tests/mail/dovecot.py): every new UID stored and
+committed before anything changes on the server, processed once, then moved, flagged or
+deleted by UID; a crash anywhere, a changed UIDVALIDITY, a refused sign-in or a server that is
+down loses nothing and doubles nothing."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pytest
+from django.db import OperationalError
+from django.utils import timezone
+
+from tests.mail import dovecot as dovecot_server
+from tests.mail.conftest import PASSWORD
+from tests.mail.factories import mail, mailbox
+from tierline import cli
+from tierline.core.scheduler import registered_jobs
+from tierline.desk.models import Ticket
+from tierline.mail import imap, sealing, services
+from tierline.mail.models import ImapAccount, ImapMessage, Inbound, RawMessage
+
+pytestmark = pytest.mark.django_db
+
+
+class Crash(BaseException):
+    """A worker killed mid-way: not an Exception, so nothing in the fetcher catches it."""
+
+
+@pytest.fixture
+def account(server, user, employee) -> ImapAccount:
+    return ImapAccount.objects.create(
+        mailbox=mailbox(),
+        host="127.0.0.1",
+        port=server.imaps_port,
+        security=ImapAccount.Security.TLS,
+        trusted_certificate=server.certificate,
+        username=user,
+        password=sealing.seal(PASSWORD),
+        folder="INBOX",
+        after=ImapAccount.After.MOVE,
+        move_to="Processed",
+    )
+
+
+def fresh(account: ImapAccount) -> ImapAccount:
+    return ImapAccount.objects.select_related("mailbox").get(pk=account.pk)
+
+
+def test_new_mail_becomes_tickets_stored_with_its_uid_then_moved(server, user, account):
+    # given two messages in the inbox
+    first, second = mail(subject="VPN drops"), mail(subject="Printer jammed")
+    server.append(user, PASSWORD, first)
+    server.append(user, PASSWORD, second)
+    # when the mailbox is fetched
+    poll = imap.fetch(fresh(account))
+    # then each is a ticket, its line says so
+    tickets = list(Ticket.objects.order_by("pk"))
+    assert [t.subject for t in tickets] == ["VPN drops", "Printer jammed"]
+    assert poll.error == ""
+    assert poll.lines == [f"UID 1: new {tickets[0].number}", f"UID 2: new {tickets[1].number}"]
+    # and each UID is recorded with its UIDVALIDITY, digest and Message-ID, done
+    rows = list(ImapMessage.objects.order_by("uid"))
+    account = fresh(account)
+    assert [(r.uid, r.state) for r in rows] == [(1, "done"), (2, "done")]
+    assert {r.uidvalidity for r in rows} == {account.uidvalidity} and account.uidvalidity
+    assert rows[0].sha256 == rows[0].raw.sha256 and rows[0].raw.source == RawMessage.Source.IMAP
+    assert rows[0].message_id == rows[0].raw.message_id != ""
+    assert account.last_uid == 2 and account.last_error == "" and account.last_success_at
+    # and the server's inbox is empty, both are in Processed, not marked read by the fetch
+    assert server.folder(user, PASSWORD) == {}
+    assert list(server.folder(user, PASSWORD, "Processed").values()) == [set(), set()]
+
+
+def test_fetching_again_processes_nothing_twice(server, user, account):
+    server.append(user, PASSWORD, mail(subject="Once"))
+    imap.fetch(fresh(account))
+    # when it is fetched again, and the same message (same Message-ID) arrives once more
+    assert imap.fetch(fresh(account)).lines == []
+    raw = mail(subject="Twice", message_id="<same@client.example>")
+    server.append(user, PASSWORD, raw)
+    server.append(user, PASSWORD, raw)
+    poll = imap.fetch(fresh(account))
+    # then the copy is recorded as a duplicate, one ticket each, and both left the inbox
+    assert Ticket.objects.count() == 2
+    assert poll.lines[1] == "UID 3: ignored: duplicate of <same@client.example>"
+    assert server.folder(user, PASSWORD) == {}
+
+
+def test_seen_mode_flags_the_message_and_leaves_it(server, user, account):
+    ImapAccount.objects.filter(pk=account.pk).update(after=ImapAccount.After.SEEN)
+    server.append(user, PASSWORD, mail(subject="Keep me here"))
+    imap.fetch(fresh(account))
+    assert server.folder(user, PASSWORD) == {1: {"\\Seen"}}
+    # and a second poll does not take it again
+    assert imap.fetch(fresh(account)).lines == []
+    assert Ticket.objects.count() == 1
+
+
+def test_delete_mode_expunges_by_uid(server, user, account):
+    ImapAccount.objects.filter(pk=account.pk).update(after=ImapAccount.After.DELETE)
+    server.append(user, PASSWORD, mail(subject="Delete me"))
+    imap.fetch(fresh(account))
+    assert server.folder(user, PASSWORD) == {}
+    assert Ticket.objects.count() == 1
+
+
+def test_a_crash_after_storing_before_processing_makes_exactly_one_ticket(
+    server, user, account, monkeypatch
+):
+    server.append(user, PASSWORD, mail(subject="Crash after store"))
+
+    def crash(inbound_id: int, **kwargs) -> None:
+        raise Crash
+
+    # when the worker dies right after the raw message and its UID are committed
+    with monkeypatch.context() as patch:
+        patch.setattr(services, "process", crash)
+        with pytest.raises(Crash):
+            imap.fetch(fresh(account))
+    # then the message is stored, pending, and untouched on the server
+    row = ImapMessage.objects.get()
+    assert row.state == ImapMessage.State.STORED
+    assert Inbound.objects.get().outcome == Inbound.Outcome.PENDING
+    assert server.folder(user, PASSWORD) == {1: set()}
+    # and the next fetch makes its one ticket and moves it
+    poll = imap.fetch(fresh(account))
+    assert Ticket.objects.count() == 1
+    assert poll.lines == [f"UID 1: new {Ticket.objects.get().number}"]
+    assert server.folder(user, PASSWORD) == {}
+    assert ImapMessage.objects.get().state == ImapMessage.State.DONE
+
+
+def test_a_crash_after_the_ticket_before_the_move_makes_no_second_ticket(
+    server, user, account, monkeypatch
+):
+    server.append(user, PASSWORD, mail(subject="Crash before move"))
+
+    def crash(*args, **kwargs) -> None:
+        raise Crash
+
+    with monkeypatch.context() as patch:
+        patch.setattr(imap, "settle", crash)
+        with pytest.raises(Crash):
+            imap.fetch(fresh(account))
+    assert Ticket.objects.count() == 1
+    assert ImapMessage.objects.get().state == ImapMessage.State.PROCESSED
+    assert server.folder(user, PASSWORD) == {1: set()}
+    # the rerun settles it on the server and opens nothing new
+    imap.fetch(fresh(account))
+    assert Ticket.objects.count() == 1
+    assert server.folder(user, PASSWORD) == {}
+    assert ImapMessage.objects.get().state == ImapMessage.State.DONE
+
+
+def test_a_changed_uidvalidity_rereads_the_folder_without_doubling(server, user, account):
+    # given a folder read once, in seen mode (its messages stay)
+    ImapAccount.objects.filter(pk=account.pk).update(folder="Support", after=ImapAccount.After.SEEN)
+    client = server.client(user, PASSWORD)
+    client.create('"Support"')
+    client.logout()
+    old = mail(subject="Old news", message_id="<old@client.example>")
+    server.append(user, PASSWORD, old, folder="Support")
+    imap.fetch(fresh(account))
+    before = fresh(account).uidvalidity
+    # when the folder is recreated (new UIDVALIDITY, UIDs from 1 again) with the old message
+    # and a new one
+    client = server.client(user, PASSWORD)
+    assert client.delete('"Support"')[0] == "OK"
+    assert client.create('"Support"')[0] == "OK"
+    client.logout()
+    server.append(user, PASSWORD, old, folder="Support")
+    server.append(user, PASSWORD, mail(subject="New news"), folder="Support")
+    poll = imap.fetch(fresh(account))
+    # then the old one is known, the new one is a ticket, and the change is noted
+    account = fresh(account)
+    assert account.uidvalidity != before
+    assert "UIDVALIDITY changed" in account.notes
+    assert sorted(Ticket.objects.values_list("subject", flat=True)) == ["New news", "Old news"]
+    assert poll.lines[0] == "UID 1: ignored: duplicate of <old@client.example>"
+    assert poll.lines[1].startswith("UID 2: new TL-")
+
+
+def test_starttls_works_too(server, user, account):
+    ImapAccount.objects.filter(pk=account.pk).update(
+        security=ImapAccount.Security.STARTTLS, port=server.imap_port
+    )
+    server.append(user, PASSWORD, mail(subject="Over STARTTLS"))
+    assert imap.fetch(fresh(account)).error == ""
+    assert Ticket.objects.get().subject == "Over STARTTLS"
+
+
+def test_a_refused_sign_in_is_recorded_and_the_mail_stays(server, user, account):
+    ImapAccount.objects.filter(pk=account.pk).update(password=sealing.seal("wrong"))
+    server.append(user, PASSWORD, mail(subject="Waiting"))
+    poll = imap.fetch(fresh(account))
+    account = fresh(account)
+    assert poll.error.startswith(f"sign-in as {user} refused")
+    assert account.last_error == poll.error and account.last_error_at
+    assert account.polling_until is None
+    assert Ticket.objects.count() == 0
+    assert server.folder(user, PASSWORD) == {1: set()}
+    # and once the password is right, it comes in and the error is cleared
+    ImapAccount.objects.filter(pk=account.pk).update(password=sealing.seal(PASSWORD))
+    assert imap.fetch(fresh(account)).error == ""
+    assert fresh(account).last_error == "" and Ticket.objects.count() == 1
+
+
+def test_a_server_that_is_down_is_recorded(account):
+    ImapAccount.objects.filter(pk=account.pk).update(port=dovecot_server._free_port())
+    poll = imap.fetch(fresh(account))
+    assert poll.error.startswith("could not connect to 127.0.0.1:")
+    assert fresh(account).last_error == poll.error
+
+
+def test_a_certificate_nobody_vouches_for_is_refused(server, user, account):
+    ImapAccount.objects.filter(pk=account.pk).update(trusted_certificate="")
+    server.append(user, PASSWORD, mail(subject="Not over an untrusted line"))
+    poll = imap.fetch(fresh(account))
+    assert "certificate is not trusted" in poll.error
+    assert Ticket.objects.count() == 0
+
+
+def test_one_poller_at_a_time(account):
+    ImapAccount.objects.filter(pk=account.pk).update(
+        polling_until=timezone.now() + timedelta(minutes=5)
+    )
+    assert imap.fetch(fresh(account)).busy
+
+
+def test_the_scheduled_job_polls_only_the_accounts_that_are_due(server, user, account):
+    assert "mail-imap" in {job.name for job in registered_jobs()}
+    server.append(user, PASSWORD, mail(subject="From the job"))
+    assert imap.poll_due() == 1
+    assert Ticket.objects.count() == 1
+    account = fresh(account)
+    assert account.next_poll_at > timezone.now() + timedelta(seconds=50)
+    # not due again before its interval
+    server.append(user, PASSWORD, mail(subject="Later"))
+    assert imap.poll_due() == 0
+    ImapAccount.objects.filter(pk=account.pk).update(next_poll_at=timezone.now())
+    assert imap.poll_due() == 1
+    assert Ticket.objects.count() == 2
+
+
+def test_the_command_fetches_one_mailbox_and_prints_a_line_per_message(
+    server, user, account, capsys
+):
+    server.append(user, PASSWORD, mail(subject="Via the command"))
+    code = cli.main(["mail", "fetch", "--mailbox", account.mailbox.name])
+    out = capsys.readouterr().out.splitlines()
+    number = Ticket.objects.get().number
+    assert out == [f"Help desk UID 1: new {number}", "Help desk: 1 message(s)"]
+    assert code == 0
+
+
+def test_the_command_says_when_a_mailbox_cannot_be_read(account, capsys):
+    ImapAccount.objects.filter(pk=account.pk).update(password=sealing.seal("wrong"))
+    code = cli.main(["mail", "fetch"])
+    assert "Help desk: not fetched: sign-in as" in capsys.readouterr().out
+    assert code == 1
+    assert cli.main(["mail", "fetch", "--mailbox", "Nope"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "wire"),
+    [("INBOX", '"INBOX"'), ("Traité", '"Trait&AOk-"'), ('A&B "x"', '"A&-B \\"x\\""')],
+)
+def test_folder_names_are_quoted_and_encoded(name, wire):
+    assert imap.quoted_folder(name) == wire
+
+
+def test_a_folder_name_cannot_carry_a_command():
+    with pytest.raises(imap.ImapFailure):
+        imap.quoted_folder("INBOX\r\nA1 DELETE INBOX")
+
+
+@pytest.fixture(scope="module", params=["IMAP4rev1 UIDPLUS", "IMAP4rev1"])
+def old_server(request):
+    """A Dovecot that offers no MOVE (and, the second time, no UIDPLUS either)."""
+    why = dovecot_server.available()
+    if why:
+        if os.environ.get("CI"):
+            pytest.fail(why)
+        pytest.skip(why)
+    instance = dovecot_server.Dovecot(password=PASSWORD, users=4, capabilities=request.param)
+    instance.start()
+    yield instance
+    instance.stop()
+
+
+def test_without_move_a_message_is_copied_then_deleted_by_uid(old_server, employee):
+    user = old_server.new_user()
+    account = ImapAccount.objects.create(
+        mailbox=mailbox(),
+        host="127.0.0.1",
+        port=old_server.imaps_port,
+        trusted_certificate=old_server.certificate,
+        username=user,
+        password=sealing.seal(PASSWORD),
+        move_to="Done",
+    )
+    old_server.append(user, PASSWORD, mail(subject="No MOVE here"))
+    poll = imap.fetch(fresh(account))
+    assert poll.error == ""
+    assert list(old_server.folder(user, PASSWORD, "Done").values()) == [set()]
+    if "UIDPLUS" in old_server.capabilities:
+        assert old_server.folder(user, PASSWORD) == {}
+    else:  # flagged, left for the server's own expunge: no other \Deleted mail is expunged
+        assert old_server.folder(user, PASSWORD) == {1: {"\\Deleted"}}
+    # and the next poll takes nothing again
+    assert imap.fetch(fresh(account)).lines == []
+    assert Ticket.objects.count() == 1
+
+
+def test_a_password_sealed_under_another_secret_key_is_an_error_not_a_crash(account, settings):
+    settings.SECRET_KEY = "another key altogether, after a restore without the data dir"
+    poll = imap.fetch(fresh(account))
+    assert poll.error.startswith("the stored password cannot be read")
+    assert fresh(account).last_error == poll.error
+
+
+def test_a_database_error_while_storing_flags_nothing_and_the_next_poll_takes_it(
+    server, user, account, monkeypatch
+):
+    server.append(user, PASSWORD, mail(subject="Database away"))
+
+    def database_away(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(services, "store", database_away)
+        poll = imap.fetch(fresh(account))
+    assert poll.error == "OperationalError: server closed the connection unexpectedly"
+    assert fresh(account).last_uid == 0
+    assert server.folder(user, PASSWORD) == {1: set()}
+    imap.fetch(fresh(account))
+    assert Ticket.objects.count() == 1
+    assert server.folder(user, PASSWORD) == {}
