@@ -515,6 +515,8 @@ def cmd_mail_send(args: argparse.Namespace) -> int:
     report = outbound.send_due()
     _out(f"Outbox: {report}.")
     return EXIT_FAILED if report.failed else 0
+
+
 def cmd_mail_fetch(args: argparse.Namespace) -> int:
     """Poll the IMAP mailboxes now: a line per message, `<mailbox> UID n: <outcome>`; exit 1
     when a mailbox could not be read (its error is recorded on it too)."""

@@ -231,6 +231,8 @@ class OutboxAdmin(ReadOnlyAdmin):
     def send_again(self, request: HttpRequest, queryset: QuerySet[Outbox]) -> None:
         count = outbound.requeue(queryset.values_list("pk", flat=True))
         messages.info(request, f"{count} message(s) queued again.")
+
+
 @admin.register(ImapMessage)
 class ImapMessageAdmin(ReadOnlyAdmin):
     """The UID bookkeeping of the IMAP fetcher: what was stored from which UID, and whether it

@@ -250,6 +250,8 @@ class Outbox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.to}: {self.subject}"
+
+
 # --- IMAP intake (mail/imap.py) -------------------------------------------------------------
 
 IMAP_FOLDER_MAX = 200
