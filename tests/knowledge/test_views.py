@@ -11,6 +11,7 @@ from django.utils.html import escape
 from tests.core.test_markdown import tags_in
 from tests.desk import factories as desk_factories
 from tests.knowledge import factories
+from tests.people import factories as people_factories
 from tierline.desk import services as desk_services
 from tierline.knowledge import services
 from tierline.knowledge.models import BODY_MAX, Article, Feedback, TicketLink
@@ -234,3 +235,32 @@ def test_an_open_ticket_can_not_become_an_article(client, tier1):
     response = client.get(reverse("knowledge:new"), {"ticket": ticket.number})
     assert response.status_code == 403
     assert client.get(reverse("knowledge:new"), {"ticket": "TL-nope"}).status_code == 404
+
+
+def test_a_restricted_teams_ticket_can_not_be_linked_or_drafted_by_an_outsider(
+    client, tier1, tier2
+):
+    # given an HR ticket, resolved by a member of the restricted team
+    hr = people_factories.restricted_team(members=(tier2,))
+    ticket = desk_factories.ticket(team=hr, description="Salary letter for Jo Bloggs.")
+    desk_services.resolve(ticket=ticket, by=tier2, resolution_code="fixed", body="Sent to Jo.")
+    article = factories.internal_article(tier1)
+
+    # when a technician outside the team tries to link it or draft an article from it
+    client.force_login(tier1)
+    link = client.post(
+        reverse("knowledge:ticket_link", args=[ticket.number]), {"article": article.pk}
+    )
+    draft = client.get(reverse("knowledge:new"), {"ticket": ticket.number})
+
+    # then both are 404 and nothing of the ticket is shown
+    assert link.status_code == 404 and draft.status_code == 404
+    assert "Salary" not in draft.content.decode()
+    assert not TicketLink.objects.exists()
+
+    # while the team's member sees the panel and may draft it
+    client.force_login(tier2)
+    page = client.get(reverse("desk:ticket", args=[ticket.number])).content.decode()
+    assert "Turn into an article" in page
+    draft = client.get(reverse("knowledge:new"), {"ticket": ticket.number}).content.decode()
+    assert "Salary letter for Jo Bloggs." in draft
