@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -264,3 +266,25 @@ def test_a_restricted_teams_ticket_can_not_be_linked_or_drafted_by_an_outsider(
     assert "Turn into an article" in page
     draft = client.get(reverse("knowledge:new"), {"ticket": ticket.number}).content.decode()
     assert "Salary letter for Jo Bloggs." in draft
+
+
+def test_the_list_pages_cost_the_same_for_5_or_30_articles(client, tier1, employee):
+    # given articles in several categories
+    shelves = [factories.category(name) for name in ("Email", "Printing", "Network")]
+
+    def queries_for(url: str, user) -> int:
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    for n in range(5):
+        factories.article(tier1, title=f"Article {n}", category=shelves[n % 3])
+    few = (queries_for("/knowledge/", tier1), queries_for("/portal/help/", employee))
+    for n in range(5, 30):
+        factories.article(tier1, title=f"Article {n}", category=shelves[n % 3])
+    many = (queries_for("/knowledge/", tier1), queries_for("/portal/help/", employee))
+
+    # then the number of queries does not grow with the articles
+    assert many == few
+    assert max(many) <= 12
