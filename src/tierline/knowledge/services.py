@@ -141,7 +141,12 @@ def create_article(
 
 
 def _locked(article_id: int, expected_version: int | None) -> Article:
-    article = Article.objects.select_for_update().select_related("category").get(pk=article_id)
+    # Only the article's row is locked: PostgreSQL can't lock the nullable side of the join.
+    article = (
+        Article.objects.select_for_update(of=("self",))
+        .select_related("category")
+        .get(pk=article_id)
+    )
     if expected_version is not None and article.version != expected_version:
         raise StaleEdit(
             f"{article.updated_by} saved this article (version {article.version}) while you "
