@@ -229,6 +229,8 @@ def test_ticket_panel_links_articles_and_turns_a_resolved_ticket_into_one(client
     client.force_login(employee)
     portal = client.get(reverse("portal:ticket", args=[ticket.number])).content.decode()
     assert "knowledge.ticket_articles" not in portal
+    # nor the history entry naming the (internal) article
+    assert "Solved with" not in portal and escape(article.title) not in portal
 
 
 def test_an_open_ticket_can_not_become_an_article(client, tier1):
