@@ -327,6 +327,9 @@ def ensure(allowed: bool, message: str = "You are not allowed to do that.") -> N
 def ticket_for(user: User, number: str, queryset: QuerySet[Ticket] | None = None) -> Ticket:
     """The ticket with this number if the user may read it; 404 otherwise (never 403, which
     would tell a requester the number exists)."""
+    if not number.isprintable():
+        # PostgreSQL refuses a NUL in a query parameter (a 500); no number holds one anyway.
+        raise Http404("No such ticket.")
     try:
         # get(), not first(): no ORDER BY for the database to plan around a unique lookup.
         return visible_tickets(user, queryset).get(number=number)

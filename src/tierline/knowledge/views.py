@@ -50,7 +50,8 @@ def article_list(request: HttpRequest) -> HttpResponse:
     tab = tab if tab in TABS else "all"
     category_id = parse_id(request.GET.get("category"))
     audience = request.GET.get("audience", "")
-    words = request.GET.get("q", "")[:200]
+    # Only what can be typed: PostgreSQL refuses a NUL in a parameter.
+    words = "".join(c if c.isprintable() else " " for c in request.GET.get("q", "")[:200])
     articles = queries.article_list(
         request.user,
         category_id=category_id,
