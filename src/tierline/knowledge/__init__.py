@@ -1,0 +1,1 @@
+"""The knowledge base: articles in Markdown, their versions, feedback and links from tickets."""
