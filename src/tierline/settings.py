@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "tierline.people",
     "tierline.desk",
     "tierline.sla",
+    "tierline.assets",
     "tierline.mail",
     "tierline.portal",
 ]
@@ -340,6 +341,13 @@ TIERLINE = {
 }
 # A request body over this many bytes is refused from its Content-Length, before it is read
 # (core.middleware.RefuseOversizedBodies): ten files at the limit and the form around them.
+# The endpoint agent (assets/agent.py): a report's largest body, how far its clock may be from
+# ours, and how often one device (or one address, for enrolment) may call.
+TIERLINE["AGENT_REPORT_MAX_BYTES"] = int(
+    os.environ.get("TIERLINE_AGENT_REPORT_MAX_BYTES", str(4 * 2**20))
+)
+TIERLINE["AGENT_REPORT_WINDOW_SECONDS"] = int(os.environ.get("TIERLINE_AGENT_REPORT_WINDOW", "300"))
+TIERLINE["AGENT_RATE"] = os.environ.get("TIERLINE_AGENT_RATE", "30/min")
 TIERLINE["REQUEST_MAX_BYTES"] = int(
     os.environ.get("TIERLINE_REQUEST_MAX_BYTES", str(10 * TIERLINE["ATTACHMENT_MAX_BYTES"] + 2**20))
 )

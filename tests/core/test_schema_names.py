@@ -45,6 +45,9 @@ OPERATION_IDS = {
     ("get", "/api/v1/teams/"): "list_teams",
     ("get", "/api/v1/teams/{id}/"): "get_team",
     ("get", "/api/v1/sla/due/"): "list_tickets_due_soon",
+    ("get", "/api/v1/assets/"): "list_assets",
+    ("post", "/api/v1/agent/enrol"): "enrol_agent",
+    ("post", "/api/v1/agent/report"): "report_inventory",
 }
 
 

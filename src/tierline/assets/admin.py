@@ -1,0 +1,66 @@
+"""Asset types and assets in Configuration. People's edits go through `assets.services`, so
+each changed field is one history entry; the agent's columns are shown, not edited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+
+from tierline.assets import services
+from tierline.assets.models import AgentDevice, Asset, AssetType, Status
+
+
+@admin.register(AssetType)
+class AssetTypeAdmin(admin.ModelAdmin):
+    section = "Assets"
+    list_display = ["name", "reported_by_agent"]
+
+
+@admin.register(Asset)
+class AssetAdmin(admin.ModelAdmin):
+    section = "Assets"
+    list_display = ["__str__", "asset_type", "hostname", "serial", "status", "needs_review"]
+    list_filter = ["asset_type", "status", "needs_review"]
+    search_fields = ["tag", "hostname", "serial"]
+    fields = [*services.EDITABLE, "status", "needs_review"]
+    readonly_fields = ["status"]
+
+    def save_model(self, request: Any, obj: Asset, form: Any, change: bool) -> None:
+        values = {name: form.cleaned_data.get(name) for name in services.EDITABLE}
+        values = {
+            k: ("" if v is None and k in services.TEXT_FIELDS else v) for k, v in values.items()
+        }
+        try:
+            if change:
+                asset = Asset.objects.get(pk=obj.pk)
+                services.update_asset(asset=asset, by=request.user, **values)
+                if asset.needs_review != form.cleaned_data.get("needs_review"):
+                    services.set_needs_review(
+                        asset=asset,
+                        value=bool(form.cleaned_data.get("needs_review")),
+                        by=request.user,
+                    )
+            else:
+                created = services.create_asset(by=request.user, status=Status.IN_STOCK, **values)
+                obj.pk = created.pk
+        except services.AssetError as error:
+            messages.error(request, str(error))
+
+
+@admin.register(AgentDevice)
+class AgentDeviceAdmin(admin.ModelAdmin):
+    section = "Assets"
+    list_display = ["__str__", "asset", "enrolled_at", "last_seen_at", "revoked_at"]
+    readonly_fields = [
+        "prefix",
+        "asset",
+        "enrolled_at",
+        "last_seen_at",
+        "last_sequence",
+        "revoked_at",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
