@@ -288,6 +288,9 @@ SPECTACULAR_SETTINGS = {
         "CallDirection": "tierline.desk.models.Call.Direction",
         "CallOutcome": "tierline.desk.models.Call.Outcome",
         "SlaState": "tierline.sla.queries.State.ALL",
+        "AssetStatus": "tierline.assets.models.Status",
+        "SecuritySetting": "tierline.assets.api.serializers.ON_OFF",
+        "SoftwareSource": "tierline.assets.api.serializers.SOFTWARE_SOURCES",
     },
     # A nullable choice is `nullable: true` on its enum, not a separate `NullEnum` component.
     "ENUM_ADD_EXPLICIT_BLANK_NULL_CHOICE": False,

@@ -94,14 +94,17 @@ def test_every_enum_is_named_not_left_to_the_generator(openapi):
     schemas = openapi["components"]["schemas"]
     enums = sorted(name for name, schema in schemas.items() if "enum" in schema)
     assert enums == [
+        "AssetStatus",
         "CallDirection",
         "CallOutcome",
         "Channel",
         "Priority",
         "Role",
+        "SecuritySetting",
         "SettableTicketStatus",
         "SettableWorkOrderStatus",
         "SlaState",
+        "SoftwareSource",
         "TicketStatus",
         "Tier",
         "WorkOrderStatus",

@@ -198,6 +198,7 @@ def _apply_software(
         ],
         batch_size=500,
     )
+    old_versions = {name: stored[name].version for name in upgraded}
     for name in upgraded:
         row = stored[name]
         row.version = reported[name].get("version", "")
@@ -229,7 +230,7 @@ def _apply_software(
             by,
             "software upgraded",
             field=name[:60],
-            old=stored[name].version,
+            old=old_versions[name],
             new=reported[name].get("version", ""),
             summary=name,
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 _PLAUSIBLE_KEY = re.compile(r"[\x21-\x7e]{1,64}")
@@ -39,3 +40,18 @@ class DeviceAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Any) -> str:
         return self.keyword
+
+
+class DeviceAuthenticationScheme(OpenApiAuthenticationExtension):
+    """The schema names the agent's credential (`Authorization: Device <credential>`)."""
+
+    target_class = "tierline.assets.api.authentication.DeviceAuthentication"
+    name = "deviceAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Device <credential>`, from `POST /api/v1/agent/enrol`.",
+        }

@@ -14,6 +14,7 @@ MAX_DISKS = 64
 MAX_NICS = 64
 MAX_ADDRESSES = 32
 MAX_ACCOUNTS = 2_000
+SOFTWARE_SOURCES = ["dpkg", "rpm", "registry", "macos-app", "other"]
 MAC = r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"
 
 
@@ -107,9 +108,7 @@ class NicSerializer(StrictSerializer):
 class SoftwareSerializer(StrictSerializer):
     name = text(200, required=True)
     version = text(100)
-    source = serializers.ChoiceField(
-        choices=["dpkg", "rpm", "registry", "macos-app", "other"], required=False, default="other"
-    )
+    source = serializers.ChoiceField(choices=SOFTWARE_SOURCES, required=False, default="other")
 
 
 class AccountSerializer(StrictSerializer):

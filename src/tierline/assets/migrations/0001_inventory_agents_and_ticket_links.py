@@ -11,6 +11,8 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
+        # core first: desk 0007 reads core.HistoryEntry as core 0002 left it.
+        ('core', '0005_idempotency_keys'),
         ('desk', '0009_admin_names_priority_matrix'),
         ('people', '0003_system_users_and_restricted_teams'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
