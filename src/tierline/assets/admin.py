@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 
 from tierline.assets import services
 from tierline.assets.models import AgentDevice, Asset, AssetType, Status
+from tierline.core.text import normalise_text
 
 
 @admin.register(AssetType)
@@ -17,9 +20,31 @@ class AssetTypeAdmin(admin.ModelAdmin):
     list_display = ["name", "reported_by_agent"]
 
 
+class AssetForm(forms.ModelForm):
+    """Typed text is refused here, next to its field, for what the service would refuse (the
+    admin builds its own form class from this one, so the check is in clean_*, not validators)."""
+
+    class Meta:
+        model = Asset
+        fields = [*services.EDITABLE, "needs_review"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        for name in services.TEXT_FIELDS:
+            value = cleaned.get(name)
+            if isinstance(value, str):
+                label = str(Asset._meta.get_field(name).verbose_name).capitalize()
+                try:
+                    normalise_text(value, label=label, multiline=False)
+                except ValidationError as error:
+                    self.add_error(name, error)
+        return cleaned
+
+
 @admin.register(Asset)
 class AssetAdmin(admin.ModelAdmin):
     section = "Assets"
+    form = AssetForm
     list_display = ["__str__", "asset_type", "hostname", "serial", "status", "needs_review"]
     list_filter = ["asset_type", "status", "needs_review"]
     search_fields = ["tag", "hostname", "serial"]

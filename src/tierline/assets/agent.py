@@ -258,6 +258,9 @@ def receive_report(*, device: AgentDevice, report: dict[str, Any]) -> Outcome:
         return Outcome(asset_id=device.asset_id, changed=False, created=False)
 
     _claim_sequence(device, sequence, {"report_hash": new_hash})
+    # The claim locked the device's row: a report that waited on it sees the asset the one
+    # before it bound, rather than matching (or creating) one again.
+    device.asset_id = AgentDevice.objects.values_list("asset_id", flat=True).get(pk=device.pk)
     by = system_user("assets")
     created = False
     asset = None
