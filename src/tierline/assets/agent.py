@@ -99,15 +99,26 @@ def device_for_key(key: str) -> AgentDevice | None:
 # --- reports -------------------------------------------------------------------------------
 
 
-def inventory_hash(inventory: dict[str, Any]) -> str:
-    """The same inventory always hashes the same, whatever the order of its lists."""
-    canonical = dict(inventory)
-    for key, sort_key in (("software", "name"), ("disks", "mount"), ("nics", "name")):
-        canonical[key] = sorted(canonical.get(key) or [], key=lambda row, k=sort_key: row[k])
-    canonical["accounts"] = sorted(canonical.get("accounts") or [], key=lambda a: a["name"])
-    canonical.pop("uptime_seconds", None)  # changes every time; kept with last seen instead
-    text = json.dumps(canonical, sort_keys=True, default=str, separators=(",", ":"))
+def inventory_hash(body: dict[str, Any]) -> str:
+    """The hash of a report's inventory as sent: the body without its envelope (sequence, time)
+    and uptime, keys sorted. The agent sends its lists in a stable order, so the same machine
+    hashes the same. Taken of the raw body, so a report whose hash matches the device's last
+    (which passed validation) needs no validation of its inventory again."""
+    inventory = {
+        k: v for k, v in body.items() if k not in ("sequence", "sent_at", "uptime_seconds")
+    }
+    text = json.dumps(inventory, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def is_unchanged(device: AgentDevice, body: Any) -> bool:
+    """Whether this raw body carries the same inventory as the device's last accepted report."""
+    return (
+        isinstance(body, dict)
+        and device.asset_id is not None
+        and bool(device.report_hash)
+        and device.report_hash == inventory_hash(body)
+    )
 
 
 @dataclass(frozen=True)
@@ -248,15 +259,19 @@ def _apply_macs(asset: Asset, macs: list[str]) -> None:
 
 
 @transaction.atomic
-def receive_report(*, device: AgentDevice, report: dict[str, Any]) -> Outcome:
-    """Take one validated report (see api/serializers.ReportSerializer) from `device`."""
+def receive_unchanged(*, device: AgentDevice, sequence: int) -> Outcome:
+    """A report whose inventory hash matches the last one: one UPDATE (sequence, last seen)."""
+    _claim_sequence(device, sequence, {})
+    return Outcome(asset_id=device.asset_id or 0, changed=False, created=False)
+
+
+@transaction.atomic
+def receive_report(*, device: AgentDevice, report: dict[str, Any], raw_hash: str) -> Outcome:
+    """Take one validated report (api/serializers.ReportSerializer) from `device`; `raw_hash`
+    is `inventory_hash` of the body as sent."""
     sequence = report["sequence"]
     inventory = {k: v for k, v in report.items() if k not in ("sequence", "sent_at")}
-    new_hash = inventory_hash(inventory)
-    if device.asset_id is not None and device.report_hash == new_hash:
-        _claim_sequence(device, sequence, {})
-        return Outcome(asset_id=device.asset_id, changed=False, created=False)
-
+    new_hash = raw_hash
     _claim_sequence(device, sequence, {"report_hash": new_hash})
     # The claim locked the device's row: a report that waited on it sees the asset the one
     # before it bound, rather than matching (or creating) one again.

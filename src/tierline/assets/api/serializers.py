@@ -127,6 +127,13 @@ class SecuritySerializer(StrictSerializer):
     pending_updates = count(1_000_000)
 
 
+class EnvelopeSerializer(serializers.Serializer):
+    """What an unchanged report is checked for: its inventory was validated when first sent."""
+
+    sequence = serializers.IntegerField(min_value=1, max_value=2**62)
+    sent_at = serializers.DateTimeField()
+
+
 class ReportSerializer(StrictSerializer):
     """One inventory report. `sequence` goes up with every report of a device and `sent_at` is
     the agent's clock (within REPORT_WINDOW of ours): a copied report is refused."""

@@ -23,6 +23,7 @@ from tierline.assets.api.serializers import (
     AssetSerializer,
     EnrolledSerializer,
     EnrolSerializer,
+    EnvelopeSerializer,
     ReportOutcomeSerializer,
     ReportSerializer,
 )
@@ -142,22 +143,48 @@ class ReportView(APIView):
                 {"detail": f"The report is {int(declared)} bytes; at most {limit} are accepted."},
                 status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             )
-        body = ReportSerializer(data=request.data)
+        device = request.auth
+        raw = request.data
+        if agent.is_unchanged(device, raw):
+            # The same inventory as the last accepted report: only the envelope is checked.
+            envelope = EnvelopeSerializer(
+                data={"sequence": raw.get("sequence"), "sent_at": raw.get("sent_at")}
+            )
+            envelope.is_valid(raise_exception=True)
+            refusal = _outside_window(envelope.validated_data["sent_at"])
+            if refusal is not None:
+                return refusal
+            try:
+                outcome = agent.receive_unchanged(
+                    device=device, sequence=envelope.validated_data["sequence"]
+                )
+            except agent.ReportRefused as error:
+                return _refused(error)
+            return Response(ReportOutcomeSerializer(outcome).data)
+        body = ReportSerializer(data=raw)
         body.is_valid(raise_exception=True)
         report = body.validated_data
-        window = timedelta(seconds=settings.TIERLINE["AGENT_REPORT_WINDOW_SECONDS"])
-        skew = abs(timezone.now() - report["sent_at"])
-        if skew > window:
-            return Response(
-                {
-                    "detail": f"The report was sent at {report['sent_at']:%Y-%m-%d %H:%M:%S %Z}, "
-                    f"more than {int(window.total_seconds())} seconds from the server's clock: "
-                    "check the device's clock."
-                },
-                status=status.HTTP_409_CONFLICT,
-            )
+        refusal = _outside_window(report["sent_at"])
+        if refusal is not None:
+            return refusal
         try:
-            outcome = agent.receive_report(device=request.auth, report=report)
+            outcome = agent.receive_report(
+                device=device, report=report, raw_hash=agent.inventory_hash(raw)
+            )
         except agent.ReportRefused as error:
             return _refused(error)
         return Response(ReportOutcomeSerializer(outcome).data)
+
+
+def _outside_window(sent_at: Any) -> Response | None:
+    window = timedelta(seconds=settings.TIERLINE["AGENT_REPORT_WINDOW_SECONDS"])
+    if abs(timezone.now() - sent_at) <= window:
+        return None
+    return Response(
+        {
+            "detail": f"The report was sent at {sent_at:%Y-%m-%d %H:%M:%S %Z}, more than "
+            f"{int(window.total_seconds())} seconds from the server's clock: check the "
+            "device's clock."
+        },
+        status=status.HTTP_409_CONFLICT,
+    )
