@@ -64,12 +64,13 @@ class AssetList(generics.ListAPIView):
 
 
 class AgentThrottle(SimpleRateThrottle):
-    """Per device (or per address, for enrolment): TIERLINE_AGENT_RATE."""
+    """Per device (or per address, for enrolment): TIERLINE_AGENT_RATE ("off" for none)."""
 
     scope = "agent"
 
     def get_rate(self) -> str | None:
-        return settings.TIERLINE["AGENT_RATE"]
+        rate = (settings.TIERLINE["AGENT_RATE"] or "").strip()
+        return None if rate.lower() in ("", "off") else rate
 
     def get_cache_key(self, request: Any, view: Any) -> str | None:
         device_digest = getattr(request.auth, "digest", None)
