@@ -8,7 +8,8 @@ through the whole stack (Django's test client -> URL -> device sign-in -> valida
 
 Prints one table: for first reports (asset matched or created, 1,500 software rows written) and
 unchanged reports (the same inventory again: hash compare, one UPDATE), the sustained reports/s
-and the median and p95 handling time in ms. The target (issue 12): 10,000 devices every
+by the wall clock and per CPU-second of the worker process, and the median and p95 handling
+time in ms. The target (issue 12): 10,000 devices every
 15 minutes with 10x headroom on one core, i.e. >= 110 reports/s for unchanged reports.
 Not a test: nothing here asserts, and the suite never runs it.
 """
@@ -113,9 +114,9 @@ def report(n: int, sequence: int, pool: list[tuple[str, str]], rng: random.Rando
     }
 
 
-def timed_round(client, keys: list[str], bodies: list[bytes]) -> tuple[list[float], float]:
+def timed_round(client, keys: list[str], bodies: list[bytes]) -> tuple[list[float], float, float]:
     times = []
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     for key, body in zip(keys, bodies, strict=True):
         t0 = time.perf_counter()
         response = client.post(
@@ -127,7 +128,7 @@ def timed_round(client, keys: list[str], bodies: list[bytes]) -> tuple[list[floa
         times.append((time.perf_counter() - t0) * 1000)
         if response.status_code != 200:
             raise SystemExit(f"report refused: {response.status_code} {response.content[:300]!r}")
-    return times, time.perf_counter() - started
+    return times, time.perf_counter() - started, time.process_time() - cpu_started
 
 
 def main() -> None:
@@ -161,13 +162,21 @@ def main() -> None:
         client = Client()
         rows = []
         for name, bodies in (("first report", first), ("unchanged report", again)):
-            times, elapsed = timed_round(client, keys, bodies)
+            times, elapsed, cpu = timed_round(client, keys, bodies)
             rows.append(
-                (name, len(times) / elapsed, statistics.median(times), percentile(times, 0.95))
+                (
+                    name,
+                    len(times) / elapsed,
+                    len(times) / cpu,
+                    statistics.median(times),
+                    percentile(times, 0.95),
+                )
             )
-        print(f"{'':18} {'reports/s':>10} {'median ms':>10} {'p95 ms':>8}")
-        for name, rate, median, p95 in rows:
-            print(f"{name:18} {rate:10.1f} {median:10.2f} {p95:8.2f}")
+        # reports/s: by the wall clock; per CPU-s: by this process's CPU time (the web worker's
+        # share, without the database server's), which a busy machine distorts less.
+        print(f"{'':18} {'reports/s':>10} {'per CPU-s':>10} {'median ms':>10} {'p95 ms':>8}")
+        for name, rate, per_cpu, median, p95 in rows:
+            print(f"{name:18} {rate:10.1f} {per_cpu:10.1f} {median:10.2f} {p95:8.2f}")
 
 
 if __name__ == "__main__":
