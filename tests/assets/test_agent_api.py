@@ -133,3 +133,37 @@ def test_search_finds_the_asset_a_report_created(api, tier1):
 
 def test_requesters_cannot_list_assets(api, employee):
     assert api(employee).get("/api/v1/assets/").status_code == 403
+
+
+def test_an_unchanged_report_by_its_hash_costs_one_update():
+    # given: an accepted report, whose answer carries the inventory's hash
+    device, key = factories.enrolled_device()
+    first = _post(key, factories.report(1)).json()
+    client = factories.device_client(APIClient, key)
+    body = {
+        "sequence": 2,
+        "sent_at": factories.report()["sent_at"],
+        "inventory_hash": first["inventory_hash"],
+        "uptime_seconds": 7200,
+    }
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/api/v1/agent/report/unchanged", body, format="json")
+    # then
+    assert response.status_code == 200 and response.json()["changed"] is False
+    writes = [
+        q["sql"]
+        for q in queries
+        if not q["sql"].lstrip().upper().startswith(("SELECT", "SAVEPOINT", "RELEASE"))
+    ]
+    assert len(writes) == 1, writes
+    replayed = client.post("/api/v1/agent/report/unchanged", body, format="json")
+    assert replayed.status_code == 409
+    stale = client.post(
+        "/api/v1/agent/report/unchanged",
+        {**body, "sequence": 3, "inventory_hash": "0" * 64},
+        format="json",
+    )
+    assert stale.status_code == 409 and "whole report" in stale.json()["detail"]
+    device.refresh_from_db()
+    assert device.last_sequence == 2

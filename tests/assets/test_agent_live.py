@@ -74,3 +74,10 @@ def test_the_real_agent_reports_this_machine_and_then_exactly_one_change(
     assert entries == [("software installed", "tierline-test-package", "1.2.3")]
     html = client.get(f"/assets/{asset.pk}/").content.decode()
     assert "tierline-test-package" in html
+
+    # when: a third run, nothing changed: the agent only says so
+    third = _agent("report", "--once", config=config, TIERLINE_AGENT_FAKE_PACKAGES=json.dumps(fake))
+    # (unless the free space of a disk crossed a 64 MiB step meanwhile: then the whole
+    # report goes, and still writes nothing to the change log)
+    assert third["asset_id"] == asset.pk and not third.get("installed")
+    assert history_of(asset).count() == before + 1

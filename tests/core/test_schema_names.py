@@ -48,6 +48,7 @@ OPERATION_IDS = {
     ("get", "/api/v1/assets/"): "list_assets",
     ("post", "/api/v1/agent/enrol"): "enrol_agent",
     ("post", "/api/v1/agent/report"): "report_inventory",
+    ("post", "/api/v1/agent/report/unchanged"): "report_unchanged_inventory",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -14,6 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from tierline_agent import collect
+
+
+class Refused(Exception):
+    """The server answered with an error status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def config_path() -> Path:
@@ -53,31 +62,64 @@ def post(url: str, body: dict[str, Any], credential: str | None = None) -> dict[
             return json.loads(response.read() or b"{}")
     except urllib.error.HTTPError as error:
         detail = error.read().decode("utf-8", "replace")[:500]
-        raise SystemExit(f"tierline-agent: the server answered {error.code}: {detail}") from None
+        raise Refused(
+            error.code, f"tierline-agent: the server answered {error.code}: {detail}"
+        ) from None
     except urllib.error.URLError as error:
         raise SystemExit(f"tierline-agent: cannot reach {url}: {error.reason}") from None
 
 
 def enrol(server: str, token: str) -> int:
     server = server.rstrip("/")
-    answer = post(f"{server}/api/v1/agent/enrol", {"token": token})
+    try:
+        answer = post(f"{server}/api/v1/agent/enrol", {"token": token})
+    except Refused as refused:
+        raise SystemExit(str(refused)) from None
     save_config({"server": server, "credential": answer["credential"], "sequence": 0})
     print(f"enrolled with {server}")
     return 0
 
 
+def _digest(inventory: dict[str, Any]) -> str:
+    same = {k: v for k, v in inventory.items() if k != "uptime_seconds"}
+    return hashlib.sha256(json.dumps(same, sort_keys=True).encode()).hexdigest()
+
+
 def report_once() -> dict[str, Any]:
+    """Send the inventory; when it is the same as last time's, only say so (the server's
+    `inventory_hash` from then), and send it whole if the server answers 409."""
     config = load_config()
-    # Higher than the last sent, and than any earlier run's (milliseconds since 1970).
-    sequence = max(int(config.get("sequence", 0)) + 1, time.time_ns() // 1_000_000)
-    body = {
-        "sequence": sequence,
-        "sent_at": datetime.now(UTC).isoformat(),
-        **collect.inventory(),
-    }
-    config["sequence"] = sequence
+    inventory = collect.inventory()
+    digest = _digest(inventory)
+    server = config["server"]
+
+    def envelope() -> dict[str, Any]:
+        # Higher than the last sent, and than any earlier run's (milliseconds since 1970).
+        sequence = max(int(config.get("sequence", 0)) + 1, time.time_ns() // 1_000_000)
+        config["sequence"] = sequence
+        save_config(config)
+        return {"sequence": sequence, "sent_at": datetime.now(UTC).isoformat()}
+
+    if config.get("inventory_hash") and config.get("digest") == digest:
+        body = {
+            **envelope(),
+            "inventory_hash": config["inventory_hash"],
+            "uptime_seconds": inventory["uptime_seconds"],
+        }
+        try:
+            return post(f"{server}/api/v1/agent/report/unchanged", body, config["credential"])
+        except Refused as refused:
+            if refused.status != 409:
+                raise SystemExit(str(refused)) from None
+    try:
+        answer = post(
+            f"{server}/api/v1/agent/report", {**envelope(), **inventory}, config["credential"]
+        )
+    except Refused as refused:
+        raise SystemExit(str(refused)) from None
+    config.update(inventory_hash=answer.get("inventory_hash", ""), digest=digest)
     save_config(config)
-    return post(f"{config['server']}/api/v1/agent/report", body, config["credential"])
+    return answer
 
 
 def main(argv: list[str] | None = None) -> int:

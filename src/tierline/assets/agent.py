@@ -126,6 +126,7 @@ class Outcome:
     asset_id: int
     changed: bool
     created: bool
+    inventory_hash: str = ""
     installed: int = 0
     removed: int = 0
     upgraded: int = 0
@@ -262,7 +263,12 @@ def _apply_macs(asset: Asset, macs: list[str]) -> None:
 def receive_unchanged(*, device: AgentDevice, sequence: int) -> Outcome:
     """A report whose inventory hash matches the last one: one UPDATE (sequence, last seen)."""
     _claim_sequence(device, sequence, {})
-    return Outcome(asset_id=device.asset_id or 0, changed=False, created=False)
+    return Outcome(
+        asset_id=device.asset_id or 0,
+        changed=False,
+        created=False,
+        inventory_hash=device.report_hash,
+    )
 
 
 @transaction.atomic
@@ -348,6 +354,7 @@ def receive_report(*, device: AgentDevice, report: dict[str, Any], raw_hash: str
         asset_id=asset.pk,
         changed=True,
         created=created,
+        inventory_hash=new_hash,
         installed=installed,
         removed=removed,
         upgraded=upgraded,

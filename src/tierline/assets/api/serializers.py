@@ -134,6 +134,15 @@ class EnvelopeSerializer(serializers.Serializer):
     sent_at = serializers.DateTimeField()
 
 
+class UnchangedReportSerializer(StrictSerializer):
+    """A report that says "same inventory as my last one": the hash the server answered then."""
+
+    sequence = serializers.IntegerField(min_value=1, max_value=2**62)
+    sent_at = serializers.DateTimeField()
+    inventory_hash = serializers.RegexField(r"^[0-9a-f]{64}$")
+    uptime_seconds = count()
+
+
 class ReportSerializer(StrictSerializer):
     """One inventory report. `sequence` goes up with every report of a device and `sent_at` is
     the agent's clock (within REPORT_WINDOW of ours): a copied report is refused."""
@@ -175,6 +184,7 @@ class EnrolledSerializer(serializers.Serializer):
 
 class ReportOutcomeSerializer(serializers.Serializer):
     asset_id = serializers.IntegerField(read_only=True)
+    inventory_hash = serializers.CharField(read_only=True)
     changed = serializers.BooleanField(read_only=True)
     created = serializers.BooleanField(read_only=True)
     installed = serializers.IntegerField(read_only=True)

@@ -26,6 +26,7 @@ from tierline.assets.api.serializers import (
     EnvelopeSerializer,
     ReportOutcomeSerializer,
     ReportSerializer,
+    UnchangedReportSerializer,
 )
 from tierline.assets.queries import assets_for_list
 from tierline.core.api import IsStaffMember
@@ -172,6 +173,48 @@ class ReportView(APIView):
             outcome = agent.receive_report(
                 device=device, report=report, raw_hash=agent.inventory_hash(raw)
             )
+        except agent.ReportRefused as error:
+            return _refused(error)
+        return Response(ReportOutcomeSerializer(outcome).data)
+
+
+class UnchangedReportView(APIView):
+    authentication_classes = [DeviceAuthentication]
+    permission_classes = [IsDevice]
+    throttle_classes = [AgentThrottle]
+
+    @extend_schema(
+        operation_id="report_unchanged_inventory",
+        summary="Say the inventory is unchanged since the last report",
+        description="For an agent whose inventory is the same as in its last accepted report: "
+        "`inventory_hash` is the hash that report's answer carried. One UPDATE on the server. "
+        "409 when it no longer matches (send the whole report) or the report is replayed.",
+        tags=["agent"],
+        request=UnchangedReportSerializer,
+        responses={
+            200: ReportOutcomeSerializer,
+            409: OpenApiResponse(description="Changed since, replayed, or out of time."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        body = UnchangedReportSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        refusal = _outside_window(data["sent_at"])
+        if refusal is not None:
+            return refusal
+        device = request.auth
+        if (
+            device.asset_id is None
+            or not device.report_hash
+            or (device.report_hash != data["inventory_hash"])
+        ):
+            return Response(
+                {"detail": "The inventory is not the one last received: send the whole report."},
+                status=status.HTTP_409_CONFLICT,
+            )
+        try:
+            outcome = agent.receive_unchanged(device=device, sequence=data["sequence"])
         except agent.ReportRefused as error:
             return _refused(error)
         return Response(ReportOutcomeSerializer(outcome).data)
