@@ -22,7 +22,7 @@ PORT       ?= 8000
 # Extra arguments for both pytest runs: make test PYTEST_ARGS='-k escalate -x'
 PYTEST_ARGS ?=
 
-LINT_PATHS := $(wildcard src tests bench scripts)
+LINT_PATHS := $(wildcard src tests bench scripts agent)
 
 .PHONY: help .venv demo test browser postgres dovecot bench lint fmt clean distclean
 
@@ -34,9 +34,10 @@ help: ## list the targets
 .venv: $(STAMP) ## create the virtualenv and install Tierline with its test extras
 
 # Rebuilt only when pyproject.toml changes (or the venv is gone), so `make test` stays fast.
-$(STAMP): pyproject.toml
+# The endpoint agent (agent/, its own package) goes in too: a test runs it against a live server.
+$(STAMP): pyproject.toml agent/pyproject.toml
 	@test -x $(BIN)/python || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]' -e ./agent
 	@touch $@
 
 browser: ## install Debian's Chromium for the browser tests (if missing) and check it runs

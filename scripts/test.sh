@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tierline's gates, in the order a reviewer would ask for them:
 #
-#   1. ruff check, ruff format --check          (src tests bench scripts)
+#   1. ruff check, ruff format --check          (src tests bench scripts agent)
 #      import layers (lint-imports), each app writes only its own models
 #   2. django-admin check, makemigrations --check --dry-run
 #   3. pytest on SQLite                         (TIERLINE_DATABASE_URL unset)
@@ -164,7 +164,7 @@ redact() { # hide a password in a URL before printing it
 
 # ---- 1. lint -------------------------------------------------------------------------------
 LINT_PATHS=()
-for d in src tests bench scripts; do [ -d "$d" ] && LINT_PATHS+=("$d"); done
+for d in src tests bench scripts agent; do [ -d "$d" ] && LINT_PATHS+=("$d"); done
 gate "ruff check" "$VENV/bin/ruff" check "${LINT_PATHS[@]}"
 gate "ruff format --check" "$VENV/bin/ruff" format --check "${LINT_PATHS[@]}"
 

@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("tierline.desk.api.urls")),
     path("", include("tierline.people.api.urls")),
     path("", include("tierline.sla.api.urls")),
+    path("", include("tierline.assets.api.urls")),
 ]

@@ -11,6 +11,7 @@
 Periodic jobs (`core.scheduler`) run once across every server and worker sharing the database:
 a lease on the job's row decides who runs it, so any number of `serve` and `worker` may run.
     tierline token USER [--days N]     issue an API token for USER (shown once, stored hashed)
+    tierline agent-token [--days N]    print a one-time enrolment token for an endpoint agent
     tierline mail ingest PATH...       feed raw messages (files, Maildirs) through the mail
                                        gateway; prints `<path>: <outcome>` per message
     tierline mail reprocess [--held]   process quarantined (and pending; held) messages again
@@ -461,6 +462,22 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_agent_token(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from tierline.assets.agent import issue_enrolment_token
+
+    _require_migrated()
+    token, key = issue_enrolment_token(valid_for=timedelta(days=args.days))
+    _out(key)
+    print(
+        f"A one-time enrolment token, valid until {token.expires_at:%Y-%m-%d %H:%M %Z}: "
+        "tierline-agent enrol --server URL --token TOKEN. It is shown only now.",
+        file=sys.stderr,
+    )
+    return 0
+
+
 # --- mail ---------------------------------------------------------------------------------
 
 
@@ -672,6 +689,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--days", type=_positive, default=None, help="expire after N days (default: never)"
     )
     p.set_defaults(func=cmd_token)
+
+    p = sub.add_parser("agent-token", help="print a one-time enrolment token for an agent")
+    p.add_argument("--days", type=_positive, default=7, help="valid for N days (default: 7)")
+    p.set_defaults(func=cmd_agent_token)
 
     p = sub.add_parser(
         "mail", help="the email gateway: ingest raw messages, fetch by IMAP, reprocess"

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "tierline.desk",
     "tierline.sla",
     "tierline.knowledge",
+    "tierline.assets",
     "tierline.mail",
     "tierline.portal",
 ]
@@ -288,6 +289,9 @@ SPECTACULAR_SETTINGS = {
         "CallDirection": "tierline.desk.models.Call.Direction",
         "CallOutcome": "tierline.desk.models.Call.Outcome",
         "SlaState": "tierline.sla.queries.State.ALL",
+        "AssetStatus": "tierline.assets.models.Status",
+        "SecuritySetting": "tierline.assets.api.serializers.ON_OFF",
+        "SoftwareSource": "tierline.assets.api.serializers.SOFTWARE_SOURCES",
     },
     # A nullable choice is `nullable: true` on its enum, not a separate `NullEnum` component.
     "ENUM_ADD_EXPLICIT_BLANK_NULL_CHOICE": False,
@@ -341,6 +345,13 @@ TIERLINE = {
 }
 # A request body over this many bytes is refused from its Content-Length, before it is read
 # (core.middleware.RefuseOversizedBodies): ten files at the limit and the form around them.
+# The endpoint agent (assets/agent.py): a report's largest body, how far its clock may be from
+# ours, and how often one device (or one address, for enrolment) may call.
+TIERLINE["AGENT_REPORT_MAX_BYTES"] = int(
+    os.environ.get("TIERLINE_AGENT_REPORT_MAX_BYTES", str(4 * 2**20))
+)
+TIERLINE["AGENT_REPORT_WINDOW_SECONDS"] = int(os.environ.get("TIERLINE_AGENT_REPORT_WINDOW", "300"))
+TIERLINE["AGENT_RATE"] = os.environ.get("TIERLINE_AGENT_RATE", "30/min")
 TIERLINE["REQUEST_MAX_BYTES"] = int(
     os.environ.get("TIERLINE_REQUEST_MAX_BYTES", str(10 * TIERLINE["ATTACHMENT_MAX_BYTES"] + 2**20))
 )

@@ -45,6 +45,10 @@ OPERATION_IDS = {
     ("get", "/api/v1/teams/"): "list_teams",
     ("get", "/api/v1/teams/{id}/"): "get_team",
     ("get", "/api/v1/sla/due/"): "list_tickets_due_soon",
+    ("get", "/api/v1/assets/"): "list_assets",
+    ("post", "/api/v1/agent/enrol"): "enrol_agent",
+    ("post", "/api/v1/agent/report"): "report_inventory",
+    ("post", "/api/v1/agent/report/unchanged"): "report_unchanged_inventory",
 }
 
 
@@ -91,14 +95,17 @@ def test_every_enum_is_named_not_left_to_the_generator(openapi):
     schemas = openapi["components"]["schemas"]
     enums = sorted(name for name, schema in schemas.items() if "enum" in schema)
     assert enums == [
+        "AssetStatus",
         "CallDirection",
         "CallOutcome",
         "Channel",
         "Priority",
         "Role",
+        "SecuritySetting",
         "SettableTicketStatus",
         "SettableWorkOrderStatus",
         "SlaState",
+        "SoftwareSource",
         "TicketStatus",
         "Tier",
         "WorkOrderStatus",

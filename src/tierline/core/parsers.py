@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -14,26 +15,24 @@ from rest_framework.utils import json as drf_json
 MAX_JSON_DEPTH = 32
 
 
+# A JSON string (escapes included), and a bracket: the scan below looks only at brackets left
+# once the strings are taken out, both in C; a character-by-character Python loop took 27 ms
+# for an agent's 100 KB report.
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
 def _too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
     """True when brackets outside strings nest deeper than `limit`; a scan, no recursion."""
     if text.count("[") + text.count("{") <= limit:  # the usual body: nothing to scan
         return False
-    depth, in_string, escaped = 0, False, False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
+    depth = 0
+    for bracket in _BRACKET.findall(_STRING.sub("", text)):
+        if bracket in "[{":
             depth += 1
             if depth > limit:
                 return True
-        elif char in "]}":
+        else:
             depth -= 1
     return False
 

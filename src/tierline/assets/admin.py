@@ -1,0 +1,91 @@
+"""Asset types and assets in Configuration. People's edits go through `assets.services`, so
+each changed field is one history entry; the agent's columns are shown, not edited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+
+from tierline.assets import services
+from tierline.assets.models import AgentDevice, Asset, AssetType, Status
+from tierline.core.text import normalise_text
+
+
+@admin.register(AssetType)
+class AssetTypeAdmin(admin.ModelAdmin):
+    section = "Assets"
+    list_display = ["name", "reported_by_agent"]
+
+
+class AssetForm(forms.ModelForm):
+    """Typed text is refused here, next to its field, for what the service would refuse (the
+    admin builds its own form class from this one, so the check is in clean_*, not validators)."""
+
+    class Meta:
+        model = Asset
+        fields = [*services.EDITABLE, "needs_review"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        for name in services.TEXT_FIELDS:
+            value = cleaned.get(name)
+            if isinstance(value, str):
+                label = str(Asset._meta.get_field(name).verbose_name).capitalize()
+                try:
+                    normalise_text(value, label=label, multiline=False)
+                except ValidationError as error:
+                    self.add_error(name, error)
+        return cleaned
+
+
+@admin.register(Asset)
+class AssetAdmin(admin.ModelAdmin):
+    section = "Assets"
+    form = AssetForm
+    list_display = ["__str__", "asset_type", "hostname", "serial", "status", "needs_review"]
+    list_filter = ["asset_type", "status", "needs_review"]
+    search_fields = ["tag", "hostname", "serial"]
+    fields = [*services.EDITABLE, "status", "needs_review"]
+    readonly_fields = ["status"]
+
+    def save_model(self, request: Any, obj: Asset, form: Any, change: bool) -> None:
+        values = {name: form.cleaned_data.get(name) for name in services.EDITABLE}
+        values = {
+            k: ("" if v is None and k in services.TEXT_FIELDS else v) for k, v in values.items()
+        }
+        try:
+            if change:
+                asset = Asset.objects.get(pk=obj.pk)
+                services.update_asset(asset=asset, by=request.user, **values)
+                if asset.needs_review != form.cleaned_data.get("needs_review"):
+                    services.set_needs_review(
+                        asset=asset,
+                        value=bool(form.cleaned_data.get("needs_review")),
+                        by=request.user,
+                    )
+            else:
+                created = services.create_asset(by=request.user, status=Status.IN_STOCK, **values)
+                obj.pk = created.pk
+        except services.AssetError as error:
+            messages.error(request, str(error))
+
+
+@admin.register(AgentDevice)
+class AgentDeviceAdmin(admin.ModelAdmin):
+    section = "Assets"
+    list_display = ["__str__", "asset", "enrolled_at", "last_seen_at", "revoked_at"]
+    readonly_fields = [
+        "prefix",
+        "asset",
+        "enrolled_at",
+        "last_seen_at",
+        "last_sequence",
+        "revoked_at",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False

@@ -1,0 +1,14 @@
+"""Asset and agent routes under /api/v1/."""
+
+from django.urls import path
+
+from tierline.assets.api.views import AssetList, EnrolView, ReportView, UnchangedReportView
+
+urlpatterns = [
+    path("assets/", AssetList.as_view(), name="api-assets"),
+    path("agent/enrol", EnrolView.as_view(), name="api-agent-enrol"),
+    path("agent/report", ReportView.as_view(), name="api-agent-report"),
+    path(
+        "agent/report/unchanged", UnchangedReportView.as_view(), name="api-agent-report-unchanged"
+    ),
+]

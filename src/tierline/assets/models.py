@@ -1,0 +1,216 @@
+"""The estate: assets (hardware and licences), what the agent found on them, and the agents
+that report them. Only `assets.services` and `assets.agent` write these rows."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AssetType(models.Model):
+    """A kind of asset: laptop, desktop, monitor, printer, phone, server, software licence…"""
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    reported_by_agent = models.BooleanField(
+        _("reported by the agent"),
+        default=False,
+        help_text=_("Assets the endpoint agent creates get the first type with this set."),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("asset type")
+        verbose_name_plural = _("asset types")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Status(models.TextChoices):
+    """The lifecycle, in order."""
+
+    ORDERED = "ordered", _("Ordered")
+    IN_STOCK = "in_stock", _("In stock")
+    DEPLOYED = "deployed", _("Deployed")
+    IN_REPAIR = "in_repair", _("In repair")
+    RETIRED = "retired", _("Retired")
+    DISPOSED = "disposed", _("Disposed")
+
+
+class Asset(models.Model):
+    """One thing the help desk looks after. The inventory columns (hostname to security) are
+    written by the agent's reports; the rest by people."""
+
+    tag = models.CharField(_("asset tag"), max_length=40, blank=True)
+    asset_type = models.ForeignKey(
+        AssetType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assets",
+        verbose_name=_("type"),
+    )
+    hostname = models.CharField(_("hostname"), max_length=253, blank=True)
+    serial = models.CharField(_("serial number"), max_length=100, blank=True)
+    make = models.CharField(_("make"), max_length=100, blank=True)
+    model = models.CharField(_("model"), max_length=100, blank=True)
+    supplier = models.CharField(_("supplier"), max_length=100, blank=True)
+    purchase_date = models.DateField(_("purchase date"), null=True, blank=True)
+    purchase_cost = models.DecimalField(
+        _("purchase cost"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    warranty_end = models.DateField(_("warranty ends"), null=True, blank=True)
+    location = models.ForeignKey(
+        "people.Location",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("location"),
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assigned to"),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.IN_STOCK
+    )
+    needs_review = models.BooleanField(
+        _("needs review"),
+        default=False,
+        help_text=_("Created by an agent report that matched no asset."),
+    )
+    # What the agent found (the last report that changed something).
+    os_name = models.CharField(_("operating system"), max_length=100, blank=True)
+    os_version = models.CharField(_("OS version"), max_length=100, blank=True)
+    hardware = models.JSONField(_("hardware"), default=dict, blank=True)
+    accounts = models.JSONField(_("local accounts"), default=list, blank=True)
+    security = models.JSONField(_("security posture"), default=dict, blank=True)
+    uptime_seconds = models.PositiveBigIntegerField(_("uptime (seconds)"), null=True, blank=True)
+    inventory_at = models.DateTimeField(_("inventory changed"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["tag", "hostname", "pk"]
+        verbose_name = _("asset")
+        verbose_name_plural = _("assets")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tag"], condition=~models.Q(tag=""), name="assets_asset_tag_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["serial"], name="assets_asset_serial_idx"),
+            models.Index(fields=["hostname"], name="assets_asset_hostname_idx"),
+            models.Index(fields=["assigned_to", "status"], name="assets_asset_person_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.tag or self.hostname or self.serial or f"Asset {self.pk}"
+
+
+class NetworkAddress(models.Model):
+    """A MAC address the agent saw on an asset: how a report finds its asset when there is no
+    readable serial."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="macs")
+    mac = models.CharField(_("MAC address"), max_length=17, db_index=True)
+
+    class Meta:
+        ordering = ["mac"]
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "mac"], name="assets_mac_once_per_asset")
+        ]
+
+    def __str__(self) -> str:
+        return self.mac
+
+
+class InstalledSoftware(models.Model):
+    """One installed package or application, as the agent last reported it."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="software")
+    name = models.CharField(_("name"), max_length=200)
+    version = models.CharField(_("version"), max_length=100, blank=True)
+    source = models.CharField(_("source"), max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("installed software")
+        verbose_name_plural = _("installed software")
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "name"], name="assets_software_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version}".strip()
+
+
+class AssetTicket(models.Model):
+    """A ticket about an asset. The assets app owns the link; the desk knows nothing of it."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="ticket_links")
+    ticket = models.ForeignKey("desk.Ticket", on_delete=models.CASCADE, related_name="+")
+    linked_at = models.DateTimeField(default=timezone.now)
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-linked_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "ticket"], name="assets_ticket_link_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset_id} ↔ {self.ticket_id}"
+
+
+class EnrolmentToken(models.Model):
+    """A one-time token an agent swaps for its own credential (`tierline agent-token`).
+    Only its SHA-256 is kept."""
+
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("starts with"), max_length=12)
+    created_at = models.DateTimeField(_("issued"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("agent enrolment token")
+        verbose_name_plural = _("agent enrolment tokens")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}…"
+
+
+class AgentDevice(models.Model):
+    """One enrolled agent: its credential (SHA-256 only), the last sequence number it sent (a
+    report must carry a higher one) and the hash of its last inventory (an unchanged report
+    costs one UPDATE of this row)."""
+
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("starts with"), max_length=12)
+    asset = models.ForeignKey(
+        Asset, on_delete=models.SET_NULL, null=True, blank=True, related_name="agents"
+    )
+    enrolled_at = models.DateTimeField(_("enrolled"), default=timezone.now)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    last_sequence = models.BigIntegerField(default=0)
+    last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
+    report_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-enrolled_at"]
+        verbose_name = _("enrolled agent")
+        verbose_name_plural = _("enrolled agents")
+
+    def __str__(self) -> str:
+        return f"agent {self.prefix}…"

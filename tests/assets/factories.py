@@ -1,0 +1,61 @@
+"""Assets, enrolled devices and reports for the tests."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from tierline.assets import agent
+from tierline.assets.models import Asset
+
+
+def asset(**values: Any) -> Asset:
+    return Asset.objects.create(**values)
+
+
+def enrolled_device() -> tuple[Any, str]:
+    _token, enrolment_key = agent.issue_enrolment_token()
+    return agent.enrol(enrolment_key=enrolment_key)
+
+
+def report(sequence: int = 1, *, sent_at: datetime | None = None, **values: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "sequence": sequence,
+        "sent_at": (sent_at or timezone.now()).isoformat(),
+        "agent_version": "0.1.0",
+        "hostname": "ws-0042",
+        "serial": "SN-12345",
+        "make": "Lenovo",
+        "model": "ThinkPad T14",
+        "os": {"name": "Debian GNU/Linux", "version": "12", "kernel": "6.1.0"},
+        "uptime_seconds": 3600,
+        "cpu": {"model": "Intel Core i5", "cores": 4, "logical": 8},
+        "memory_bytes": 16 * 2**30,
+        "disks": [
+            {
+                "mount": "/",
+                "device": "/dev/nvme0n1p2",
+                "fs": "ext4",
+                "total_bytes": 500 * 2**30,
+                "free_bytes": 120 * 2**30,
+            }
+        ],
+        "nics": [{"name": "eth0", "mac": "00:11:22:33:44:55", "addresses": ["10.0.0.42"]}],
+        "software": [
+            {"name": "bash", "version": "5.2.15-2", "source": "dpkg"},
+            {"name": "curl", "version": "7.88.1-10", "source": "dpkg"},
+            {"name": "openssl", "version": "3.0.11-1", "source": "dpkg"},
+        ],
+        "accounts": [{"name": "root", "admin": True}, {"name": "erin", "admin": False}],
+        "security": {"firewall": "on", "disk_encryption": "off", "pending_updates": 3},
+    }
+    body.update(values)
+    return body
+
+
+def device_client(api_client_class: Any, key: str) -> Any:
+    client = api_client_class()
+    client.credentials(HTTP_AUTHORIZATION=f"Device {key}")
+    return client

@@ -1,0 +1,68 @@
+"""The asset list and page, and the assets' panels on the ticket page."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.assets import factories
+from tests.desk import factories as desk_factories
+from tests.people import factories as people_factories
+from tierline.assets import services
+from tierline.assets.models import AssetType, Status
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_list_filters_sorts_and_pages(client, tier1, settings):
+    settings.TIERLINE = {**settings.TIERLINE, "PAGE_SIZE": 2}
+    laptop = AssetType.objects.get_or_create(name="Laptop")[0]
+    for n in range(3):
+        factories.asset(tag=f"LT-{n}", asset_type=laptop, status=Status.DEPLOYED)
+    factories.asset(tag="PR-1", status=Status.IN_STOCK)
+    client.force_login(tier1)
+    # when
+    page1 = client.get("/assets/", {"type": laptop.pk, "sort": "-tag"}).content.decode()
+    page2 = client.get("/assets/", {"type": laptop.pk, "sort": "-tag", "page": 2}).content.decode()
+    stocked = client.get("/assets/", {"status": "in_stock"}).content.decode()
+    # then
+    assert page1.index("LT-2") < page1.index("LT-1") and "LT-0" not in page1
+    assert "LT-0" in page2 and "PR-1" not in page2
+    assert "PR-1" in stocked and "LT-1" not in stocked
+
+
+def test_junk_filters_give_the_whole_list_not_an_error(client, tier1):
+    factories.asset(tag="LT-1")
+    client.force_login(tier1)
+    response = client.get(
+        "/assets/", {"type": "x'", "status": "<b>", "sort": "pk;--", "page": "-4"}
+    )
+    assert response.status_code == 200 and "LT-1" in response.content.decode()
+
+
+def test_requesters_are_sent_to_the_portal(client, employee):
+    client.force_login(employee)
+    assert client.get("/assets/").status_code == 302
+
+
+def test_the_asset_page_changes_status_and_links_a_ticket(client, tier1, employee):
+    asset = factories.asset(tag="LT-7", status=Status.IN_STOCK)
+    ticket = desk_factories.ticket(requester=employee)
+    client.force_login(tier1)
+    client.post(f"/assets/{asset.pk}/status", {"status": "deployed"})
+    client.post(f"/assets/{asset.pk}/tickets", {"ticket": ticket.number})
+    html = client.get(f"/assets/{asset.pk}/").content.decode()
+    assert "Deployed" in html and ticket.number in html
+    refused = client.post(f"/assets/{asset.pk}/status", {"status": "ordered"}, follow=True)
+    assert "cannot become ordered" in refused.content.decode()
+
+
+def test_the_ticket_page_shows_the_requesters_devices_and_linked_assets(client, tier1):
+    requester = people_factories.UserFactory(username="rita")
+    mine = factories.asset(tag="LT-RITA", assigned_to=requester, status=Status.DEPLOYED)
+    other = factories.asset(tag="SW-FLOOR2")
+    ticket = desk_factories.ticket(requester=requester)
+    services.link_ticket(asset=other, ticket=ticket, by=tier1)
+    client.force_login(tier1)
+    html = client.get(f"/desk/tickets/{ticket.number}/").content.decode()
+    assert 'data-panel="assets.requester_devices"' in html and str(mine) in html
+    assert 'data-panel="assets.ticket_assets"' in html and str(other) in html
