@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from tierline.mail import services
-from tierline.mail.models import Inbound, Mailbox, RawMessage
+from tierline.mail.models import Inbound, Mailbox, RawMessage, Webhook, WebhookDelivery
 
 
 @admin.register(Mailbox)
@@ -70,3 +70,20 @@ class InboundAdmin(ReadOnlyAdmin):
         done = [services.release(inbound=inbound, by=request.user) for inbound in queryset]
         for inbound in done:
             messages.info(request, f"{inbound.sender or inbound.pk}: {inbound.line}")
+
+
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    """Receivers told of desk events by a signed JSON POST."""
+
+    list_display = ("name", "url", "format", "is_active")
+    list_filter = ("format", "is_active")
+    search_fields = ("name", "url")
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    """Each POST: sent, waiting for its next try (with the last error), or failed for good."""
+
+    list_display = ("created_at", "webhook", "event", "state", "attempts", "last_error")
+    list_filter = ("state", "webhook")

@@ -10,5 +10,8 @@ class MailConfig(AppConfig):
         from tierline.mail.panels import register_panels
 
         register_panels()
+        from tierline.mail import notify
+
+        notify.register()
         # Registers the spool's periodic job, and imports what it runs now, at start.
         from tierline.mail import jobs  # noqa: F401
