@@ -109,7 +109,6 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tierline.core.context_processors.tierline",
                 "tierline.desk.context_processors.sidebar",
-                "tierline.mail.context_processors.inbox",
             ],
         },
     }

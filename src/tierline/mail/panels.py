@@ -22,11 +22,7 @@ def _emails_panel(request: HttpRequest, ticket: Any) -> str:
 
 
 def _watchers_panel(request: HttpRequest, ticket: Any) -> str:
-    context = {
-        "ticket": ticket,
-        "watchers": watchers.watchers_of(ticket),
-        "shared": list(ticket.shared_with.all()),
-    }
+    context = {"ticket": ticket, "followers": watchers.followers_of(ticket)}
     return render_to_string("mail/_ticket_watchers.html", context, request=request)
 
 

@@ -95,6 +95,14 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def inbox_count(request: HttpRequest) -> HttpResponse:
+    """The header's link with the unread count: one COUNT on the partial unread index, fetched
+    by htmx after the page is shown."""
+    context = {"counted": True, "unread": notify.unread_count(request.user)}
+    return render(request, "mail/inbox_link.html", context)
+
+
+@login_required
 @require_POST
 def inbox_read_all(request: HttpRequest) -> HttpResponse:
     count = notify.mark_all_read(person=request.user)

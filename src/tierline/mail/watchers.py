@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
 
 from tierline.desk import permissions as perms
 from tierline.desk import services as desk
@@ -35,9 +36,17 @@ def watcher_ids(ticket_id: int) -> set[int]:
     return ids
 
 
-def watchers_of(ticket: Ticket) -> list[Watcher]:
-    """The ticket's watchers with their people (one query), oldest first."""
-    return list(Watcher.objects.filter(ticket=ticket).select_related("person"))
+def followers_of(ticket: Ticket) -> list[User]:
+    """Everyone following the ticket, in one query: each with `is_watcher` (a watcher, who
+    may be removed here) and `is_shared` (shared by the requester, from the portal)."""
+    watcher = Watcher.objects.filter(ticket_id=ticket.pk, person=OuterRef("pk"))
+    shared = Ticket.shared_with.through.objects.filter(ticket_id=ticket.pk, user=OuterRef("pk"))
+    return list(
+        people.everyone()
+        .annotate(is_watcher=Exists(watcher), is_shared=Exists(shared))
+        .filter(Q(is_watcher=True) | Q(is_shared=True))
+        .order_by("first_name", "last_name", "username")
+    )
 
 
 @transaction.atomic
