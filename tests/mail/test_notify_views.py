@@ -152,3 +152,17 @@ def test_a_requester_can_t_change_watchers(client, employee, tier1):
     assert not Watcher.objects.exists()
     other = desk_factories.ticket()
     assert client.post(reverse("mail:ticket_watchers", args=[other.number])).status_code == 404
+
+
+@pytest.mark.parametrize("rows", [2, 40])
+def test_the_inbox_query_count_does_not_grow_with_rows(
+    client, tier1, django_assert_max_num_queries, rows
+):
+    tickets = [desk_factories.ticket() for _ in range(3)]
+    for n in range(rows):
+        notice(tier1, tickets[n % 3])
+    client.force_login(tier1)
+    # session, user, the notifications with their tickets (one query)
+    with django_assert_max_num_queries(3):
+        answer = client.get(reverse("mail:inbox"))
+    assert answer.content.decode().count('class="inbox-item unread"') == rows
