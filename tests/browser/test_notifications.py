@@ -26,6 +26,12 @@ def test_the_inbox_tells_a_technician_and_reading_the_ticket_clears_it(
     unread = Notification.objects.filter(recipient=tier1, read_at__isnull=True).count()
     assert unread == 2  # the new ticket, then the reply (two transactions)
     with chromium() as browser:
+        # at phone width the count fits: the page is no wider than the phone
+        phone = browser.person("tier1 on a phone", width=390, height=844)
+        sign_in(phone, "tier1")
+        phone.goto("/desk/")
+        expect(phone.locator("a.inbox-link .count")).to_have_text("2")
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390
         tess = browser.person("tier1")
         sign_in(tess, "tier1")
         tess.goto("/desk/")
@@ -40,7 +46,7 @@ def test_the_inbox_tells_a_technician_and_reading_the_ticket_clears_it(
         tess.get_by_role("link", name=f"replied on {ticket.number}").click()
         # then the ticket is open and both its notices are read
         expect(tess.get_by_role("heading", name="Printer jams on page two")).to_be_visible()
-        expect(tess.locator("a.inbox-link")).to_have_text("Notifications")
+        expect(tess.locator("a.inbox-link")).to_have_text("Inbox")
         # when she adds tier 2 as a watcher in the side panel
         watchers = tess.get_by_role("region", name="Watchers")
         watchers.get_by_label("Add a watcher").fill("tier2")
