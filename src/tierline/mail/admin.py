@@ -22,6 +22,8 @@ from tierline.mail.models import (
     MailTemplate,
     Outbox,
     RawMessage,
+    Webhook,
+    WebhookDelivery,
 )
 
 
@@ -242,3 +244,20 @@ class ImapMessageAdmin(ReadOnlyAdmin):
     list_filter = ("state", "account")
     search_fields = ("message_id", "sha256")
     list_select_related = ("account",)
+
+
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    """Receivers told of desk events by a signed JSON POST."""
+
+    list_display = ("name", "url", "format", "is_active")
+    list_filter = ("format", "is_active")
+    search_fields = ("name", "url")
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    """Each POST: sent, waiting for its next try (with the last error), or failed for good."""
+
+    list_display = ("created_at", "webhook", "event", "state", "attempts", "last_error")
+    list_filter = ("state", "webhook")

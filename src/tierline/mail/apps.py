@@ -13,5 +13,8 @@ class MailConfig(AppConfig):
         from tierline.mail.outbound_events import subscribe_all
 
         subscribe_all()
+        from tierline.mail import notify
+
+        notify.register()
         # Registers the spool's periodic job, and imports what it runs now, at start.
         from tierline.mail import jobs  # noqa: F401

@@ -8,6 +8,7 @@ from tierline.core.scheduler import every, register
 from tierline.mail import imap
 from tierline.mail.outbound_tasks import send_outbox
 from tierline.mail.spool import drain_job
+from tierline.mail.webhooks import deliver_job
 
 DRAIN_SPOOL = register("mail-spool", schedule=every(minutes=1), run=drain_job)
 
@@ -24,3 +25,6 @@ SEND_OUTBOX = register("mail-send", schedule=every(minutes=1), run=enqueue_send_
 FETCH_IMAP = register(
     "mail-imap", schedule=every(minutes=1), run=imap.poll_due, lease=timedelta(minutes=20)
 )
+# Webhook deliveries: sent here, never in the request that made them (a slow receiver
+# never slows the desk).
+WEBHOOKS = register("mail-webhooks", schedule=every(minutes=1), run=deliver_job)

@@ -347,3 +347,183 @@ class ImapMessage(models.Model):
 
     def __str__(self) -> str:
         return f"UID {self.uid} ({self.uidvalidity})"
+
+
+# --- notifications: watchers, the in-app inbox, preferences, webhooks (issue 9, point 8) -----
+
+
+class NotificationKind(models.TextChoices):
+    """What a notification is about; the order of `KIND_RANK` picks one when a transaction
+    gives a person several reasons to hear about the same ticket."""
+
+    NEW_TICKET = "new_ticket", _("New ticket for my team")
+    ASSIGNED = "assigned", _("Assigned to me")
+    REPLY = "reply", _("Reply on my ticket or a ticket I watch")
+    MENTION = "mention", _("Mentioned in an internal note")
+    ESCALATED = "escalated", _("Escalated to my team")
+    RESOLVED = "resolved", _("Resolved")
+    REOPENED = "reopened", _("Reopened")
+    WORK_ORDER = "work_order", _("Work order scheduled for me")
+
+
+class NotificationChannel(models.TextChoices):
+    IN_APP = "in_app", _("In the app")
+    EMAIL = "email", _("In the app and by email")
+    NONE = "none", _("Not at all")
+
+
+class Watcher(models.Model):
+    """A person who follows a ticket: told of its replies, resolution and reopening. CC'd
+    people of inbound mail and colleagues added by a technician (the people a requester
+    shares a request with follow it through the desk's sharing)."""
+
+    ticket = models.ForeignKey("desk.Ticket", on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey("people.User", on_delete=models.CASCADE, related_name="+")
+    added_by = models.ForeignKey(
+        "people.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["ticket", "created_at", "pk"]
+        verbose_name = _("watcher")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "person"], name="watcher_once_per_ticket")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} watches {self.ticket_id}"
+
+
+class Notification(models.Model):
+    """One thing one person is told, in their in-app inbox (and by email if they chose)."""
+
+    recipient = models.ForeignKey("people.User", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("event"), max_length=20, choices=NotificationKind.choices)
+    ticket = models.ForeignKey(
+        "desk.Ticket", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    text = models.CharField(_("text"), max_length=500)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("notification")
+        indexes = [
+            # The inbox, newest first, and the unread count of the header (partial index).
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notification_inbox_idx"),
+            models.Index(
+                fields=["recipient", "ticket"],
+                condition=models.Q(read_at__isnull=True),
+                name="notification_unread_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class NotificationPreference(models.Model):
+    """A person's choice of channel for one kind of event; no row means the default
+    (`notify.DEFAULT_CHANNELS`)."""
+
+    person = models.ForeignKey("people.User", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("event"), max_length=20, choices=NotificationKind.choices)
+    channel = models.CharField(_("channel"), max_length=10, choices=NotificationChannel.choices)
+
+    class Meta:
+        ordering = ["person", "kind"]
+        verbose_name = _("notification preference")
+        constraints = [
+            models.UniqueConstraint(fields=["person", "kind"], name="preference_once_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person}: {self.kind} -> {self.channel}"
+
+
+class NotificationEmail(models.Model):
+    """An email a notification asks for, "to send": the outbound SMTP sender (mail/outbound.py)
+    is not in this tree yet; `notify.send_email` is the one place to wire it."""
+
+    notification = models.OneToOneField(
+        Notification, on_delete=models.CASCADE, related_name="email"
+    )
+    to = models.CharField(_("to"), max_length=320)
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("body"))
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("notification email")
+
+    def __str__(self) -> str:
+        return f"{self.to}: {self.subject}"
+
+
+class Webhook(models.Model):
+    """A receiver told of desk events by a signed JSON POST (HMAC-SHA256 of the body with the
+    secret, in `X-Tierline-Signature: sha256=<hex>`)."""
+
+    class Format(models.TextChoices):
+        GENERIC = "generic", _("Generic JSON")
+        SLACK = "slack", _("Slack (incoming webhook)")
+        TEAMS = "teams", _("Microsoft Teams (incoming webhook)")
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    url = models.URLField(_("URL"), max_length=500)
+    secret = models.CharField(_("secret"), max_length=200, blank=True)
+    events = models.JSONField(
+        _("events"),
+        default=list,
+        blank=True,
+        help_text=_("Event names (TicketOpened, Resolved...); empty means every ticket event."),
+    )
+    format = models.CharField(
+        _("format"), max_length=10, choices=Format.choices, default=Format.GENERIC
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("webhook")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WebhookDelivery(models.Model):
+    """One POST to one webhook, sent by the `mail-webhooks` job, retried with back-off."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed for good")
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(_("event"), max_length=50)
+    payload = models.JSONField(_("payload"))
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(state="pending"),
+                name="webhook_delivery_due_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} -> {self.webhook_id} ({self.state})"

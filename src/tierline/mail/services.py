@@ -31,7 +31,7 @@ from django.utils import timezone
 from tierline.desk import permissions as perms
 from tierline.desk import services as desk
 from tierline.desk.models import Channel, Status, Ticket
-from tierline.mail import loops, outbound, outbound_events, parsing, rawstore
+from tierline.mail import loops, outbound, outbound_events, parsing, rawstore, watchers
 from tierline.mail.models import DEFAULT_RATE_LIMIT, Inbound, Mailbox, RawMessage
 from tierline.mail.quoting import trim_reply
 from tierline.mail.threads import find_ticket
@@ -279,10 +279,20 @@ def _process(inbound: Inbound, *, release: bool) -> None:
     if ticket is not None:
         inbound.notes = [*inbound.notes, f"Answers {ticket.number} (found by its {found_by})."]
     if ticket is not None and person is not None and _reply(inbound, parsed, ticket, person):
+        _cc_watch(inbound, parsed, mail_user)
         return
     if person is None:
         person = _new_requester(inbound, parsed, mailbox, release=release)
     _open(inbound, parsed, person, mail_user, follow_up=ticket)
+    _cc_watch(inbound, parsed, mail_user)
+
+
+def _cc_watch(inbound: Inbound, parsed: parsing.ParsedMail, mail_user: User) -> None:
+    """The known people CC'd on the mail follow its ticket (`mail.watchers`)."""
+    if inbound.ticket is not None and parsed.cc:
+        own = own_addresses()
+        cc = [address for address in parsed.cc if address.lower() not in own]
+        watchers.add_cc_watchers(ticket=inbound.ticket, addresses=cc, by=mail_user)
 
 
 def _check_rate(inbound: Inbound, mailbox: Mailbox | None) -> None:

@@ -6,6 +6,8 @@ change (an LDAP sync, a restricted team, a new role) in one place.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -45,6 +47,19 @@ def members_and_leads(team_id: int | None) -> QuerySet[User]:
         .distinct()
         .order_by("first_name", "last_name", "username")
     )
+
+
+def team_members(team_id: int) -> QuerySet[User]:
+    """The active people of a team (not every lead: those who are told of its new tickets)."""
+    return User.objects.filter(is_active=True, is_system=False, teams=team_id).distinct()
+
+
+def people_by_usernames(usernames: Iterable[str]) -> QuerySet[User]:
+    """Active people whose username is one of `usernames`, any case (an `@name` mention)."""
+    query = Q(pk__in=[])
+    for name in usernames:
+        query |= Q(username__iexact=name)
+    return User.objects.filter(query, is_active=True, is_system=False)
 
 
 def search_people(queryset: QuerySet[User], text: str, *, max_words: int = 6) -> QuerySet[User]:

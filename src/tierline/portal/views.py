@@ -20,6 +20,7 @@ from tierline.core.paging import page_of
 from tierline.desk import permissions as perms
 from tierline.desk import services
 from tierline.desk.models import Channel, Status, Ticket
+from tierline.mail import notify
 from tierline.portal import queries
 from tierline.portal.forms import (
     AttachForm,
@@ -182,8 +183,11 @@ def _render_ticket(
 
 @login_required
 def detail(request: HttpRequest, number: str) -> HttpResponse:
-    """One request: where it stands, what happens next, the public conversation."""
-    return _render_ticket(request, _portal_ticket(request, number))
+    """One request: where it stands, what happens next, the public conversation. Opening it
+    reads its notifications."""
+    ticket = _portal_ticket(request, number)
+    notify.mark_ticket_read(person=request.user, ticket_id=ticket.pk)
+    return _render_ticket(request, ticket)
 
 
 def _reply(request: HttpRequest, ticket: Ticket) -> HttpResponse:

@@ -1,0 +1,383 @@
+"""Who is told what: the desk's events become notifications (in-app, by email, or not at all,
+as each person chose per kind of event) and webhook deliveries.
+
+    the desk's service publishes events   ->  `_collect` (in the transaction) adds each to the
+                                              transaction's one `_Batch`
+    the transaction commits               ->  `_Batch()` runs once: `notify(events)` writes one
+                                              notification per person and ticket, the strongest
+                                              reason winning (one resolution, one notice), and
+                                              `webhooks.queue(events)` writes the deliveries
+
+Nothing here runs on rollback. Rules of who hears what (`recipients`):
+
+    TicketOpened     the ticket's team                                  new_ticket
+    TicketAssigned   the new assignee                                   assigned
+    MessageAdded     public: requester, shared, watchers, assignee       reply
+                     internal: assignee and watchers who read it as the help desk; `@username`
+                     of a technician who reads it as the help desk        mention
+    Escalated        the team it went to                                escalated
+    Resolved         requester, shared, watchers                        resolved
+    Reopened         assignee, watchers, requester side                 reopened
+    WorkOrderOpened  the field technician                               work_order
+
+Whoever did it is not told. Nobody is told of a ticket they may not read, and a recipient of
+an internal note (or a mention) must read the ticket as the help desk: a requester never
+hears of an internal note.
+
+Email: `send_email` is the one place that hands an email over. The outbound SMTP sender
+(`mail/outbound.py`, `queue_mail`) is not in this tree yet, so it records the email "to send"
+(`NotificationEmail`, sent_at empty).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from tierline.core import events
+from tierline.desk import events as desk_events
+from tierline.desk import permissions as perms
+from tierline.desk.models import Message, Ticket
+from tierline.mail.models import (
+    Notification,
+    NotificationChannel,
+    NotificationEmail,
+    NotificationKind,
+    NotificationPreference,
+)
+from tierline.mail.watchers import watcher_ids
+from tierline.people import queries as people
+from tierline.people.models import User
+
+logger = logging.getLogger(__name__)
+
+Kind = NotificationKind
+Channel = NotificationChannel
+
+# When one transaction gives a person several reasons to hear of one ticket, the first of
+# these wins (a resolution with its note and status change is one "resolved").
+KIND_RANK: tuple[str, ...] = (
+    Kind.MENTION,
+    Kind.ASSIGNED,
+    Kind.WORK_ORDER,
+    Kind.RESOLVED,
+    Kind.REOPENED,
+    Kind.ESCALATED,
+    Kind.REPLY,
+    Kind.NEW_TICKET,
+)
+# Kinds only the help desk hears of (the recipient must read the ticket as a technician).
+DESK_KINDS = frozenset({Kind.NEW_TICKET, Kind.ASSIGNED, Kind.MENTION, Kind.ESCALATED})
+
+# Defaults, when a person has chosen nothing for a kind: the help desk gets everything in the
+# app and by email what is theirs to act on; a requester is emailed about their requests.
+STAFF_DEFAULTS: dict[str, str] = {
+    Kind.NEW_TICKET: Channel.IN_APP,
+    Kind.ASSIGNED: Channel.EMAIL,
+    Kind.REPLY: Channel.IN_APP,
+    Kind.MENTION: Channel.EMAIL,
+    Kind.ESCALATED: Channel.IN_APP,
+    Kind.RESOLVED: Channel.IN_APP,
+    Kind.REOPENED: Channel.IN_APP,
+    Kind.WORK_ORDER: Channel.EMAIL,
+}
+REQUESTER_DEFAULTS: dict[str, str] = {
+    **dict.fromkeys(Kind.values, Channel.IN_APP),
+    Kind.REPLY: Channel.EMAIL,
+    Kind.RESOLVED: Channel.EMAIL,
+}
+
+MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9_.+-]{1,150})")
+
+
+def default_channel(person: User, kind: str) -> str:
+    defaults = STAFF_DEFAULTS if perms.is_staff_member(person) else REQUESTER_DEFAULTS
+    return defaults.get(kind, Channel.IN_APP)
+
+
+def mentioned_usernames(text: str) -> set[str]:
+    """The `@username`s of a note (an email address is not a mention)."""
+    return {name.rstrip(".").lower() for name in MENTION.findall(text or "")}
+
+
+# --- collecting per transaction -------------------------------------------------------------
+
+
+class _Batch:
+    """The events of one transaction, handled once, on its commit."""
+
+    def __init__(self) -> None:
+        self.events: list[desk_events.TicketEvent] = []
+        self.done = False
+
+    def __call__(self) -> None:
+        self.done = True
+        handle(self.events)
+
+
+def _current_batch() -> _Batch:
+    connection = transaction.get_connection()
+    for entry in connection.run_on_commit:
+        callback = entry[1]
+        if isinstance(callback, _Batch) and not callback.done:
+            return callback
+    batch = _Batch()
+    transaction.on_commit(batch)
+    return batch
+
+
+def _collect(event: desk_events.TicketEvent) -> None:
+    """In the publishing transaction: keep the event for its commit. Never raises into the
+    desk (a notice must not undo a ticket)."""
+    try:
+        if not transaction.get_connection().in_atomic_block:
+            handle([event])
+            return
+        _current_batch().events.append(event)
+    except Exception:
+        logger.exception("notify: could not collect %r", event)
+
+
+def register() -> None:
+    """Subscribe to the desk's ticket events (MailConfig.ready)."""
+    events.subscribe(desk_events.TicketEvent, _collect, when="transaction")
+
+
+def handle(batch: list[desk_events.TicketEvent]) -> None:
+    """After commit: the notifications and the webhook deliveries of a transaction's events.
+    A failure is logged; the desk's change stays."""
+    from tierline.mail import webhooks
+
+    for step in (notify, webhooks.queue):
+        try:
+            step(batch)
+        except Exception:
+            logger.exception("notify: %s failed on %d events", step.__name__, len(batch))
+
+
+# --- who hears what -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reason:
+    person_id: int
+    kind: str
+    ticket_id: int
+    actor_id: int | None
+    desk_only: bool  # about something only the help desk reads (an internal note)
+
+
+def _requester_side(ticket: Ticket) -> set[int]:
+    return {ticket.requester_id}
+
+
+def recipients(
+    event: desk_events.TicketEvent, ticket: Ticket, message: Message | None
+) -> list[Reason]:
+    """The reasons this event gives people to hear of its ticket (before any filtering)."""
+    ids: set[int] = set()
+    kind = ""
+    desk_only = False
+    mentions: set[int] = set()
+    match event:
+        case desk_events.TicketOpened():
+            kind = Kind.NEW_TICKET
+            ids = set(people.team_members(event.team_id).values_list("pk", flat=True))
+        case desk_events.TicketAssigned(new_assignee_id=int() as assignee):
+            kind, ids = Kind.ASSIGNED, {assignee}
+        case desk_events.MessageAdded():
+            kind = Kind.REPLY
+            followers = watcher_ids(ticket.pk) | {ticket.assignee_id or 0}
+            if event.internal:
+                desk_only, ids = True, followers
+                names = mentioned_usernames(message.body if message else "")
+                if names:
+                    mentions = set(people.people_by_usernames(names).values_list("pk", flat=True))
+            else:
+                ids = followers | _requester_side(ticket)
+        case desk_events.Escalated():
+            kind = Kind.ESCALATED
+            ids = set(people.team_members(event.to_team_id).values_list("pk", flat=True))
+        case desk_events.Resolved():
+            kind, ids = Kind.RESOLVED, watcher_ids(ticket.pk) | _requester_side(ticket)
+        case desk_events.Reopened():
+            followers = watcher_ids(ticket.pk) | {ticket.assignee_id or 0}
+            kind, ids = Kind.REOPENED, followers | _requester_side(ticket)
+        case desk_events.WorkOrderOpened():
+            kind, ids = Kind.WORK_ORDER, {event.technician_id}
+        case _:
+            return []
+    reasons = [
+        Reason(pk, kind, ticket.pk, event.actor_id, desk_only or kind in DESK_KINDS)
+        for pk in ids
+        if pk
+    ]
+    reasons += [Reason(pk, Kind.MENTION, ticket.pk, event.actor_id, True) for pk in mentions]
+    return reasons
+
+
+def _strongest(reasons: Iterable[Reason]) -> dict[tuple[int, int], Reason]:
+    """One reason per person and ticket: the strongest (KIND_RANK)."""
+    chosen: dict[tuple[int, int], Reason] = {}
+    for reason in reasons:
+        key = (reason.person_id, reason.ticket_id)
+        held = chosen.get(key)
+        if held is None or KIND_RANK.index(reason.kind) < KIND_RANK.index(held.kind):
+            chosen[key] = reason
+        elif held.kind == reason.kind and held.desk_only and not reason.desk_only:
+            chosen[key] = reason  # a public reply is something the requester side may read
+    return chosen
+
+
+def _may_hear(person: User, ticket: Ticket, reason: Reason) -> bool:
+    if not person.is_active or person.is_system or person.pk == reason.actor_id:
+        return False
+    if reason.desk_only:
+        return perms.can_read_as_technician(person, ticket)
+    return perms.can_read_ticket(person, ticket)
+
+
+def _name(person: User | None) -> str:
+    if person is None:
+        return "Tierline"
+    return person.get_full_name() or person.username
+
+
+TEXTS = {
+    Kind.NEW_TICKET: "New ticket for your team: {ticket} {subject}",
+    Kind.ASSIGNED: "{actor} assigned {ticket} {subject} to you",
+    Kind.REPLY: "{actor} replied on {ticket} {subject}",
+    Kind.MENTION: "{actor} mentioned you on {ticket} {subject}",
+    Kind.ESCALATED: "{ticket} {subject} was escalated to your team",
+    Kind.RESOLVED: "{ticket} {subject} was resolved",
+    Kind.REOPENED: "{ticket} {subject} was reopened",
+    Kind.WORK_ORDER: "{actor} scheduled a visit for you on {ticket} {subject}",
+}
+
+
+def text_for(kind: str, ticket: Ticket, actor: User | None) -> str:
+    """The notice as typed text (escaped when shown), at most 500 characters."""
+    text = TEXTS[kind].format(ticket=ticket.number, subject=ticket.subject, actor=_name(actor))
+    return text[:500]
+
+
+def preferences_of(person_ids: Iterable[int]) -> dict[tuple[int, str], str]:
+    """Every chosen (person, kind) -> channel of these people, in one query."""
+    rows = NotificationPreference.objects.filter(person_id__in=list(person_ids))
+    return {(row.person_id, row.kind): row.channel for row in rows}
+
+
+def notify(batch: list[desk_events.TicketEvent]) -> list[Notification]:
+    """The notifications of one transaction's events: one per person and ticket, by the channel
+    each chose. Returns those written."""
+    if not batch:
+        return []
+    ticket_ids = {event.ticket_id for event in batch}
+    tickets = {t.pk: t for t in Ticket.objects.filter(pk__in=ticket_ids)}
+    message_ids = [e.message_id for e in batch if isinstance(e, desk_events.MessageAdded)]
+    messages = {m.pk: m for m in Message.objects.filter(pk__in=message_ids)}
+    reasons: list[Reason] = []
+    for event in batch:
+        ticket = tickets.get(event.ticket_id)
+        if ticket is None:
+            continue
+        message = (
+            messages.get(event.message_id) if isinstance(event, desk_events.MessageAdded) else None
+        )
+        reasons += recipients(event, ticket, message)
+    chosen = _strongest(reasons)
+    if not chosen:
+        return []
+    person_ids = {r.person_id for r in chosen.values()} | {
+        r.actor_id for r in chosen.values() if r.actor_id
+    }
+    persons = {p.pk: p for p in people.everyone().filter(pk__in=person_ids)}
+    choices = preferences_of(r.person_id for r in chosen.values())
+    written: list[Notification] = []
+    with transaction.atomic():
+        for reason in chosen.values():
+            person = persons.get(reason.person_id)
+            ticket = tickets[reason.ticket_id]
+            if person is None or not _may_hear(person, ticket, reason):
+                continue
+            channel = choices.get((person.pk, reason.kind)) or default_channel(person, reason.kind)
+            if channel == Channel.NONE:
+                continue
+            notification = Notification.objects.create(
+                recipient=person,
+                kind=reason.kind,
+                ticket=ticket,
+                text=text_for(reason.kind, ticket, persons.get(reason.actor_id or 0)),
+            )
+            written.append(notification)
+            if channel == Channel.EMAIL and person.email:
+                send_email(notification=notification, to=person.email)
+    return written
+
+
+def send_email(*, notification: Notification, to: str) -> NotificationEmail:
+    """The one place a notification becomes an email. Until the outbound sender
+    (`mail/outbound.py`'s `queue_mail`) is merged, the email is recorded "to send"."""
+    ticket = notification.ticket
+    subject = notification.text if ticket is None else f"[{ticket.number}] {notification.text}"
+    return NotificationEmail.objects.create(
+        notification=notification,
+        to=to,
+        subject=" ".join(subject.split())[:300],  # no CR/LF from user data reaches a header
+        body=f"{notification.text}\n\nOpen it in Tierline to read more.",
+    )
+
+
+# --- the inbox ------------------------------------------------------------------------------
+
+
+def inbox_of(person: User) -> QuerySet[Notification]:
+    """The person's notifications, newest first, with their tickets."""
+    return Notification.objects.filter(recipient=person).select_related("ticket")
+
+
+def unread_count(person: User) -> int:
+    """One COUNT on the partial unread index."""
+    return Notification.objects.filter(recipient=person, read_at__isnull=True).count()
+
+
+def mark_ticket_read(*, person: User, ticket_id: int) -> int:
+    """Opening a ticket reads its notices: one UPDATE (on the partial index); how many."""
+    return Notification.objects.filter(
+        recipient=person, ticket_id=ticket_id, read_at__isnull=True
+    ).update(read_at=timezone.now())
+
+
+def mark_all_read(*, person: User) -> int:
+    return Notification.objects.filter(recipient=person, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
+def set_preferences(*, person: User, channels: dict[str, str]) -> None:
+    """The person's channel per kind; a kind set back to its default keeps no row."""
+    for kind, channel in channels.items():
+        if kind not in Kind.values or channel not in Channel.values:
+            raise ValueError(f"Unknown event {kind!r} or channel {channel!r}.")
+    with transaction.atomic():
+        for kind, channel in channels.items():
+            if channel == default_channel(person, kind):
+                NotificationPreference.objects.filter(person=person, kind=kind).delete()
+            else:
+                NotificationPreference.objects.update_or_create(
+                    person=person, kind=kind, defaults={"channel": channel}
+                )
+
+
+def channels_of(person: User) -> dict[str, str]:
+    """Every kind with the channel the person hears it by (chosen or default)."""
+    chosen = preferences_of([person.pk])
+    return {
+        kind: chosen.get((person.pk, kind)) or default_channel(person, kind) for kind in Kind.values
+    }
