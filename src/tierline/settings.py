@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "tierline.people",
     "tierline.desk",
     "tierline.sla",
+    "tierline.assist",
     "tierline.mail",
     "tierline.portal",
 ]
@@ -340,6 +341,15 @@ TIERLINE = {
 }
 # A request body over this many bytes is refused from its Content-Length, before it is read
 # (core.middleware.RefuseOversizedBodies): ten files at the limit and the form around them.
+# Auto-triage (tierline.assist): a prediction this sure (0..1) is applied by the assistant;
+# below it, it is shown on the ticket as a suggestion. Above 1: never applied, only suggested.
+TIERLINE["ASSIST_APPLY_CONFIDENCE"] = float(
+    os.environ.get("TIERLINE_ASSIST_APPLY_CONFIDENCE", "0.85")
+)
+# Fewer resolved tickets than this (per field) and that field is not predicted.
+TIERLINE["ASSIST_MIN_EXAMPLES"] = int(os.environ.get("TIERLINE_ASSIST_MIN_EXAMPLES", "50"))
+# The newest resolved tickets learned from at each training.
+TIERLINE["ASSIST_MAX_EXAMPLES"] = int(os.environ.get("TIERLINE_ASSIST_MAX_EXAMPLES", "50000"))
 TIERLINE["REQUEST_MAX_BYTES"] = int(
     os.environ.get("TIERLINE_REQUEST_MAX_BYTES", str(10 * TIERLINE["ATTACHMENT_MAX_BYTES"] + 2**20))
 )
