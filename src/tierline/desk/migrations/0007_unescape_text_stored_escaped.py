@@ -113,7 +113,7 @@ def repair_escaped_text(apps, schema_editor=None) -> dict[str, int]:
 class Migration(migrations.Migration):
     dependencies = [
         ("desk", "0006_list_orders_backed_by_indexes"),
-        ("core", "0001_initial"),
+        ("core", "0002_initial"),  # history entries name their target here
         ("contenttypes", "0002_remove_content_type_name"),
     ]
     operations = [migrations.RunPython(repair_escaped_text, migrations.RunPython.noop)]
