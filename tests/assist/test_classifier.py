@@ -88,3 +88,27 @@ def test_a_huge_text_is_cut_before_it_is_read():
 def test_what_cannot_be_learned_is_refused_by_name(labels, message):
     with pytest.raises(classifier.TrainingError, match=message):
         classifier.train(["some text"] * len(labels), labels)
+
+
+def test_the_compiled_model_gives_the_pipelines_probabilities(model):
+    # given: the fast copy the app keeps, checked on training texts
+    train, test = data.split()
+    compiled = classifier.compile_pipeline(
+        model, [classifier.clean_text(r[data.TEXT]) for r in train[:50]]
+    )
+    assert isinstance(compiled, classifier.CompiledTriage)
+    # when: both read the held-out texts (and the odd ones)
+    texts = [r[data.TEXT] for r in test] + ["", "<b>x</b>", "我的电脑", "vpn " * 5000]
+    slow, fast = classifier.predict(model, texts), classifier.predict(compiled, texts)
+    # then: the same labels, the same confidence
+    assert [p.label for p in fast] == [p.label for p in slow]
+    assert [p.confidence for p in fast] == pytest.approx([p.confidence for p in slow], abs=1e-6)
+
+
+def test_two_labels_compile_too():
+    train, _ = data.split()
+    texts = [r[data.TEXT] for r in train[:400]]
+    labels = ["hardware" if r[data.LABEL] == "Hardware" else "other" for r in train[:400]]
+    compiled = classifier.train_compiled(texts, labels)
+    assert isinstance(compiled, classifier.CompiledTriage)
+    assert {p.label for p in classifier.predict(compiled, texts)} == {"hardware", "other"}

@@ -114,7 +114,9 @@ def retrain() -> Trained:
         if len(labels) < 2:
             summary[target] = {"skipped": "every resolved ticket has the same value"}
             continue
-        pipelines[target] = classifier.train([t for t, _ in pairs], [label for _, label in pairs])
+        pipelines[target] = classifier.train_compiled(
+            [t for t, _ in pairs], [label for _, label in pairs]
+        )
         summary[target] = {"labels": len(labels), "examples": len(pairs)}
     if not pipelines:
         return Trained(model=None, summary=summary)
