@@ -475,6 +475,49 @@ def cmd_agent_token(args: argparse.Namespace) -> int:
         "tierline-agent enrol --server URL --token TOKEN. It is shown only now.",
         file=sys.stderr,
     )
+
+
+# --- assist ---------------------------------------------------------------------------------
+
+
+def _columns(value: str) -> list[str]:
+    names = [name.strip() for name in value.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"“{value}” is not a comma-separated list of column names")
+    return names
+
+
+def cmd_assist_evaluate(args: argparse.Namespace) -> int:
+    """Train on the older part of a CSV, test on the newer; print the figures."""
+    from pathlib import Path
+
+    from tierline.assist.evaluation import EvaluationError, evaluate
+
+    if args.date_col and args.split_col:
+        raise CommandFailed("Give --date-col or --split-col, not both.", EXIT_BAD_INPUT)
+    try:
+        report = evaluate(
+            Path(args.csv),
+            text_cols=args.text,
+            label_col=args.label,
+            date_col=args.date_col,
+            split_col=args.split_col,
+        )
+    except EvaluationError as exc:
+        raise CommandFailed(str(exc), EXIT_BAD_INPUT) from exc
+    for line in report.lines():
+        _out(line)
+    return 0
+
+
+def cmd_assist_train(args: argparse.Namespace) -> int:
+    """Train the triage models on the resolved tickets now (the weekly job does it too)."""
+    from tierline.assist import services
+
+    _require_migrated()
+    trained = services.retrain()
+    for line in trained.lines():
+        _out(line)
     return 0
 
 
@@ -693,6 +736,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("agent-token", help="print a one-time enrolment token for an agent")
     p.add_argument("--days", type=_positive, default=7, help="valid for N days (default: 7)")
     p.set_defaults(func=cmd_agent_token)
+
+    p = sub.add_parser("assist", help="auto-triage: train the models, evaluate on a CSV")
+    assist = p.add_subparsers(dest="assist_command", metavar="ASSIST_COMMAND", parser_class=_Parser)
+    assist.required = True
+    q = assist.add_parser(
+        "evaluate",
+        help="train on the older part of a CSV, test on the newer; print accuracy, macro-F1, "
+        "per-class figures and the confusion of the worst classes",
+    )
+    q.add_argument("--csv", required=True, metavar="FILE", help="a UTF-8 CSV with a header row")
+    q.add_argument(
+        "--text", required=True, type=_columns, metavar="COL[,COL]", help="the text column(s)"
+    )
+    q.add_argument("--label", required=True, metavar="COL", help="the column to predict")
+    q.add_argument(
+        "--date-col", metavar="COL", help="train on the oldest 80%% by this date, test on the rest"
+    )
+    q.add_argument(
+        "--split-col", metavar="COL", help="a column whose values are “train” and “test”"
+    )
+    q.set_defaults(func=cmd_assist_evaluate)
+    q = assist.add_parser("train", help="train the triage models on the resolved tickets now")
+    q.set_defaults(func=cmd_assist_train)
 
     p = sub.add_parser(
         "mail", help="the email gateway: ingest raw messages, fetch by IMAP, reprocess"

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "tierline.sla",
     "tierline.knowledge",
     "tierline.assets",
+    "tierline.assist",
     "tierline.mail",
     "tierline.portal",
 ]
@@ -352,6 +353,15 @@ TIERLINE["AGENT_REPORT_MAX_BYTES"] = int(
 )
 TIERLINE["AGENT_REPORT_WINDOW_SECONDS"] = int(os.environ.get("TIERLINE_AGENT_REPORT_WINDOW", "300"))
 TIERLINE["AGENT_RATE"] = os.environ.get("TIERLINE_AGENT_RATE", "30/min")
+# Auto-triage (tierline.assist): a prediction this sure (0..1) is applied by the assistant;
+# below it, it is shown on the ticket as a suggestion. Above 1: never applied, only suggested.
+TIERLINE["ASSIST_APPLY_CONFIDENCE"] = float(
+    os.environ.get("TIERLINE_ASSIST_APPLY_CONFIDENCE", "0.85")
+)
+# Fewer resolved tickets than this (per field) and that field is not predicted.
+TIERLINE["ASSIST_MIN_EXAMPLES"] = int(os.environ.get("TIERLINE_ASSIST_MIN_EXAMPLES", "50"))
+# The newest resolved tickets learned from at each training.
+TIERLINE["ASSIST_MAX_EXAMPLES"] = int(os.environ.get("TIERLINE_ASSIST_MAX_EXAMPLES", "50000"))
 TIERLINE["REQUEST_MAX_BYTES"] = int(
     os.environ.get("TIERLINE_REQUEST_MAX_BYTES", str(10 * TIERLINE["ATTACHMENT_MAX_BYTES"] + 2**20))
 )

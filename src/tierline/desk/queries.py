@@ -9,7 +9,15 @@ from typing import Any
 from django.db.models import Count, Exists, F, OuterRef, QuerySet
 
 from tierline.desk import permissions as perms
-from tierline.desk.models import Attachment, Call, Escalation, Ticket, WorkOrder
+from tierline.desk.models import (
+    Attachment,
+    Call,
+    Category,
+    Escalation,
+    Status,
+    Ticket,
+    WorkOrder,
+)
 from tierline.people.models import User
 
 QUEUES = {
@@ -244,3 +252,34 @@ def requester_recent_tickets(
         )[: limit + 1]
     )
     return rows[:limit], len(rows) > limit
+
+
+# What the assistant's auto-triage learns from and reads (tierline.assist): plain values.
+TRIAGE_FIELDS = ("subject", "description", "category_id", "team_id", "priority")
+
+
+def triage_examples(*, limit: int) -> list[dict[str, Any]]:
+    """The newest `limit` resolved or closed tickets (not spam, not merged away): their text
+    and the category, team and priority they ended with."""
+    return list(
+        Ticket.objects.filter(
+            status__in=(Status.RESOLVED, Status.CLOSED), is_spam=False, merged_into__isnull=True
+        )
+        .order_by("-created_at", "-pk")
+        .values(*TRIAGE_FIELDS)[:limit]
+    )
+
+
+def triage_facts(ticket_id: int) -> dict[str, Any] | None:
+    """What auto-triage needs of one ticket, in one query: its text, the triaged fields, the
+    levels the priority comes from, its version and whether it is still open."""
+    return (
+        Ticket.objects.filter(pk=ticket_id)
+        .values(*TRIAGE_FIELDS, "number", "impact", "urgency", "tier", "version", "is_open")
+        .first()
+    )
+
+
+def active_categories() -> QuerySet[Category]:
+    """The categories in use (new tickets may be filed under them)."""
+    return Category.objects.filter(is_active=True)

@@ -1,0 +1,76 @@
+"""Auto-triage: the trained models (one row per training) and the suggestions on tickets."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Target(models.TextChoices):
+    """A field of a ticket the assistant predicts."""
+
+    CATEGORY = "category", _("Category")
+    TEAM = "team", _("Team")
+    PRIORITY = "priority", _("Priority")
+
+
+class TriageModel(models.Model):
+    """One training of the triage models: the file holding them and what they learned from.
+
+    The newest row is the one in use; older files stay until the next training removes them.
+    """
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    trained_at = models.DateTimeField(_("trained"), default=timezone.now)
+    path = models.CharField(_("file"), max_length=500)
+    examples = models.PositiveIntegerField(_("tickets learned from"), default=0)
+    seconds = models.FloatField(_("training time (s)"), default=0)
+    # Per target: {"labels": n, "examples": n} or {"skipped": "why"}.
+    summary = models.JSONField(_("summary"), default=dict)
+
+    class Meta:
+        ordering = ["-version"]
+        verbose_name = _("triage model")
+
+    def __str__(self) -> str:
+        return f"Triage model v{self.version} ({self.examples} tickets)"
+
+
+class Suggestion(models.Model):
+    """What the assistant predicted for one field of a ticket and what became of it."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Suggested")
+        APPLIED = "applied", _("Applied")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    ticket = models.ForeignKey(
+        "desk.Ticket", on_delete=models.CASCADE, related_name="triage_suggestions"
+    )
+    target = models.CharField(_("field"), max_length=12, choices=Target.choices)
+    value = models.PositiveIntegerField(_("value"))  # a category id, a team id, a priority
+    label = models.CharField(_("suggested"), max_length=300)
+    confidence = models.FloatField(_("confidence"))
+    model_version = models.PositiveIntegerField(_("model version"))
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    auto = models.BooleanField(_("applied by the assistant"), default=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["ticket", "target"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "target"], name="assist_one_suggestion_per_field"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_target_display()}: {self.label} ({self.confidence:.0%})"

@@ -1,0 +1,20 @@
+"""Background jobs of auto-triage. Each takes ids and is safe to run twice."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from tierline.assist import services
+
+
+@task()
+def triage_ticket(ticket_id: int, opened_category_id: int | None = None) -> int:
+    """Triage one new ticket; returns how many fields the assistant applied."""
+    return len(services.triage(ticket_id=ticket_id, opened_category_id=opened_category_id).applied)
+
+
+@task()
+def retrain_models() -> int:
+    """Train the triage models on the resolved tickets; returns the new version (0: none)."""
+    trained = services.retrain()
+    return trained.model.version if trained.model else 0

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from tierline.assist import views
+
+app_name = "assist"
+
+urlpatterns = [
+    path("suggestions/<str:pk>/<str:verb>/", views.decide, name="decide"),
+]
