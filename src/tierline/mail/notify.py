@@ -322,16 +322,56 @@ def notify(batch: list[desk_events.TicketEvent]) -> list[Notification]:
 
 
 def send_email(*, notification: Notification, to: str) -> NotificationEmail:
-    """The one place a notification becomes an email. Until the outbound sender
-    (`mail/outbound.py`'s `queue_mail`) is merged, the email is recorded "to send"."""
+    """The one place a notification becomes an email: recorded (`NotificationEmail`) and queued
+    through the outbound sender (`mail.outbound.queue_mail`, template "notification", keyed by the
+    notification so it is queued once). The requester's own mail about a public reply or a
+    resolution is already sent by the outbound handlers (`mail/outbound_events.py`, with the
+    reply's text): that one is only recorded here, not sent twice."""
+    from tierline.mail import outbound
+
     ticket = notification.ticket
     subject = notification.text if ticket is None else f"[{ticket.number}] {notification.text}"
-    return NotificationEmail.objects.create(
+    row = NotificationEmail.objects.create(
         notification=notification,
         to=to,
         subject=" ".join(subject.split())[:300],  # no CR/LF from user data reaches a header
         body=f"{notification.text}\n\nOpen it in Tierline to read more.",
     )
+    if (
+        ticket is not None
+        and notification.recipient_id == ticket.requester_id
+        and notification.kind in REQUESTER_MAIL_SENT_BY_OUTBOUND
+    ):
+        return row
+    recipient = notification.recipient
+    site = outbound.conf_out()["SITE_URL"]
+    if ticket is None:
+        url = f"{site}/mail/inbox/"
+    elif perms.is_staff_member(recipient):
+        url = f"{site}/desk/tickets/{ticket.number}/"
+    else:
+        url = f"{site}/portal/tickets/{ticket.number}/"
+    try:
+        outbound.queue_mail(
+            to=to,
+            template="notification",
+            context={
+                "notification": notification.text,
+                "ticket_number": ticket.number if ticket is not None else "",
+                "ticket_subject": ticket.subject if ticket is not None else "",
+                "ticket_url": url,
+                "recipient_name": recipient.get_full_name() or recipient.username,
+            },
+            ticket=ticket,
+            key=f"notification:{notification.pk}",
+        )
+    except ValueError:  # an address that is not one: the in-app notice still stands
+        logger.warning("notification %s: no email to %r (not an address)", notification.pk, to)
+    return row
+
+
+# The requester's mail for these events goes out from mail/outbound_events.py already.
+REQUESTER_MAIL_SENT_BY_OUTBOUND = frozenset({Kind.REPLY, Kind.RESOLVED})
 
 
 # --- the inbox ------------------------------------------------------------------------------

@@ -104,6 +104,30 @@ RESOLVED = register(
         ),
     )
 )
+NOTIFICATION = register(
+    Kind(
+        key="notification",
+        label="Notification by email (a person chose email for this event)",
+        placeholders={
+            "notification": "what happened, one line (e.g. “Ann replied on TL-000123 …”)",
+            "ticket_number": _TICKET["ticket_number"],
+            "ticket_subject": _TICKET["ticket_subject"],
+            "ticket_url": "the address of the ticket (the workspace for staff, the portal for "
+            "requesters)",
+            "recipient_name": "the name of the person told",
+            "help_desk": _TICKET["help_desk"],
+        },
+        subject="{{ notification }}",
+        text=(
+            "Hello {{ recipient_name }},\n\n"
+            "{{ notification }}\n\n"
+            "Open it: {{ ticket_url }}\n\n"
+            "You chose to be told of this by email; change it on your notification settings "
+            "page.\n\n"
+            "{{ help_desk }}"
+        ),
+    )
+)
 REJECTED = register(
     Kind(
         key="rejected",
