@@ -75,8 +75,12 @@ class AgentThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request: Any, view: Any) -> str | None:
         device_digest = getattr(request.auth, "digest", None)
+        # A WSGI server may send no client address (REMOTE_ADDR is optional): such callers
+        # share one budget instead of the request failing (as core.throttling does).
         ident = (
-            f"device-{device_digest[:32]}" if device_digest else "addr-" + self.get_ident(request)
+            f"device-{device_digest[:32]}"
+            if device_digest
+            else "addr-" + (self.get_ident(request) or "unknown")
         )
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
