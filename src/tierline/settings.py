@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "tierline.people",
     "tierline.desk",
     "tierline.sla",
+    "tierline.knowledge",
     "tierline.mail",
     "tierline.portal",
 ]

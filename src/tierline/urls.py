@@ -19,6 +19,7 @@ urlpatterns = [
     path("portal/", include("tierline.portal.urls")),
     path("people/", include("tierline.people.urls")),
     path("mail/", include("tierline.mail.urls")),
+    path("knowledge/", include("tierline.knowledge.urls")),
     path("api/v1/", include("tierline.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
