@@ -74,6 +74,7 @@ class Hit:
     ticket: Ticket | None = None
     person: object | None = None
     internal: bool = False
+    ticket_id: int | None = None
     title: SafeString = field(default_factory=lambda: mark_safe(""))
     snippet: SafeString = field(default_factory=lambda: mark_safe(""))
 
@@ -115,44 +116,49 @@ def search(
         return results
     rows = backends.ranked(parsed, kinds=kinds, limit=CANDIDATES)
 
+    # Which candidates' tickets the user reads (ids only), then the rows of the kept hits alone.
     ticket_ids = {row[3] for row in rows if row[3] is not None}
     readable = perms.visible_tickets(user, Ticket.objects.filter(pk__in=ticket_ids))
     if statuses:
         readable = readable.filter(status__in=statuses)
-    tickets = {t.pk: t for t in readable.select_related("requester", "team", "assignee").order_by()}
+    readable_ids = set(readable.order_by().values_list("pk", flat=True))
     as_technician = (
         set(
-            perms.technician_tickets(user, Ticket.objects.filter(pk__in=tickets)).values_list(
-                "pk", flat=True
-            )
+            perms.technician_tickets(user, Ticket.objects.filter(pk__in=readable_ids))
+            .order_by()
+            .values_list("pk", flat=True)
         )
         if staff
         else set()
     )
-    person_ids = [row[2] for row in rows if row[1] == Kind.PERSON]
-    people = {p.pk: p for p in people_queries.everyone().filter(pk__in=person_ids)}
+    person_ids = {row[2] for row in rows if row[1] == Kind.PERSON}
+    if person_ids and not statuses:
+        person_ids = set(
+            people_queries.everyone().filter(pk__in=person_ids).values_list("pk", flat=True)
+        )
 
     kept: list[tuple[int, Hit]] = []
     for doc_id, kind, object_id, ticket_id, internal, rank in rows:
         if kind == Kind.PERSON:
-            if statuses or object_id not in people:
+            if statuses or object_id not in person_ids:
                 continue
-            hit = Hit(kind=kind, object_id=object_id, rank=rank, person=people[object_id])
-        else:
-            if ticket_id not in tickets:
-                continue
-            if internal and ticket_id not in as_technician:
-                continue
-            hit = Hit(
-                kind=kind,
-                object_id=object_id,
-                rank=rank,
-                ticket=tickets[ticket_id],
-                internal=internal,
-            )
+        elif ticket_id not in readable_ids or (internal and ticket_id not in as_technician):
+            continue
+        hit = Hit(kind=kind, object_id=object_id, rank=rank, internal=internal, ticket_id=ticket_id)
         kept.append((doc_id, hit))
         if len(kept) == limit:
             break
+
+    wanted = {hit.ticket_id for _, hit in kept if hit.kind != Kind.PERSON}
+    tickets = Ticket.objects.filter(pk__in=wanted).select_related("requester").in_bulk()
+    people = people_queries.everyone().in_bulk(
+        [hit.object_id for _, hit in kept if hit.kind == Kind.PERSON]
+    )
+    for _, hit in kept:
+        if hit.kind == Kind.PERSON:
+            hit.person = people.get(hit.object_id)
+        else:
+            hit.ticket = tickets.get(hit.ticket_id)
 
     marked = backends.snippets(parsed, [doc_id for doc_id, _ in kept])
     for doc_id, hit in kept:
