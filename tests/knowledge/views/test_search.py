@@ -37,9 +37,7 @@ def test_the_page_lists_tickets_replies_and_people_marked(
     assert "Reply" in body
 
 
-def test_kind_and_status_filters_narrow_it(
-    signed_in, employee, django_capture_on_commit_callbacks
-):
+def test_kind_and_status_filters_narrow_it(signed_in, employee, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         ticket = desk_factories.ticket(employee, subject="Docking station dead")
     only_people = signed_in.get(URL, {"q": "docking", "kind": "person"}).content.decode()
