@@ -19,6 +19,8 @@ a lease on the job's row decides who runs it, so any number of `serve` and `work
     tierline mail fetch [--mailbox N]  poll the mailboxes' IMAP folders now
     tierline mailserver [--lmtp]       an SMTP/LMTP listener for the mailboxes: spools each
                                        message (fsync) before its 250, and drains the spool
+    tierline search reindex            build the search index again (tickets, replies, notes,
+                                       people) from the stored rows
 
 Every failure prints one clear line and exits non-zero; no tracebacks for bad input.
 """
@@ -606,6 +608,19 @@ def cmd_mail_fetch(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else 0
 
 
+def cmd_search_reindex(args: argparse.Namespace) -> int:
+    """Build the search index again from the stored rows (one transaction)."""
+    from tierline.knowledge.search import index
+
+    _require_migrated()
+    counts = index.reindex_all()
+    _out(
+        f"Indexed {counts['ticket']} ticket(s), {counts['message']} repl(ies) and note(s), "
+        f"{counts['person']} person(s)."
+    )
+    return 0
+
+
 def cmd_mailserver(args: argparse.Namespace) -> int:
     """Listen for mail (SMTP or LMTP) and feed what arrives through the gateway until stopped."""
     from django.db import DatabaseError
@@ -795,6 +810,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--interval", type=_seconds, default=1.0, help="seconds between drains of the spool"
     )
     p.set_defaults(func=cmd_mailserver)
+
+    p = sub.add_parser("search", help="the search index: build it again")
+    search = p.add_subparsers(dest="search_command", metavar="SEARCH_COMMAND", parser_class=_Parser)
+    search.required = True
+    q = search.add_parser("reindex", help="index every ticket, reply, note and person again")
+    q.set_defaults(func=cmd_search_reindex)
     return parser
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, Generic, TypeVar
 
 import django_filters
@@ -142,7 +143,11 @@ class ListSpec(Generic[M]):
         strict (the API): any invalid filter or order raises ListError. Otherwise (HTML pages)
         invalid fields are ignored and the form shows their errors.
         """
-        filterset = self.filterset(params, queryset=self.scoped(user, scope))
+        # A filter may ask who is looking (`self.request.user`): the text filter matches
+        # internal notes only for the help desk. The page's request is not needed for that.
+        filterset = self.filterset(
+            params, queryset=self.scoped(user, scope), request=SimpleNamespace(user=user)
+        )
         valid = filterset.is_valid()
         if strict and not valid:
             raise ListError(filterset.errors)

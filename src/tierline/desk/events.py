@@ -13,6 +13,7 @@ Where each is published (all in `desk/services/`):
                         relations.merge's notice
     StatusChanged       status.set_status, the one path every status change takes
     PriorityChanged     tickets.change_fields, when impact, urgency or priority changes
+    TicketChanged       tickets.change_fields, when the subject or category changes
     Escalated           escalation.escalate
     DeEscalated         escalation.de_escalate
     Resolved            lifecycle.resolve
@@ -98,6 +99,13 @@ class PriorityChanged(TicketEvent):
     new_urgency: int
     old_priority: int
     new_priority: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketChanged(TicketEvent):
+    """The subject or category changed (`fields`: their names), e.g. for the search index."""
+
+    fields: tuple[str, ...]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_filters.fields import ModelMultipleChoiceField
 
+from tierline.core import search
 from tierline.core.inputs import BoundedDateField, IdValuesMixin, parse_id
 from tierline.core.lists import Ordering
 from tierline.desk.models import Call, Category, Channel, Level, Priority, Status, Ticket, WorkOrder
@@ -51,7 +52,7 @@ class DateFilter(filters.DateFilter):
 
 
 class TicketFilter(filters.FilterSet):
-    """Filters of the queue. `q` matches number, subject and description."""
+    """Filters of the queue. `q` searches the text (see filter_text)."""
 
     q = filters.CharFilter(method="filter_text", label="Text")
     # distinct=False: no filter here joins a many-valued relation, so rows never repeat, and a
@@ -92,9 +93,16 @@ class TicketFilter(filters.FilterSet):
         fields: list[str] = []
 
     def filter_text(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        """The search index's match (core.search, registered by the knowledge app): words in
+        any order and form, replies, notes for technicians, the requester; without it, one
+        substring of number, subject or description."""
         value = value.strip()
         if not value:
             return queryset
+        user = getattr(self.request, "user", None)
+        indexed = search.ticket_text_filter(value, user)
+        if indexed is not None:
+            return queryset.filter(indexed)
         return queryset.filter(
             Q(number__iexact=value) | Q(subject__icontains=value) | Q(description__icontains=value)
         )

@@ -9,3 +9,9 @@ class KnowledgeConfig(AppConfig):
     def ready(self) -> None:
         # The ticket-page and sidebar panels register once, at start.
         from tierline.knowledge import panels  # noqa: F401
+
+        # The search index follows the desk's events and answers the lists' text filter
+        # (core.search); registered once, at start.
+        from tierline.knowledge.search import subscriptions
+
+        subscriptions.subscribe_all()

@@ -154,3 +154,7 @@ class TicketLink(models.Model):
 
     def __str__(self) -> str:
         return f"ticket {self.ticket_id} solved with KB-{self.article_id}"
+
+
+# The search index's models live in models_search.py (the search helper's; joined here).
+from tierline.knowledge.models_search import SearchDocument  # noqa: E402, F401

@@ -201,10 +201,13 @@ def test_list_shows_only_visible_tickets(api, employee, employee2):
     assert [t["number"] for t in response.json()["results"]] == [mine.number]
 
 
-def test_list_uses_the_workspace_filters_and_queues(api, employee, tier1):
-    # given
-    vpn = desk_factories.ticket(employee, subject="VPN down", urgency=1, impact=1)
-    printer = desk_factories.ticket(employee, subject="Printer jam")
+def test_list_uses_the_workspace_filters_and_queues(
+    api, employee, tier1, django_capture_on_commit_callbacks
+):
+    # given (committed: `q` reads the search index, written after commit)
+    with django_capture_on_commit_callbacks(execute=True):
+        vpn = desk_factories.ticket(employee, subject="VPN down", urgency=1, impact=1)
+        printer = desk_factories.ticket(employee, subject="Printer jam")
     services.take(ticket=printer, by=tier1)
     client = api(tier1)
     # when / then

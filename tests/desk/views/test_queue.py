@@ -89,12 +89,13 @@ def test_mine_and_unassigned_queues(client, employee, tier1):
     assert free.number in unassigned and taken.number not in unassigned
 
 
-def test_filters_narrow_the_queue(client, employee, tier1):
-    # given
-    urgent = desk_factories.ticket(
-        employee, subject="VPN broken", impact=Level.HIGH, urgency=Level.HIGH
-    )
-    calm = desk_factories.ticket(employee, subject="Mouse squeaks", impact=Level.LOW)
+def test_filters_narrow_the_queue(client, employee, tier1, django_capture_on_commit_callbacks):
+    # given (committed: the text filter reads the search index, written after commit)
+    with django_capture_on_commit_callbacks(execute=True):
+        urgent = desk_factories.ticket(
+            employee, subject="VPN broken", impact=Level.HIGH, urgency=Level.HIGH
+        )
+        calm = desk_factories.ticket(employee, subject="Mouse squeaks", impact=Level.LOW)
     client.force_login(tier1)
     # when
     by_priority = client.get(QUEUE + "?priority=1").content.decode()
@@ -331,9 +332,10 @@ def test_export_escapes_formulas_and_respects_visibility(client, employee, tier1
     assert subject.startswith("'=")
 
 
-def test_export_follows_the_filters(client, employee, tier1):
-    desk_factories.ticket(employee, subject="Keep me")
-    desk_factories.ticket(employee, subject="Drop me")
+def test_export_follows_the_filters(client, employee, tier1, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        desk_factories.ticket(employee, subject="Keep me")
+        desk_factories.ticket(employee, subject="Drop me")
     client.force_login(tier1)
     rows = _csv(client.get(reverse("desk:queue_export") + "?q=Keep"))
     assert [r[1] for r in rows[1:]] == ["Keep me"]
@@ -354,11 +356,14 @@ def test_search_by_number_redirects(client, employee, tier1):
         assert response.url == reverse("desk:ticket", args=[ticket.number])
 
 
-def test_search_finds_another_teams_ticket(client, employee, tier1):
+def test_search_finds_another_teams_ticket(
+    client, employee, tier1, django_capture_on_commit_callbacks
+):
     # given: Tier 1 escalated it; the requester calls to ask how it is going
-    other = desk_factories.ticket(
-        employee, subject="Shared drive gone", team=people_factories.team(2)
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        other = desk_factories.ticket(
+            employee, subject="Shared drive gone", team=people_factories.team(2)
+        )
     client.force_login(tier1)
     url = reverse("desk:search")
     # when
@@ -386,10 +391,13 @@ def test_search_never_finds_a_restricted_teams_ticket(client, employee, tier1):
     assert "No tickets you can see match" in by_text.content.decode()
 
 
-def test_search_lists_text_matches_including_closed(client, employee, tier1):
+def test_search_lists_text_matches_including_closed(
+    client, employee, tier1, django_capture_on_commit_callbacks
+):
     # given
-    found = desk_factories.ticket(employee, subject="Keyboard missing keys")
-    services.mark_spam(ticket=found, by=tier1)
+    with django_capture_on_commit_callbacks(execute=True):
+        found = desk_factories.ticket(employee, subject="Keyboard missing keys")
+        services.mark_spam(ticket=found, by=tier1)
     client.force_login(tier1)
     # when
     response = client.get(reverse("desk:search"), {"q": "keyboard"})
@@ -411,11 +419,12 @@ def test_search_query_count_is_bounded(
 
 @pytest.mark.parametrize("rows", [3, 30])
 def test_search_query_count_does_not_grow_with_rows(
-    client, employee, tier1, django_assert_max_num_queries, rows
+    client, employee, tier1, django_assert_max_num_queries, rows, django_capture_on_commit_callbacks
 ):
     # given
-    for n in range(rows):
-        desk_factories.ticket(employee, subject=f"Printer {n} jams")
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(rows):
+            desk_factories.ticket(employee, subject=f"Printer {n} jams")
     client.force_login(tier1)
     # when / then: session, user, teams, ids, rows, and what the page frame asks
     with django_assert_max_num_queries(9):

@@ -16,7 +16,7 @@ from tierline.core.errors import ActionRefused
 from tierline.core.history import record, record_changes
 from tierline.desk import permissions as perms
 from tierline.desk.defaults import DEFAULT_MATRIX
-from tierline.desk.events import PriorityChanged, TicketAssigned, TicketOpened
+from tierline.desk.events import PriorityChanged, TicketAssigned, TicketChanged, TicketOpened
 from tierline.desk.models import (
     OPEN_STATUSES,
     Category,
@@ -269,6 +269,11 @@ def change_fields(
         by,
         [(name, old[name], getattr(ticket, name)) for name in (*changes, "priority")],
     )
+    described = tuple(
+        name for name in ("subject", "category") if name in changes and old[name] != changes[name]
+    )
+    if described:
+        events.publish(TicketChanged(ticket_id=ticket.pk, actor_id=by.pk, fields=described))
     if any(old[name] != getattr(ticket, name) for name in levels):
         events.publish(
             PriorityChanged(

@@ -1,0 +1,166 @@
+"""Search benchmark: the index over N tickets and 3N messages, and the p95 of a search.
+
+    python bench/search.py                                   SQLite in a temporary dir, 100,000 tickets
+    python bench/search.py --tickets 10000                   a quick pass
+    python bench/search.py --database-url postgresql://postgres@127.0.0.1:5432/postgres
+                                                             PostgreSQL: creates and drops a bench database
+
+Loads N tickets (subjects and descriptions drawn from an IT vocabulary) with three messages
+each (one in four an internal note), builds the index (`reindex_all`, timed), then times
+searches of two random words as a technician: the search page's ranked query with snippets
+(`knowledge.search.queries.search`) and the queue's first page with the text filter
+(`desk.lists.TICKETS.page`, what the API's `q` runs). Prints one table (median, p95, N).
+Not a test: nothing here asserts, and the suite never runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from desk import fresh_database  # noqa: E402  (bench/desk.py: a fresh database, dropped after)
+
+BATCH = 5000
+VOCABULARY = (
+    "printer paper jam toner laptop battery screen monitor flicker keyboard mouse vpn wifi "
+    "network cable switch router outlook mailbox calendar password reset locked account "
+    "teams meeting camera microphone headset docking station usb drive backup restore "
+    "server database slow crash error update windows driver install licence excel word "
+    "sharepoint folder permission access badge phone voicemail certificate expired browser "
+    "chrome firefox proxy firewall antivirus scan virus phishing spam invoice payroll"
+)
+WORDS = tuple(VOCABULARY.split())
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--tickets", type=int, default=100_000, help="tickets (default 100000)")
+    p.add_argument("--searches", type=int, default=200, help="timed searches of each kind")
+    p.add_argument("--database-url", help="postgresql://user@host:port/any")
+    p.add_argument("--seed", type=int, default=1)
+    args = p.parse_args()
+    if args.tickets < 100 or args.searches < 1:
+        p.error("--tickets must be at least 100 and --searches at least 1")
+    args.keep = False
+    args.reuse = False
+    return args
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def sentence(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(n))
+
+
+def load(n: int, rng: random.Random) -> float:
+    """N tickets and 3N messages, bulk inserted; returns the seconds taken."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from tierline.desk.models import Channel, Message, Status, Ticket
+    from tierline.people.models import Team, User
+
+    requesters = [
+        User.objects.create(
+            username=f"bench{i}", first_name=f"Bench{i}", last_name=rng.choice(WORDS).title()
+        )
+        for i in range(200)
+    ]
+    team = Team.objects.filter(tier=1).order_by("pk").first()
+    now = timezone.now()
+    started = time.perf_counter()
+    for first in range(1, n + 1, BATCH):
+        last = min(first + BATCH, n + 1)
+        tickets, messages = [], []
+        for pk in range(first, last):
+            tickets.append(
+                Ticket(
+                    pk=pk,
+                    number=f"TL-{pk:06d}",
+                    subject=sentence(rng, 4).capitalize(),
+                    description=sentence(rng, 30),
+                    requester=rng.choice(requesters),
+                    channel=Channel.PORTAL,
+                    team=team,
+                    tier=1,
+                    status=rng.choice([Status.NEW, Status.OPEN, Status.RESOLVED, Status.CLOSED]),
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            for _ in range(3):
+                messages.append(
+                    Message(ticket_id=pk, body=sentence(rng, 25), internal=rng.random() < 0.25)
+                )
+        with transaction.atomic():
+            Ticket.objects.bulk_create(tickets)
+            Message.objects.bulk_create(messages)
+    return time.perf_counter() - started
+
+
+def timed(fn, texts: list[str]) -> list[float]:
+    out = []
+    for text in texts:
+        started = time.perf_counter()
+        fn(text)
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def main() -> int:
+    args = parse_args()
+    rng = random.Random(args.seed)
+    with fresh_database(args) as vendor:
+        import django
+        from django.core.management import call_command
+
+        django.setup()
+        call_command("migrate", verbosity=0)
+
+        from tierline.desk import lists
+        from tierline.knowledge.search import index, queries
+        from tierline.people.models import User
+
+        load_s = load(args.tickets, rng)
+        started = time.perf_counter()
+        counts = index.reindex_all()
+        index_s = time.perf_counter() - started
+        technician = User.objects.create(username="bench-tech", role=User.Role.TECHNICIAN)
+        texts = [f"{rng.choice(WORDS)} {rng.choice(WORDS)}" for _ in range(args.searches)]
+
+        def page(text: str) -> None:
+            found, _ = lists.TICKETS.page(technician, {"q": text, "sort": "-updated"})
+            list(found.object_list)
+
+        rows = [
+            (
+                "search page (ranked, snippets)",
+                timed(lambda t: queries.search(technician, t), texts),
+            ),
+            ("queue/API first page (q)", timed(page, texts)),
+        ]
+        print(
+            f"\n{vendor}: {args.tickets:,} tickets, {counts['message']:,} messages; "
+            f"load {load_s:.1f} s, index {index_s:.1f} s"
+        )
+        print(f"{'what':34} {'median ms':>10} {'p95 ms':>10} {'N':>6}")
+        for name, values in rows:
+            print(
+                f"{name:34} {statistics.median(values):10.1f} {percentile(values, 0.95):10.1f} "
+                f"{len(values):6d}"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
