@@ -168,6 +168,11 @@ class Policy(models.Model):
         related_name="+",
         help_text=_("The requester's department."),
     )
+    vip_only = models.BooleanField(
+        _("VIP requesters only"),
+        default=False,
+        help_text=_("Only tickets whose requester is marked VIP (people admin)."),
+    )
 
     class Meta:
         ordering = ["order", "pk"]
