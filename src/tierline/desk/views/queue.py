@@ -219,6 +219,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         is_lead=perms.sees_everything(request.user),
         saved_views=list(SavedView.objects.filter(owner=request.user)),
         current_query=_saved_query(request),
+        extra_filtered=any(
+            request.GET.get(column.name) for column in list_columns.columns(TICKET_EXTRAS)
+        ),
         technicians=list(directory.staff_people().order_by("first_name", "last_name", "username")),
     )
     return render(request, "desk/queue.html", context)
