@@ -28,6 +28,7 @@ from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import Model, QuerySet
 
+from tierline.core import list_columns
 from tierline.core.inputs import parse_id
 
 M = TypeVar("M", bound=Model)
@@ -113,6 +114,8 @@ class ListSpec(Generic[M]):
     counted: bool = False
     # The query-string key of the order (the FilterSet's field of that name carries its choices).
     ordering_param: str = "sort"
+    # Other apps' columns, sorts and filters registered for this name (core.list_columns).
+    extras: str = ""
 
     def __post_init__(self) -> None:
         if self.default_ordering not in self.orderings:
@@ -152,8 +155,18 @@ class ListSpec(Generic[M]):
         if strict and not valid:
             raise ListError(filterset.errors)
         queryset = filterset.qs  # an invalid field filters nothing (django-filter drops it)
+        if self.extras:
+            queryset, errors = list_columns.apply_filters(self.extras, queryset, params)
+            if strict and errors:
+                raise ListError(errors)
         name = filterset.form.cleaned_data.get(self.ordering_param)
         name = name or default_ordering or self.default_ordering
+        if name not in self.orderings and self.extras:
+            extra = list_columns.ordering(self.extras, name)
+            if extra is not None:
+                return queryset.order_by(*extra), filterset
+        if name not in self.orderings:
+            name = self.default_ordering
         return queryset.order_by(*self.orderings[name].fields), filterset
 
     # --- paging -------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from tierline.core.admin import LabelledListEditable
 from tierline.desk import services
 from tierline.desk.choices import Level, Priority
-from tierline.desk.models import Category, PriorityRule, ResolutionCode
+from tierline.desk.models import CannedResponse, Category, Macro, PriorityRule, ResolutionCode
 from tierline.desk.services.matrix import cell_name
 
 SECTION = "Desk settings"  # the admin's front page (core.admin_site), as the README names it
@@ -133,3 +133,20 @@ class ResolutionCodeAdmin(LabelledListEditable):
     list_display = ("name", "code", "is_active")
     list_editable = ("is_active",)
     prepopulated_fields = {"code": ("name",)}
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(admin.ModelAdmin):
+    """Shared reply templates (a technician's own ones too); placeholders checked on save."""
+
+    list_display = ("title", "owner", "team", "updated_at")
+    list_filter = ("team",)
+    search_fields = ("title", "body")
+    autocomplete_fields = ("owner",)
+
+
+@admin.register(Macro)
+class MacroAdmin(admin.ModelAdmin):
+    list_display = ("name", "response", "category", "resolution_code", "team", "is_active")
+    list_filter = ("is_active", "team")
+    search_fields = ("name",)

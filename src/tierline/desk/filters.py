@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_filters.fields import ModelMultipleChoiceField
 
-from tierline.core import search
+from tierline.core import list_columns, search
 from tierline.core.inputs import BoundedDateField, IdValuesMixin, parse_id
 from tierline.core.lists import Ordering
 from tierline.desk.models import Call, Category, Channel, Level, Priority, Status, Ticket, WorkOrder
@@ -32,6 +32,8 @@ TICKET_ORDERINGS = {
     "number": Ordering(("pk",), "desk_ticket_pkey", "Number"),
     "-number": Ordering(("-pk",), "desk_ticket_pkey"),
 }
+# The name other apps register the tickets' extra columns under (core.list_columns).
+TICKET_EXTRAS = "desk.ticket"
 DEFAULT_SORT = "priority"  # priority, then oldest first: the order a queue is worked in
 
 
@@ -84,8 +86,12 @@ class TicketFilter(filters.FilterSet):
         field_name="updated_at", lookup_expr="date__lte", label="Updated until"
     )
     # The order is applied by the list spec (desk/lists.py); the field validates its name.
+    # Other apps' columns add sorts (core.list_columns): read when the form is built.
     sort = filters.ChoiceFilter(
-        choices=[(k, k) for k in TICKET_ORDERINGS], method="keep", label="Sort", empty_label=None
+        choices=lambda: list_columns.choices_for(TICKET_EXTRAS, list(TICKET_ORDERINGS)),
+        method="keep",
+        label="Sort",
+        empty_label=None,
     )
 
     class Meta:

@@ -15,7 +15,15 @@ from django.utils.translation import gettext_lazy as _
 
 from tierline.core.idempotency import FormTokenField
 from tierline.core.text import accepts_plain_text
-from tierline.desk.models import Category, Channel, Level, ResolutionCode, Status, Ticket
+from tierline.desk.models import (
+    Category,
+    Channel,
+    Level,
+    Macro,
+    ResolutionCode,
+    Status,
+    Ticket,
+)
 from tierline.people import queries as directory
 from tierline.people.models import Team, User
 
@@ -171,6 +179,15 @@ class FieldsForm(VersionedTicketForm):
             },
         )
         super().__init__(*args, ticket=ticket, **kwargs)
+
+
+class MacroForm(VersionedTicketForm):
+    macro = forms.ModelChoiceField(
+        label=_("Macro"),
+        queryset=Macro.objects.filter(is_active=True),
+        empty_label=_("Choose a macro…"),
+        error_messages={"required": _("Choose a macro."), "invalid_choice": _("No such macro.")},
+    )
 
 
 class StatusForm(VersionedTicketForm):

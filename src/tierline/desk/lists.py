@@ -13,6 +13,7 @@ from tierline.desk import permissions as perms
 from tierline.desk.filters import (
     CALL_ORDERINGS,
     DEFAULT_SORT,
+    TICKET_EXTRAS,
     TICKET_ORDERINGS,
     WORK_ORDER_ORDERINGS,
     CallFilter,
@@ -44,6 +45,7 @@ QUEUE = ListSpec(
     default_ordering=DEFAULT_SORT,
     columns=("requester", "assignee", "team", "category"),
     counted=True,
+    extras=TICKET_EXTRAS,
 )
 
 # Every ticket one may see (the API's list, search): not counted, since for a technician that is
@@ -55,6 +57,7 @@ TICKETS = ListSpec(
     orderings=TICKET_ORDERINGS,
     default_ordering=DEFAULT_SORT,
     columns=("requester", "assignee", "team", "category", "parent", "merged_into"),
+    extras=TICKET_EXTRAS,
 )
 
 WORK_ORDERS = ListSpec(

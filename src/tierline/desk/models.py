@@ -454,3 +454,104 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- canned responses and macros (desk/services/canned.py) ---------------------------------
+
+
+class CannedResponse(models.Model):
+    """A reply template: personal (an owner), shared with a team, or shared with the whole desk
+    (neither). Placeholders such as {first_name} come from a fixed list (desk.canned), checked
+    when it is saved; the text is stored as typed and filled in as plain text."""
+
+    title = models.CharField(_("title"), max_length=80)
+    body = models.TextField(
+        _("text"),
+        max_length=10000,
+        help_text=_(
+            "Placeholders: {first_name}, {requester}, {ticket_number}, {subject}, "
+            "{ticket_link}, {my_first_name}; write {{ or }} for a brace."
+        ),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Only this technician sees it (empty: shared)."),
+    )
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Shared with this team (empty and no owner: the whole desk)."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title", "pk"]
+        verbose_name = _("canned response")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(owner__isnull=True) | models.Q(team__isnull=True),
+                name="canned_personal_or_team",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        from tierline.desk.canned import check_placeholders
+
+        if self.owner_id and self.team_id:
+            raise ValidationError(_("A response is personal or shared with a team, not both."))
+        check_placeholders(self.body, field="body")
+
+
+class Macro(models.Model):
+    """A canned response and field changes applied in one click (desk.services.apply_macro):
+    the reply, a category, then resolve with a code (the reply is the resolution note)."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    response = models.ForeignKey(
+        CannedResponse, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolution_code = models.ForeignKey(
+        ResolutionCode,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Resolve the ticket with this code (the response is the resolution note)."),
+    )
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Offered to this team only (empty: the whole desk)."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("macro")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.resolution_code_id and not self.response_id:
+            raise ValidationError(
+                {"response": _("Resolving needs a response: it is the resolution note.")}
+            )
+        if not (self.response_id or self.category_id or self.resolution_code_id):
+            raise ValidationError(_("A macro needs a response or a change to make."))

@@ -217,7 +217,8 @@ def escalations_by_team(start: date, end: date, user: User) -> list[dict]:
 
 def clock_facts(ticket_id: int) -> dict[str, Any] | None:
     """What a service-target clock needs of one ticket, in one query: its times, status, the
-    fields policies narrow by (priority, category, team) and the requester's department."""
+    fields policies narrow by (priority, category, team) and the requester's department and VIP
+    flag."""
     return (
         Ticket.objects.filter(pk=ticket_id)
         .values(
@@ -230,6 +231,7 @@ def clock_facts(ticket_id: int) -> dict[str, Any] | None:
             "first_response_at",
             "resolved_at",
             department_id=F("requester__department_id"),
+            requester_vip=F("requester__is_vip"),
         )
         .first()
     )

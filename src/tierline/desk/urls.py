@@ -13,6 +13,7 @@ urlpatterns = [
     path("views/save/", queue.save_view, name="save_view"),
     path("views/<int:pk>/delete/", queue.delete_view, name="delete_view"),
     path("search/", queue.search, name="search"),
+    path("canned/", ticket.canned_options, name="canned_options"),
     # one ticket (views/ticket.py)
     path("tickets/new/", ticket.create, name="ticket_create"),
     path("tickets/<str:number>/", ticket.detail, name="ticket"),

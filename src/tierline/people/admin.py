@@ -55,7 +55,7 @@ class UserAdmin(BaseUserAdmin):
         "location",
         "is_active",
     )
-    list_filter = ("role", "teams", "department", "location", "is_active")
+    list_filter = ("role", "teams", "department", "location", "is_vip", "is_active")
     search_fields = ("username", "first_name", "last_name", "email", "phone")
     filter_horizontal = ("teams", "skills", "groups", "user_permissions")
     # Set by Django, not by hand; and its split date/time widget has no label for either box.
@@ -84,6 +84,7 @@ class UserAdmin(BaseUserAdmin):
                     "department",
                     "location",
                     "desk",
+                    "is_vip",
                     "teams",
                     "skills",
                 )

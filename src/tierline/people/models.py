@@ -102,6 +102,11 @@ class User(AbstractUser):
         Location, on_delete=models.SET_NULL, null=True, blank=True, related_name="people"
     )
     desk = models.CharField(_("desk"), max_length=40, blank=True)
+    is_vip = models.BooleanField(
+        _("VIP"),
+        default=False,
+        help_text=_("Service-target policies may hold this person's tickets to tighter targets."),
+    )
     teams = models.ManyToManyField(
         Team, blank=True, related_name="members", verbose_name=_("teams")
     )

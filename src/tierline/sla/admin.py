@@ -61,7 +61,16 @@ class TargetInline(admin.TabularInline):
 
 @admin.register(Policy)
 class PolicyAdmin(admin.ModelAdmin):
-    list_display = ("name", "order", "is_active", "calendar", "category", "team", "department")
+    list_display = (
+        "name",
+        "order",
+        "is_active",
+        "calendar",
+        "category",
+        "team",
+        "department",
+        "vip_only",
+    )
     list_editable = ("order", "is_active")
     list_filter = ("is_active", "calendar")
     inlines = [TargetInline]

@@ -3,6 +3,8 @@ clock each ticket runs against them. The sla app writes these and nothing else."
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -166,6 +168,11 @@ class Policy(models.Model):
         related_name="+",
         help_text=_("The requester's department."),
     )
+    vip_only = models.BooleanField(
+        _("VIP requesters only"),
+        default=False,
+        help_text=_("Only tickets whose requester is marked VIP (people admin)."),
+    )
 
     class Meta:
         ordering = ["order", "pk"]
@@ -276,6 +283,9 @@ class TicketClock(models.Model):
     noticed = models.JSONField(default=list, blank=True)
     breached = models.BooleanField(default=False)
     next_check_at = models.DateTimeField(null=True, blank=True)
+    # The nearest due time of a running target (None when paused, stopped or without targets):
+    # set on every save from the times above, indexed for the queue's sort and filters.
+    next_due = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("ticket clock")
@@ -288,7 +298,36 @@ class TicketClock(models.Model):
             ),
             models.Index(fields=["first_response_due"], name="sla_clock_first_due_idx"),
             models.Index(fields=["resolution_due"], name="sla_clock_resolution_due_idx"),
+            models.Index(fields=["next_due"], name="sla_clock_next_due_idx"),
+            models.Index(
+                fields=["ticket"],
+                condition=models.Q(breached=True),
+                name="sla_clock_breached_idx",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"SLA clock of ticket {self.ticket_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.next_due = self.compute_next_due()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "next_due"}
+        super().save(*args, **kwargs)
+
+    def running_dues(self) -> list[tuple[datetime | None, datetime | None]]:
+        """(due, at risk from) of each target still running (met or unset ones left out)."""
+        out = []
+        if self.first_response_minutes is not None and self.first_response_at is None:
+            out.append((self.first_response_due, self.first_response_risk_at))
+        if self.resolution_minutes is not None and self.resolved_at is None:
+            out.append((self.resolution_due, self.resolution_risk_at))
+        if self.next_response_minutes is not None and self.next_response_since is not None:
+            out.append((self.next_response_due, self.next_response_risk_at))
+        return out
+
+    def compute_next_due(self) -> datetime | None:
+        if self.status != ClockStatus.RUNNING:
+            return None
+        return min((due for due, _ in self.running_dues() if due is not None), default=None)

@@ -30,14 +30,7 @@ class State:
 
 def _running_targets(clock: TicketClock) -> list[tuple[datetime | None, datetime | None]]:
     """(due, at risk from) of each target still running."""
-    out = []
-    if clock.first_response_minutes is not None and clock.first_response_at is None:
-        out.append((clock.first_response_due, clock.first_response_risk_at))
-    if clock.resolution_minutes is not None and clock.resolved_at is None:
-        out.append((clock.resolution_due, clock.resolution_risk_at))
-    if clock.next_response_minutes is not None and clock.next_response_since is not None:
-        out.append((clock.next_response_due, clock.next_response_risk_at))
-    return out
+    return clock.running_dues()
 
 
 def has_targets(clock: TicketClock | None) -> bool:
@@ -85,13 +78,11 @@ class TicketTargets:
 def targets_of(clock: TicketClock | None, at: datetime | None = None) -> TicketTargets:
     if not has_targets(clock):
         return TicketTargets(None, None, None, None, clock)
-    running = clock.status == ClockStatus.RUNNING
-    dues = [due for due, _ in _running_targets(clock) if due is not None]
     return TicketTargets(
         state=state_of(clock, at),
         first_response_due=clock.first_response_due,
         resolution_due=clock.resolution_due,
-        next_due=min(dues) if running and dues else None,
+        next_due=clock.compute_next_due(),
         clock=clock,
     )
 

@@ -87,6 +87,7 @@ def matching_policy(
     category_id: int | None,
     team_id: int | None,
     department_id: int | None,
+    vip: bool = False,
 ) -> Match | None:
     """The first active policy, by order, whose conditions hold and which has a target for
     `priority`; None when no policy applies (the ticket has no targets)."""
@@ -103,6 +104,8 @@ def matching_policy(
             continue
         if policy.department_id is not None and policy.department_id != department_id:
             continue
+        if policy.vip_only and not vip:
+            continue
         for target in policy.targets.all():
             if target.priority == priority:
                 return Match(policy, target)
@@ -115,6 +118,7 @@ def _match_for(facts: dict[str, Any]) -> Match | None:
         category_id=facts["category_id"],
         team_id=facts["team_id"],
         department_id=facts["department_id"],
+        vip=bool(facts.get("requester_vip")),
     )
 
 

@@ -14,6 +14,7 @@ web views, the API and background jobs. Callers import this package
     attachments   files on tickets
     work_orders   visits
     calls         the call log
+    canned        canned responses (reply templates) and macros
     notices       history entries other apps write on a ticket without changing it
     saved_views   a technician's saved filters
     bulk          one action over many tickets
@@ -32,6 +33,7 @@ from tierline.desk.services.attachments import (
 )
 from tierline.desk.services.bulk import BulkResult, bulk_assign, bulk_change_status
 from tierline.desk.services.calls import log_call
+from tierline.desk.services.canned import apply_macro, save_canned_response
 from tierline.desk.services.common import conf, ticket_number
 from tierline.desk.services.escalation import de_escalate, escalate
 from tierline.desk.services.lifecycle import (
@@ -91,6 +93,8 @@ __all__ = [
     "de_escalate",
     "default_team_for",
     "ensure_current",
+    "apply_macro",
+    "save_canned_response",
     "delete_saved_view",
     "escalate",
     "link",

@@ -18,12 +18,13 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from tierline.core import list_columns
 from tierline.core.csv_export import csv_response
 from tierline.core.inputs import parse_id
 from tierline.core.lists import Window
 from tierline.desk import lists, queries, services
 from tierline.desk import permissions as perms
-from tierline.desk.filters import DEFAULT_SORT, TICKET_ORDERINGS, TicketFilter
+from tierline.desk.filters import DEFAULT_SORT, TICKET_EXTRAS, TICKET_ORDERINGS, TicketFilter
 from tierline.desk.forms_lists import BulkForm, SaveViewForm
 from tierline.desk.models import Priority, SavedView, Status
 from tierline.people import queries as directory
@@ -124,10 +125,41 @@ def _requester_query(request: HttpRequest) -> str:
     return "?" + (query.urlencode() + "&" if query else "") + "requester="
 
 
+def extra_columns(request: HttpRequest, page: Page | Window) -> list[dict[str, Any]]:
+    """Other apps' columns (core.list_columns): header, sort link and aria state, filter; each
+    row's cells are set on the ticket as `extra_cells` (one query per column for the page)."""
+    columns = list_columns.page_columns(TICKET_EXTRAS, [t.pk for t in page.object_list])
+    for ticket in page.object_list:
+        ticket.extra_cells = [column.cell(ticket.pk) for column in columns]
+    current = request.GET.get("sort") or ""
+    out = []
+    for column in columns:
+        sort = None
+        if column.column.sort is not None:
+            if current == column.name:
+                sort = {"next": f"-{column.name}", "aria": "ascending"}
+            elif current == f"-{column.name}":
+                sort = {"next": column.name, "aria": "descending"}
+            else:
+                sort = {"next": column.name, "aria": "none"}
+        out.append(
+            {
+                "name": column.name,
+                "header": column.header,
+                "sort": sort,
+                "filter_label": column.column.filter_label,
+                "filter_choices": column.column.filter_choices,
+                "filter_value": request.GET.get(column.name, ""),
+            }
+        )
+    return out
+
+
 def table_context(
     request: HttpRequest, page: Page | Window, default_sort: str = DEFAULT_SORT, **extra: Any
 ) -> dict:
     return {
+        "extra_columns": extra_columns(request, page),
         "page": page,
         "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2)
         if page.paginator
@@ -187,6 +219,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         is_lead=perms.sees_everything(request.user),
         saved_views=list(SavedView.objects.filter(owner=request.user)),
         current_query=_saved_query(request),
+        extra_filtered=any(
+            request.GET.get(column.name) for column in list_columns.columns(TICKET_EXTRAS)
+        ),
         technicians=list(directory.staff_people().order_by("first_name", "last_name", "username")),
     )
     return render(request, "desk/queue.html", context)

@@ -25,14 +25,15 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from tierline.core import idempotency
 from tierline.core.errors import IdempotencyConflict, StaleEdit
+from tierline.core.inputs import parse_id
 from tierline.core.sanitise import render_text
+from tierline.desk import canned, queries, services
 from tierline.desk import forms as desk_forms
 from tierline.desk import permissions as perms
-from tierline.desk import queries, services
 from tierline.desk.models import Attachment, Level, Priority, Status, Ticket
 from tierline.people.models import User
 
@@ -150,6 +151,29 @@ def _acted_on(user: User, number: str) -> Ticket:
 # --- the page -------------------------------------------------------------------------------
 
 
+def canned_text(request: HttpRequest, ticket: Ticket) -> str:
+    """`?canned=ID` (the composer's picker): that response filled in for this ticket."""
+    pk = parse_id(request.GET.get("canned"))
+    if pk is None or not perms.can_work_ticket(request.user, ticket):
+        return ""
+    response = canned.responses_for(request.user).filter(pk=pk).first()
+    if response is None:
+        return ""
+    return canned.fill(
+        response.body, ticket=ticket, by=request.user, base=request.build_absolute_uri("/")
+    )
+
+
+@require_GET
+@login_required
+def canned_options(request: HttpRequest) -> HttpResponse:
+    """The picker's choices narrowed by the words typed (htmx swaps the select)."""
+    perms.ensure(perms.is_staff_member(request.user), "Only the help desk uses canned responses.")
+    text = (request.GET.get("canned_q") or "").strip()[:100]
+    found = list(canned.responses_for(request.user, text)[:50])
+    return render(request, "desk/_canned_select.html", {"canned_responses": found})
+
+
 def _render_page(
     request: HttpRequest,
     ticket: Ticket,
@@ -177,6 +201,9 @@ def _render_page(
     page_forms: dict[str, forms.Form] = {}
     if failed_action != "reply":
         page_forms["reply"] = ACTIONS["reply"].make("reply", ticket)
+        picked = canned_text(request, ticket)
+        if picked:
+            page_forms["reply"] = desk_forms.ReplyForm(auto_id="reply-%s", initial={"body": picked})
     if failed_form is not None:
         page_forms[failed_action] = failed_form
     can_work = perms.can_work_ticket(user, ticket)
@@ -204,6 +231,9 @@ def _render_page(
             for value, label in Status.choices
             if value == ticket.status or value in services.TRANSITIONS[ticket.status]
         ],
+        "canned_responses": list(canned.responses_for(user)[:200]) if can_work else [],
+        "macros": list(canned.macros_for(user)) if can_work and not finished else [],
+        "canned_picked": request.GET.get("canned", ""),
         # The status select and the Take button carry what their page showed.
         "seen": desk_forms.seen_values(ticket),
     }
@@ -268,6 +298,18 @@ def _fields(request: HttpRequest, ticket: Ticket, data: dict) -> str:
         urgency=data["urgency"],
     )
     return f"Ticket {ticket.number} saved."
+
+
+def _macro(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    macro = data["macro"]
+    services.apply_macro(
+        ticket=ticket,
+        by=request.user,
+        macro=macro,
+        expected_version=data["version"],
+        base_url=request.build_absolute_uri("/"),
+    )
+    return f"Macro “{macro.name}” applied to {ticket.number}."
 
 
 def _status(request: HttpRequest, ticket: Ticket, data: dict) -> str:
@@ -405,6 +447,7 @@ ACTIONS: dict[str, Action] = {
         _fields, desk_forms.FieldsForm, takes_ticket=True, title="Edit details", submit="Save"
     ),
     "status": Action(_status, desk_forms.StatusForm, takes_ticket=True),
+    "macro": Action(_macro, desk_forms.MacroForm, takes_ticket=True),
     "escalate": Action(
         _escalate,
         desk_forms.EscalateForm,
