@@ -50,6 +50,23 @@ def test_init_migrate_only_says_nothing_about_an_administrator(capsys, monkeypat
     assert "administrator" not in capsys.readouterr().out.lower()
 
 
+def test_init_indexes_tickets_stored_before_the_search_index_existed(capsys):
+    # given: tickets, and an index that lost them (as after upgrading to a version with one)
+    from tierline.knowledge.models_search import SearchDocument
+
+    ticket(subject="Paper jam on the second floor")
+    SearchDocument.objects.all().delete()
+    # when
+    code = cli.main(["init", "--migrate-only", "--quiet"])
+    # then
+    assert code == 0
+    assert "Building the search index" in capsys.readouterr().out
+    assert SearchDocument.objects.filter(kind="ticket").count() == Ticket.objects.count() == 1
+    # and a second init has nothing to build
+    cli.main(["init", "--migrate-only", "--quiet"])
+    assert "search index" not in capsys.readouterr().out
+
+
 def test_init_noinput_with_password_creates_admin_once(capsys, monkeypatch):
     # given
     monkeypatch.setenv("TIERLINE_ADMIN_PASSWORD", "a-long-admin-secret-42")

@@ -160,6 +160,7 @@ def _ask_admin() -> tuple[str, str, str]:
 def cmd_init(args: argparse.Namespace) -> int:
     _out("Applying database migrations...")
     _migrate(verbosity=0 if args.quiet else 1)
+    _build_search_index_if_missing()
     if args.migrate_only:
         return 0
     if _admin_exists():
@@ -191,6 +192,17 @@ def cmd_init(args: argparse.Namespace) -> int:
     create_admin(username=username, email=email, password=password)
     _out(f"Created administrator “{username}”.")
     return 0
+
+
+def _build_search_index_if_missing() -> None:
+    """Tickets stored before the search index existed (an upgrade) are indexed once, here:
+    the queue's text filter and the search page read only the index."""
+    from tierline.knowledge.search import index
+
+    if index.is_missing():
+        _out("Building the search index (first time; later changes keep it up to date)...")
+        counts = index.reindex_all()
+        _out("Indexed " + ", ".join(f"{n:,} {kind}s" for kind, n in counts.items()) + ".")
 
 
 def cmd_createadmin(args: argparse.Namespace) -> int:

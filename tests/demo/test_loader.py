@@ -128,3 +128,14 @@ def test_twelve_technicians_over_three_tiers():
     assert technicians.count() == 12
     per_tier = {tier: technicians.filter(teams__tier=tier).count() for tier in (1, 2, 3)}
     assert per_tier == {1: 5, 2: 4, 3: 3}
+
+
+def test_the_demo_tickets_are_found_by_search():
+    # given: the demo, whose tickets are written in bulk, past the desk's events
+    from tierline.knowledge.models_search import SearchDocument
+    from tierline.knowledge.search import index
+
+    load_demo(seed=5, **SMALL)
+    # then: the index holds every ticket, so the queue's text filter and search find them
+    assert not index.is_missing()
+    assert SearchDocument.objects.filter(kind="ticket").count() == Ticket.objects.count()

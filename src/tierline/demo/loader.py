@@ -35,6 +35,7 @@ from tierline.desk.models import (
     Ticket,
     WorkOrder,
 )
+from tierline.knowledge.search import index as search_index
 from tierline.people.models import Department, Location, Skill, Team, User
 
 DEMO_PASSWORD = "demo"
@@ -912,4 +913,7 @@ def load_demo(
         _save_rows(rows, progress)
         progress("Today's tickets, through the services")
         _today(cast, rng)
+        # The tickets above were written in bulk, past the desk's events: index them all.
+        progress("The search index")
+        search_index.reindex_all()
     return {"people": User.objects.count(), "tickets": Ticket.objects.count()}

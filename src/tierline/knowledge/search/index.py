@@ -140,6 +140,12 @@ def _batches(queryset, build: Callable) -> Iterator[list[SearchDocument]]:
         yield batch
 
 
+def is_missing() -> bool:
+    """True when there are tickets and no index at all: rows stored before the index existed
+    (an upgrade) or loaded in bulk. `tierline init` and the demo build it then."""
+    return not SearchDocument.objects.exists() and Ticket.objects.exists()
+
+
 def reindex_all(progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
     """Build the whole index again from the stored rows (`tierline search reindex`).
 
