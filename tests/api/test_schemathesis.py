@@ -101,8 +101,9 @@ def tallies(request) -> Iterator[dict[str, Tally]]:
     ]
     total = Tally()
     for role, tally in collected.items():
-        ok = sum(n for code, n in tally.by_status.items() if code < 400)
-        refused = sum(n for code, n in tally.by_status.items() if 400 <= code < 500)
+        answers = list(tally.by_status.items()) + list(tally.open_by_status.items())
+        ok = sum(n for code, n in answers if code < 400)
+        refused = sum(n for code, n in answers if 400 <= code < 500)
         lines.append(
             f"{role:<12}{tally.operations:>11}{tally.requests:>10}{ok:>6}{refused:>6}"
             f"{tally.server_errors:>6}{tally.seconds:>9.1f}"
