@@ -27,6 +27,7 @@ from tierline.desk.events import (
     Resolved,
     StatusChanged,
     TicketAssigned,
+    TicketChanged,
     TicketEvent,
     TicketOpened,
     WorkOrderCancelled,
@@ -144,7 +145,11 @@ def test_change_fields_publishes_priority_changed_only_when_a_level_moves(employ
             new_priority=2,
         )
     ]
-    assert renamed_events == []
+    # a subject change moves no level: no PriorityChanged, only the TicketChanged the search
+    # index follows
+    assert renamed_events == [
+        TicketChanged(ticket_id=ticket.pk, actor_id=tier1.pk, fields=("subject",))
+    ]
 
 
 # --- messages -----------------------------------------------------------------------------
@@ -548,8 +553,9 @@ def test_an_after_commit_handler_that_raises_leaves_the_ticket_saved_logged_and_
         django_capture_on_commit_callbacks(execute=True) as callbacks,
     ):
         services.change_status(ticket=ticket, by=tier1, status=Status.IN_PROGRESS)
-    # then: saved, tried again, then logged as an error naming the event
-    assert len(callbacks) == 1
+    # then: saved, tried again, then logged as an error naming the event (the other callbacks
+    # are the installed apps' own after-commit handlers: mail, sla, search, ...)
+    assert len(callbacks) >= 1
     assert Ticket.objects.get(pk=ticket.pk).status == Status.IN_PROGRESS
     assert tries == [ticket.pk] * events.COMMIT_HANDLER_ATTEMPTS
     (error,) = [r for r in caplog.records if r.levelno == logging.ERROR]

@@ -115,9 +115,14 @@ def test_page_query_count_does_not_grow_with_the_timeline(employee, lead):
         assert client.get(page(small)).status_code == 200
     with CaptureQueriesContext(connection) as large_queries:
         assert client.get(page(large)).status_code == 200
-    # then: the dialogs' forms (and their choice queries) are not on the page
+    # then: the dialogs' forms (and their choice queries) are not on the page; the desk's own
+    # page stays within 15 queries (with canned responses and macros, 17), and each panel other
+    # apps add (core.panels: emails, watchers, assets, SLA, articles, ...) costs at most one
+    from tierline.core.panels import panels_for
+
+    panels = sum(len(panels_for(slot)) for slot in ("desk.ticket.main", "desk.ticket.side"))
     assert len(small_queries) == len(large_queries)
-    assert len(large_queries) <= 15
+    assert len(large_queries) <= 17 + panels
 
 
 def test_requester_is_sent_to_the_portal_for_own_ticket(employee):
