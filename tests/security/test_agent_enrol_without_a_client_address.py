@@ -12,6 +12,8 @@ import io
 import json
 
 import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test.client import RequestFactory
 
 from tierline.assets import agent
@@ -31,7 +33,15 @@ def post_without_address(path: str, payload: dict) -> tuple[str, dict]:
     environ["wsgi.input"] = io.BytesIO(body)
     del environ["REMOTE_ADDR"]
     started: list[str] = []
-    answer = b"".join(application(environ, lambda status, headers: started.append(status)))
+    # As Django's test client does: the request's end must not close the test's connection
+    # (PostgreSQL would lose the test transaction with it).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        answer = b"".join(application(environ, lambda status, headers: started.append(status)))
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     return started[0], json.loads(answer)
 
 
