@@ -83,6 +83,9 @@ def check(page, name: str, *, watch=None, exclude: tuple[str, ...] = ()) -> AxeR
         page.evaluate(f"() => {{ {_axe_source()}\n; window.axe = axe; }}")
     raw = page.evaluate(
         """async ([tags, exclude]) => {
+            // The page as it settles: a running animation (htmx's yellow flash on swapped-in
+            // content) would be measured mid-fade as a contrast fault.
+            await Promise.all(document.getAnimations().map((a) => a.finished.catch(() => null)));
             const context = exclude.length ? {exclude: exclude.map((s) => [s])} : document;
             const r = await axe.run(context, {
                 runOnly: {type: "tag", values: tags},
