@@ -84,8 +84,17 @@ def check(page, name: str, *, watch=None, exclude: tuple[str, ...] = ()) -> AxeR
     raw = page.evaluate(
         """async ([tags, exclude]) => {
             // The page as it settles: a running animation (htmx's yellow flash on swapped-in
-            // content) would be measured mid-fade as a contrast fault.
-            await Promise.all(document.getAnimations().map((a) => a.finished.catch(() => null)));
+            // content) would be measured mid-fade as a contrast fault. Only animations that end
+            // are awaited (a spinner's `infinite` one never does: awaiting it hung the run), and
+            // never for more than 3 s.
+            const ending = document.getAnimations().filter((a) => {
+                const end = a.effect ? a.effect.getComputedTiming().endTime : Infinity;
+                return Number.isFinite(end);
+            });
+            await Promise.race([
+                Promise.all(ending.map((a) => a.finished.catch(() => null))),
+                new Promise((settle) => setTimeout(settle, 3000)),
+            ]);
             const context = exclude.length ? {exclude: exclude.map((s) => [s])} : document;
             const r = await axe.run(context, {
                 runOnly: {type: "tag", values: tags},
