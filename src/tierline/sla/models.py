@@ -282,6 +282,17 @@ class TicketClock(models.Model):
     # "first_response:at_risk", "resolution:breached"...: what the sweep already recorded.
     noticed = models.JSONField(default=list, blank=True)
     breached = models.BooleanField(default=False)
+
+    # Figures (issue 10 point 9), kept as the events happen: calendar time from opening, and
+    # business time by the clock's calendar (null without one). Resolution's business time is
+    # the time the clock ran: waiting on the requester or a third party is left out.
+    first_response_seconds = models.PositiveIntegerField(null=True, blank=True)
+    first_response_business_seconds = models.PositiveIntegerField(null=True, blank=True)
+    resolution_seconds = models.PositiveIntegerField(null=True, blank=True)
+    resolution_business_seconds = models.PositiveIntegerField(null=True, blank=True)
+    reopen_count = models.PositiveSmallIntegerField(default=0)
+    # Public answers from the help desk (not the requester's own messages, not notes).
+    desk_replies = models.PositiveIntegerField(default=0)
     next_check_at = models.DateTimeField(null=True, blank=True)
     # The nearest due time of a running target (None when paused, stopped or without targets):
     # set on every save from the times above, indexed for the queue's sort and filters.
@@ -315,6 +326,13 @@ class TicketClock(models.Model):
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "next_due"}
         super().save(*args, **kwargs)
+
+    @property
+    def first_contact_resolution(self) -> bool | None:
+        """Resolved with at most one answer from the desk and never reopened; None while open."""
+        if self.resolved_at is None:
+            return None
+        return self.reopen_count == 0 and self.desk_replies <= 1
 
     def running_dues(self) -> list[tuple[datetime | None, datetime | None]]:
         """(due, at risk from) of each target still running (met or unset ones left out)."""
