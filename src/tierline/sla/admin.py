@@ -1,4 +1,5 @@
-"""Calendars and policies are configured in the admin; every mistake gets a message, not a 500."""
+"""Calendars, policies, team assignment, the on-call rota: configured in the admin; every mistake
+gets a message, not a 500."""
 
 from __future__ import annotations
 
@@ -6,8 +7,23 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
+from tierline.people import queries as people_queries
 from tierline.sla.businesstime import BusinessCalendar, CalendarError
-from tierline.sla.models import BusinessHours, Calendar, Closure, Policy, Target, TicketClock
+from tierline.sla.models import (
+    BusinessHours,
+    Calendar,
+    CategorySkill,
+    Closure,
+    IntakePause,
+    Page,
+    Policy,
+    Shift,
+    Target,
+    TeamRota,
+    TicketClock,
+)
+
+SECTION = "Service targets"
 
 
 class BusinessHoursFormSet(forms.BaseInlineFormSet):
@@ -90,6 +106,104 @@ class TicketClockAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "breached")
     list_select_related = ("ticket", "policy")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def _technicians():
+    return people_queries.desk_people().filter(is_active=True, is_system=False)
+
+
+@admin.register(TeamRota)
+class TeamRotaAdmin(admin.ModelAdmin):
+    section = SECTION
+    list_display = ("team", "mode", "open_ticket_cap", "calendar", "page_priority", "page_email")
+    list_select_related = ("team", "calendar")
+    fieldsets = (
+        (None, {"fields": ("team", "mode", "open_ticket_cap", "calendar")}),
+        (
+            "Paging who is on call",
+            {
+                "fields": (
+                    "page_priority",
+                    "page_email",
+                    "page_webhook_url",
+                    "page_webhook_secret",
+                    "ics_token",
+                )
+            },
+        ),
+    )
+
+
+class ShiftForm(forms.ModelForm):
+    class Meta:
+        model = Shift
+        fields = ("team", "person", "kind", "name", "start", "end")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = _technicians()
+
+
+@admin.register(Shift)
+class ShiftAdmin(admin.ModelAdmin):
+    """One row per person and stretch on call; overlapping shifts of one person are refused
+    (Shift.clean), a shift ends after it starts and lasts at most 14 days."""
+
+    section = SECTION
+    form = ShiftForm
+    list_display = ("start", "end", "team", "person", "kind", "name")
+    list_filter = ("team", "kind")
+    list_select_related = ("team", "person")
+    date_hierarchy = "start"
+
+
+class IntakePauseForm(forms.ModelForm):
+    class Meta:
+        model = IntakePause
+        fields = ("person",)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = _technicians()
+
+
+@admin.register(IntakePause)
+class IntakePauseAdmin(admin.ModelAdmin):
+    """Who auto-assignment skips: add a row to pause a technician, delete it to resume."""
+
+    section = SECTION
+    form = IntakePauseForm
+    list_display = ("person", "since")
+    list_select_related = ("person",)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(CategorySkill)
+class CategorySkillAdmin(admin.ModelAdmin):
+    section = SECTION
+    list_display = ("category", "skill")
+    list_select_related = ("category", "skill")
+
+
+@admin.register(Page)
+class PageAdmin(admin.ModelAdmin):
+    """Read only: pages are written by the paging service and sent by the `sla-pages` job."""
+
+    section = SECTION
+    list_display = ("created_at", "ticket", "person", "channel", "state", "attempts", "last_error")
+    list_filter = ("state", "channel")
+    list_select_related = ("ticket", "person")
 
     def has_add_permission(self, request) -> bool:
         return False
