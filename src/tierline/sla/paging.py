@@ -200,9 +200,9 @@ def _email(page: Page) -> None:
     )
 
 
-def deliver(page: Page) -> bool:
+def deliver(page: Page, *, now: datetime | None = None) -> bool:
     """One attempt at one claimed page; True if it went."""
-    now = timezone.now()
+    now = now or timezone.now()
     try:
         if page.channel == Page.Channel.WEBHOOK:
             secret = (
@@ -243,7 +243,7 @@ def deliver_due(*, now: datetime | None = None, limit: int = BATCH) -> tuple[int
     for page in due:
         if not _claim(page, now):
             continue
-        if deliver(page):
+        if deliver(page, now=now):
             sent += 1
         else:
             failed += 1
