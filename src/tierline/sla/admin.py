@@ -142,6 +142,11 @@ class TeamRotaAdmin(admin.ModelAdmin):
         ),
     )
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "page_webhook_url":
+            kwargs["assume_scheme"] = "https"  # Django 6's default, without its warning
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
 
 class ShiftForm(forms.ModelForm):
     class Meta:

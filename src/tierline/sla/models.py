@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -379,7 +379,11 @@ class TeamRota(models.Model):
     )
     page_email = models.BooleanField(_("page by email"), default=True)
     page_webhook_url = models.URLField(
-        _("page webhook"), max_length=300, blank=True, help_text=_("http(s) address; empty: none.")
+        _("page webhook"),
+        max_length=300,
+        blank=True,
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text=_("http(s) address; empty: none."),
     )
     page_webhook_secret = models.CharField(
         _("webhook secret"),
@@ -408,12 +412,6 @@ class TeamRota(models.Model):
 
     def __str__(self) -> str:
         return str(self.team)
-
-    def clean(self) -> None:
-        if self.page_webhook_url and not self.page_webhook_url.lower().startswith(
-            ("http://", "https://")
-        ):
-            raise ValidationError({"page_webhook_url": _("Give an http:// or https:// address.")})
 
 
 class IntakePause(models.Model):

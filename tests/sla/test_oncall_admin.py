@@ -1,0 +1,160 @@
+"""Assignment settings, shifts and paused intakes in the admin: bad input is a message on the
+form, never a 500, and nothing is saved."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from tests.people import factories as people_factories
+from tests.sla.oncall_factories import shift, technicians
+from tierline.sla.models import IntakePause, Shift, TeamRota
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(admin_user) -> Client:
+    client = Client()
+    client.force_login(admin_user)
+    return client
+
+
+def rota_form(team, **fields) -> dict:
+    data = {
+        "team": str(team.pk),
+        "mode": "round_robin",
+        "open_ticket_cap": "5",
+        "calendar": "",
+        "page_priority": "1",
+        "page_email": "on",
+        "page_webhook_url": "",
+        "page_webhook_secret": "",
+        "ics_token": "",
+    }
+    data.update(fields)
+    return data
+
+
+def test_team_settings_are_saved(admin_client):
+    team = people_factories.team(1)
+    response = admin_client.post(reverse("admin:sla_teamrota_add"), rota_form(team))
+    assert response.status_code == 302
+    row = TeamRota.objects.get(team=team)
+    assert (row.mode, row.open_ticket_cap, row.page_priority) == ("round_robin", 5, 1)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"open_ticket_cap": "0"}, "greater than or equal to 1"),
+        ({"open_ticket_cap": "-3"}, "greater than or equal to 0"),
+        ({"open_ticket_cap": "lots"}, "Enter a whole number"),
+        ({"mode": "random"}, "Select a valid choice"),
+        ({"page_priority": "9"}, "Select a valid choice"),
+        ({"page_webhook_url": "ftp://example.com/x"}, "Enter a valid URL"),
+        ({"page_webhook_url": "javascript:alert(1)"}, "Enter a valid URL"),
+    ],
+)
+def test_bad_team_settings_are_refused(admin_client, fields, message):
+    team = people_factories.team(1)
+    response = admin_client.post(reverse("admin:sla_teamrota_add"), rota_form(team, **fields))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not TeamRota.objects.exists()
+
+
+def shift_form(team, person, start: str, end: str, **fields) -> dict:
+    data = {
+        "team": str(team.pk),
+        "person": str(person.pk),
+        "kind": "night",
+        "name": "",
+        "start_0": start.split()[0],
+        "start_1": start.split()[1],
+        "end_0": end.split()[0],
+        "end_1": end.split()[1],
+    }
+    data.update(fields)
+    return data
+
+
+def test_a_shift_is_saved(admin_client):
+    team = people_factories.team(1)
+    [person] = technicians(1, 1)
+    response = admin_client.post(
+        reverse("admin:sla_shift_add"),
+        shift_form(team, person, "2026-06-01 18:00:00", "2026-06-02 08:00:00"),
+    )
+    assert response.status_code == 302
+    assert Shift.objects.get().person == person
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "fields", "message"),
+    [
+        ("2026-06-02 08:00:00", "2026-06-01 18:00:00", {}, "A shift ends after it starts."),
+        ("2026-06-01 18:00:00", "2026-06-01 18:00:00", {}, "A shift ends after it starts."),
+        ("2026-06-01 18:00:00", "2026-07-01 18:00:00", {}, "at most 14 days"),
+        ("2026-13-01 18:00:00", "2026-06-02 08:00:00", {}, "Enter a valid date"),
+        ("2026-06-01 18:00:00", "2026-06-02 08:00:00", {"kind": "lunch"}, "Select a valid"),
+    ],
+)
+def test_bad_shifts_are_refused(admin_client, start, end, fields, message):
+    team = people_factories.team(1)
+    [person] = technicians(1, 1)
+    response = admin_client.post(
+        reverse("admin:sla_shift_add"), shift_form(team, person, start, end, **fields)
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Shift.objects.exists()
+
+
+def test_overlapping_shifts_of_one_person_are_refused_even_across_teams(admin_client):
+    [person] = technicians(1, 1)
+    from datetime import UTC, datetime
+
+    shift(
+        people_factories.team(2),
+        person,
+        start=datetime(2026, 6, 1, 17, 0, tzinfo=UTC),
+        hours=4,
+    )
+    response = admin_client.post(
+        reverse("admin:sla_shift_add"),
+        shift_form(people_factories.team(1), person, "2026-06-01 20:00:00", "2026-06-02 06:00:00"),
+    )
+    assert response.status_code == 200
+    assert "is already on call then" in response.content.decode()
+    assert Shift.objects.count() == 1
+    # back to back is fine (the first ends at 21:00 UTC, which is when the next starts)
+    response = admin_client.post(
+        reverse("admin:sla_shift_add"),
+        shift_form(people_factories.team(1), person, "2026-06-01 21:00:00", "2026-06-02 06:00:00"),
+    )
+    assert response.status_code == 302
+
+
+def test_a_requester_is_not_offered_for_a_shift_or_a_pause(admin_client, employee):
+    team = people_factories.team(1)
+    response = admin_client.post(
+        reverse("admin:sla_shift_add"),
+        shift_form(team, employee, "2026-06-01 18:00:00", "2026-06-02 08:00:00"),
+    )
+    assert "Select a valid choice" in response.content.decode()
+    response = admin_client.post(reverse("admin:sla_intakepause_add"), {"person": employee.pk})
+    assert "Select a valid choice" in response.content.decode()
+    assert not Shift.objects.exists() and not IntakePause.objects.exists()
+
+
+def test_an_admin_pauses_a_technician(admin_client, tier1):
+    response = admin_client.post(reverse("admin:sla_intakepause_add"), {"person": tier1.pk})
+    assert response.status_code == 302
+    assert IntakePause.objects.filter(person=tier1).exists()
+
+
+@pytest.mark.parametrize("model", ["teamrota", "shift", "intakepause", "categoryskill", "page"])
+def test_each_list_shows(admin_client, model):
+    assert admin_client.get(reverse(f"admin:sla_{model}_changelist")).status_code == 200
