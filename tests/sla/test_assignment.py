@@ -3,6 +3,9 @@ over-cap and unskilled technicians; never over a person's choice; as the sla use
 
 from __future__ import annotations
 
+import contextlib
+import threading
+
 import pytest
 from django.db import connection
 
@@ -189,20 +192,32 @@ def test_an_escalated_ticket_is_assigned_in_its_new_team(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_tickets_at_once_take_turns_and_never_pick_the_same_next(employee):
+def test_two_tickets_at_once_take_turns_and_never_pick_the_same_next(employee, monkeypatch):
     # given a round-robin team of two and two new tickets, assigned at the same instant
     team = people_factories.team(1)
     technicians(1, 2)
+    tickets = opened(employee, 2)  # committed: before the team assigns, so left unassigned
     rota(team, mode=AssignmentMode.ROUND_ROBIN)
-    tickets = opened(employee, 2)
+    assert assignees(tickets) == [None, None]
     if connection.vendor == "sqlite":
         pytest.skip("SQLite serialises writers: the race needs PostgreSQL's row locks")
+    # Each assigner waits at this barrier once it has read the team's pointer, so that without
+    # the lock both would read it before either wrote it. With the lock the second can't get
+    # there while the first holds it: the first's wait breaks (2 s) and it goes on alone.
+    met = threading.Barrier(2, timeout=2)
+    real = assignment.candidates
+
+    def candidates_meeting(*args, **kwargs):
+        with contextlib.suppress(threading.BrokenBarrierError):
+            met.wait()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(assignment, "candidates", candidates_meeting)
     # when
     errors = run_together(*(lambda t=t: assignment.auto_assign(ticket_id=t.pk) for t in tickets))
     # then each technician has one: the team's pointer row was locked by the first
     assert errors == []
     assert sorted(assignees(tickets)) == ["tech0", "tech1"]
-    assert TeamRota.objects.get(team=team).last_assignee is not None
 
 
 def test_assigning_twice_is_harmless(team, employee):
