@@ -3,13 +3,17 @@ form, never a 500, and nothing is saved."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
 from tests.people import factories as people_factories
 from tests.sla.oncall_factories import shift, technicians
 from tierline.sla.models import IntakePause, Shift, TeamRota
+from tierline.sla.shifts import repeat_weekly
 
 pytestmark = pytest.mark.django_db
 
@@ -114,8 +118,6 @@ def test_bad_shifts_are_refused(admin_client, start, end, fields, message):
 
 def test_overlapping_shifts_of_one_person_are_refused_even_across_teams(admin_client):
     [person] = technicians(1, 1)
-    from datetime import UTC, datetime
-
     shift(
         people_factories.team(2),
         person,
@@ -158,3 +160,31 @@ def test_an_admin_pauses_a_technician(admin_client, tier1):
 @pytest.mark.parametrize("model", ["teamrota", "shift", "intakepause", "categoryskill", "page"])
 def test_each_list_shows(admin_client, model):
     assert admin_client.get(reverse(f"admin:sla_{model}_changelist")).status_code == 200
+
+
+def test_shifts_repeat_weekly_skipping_what_would_overlap(admin_client):
+    team = people_factories.team(1)
+    tech0, tech1 = technicians(1, 2)
+    monday = datetime(2026, 6, 1, 18, 0, tzinfo=UTC)
+    night = shift(team, tech0, start=monday, hours=14, name="Nights")
+    other = shift(team, tech1, start=monday, hours=14)
+    # tech1 is already on call the second week
+    shift(people_factories.team(2), tech1, start=monday + timedelta(weeks=2, hours=2), hours=4)
+    response = admin_client.post(
+        reverse("admin:sla_shift_changelist"),
+        {"action": "repeat_four_weeks", "_selected_action": [night.pk, other.pk]},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "7 shifts added." in page
+    assert "1 skipped" in page and "is already on call then" in page
+    copies = Shift.objects.filter(person=tech0, name="Nights").order_by("start")
+    assert [s.start for s in copies] == [monday + timedelta(weeks=w) for w in range(5)]
+    assert all(s.end - s.start == timedelta(hours=14) for s in copies)
+
+
+def test_repeating_for_too_many_weeks_is_refused():
+    with pytest.raises(ValidationError):
+        repeat_weekly(shift_ids=[], weeks=0)
+    with pytest.raises(ValidationError):
+        repeat_weekly(shift_ids=[], weeks=13)

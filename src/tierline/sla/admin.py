@@ -4,10 +4,11 @@ gets a message, not a 500."""
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from tierline.people import queries as people_queries
+from tierline.sla import shifts
 from tierline.sla.businesstime import BusinessCalendar, CalendarError
 from tierline.sla.models import (
     BusinessHours,
@@ -169,6 +170,25 @@ class ShiftAdmin(admin.ModelAdmin):
     list_filter = ("team", "kind")
     list_select_related = ("team", "person")
     date_hierarchy = "start"
+    actions = ("repeat_next_week", "repeat_four_weeks")
+
+    def _repeat(self, request, queryset, weeks: int) -> None:
+        done = shifts.repeat_weekly(shift_ids=queryset.values_list("pk", flat=True), weeks=weeks)
+        self.message_user(request, f"{len(done.made)} shifts added.", messages.SUCCESS)
+        if done.skipped:
+            shown = "; ".join(done.skipped[:10])
+            more = f" (and {len(done.skipped) - 10} more)" if len(done.skipped) > 10 else ""
+            self.message_user(
+                request, f"{len(done.skipped)} skipped: {shown}{more}", messages.WARNING
+            )
+
+    @admin.action(description="Repeat the selected shifts next week")
+    def repeat_next_week(self, request, queryset) -> None:
+        self._repeat(request, queryset, 1)
+
+    @admin.action(description="Repeat the selected shifts for four weeks")
+    def repeat_four_weeks(self, request, queryset) -> None:
+        self._repeat(request, queryset, 4)
 
 
 class IntakePauseForm(forms.ModelForm):

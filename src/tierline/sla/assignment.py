@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -122,6 +122,6 @@ def auto_assign(*, ticket_id: int, at: datetime | None = None) -> User | None:
             rota.last_assignee = chosen
             rota.save(update_fields=["last_assignee"])
             return chosen
-    except ValidationError as refused:  # a stale edit, a refusal of the desk's rules
+    except (ValidationError, PermissionDenied) as refused:  # a stale edit, the desk's rules
         logger.info("Auto-assignment of ticket %s refused: %s", ticket_id, refused)
         return None
