@@ -174,3 +174,16 @@ def test_the_feed_is_for_the_help_desk_or_whoever_has_the_teams_token(team, empl
 @pytest.mark.parametrize("team_id", ["0", "abc", "99999999999999999999", "²"])
 def test_a_bad_team_in_the_feeds_address_is_a_404(tier1, team_id):
     assert signed_in(tier1).get(f"/sla/teams/{team_id}/rota.ics").status_code == 404
+
+
+def test_the_page_costs_the_same_few_queries_however_many_shifts(
+    team, tier1, django_assert_max_num_queries
+):
+    people = technicians(1, 5)
+    rota(team)
+    for n in range(40):
+        shift(team, people[n % 5], start=timezone.now() + timedelta(hours=10 * n), hours=9)
+    client = signed_in(tier1)
+    client.get(reverse("sla:oncall"))  # the session and the user's teams warmed up
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("sla:oncall")).status_code == 200
