@@ -53,6 +53,7 @@ from tierline.sla.businesstime import (
 )
 from tierline.sla.calendars import business_calendar
 from tierline.sla.models import Action, ClockStatus, Policy, Target, TicketClock
+from tierline.sla.paging import page_on_call
 
 WAITING = frozenset({Status.WAITING_REQUESTER, Status.WAITING_THIRD_PARTY})
 FINISHED = frozenset({Status.RESOLVED, Status.CLOSED})
@@ -487,6 +488,8 @@ def _act(action: str, *, ticket: Ticket, actor: User, why: str) -> None:
                     by=actor,
                     summary=f"Escalated by the service targets: {why}.",
                 )
+            elif action == Action.PAGE_ON_CALL:
+                page_on_call(ticket_id=ticket.pk, reason=f"service target {why}")
     except ValidationError as refused:
         desk_services.record_on_ticket(
             ticket_id=ticket.pk,
