@@ -161,6 +161,20 @@ def mask_not_prose(text: str) -> str:
     return _NOT_PROSE.sub(lambda m: _MASK * len(m.group()), text)
 
 
+_MD_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
+# Heading and quote marks at a line's start, emphasis marks around words, table bars.
+_MD_MARKS = re.compile(
+    r"(?m)^[ \t]{0,3}(?:#{1,6}[ \t]+|>[ \t]?)|[*_~]{1,3}(?=\S)|(?<=\S)[*_~]{1,3}|\|"
+)
+
+
+def prose_of_markdown(body: str) -> str:
+    """The words of a Markdown text as a reader meets them: a link's text without its address,
+    no heading, quote, emphasis or table marks (list items stay items). Code spans and blocks
+    stay, for `check` to mask."""
+    return _MD_MARKS.sub("", _MD_LINK.sub(lambda m: m.group(1), body))
+
+
 def count_syllables(word: str) -> int:
     """A heuristic count: groups of vowels, less a silent final e, -es or -ed, plus the vowel
     pairs usually said as two beats (me-di-a, ra-di-o, vi-de-o, i-de-a, be-ing); at least one."""
@@ -297,8 +311,15 @@ def check(
     grade_flagged = grade is not None and words >= MIN_WORDS_FOR_GRADE and grade > target_grade
 
     suggestions: list[Suggestion] = []
+    seen: dict[str, int] = {}
     for hit in jargon:
-        message = f"Instead of “{hit.found}”, try “{hit.plain}”."
+        seen[hit.term.lower()] = seen.get(hit.term.lower(), 0) + 1
+    for hit in jargon:  # one suggestion a term, at its first place
+        times = seen.pop(hit.term.lower(), 0)
+        if not times:
+            continue
+        message = f"Instead of “{hit.found}”{f' ({times} times)' if times > 1 else ''}, "
+        message += f"try “{hit.plain}”."
         if hit.note:
             message += f" {hit.note}"
         suggestions.append(Suggestion("jargon", message, hit.start, hit.end))
