@@ -84,9 +84,9 @@ ABBREVIATIONS = frozenset(
 _NOT_PROSE = re.compile(
     r"```.*?(?:```|\Z)"  # a fenced block (to the end if it is never closed)
     r"|`[^`\n]*`"  # a code span
-    r"|\b(?:https?|ftp)://[^\s<>\"]*"  # a web address
-    r"|\bwww\.[^\s<>\"]+"
-    r"|[^\s<>\"@]+@[^\s<>\"@]+\.[^\s<>\"@]+"  # an email address
+    r"|\b(?:https?|ftp)://(?:[^\s<>\"]*[^\s<>\".,;:!?'’)\]])?"  # a web address, not its
+    r"|\bwww\.[^\s<>\"]*[^\s<>\".,;:!?'’)\]]"  # sentence's closing punctuation
+    r"|(?<![^\s<>\"(\[])[^\s<>\"@`]+@[^\s<>\"@`]+\.[^\s<>\"@`]*[^\s<>\"@`.,;:!?'’)\]]"  # an email address
     r"|\\\\[^\s]+",  # a UNC path (\\server\share)
     re.DOTALL | re.IGNORECASE,
 )
@@ -96,6 +96,7 @@ _WORD = re.compile(r"[^\W_](?:[^\W_]|['’.\-](?=[^\W_]))*")
 _END = re.compile(r"[.!?]+[\"'”’)\]]*")
 _LIST_ITEM = re.compile(r"\n[ \t]*(?:[-*•]|\d+[.)])[ \t]+")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
+_NEXT_VISIBLE = re.compile(r"\s*(\S)")
 
 
 @dataclass(frozen=True)
@@ -198,14 +199,14 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     cuts.update(m.start() + 1 for m in _LIST_ITEM.finditer(text))
     for m in _END.finditer(text):
         end = m.end()
-        rest = text[end:]
-        if rest and not rest[0].isspace():
+        if end < len(text) and not text[end].isspace():
             continue  # 3.5, v2.1, "e.g.x": inside a token
-        following = rest.lstrip()
-        if following and following[0].islower():
+        following = _NEXT_VISIBLE.match(text, end)
+        if following and following.group(1).islower():
             continue  # "e.g. the", "approx. ten": a sentence goes on in lower case
         if m.group().startswith("."):
-            token = text[: m.start()].rsplit(None, 1)[-1] if text[: m.start()].strip() else ""
+            # The word the dot ends (an abbreviation is short: look back a little only).
+            token = re.search(r"\S*$", text[max(0, m.start() - 12) : m.start()]).group()
             token = token.lstrip("(\"'“‘[").lower()
             if token in ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
                 continue  # "e.g. Outlook", "J. Smith"
