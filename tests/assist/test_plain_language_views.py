@@ -231,3 +231,20 @@ def test_technicians_cannot_open_the_glossary_admin(client, tier1):
     client.force_login(tier1)
     response = client.get(reverse("admin:assist_glossaryterm_changelist"))
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_without_htmx_files_are_not_kept_and_bad_minutes_are_dropped(client, tier1, ticket):
+    client.force_login(tier1)
+    response = client.post(
+        check_url(ticket),
+        {
+            "body": "Done.",
+            "time_spent_minutes": "ten",
+            "attachments": desk_factories.upload("log.txt", b"x"),
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "The files you chose were not kept: attach them again on the ticket page." in page
+    assert "time_spent_minutes" not in page
+    assert not Message.objects.filter(ticket=ticket, body="Done.").exists()
