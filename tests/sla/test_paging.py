@@ -176,3 +176,26 @@ def test_the_sweep_pages_on_call_when_a_policy_says_so(employee, on_call):
     assert page.person == person and page.channel == "email"
     assert "first response breached" in page.reason
     assert history_of(ticket).filter(action="paged on-call").count() == 1
+
+
+def test_a_page_that_could_not_be_sent_is_an_error_on_the_health_page(client, admin_user):
+    from tests.desk import factories as desk_factories
+    from tierline.people.models import Team
+    from tierline.sla import health
+    from tierline.sla.models import Page
+
+    assert health.pages().state == "ok"
+    ticket = desk_factories.ticket()
+    Page.objects.create(
+        ticket=ticket,
+        team=Team.objects.first(),
+        reason="P1 out of hours",
+        channel=Page.Channel.WEBHOOK,
+        address="http://127.0.0.1:9/",
+        state=Page.State.FAILED,
+        last_error="connection refused",
+    )
+    finding = health.pages()
+    assert finding.state == "error" and finding.count == 1
+    client.force_login(admin_user)
+    assert "On-call pages" in client.get("/health/").content.decode()
