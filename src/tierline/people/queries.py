@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from tierline.people.models import Location, Team, User
+from tierline.people.models import Department, Location, Team, User
 
 STAFF_ROLES = (User.Role.TECHNICIAN, User.Role.LEAD, User.Role.ADMIN)
 
@@ -186,6 +186,10 @@ def _read_team_access(user: User) -> None:
 
 def locations() -> QuerySet[Location]:
     return Location.objects.all()
+
+
+def departments() -> QuerySet[Department]:
+    return Department.objects.all()
 
 
 def team_for_new_ticket(team_id: int | None) -> Team | None:
