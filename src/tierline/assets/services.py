@@ -369,7 +369,9 @@ def sweep_health(*, now: datetime | None = None) -> dict[str, int]:
     actor = system_user("assets")
     thresholds = health.Thresholds.from_settings()
     met: dict[tuple[int, str], Any] = {}
+    watched: set[int] = set()
     for asset, flags in queries.device_health(now=now, thresholds=thresholds):
+        watched.add(asset.pk)
         for flag in flags:
             met[(asset.pk, flag.condition)] = flag
             if flag.condition in enabled and (asset.pk, flag.condition) not in open_rows:
@@ -381,10 +383,13 @@ def sweep_health(*, now: datetime | None = None) -> dict[str, int]:
     for key, row_id in open_rows.items():
         if key in met:
             continue
+        why = (
+            f"checked {now:%Y-%m-%d %H:%M} UTC"
+            if key[0] in watched
+            else "the device left the status board (retired, disposed or its agent revoked)"
+        )
         try:
-            done = _clear_condition_ticket(
-                row_id, actor, now, "checked " + f"{now:%Y-%m-%d %H:%M} UTC"
-            )
+            done = _clear_condition_ticket(row_id, actor, now, why)
         except Exception:
             counts["failed"] += 1
             logger.exception("assets-health: clearing condition ticket %s", row_id)
