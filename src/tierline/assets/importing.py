@@ -211,11 +211,13 @@ class RowCheck:
     changes: list[str] = field(default_factory=list)
 
     def as_stored(self) -> dict[str, Any]:
+        """The check as the preview keeps it (JSON). PostgreSQL's jsonb cannot hold NUL: it is
+        shown as U+FFFD; only a row in error can hold one, and such a row is never applied."""
         return {
             "line": self.line,
-            "cells": self.cells,
+            "cells": {k: v.replace("\x00", "\ufffd") for k, v in self.cells.items()},
             "outcome": self.outcome,
-            "reason": self.reason,
+            "reason": self.reason.replace("\x00", "\ufffd"),
             "asset_id": self.asset.pk if self.asset else None,
             "matched_by": self.matched_by,
             "changes": self.changes,

@@ -231,8 +231,17 @@ def apply_import(*, batch_id: int, by: Any, all_or_nothing: bool) -> dict[str, A
         raise AssetError("This import was applied already; nothing was changed again.")
     if timezone.now() - batch.created_at > IMPORT_PREVIEW_TTL:
         raise AssetError("This preview is more than a day old; upload the file again.")
-    checks = importing.check_rows([(row["line"], row["cells"]) for row in batch.rows])
-    errors = [{"line": c.line, "reason": c.reason} for c in checks if c.outcome == "error"]
+    # A row in error at the preview stays one; the others are checked again, as things are now.
+    errors = [
+        {"line": row["line"], "reason": row["reason"]}
+        for row in batch.rows
+        if row["outcome"] == "error"
+    ]
+    checks = importing.check_rows(
+        [(row["line"], row["cells"]) for row in batch.rows if row["outcome"] != "error"]
+    )
+    errors += [{"line": c.line, "reason": c.reason} for c in checks if c.outcome == "error"]
+    errors.sort(key=lambda error: error["line"])
     if all_or_nothing and errors:
         raise AssetError(
             f"{len(errors)} row(s) have errors (the first: line {errors[0]['line']}, "
