@@ -109,3 +109,14 @@ def test_the_board_costs_the_same_few_queries_for_many_devices(
     client.force_login(tier1)
     with django_assert_max_num_queries(12):
         assert client.get("/assets/board/").status_code == 200
+
+
+def test_last_seen_is_the_latest_report_of_any_of_the_devices_agents(client, tier1):
+    # given: the device was enrolled again and the new agent has not reported yet
+    from tierline.assets.models import AgentDevice
+
+    device = factories.device(tag="RE-1", seen_hours_ago=100)
+    AgentDevice.objects.create(digest="f" * 64, prefix="new", asset=device, last_seen_at=None)
+    client.force_login(tier1)
+    html = client.get("/assets/board/", {"health": "offline"}).content.decode()
+    assert "RE-1" in html

@@ -260,3 +260,16 @@ def test_only_staff_with_the_permission_import(client, tier1, employee, lead):
     template = client.get("/assets/import/template.csv")
     header = next(csv.reader(io.StringIO(b"".join(template.streaming_content).decode())))
     assert header[:4] == ["tag", "type", "hostname", "serial"] and "status" in header
+
+
+def test_an_old_preview_is_not_applied(client, lead):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    client.force_login(lead)
+    batch = preview(client, "tag\nOLD-1\n")
+    ImportBatch.objects.filter(pk=batch.pk).update(created_at=timezone.now() - timedelta(days=2))
+    response = client.post(f"/assets/import/{batch.pk}/apply", {"mode": "valid"}, follow=True)
+    assert "more than a day old" in response.content.decode()
+    assert not Asset.objects.exists()

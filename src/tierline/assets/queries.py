@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 
 from tierline.assets.health import Flag, Thresholds, flags_of
 from tierline.assets.models import AgentDevice, Asset, AssetTicket, InstalledSoftware, Status
@@ -27,9 +27,11 @@ ORDERS: dict[str, tuple[str, ...]] = {
 
 def assets_for_list() -> QuerySet[Asset]:
     """Assets with what a list row shows, and when an agent last reported each."""
+    # NULLS LAST: PostgreSQL sorts NULL first in a descending order, and a device enrolled
+    # again (no report yet) would hide the last report of the one before it.
     last_seen = (
         AgentDevice.objects.filter(asset=OuterRef("pk"))
-        .order_by("-last_seen_at")
+        .order_by(F("last_seen_at").desc(nulls_last=True))
         .values("last_seen_at")[:1]
     )
     return Asset.objects.select_related("asset_type", "location", "assigned_to").annotate(

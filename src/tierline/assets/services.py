@@ -224,13 +224,16 @@ def apply_import(*, batch_id: int, by: Any, all_or_nothing: bool) -> dict[str, A
     preview is applied once, only by the person who uploaded it."""
     from tierline.assets import importing
 
-    batch = ImportBatch.objects.select_for_update().filter(pk=batch_id, created_by=by).first()
+    batch = ImportBatch.objects.filter(pk=batch_id, created_by=by).first()
     if batch is None:
         raise AssetError("No such import of yours; upload the file again.")
-    if batch.applied_at is not None:
-        raise AssetError("This import was applied already; nothing was changed again.")
-    if timezone.now() - batch.created_at > IMPORT_PREVIEW_TTL:
+    now = timezone.now()
+    if now - batch.created_at > IMPORT_PREVIEW_TTL:
         raise AssetError("This preview is more than a day old; upload the file again.")
+    # One conditional UPDATE claims the preview: a second submit (another tab, a double click)
+    # finds it taken. A refusal below rolls the claim back with everything else.
+    if not ImportBatch.objects.filter(pk=batch.pk, applied_at__isnull=True).update(applied_at=now):
+        raise AssetError("This import was applied already; nothing was changed again.")
     # A row in error at the preview stays one; the others are checked again, as things are now.
     errors = [
         {"line": row["line"], "reason": row["reason"]}
@@ -262,9 +265,7 @@ def apply_import(*, batch_id: int, by: Any, all_or_nothing: bool) -> dict[str, A
                 raise AssetError(f"Line {check.line}: {error} Nothing was applied.") from None
             errors.append({"line": check.line, "reason": str(error)})
     summary = {**counts, "errors": sorted(errors, key=lambda e: e["line"])}
-    ImportBatch.objects.filter(pk=batch.pk).update(
-        applied_at=timezone.now(), all_or_nothing=all_or_nothing, summary=summary
-    )
+    ImportBatch.objects.filter(pk=batch.pk).update(all_or_nothing=all_or_nothing, summary=summary)
     return summary
 
 
