@@ -66,12 +66,3 @@ def test_the_ticket_page_shows_the_requesters_devices_and_linked_assets(client, 
     html = client.get(f"/desk/tickets/{ticket.number}/").content.decode()
     assert 'data-panel="assets.requester_devices"' in html and str(mine) in html
     assert 'data-panel="assets.ticket_assets"' in html and str(other) in html
-
-
-def test_the_sidebar_links_to_the_assets_and_the_status_board(client, tier1):
-    client.force_login(tier1)
-    html = client.get("/desk/").content.decode()
-    assert 'data-panel="assets.sidebar_links"' in html
-    assert 'href="/assets/"' in html and 'href="/assets/board/"' in html
-    board = client.get("/assets/board/").content.decode()
-    assert 'href="/assets/board/" class="active" aria-current="page"' in board

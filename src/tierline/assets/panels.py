@@ -1,21 +1,17 @@
 """The assets' panels on desk pages: the requester's devices on the requester card
-(`desk.requester.card`), the assets linked to a ticket (`desk.ticket.side`) and the links to
-the asset list and the status board in the sidebar (`desk.sidebar`)."""
+(`desk.requester.card`) and the assets linked to a ticket (`desk.ticket.side`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.http import HttpRequest
-from django.template.loader import render_to_string
-from django.utils.safestring import SafeString, mark_safe
 
 from tierline.assets import queries
 from tierline.core.panels import panels_for, register_panel
 
 REQUESTER_DEVICES = "assets.requester_devices"
 TICKET_ASSETS = "assets.ticket_assets"
-SIDEBAR_LINKS = "assets.sidebar_links"
 
 
 def _staff(request: HttpRequest, obj: Any) -> bool:
@@ -56,12 +52,3 @@ if not any(p.name == TICKET_ASSETS for p in panels_for("desk.ticket.side")):
         when=_staff,
         order=20,
     )
-
-
-def _sidebar(request: HttpRequest, user: Any) -> SafeString:
-    html = render_to_string("assets/_sidebar_link.html", {}, request=request)
-    return mark_safe(html.strip())  # noqa: S308 (a template's output, autoescaped)
-
-
-if not any(p.name == SIDEBAR_LINKS for p in panels_for("desk.sidebar")):
-    register_panel("desk.sidebar", SIDEBAR_LINKS, render=_sidebar, when=_staff, order=25)
