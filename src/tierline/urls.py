@@ -25,6 +25,8 @@ urlpatterns = [
     path("api/v1/", include("tierline.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("health/", core_views.health_page, name="health"),
+    path("health/live", core_views.health_live, name="health-live"),
     path("admin/", admin.site.urls),
     # Pages without a <link rel="icon"> (the admin's, say) make the browser ask for this.
     path("favicon.ico", RedirectView.as_view(url=static("tierline/favicon.svg"), permanent=True)),

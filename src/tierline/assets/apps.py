@@ -9,3 +9,6 @@ class AssetsConfig(AppConfig):
     def ready(self) -> None:
         # The panels and the health job register once, at start (core.panels, core.scheduler).
         from tierline.assets import jobs, panels  # noqa: F401
+        from tierline.assets.api import extras
+
+        extras.register()

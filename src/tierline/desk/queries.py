@@ -256,6 +256,25 @@ def requester_recent_tickets(
     return rows[:limit], len(rows) > limit
 
 
+CALLER_OPEN_TICKETS = 10
+
+
+def open_tickets_of(
+    person_ids: list[int], user: User, *, limit: int = CALLER_OPEN_TICKETS
+) -> tuple[list[Ticket], bool]:
+    """The open tickets these people asked for that `user` may read, most recently updated
+    first, at most `limit`, and whether there are more: what a technician sees when they call."""
+    if not person_ids:
+        return [], False
+    mine = Ticket.objects.filter(requester_id__in=person_ids, is_open=True)
+    rows = list(
+        perms.visible_tickets(user, mine)
+        .select_related("requester", "assignee")
+        .order_by("-updated_at", "-pk")[: limit + 1]
+    )
+    return rows[:limit], len(rows) > limit
+
+
 # What the assistant's auto-triage learns from and reads (tierline.assist): plain values.
 TRIAGE_FIELDS = ("subject", "description", "category_id", "team_id", "priority")
 
