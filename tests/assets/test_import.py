@@ -273,3 +273,6 @@ def test_an_old_preview_is_not_applied(client, lead):
     response = client.post(f"/assets/import/{batch.pk}/apply", {"mode": "valid"}, follow=True)
     assert "more than a day old" in response.content.decode()
     assert not Asset.objects.exists()
+    # the next upload tidies the stale preview away
+    newer = preview(client, "tag\nNEW-1\n")
+    assert list(ImportBatch.objects.values_list("pk", flat=True)) == [newer.pk]

@@ -195,6 +195,11 @@ def preview_import(*, data: bytes, filename: str, by: Any) -> ImportBatch:
 
     parsed = importing.read_csv(data)
     checks = importing.check_rows(parsed.rows)
+    # Previews nobody applied in time are of no use: each upload tidies them away. An applied
+    # one stays, as the record of what the import did.
+    ImportBatch.objects.filter(
+        applied_at__isnull=True, created_at__lt=timezone.now() - IMPORT_PREVIEW_TTL
+    ).delete()
     return ImportBatch.objects.create(
         created_by=by,
         filename=_file_name(filename),
