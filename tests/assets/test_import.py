@@ -276,3 +276,11 @@ def test_an_old_preview_is_not_applied(client, lead):
     # the next upload tidies the stale preview away
     newer = preview(client, "tag\nNEW-1\n")
     assert list(ImportBatch.objects.values_list("pk", flat=True)) == [newer.pk]
+
+
+def test_excels_separator_line_is_read(client, lead):
+    client.force_login(lead)
+    batch = preview(client, "sep=;\r\ntag;make\r\nS-1;Dell, Inc.\r\n")
+    assert [(row["line"], row["outcome"], row["cells"]["make"]) for row in batch.rows] == [
+        (3, "new", "Dell, Inc.")
+    ]

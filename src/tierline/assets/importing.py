@@ -127,14 +127,21 @@ def read_csv(data: bytes) -> CsvFile:
     if not text.strip():
         raise ImportFileError("The file is empty.")
     first_line = text.lstrip("\r\n").split("\n", 1)[0]
-    delimiter = _delimiter(first_line)
+    # Excel may write its separator on a line of its own before the header ("sep=;").
+    offset = 0  # lines before the text the reader reads, for the line numbers shown
+    if first_line.rstrip("\r") in ("sep=,", "sep=;"):
+        delimiter = first_line[4]
+        skipped, _newline, text = text.partition(first_line + "\n")
+        offset = skipped.count("\n") + 1
+    else:
+        delimiter = _delimiter(first_line)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header: list[str] | None = None
     rows: list[tuple[int, dict[str, str]]] = []
-    start = 1
+    start = 1 + offset
     try:
         for cells in reader:
-            line, start = start, reader.line_num + 1
+            line, start = start, reader.line_num + 1 + offset
             if not any(cell.strip() for cell in cells):
                 continue
             if header is None:
@@ -154,7 +161,7 @@ def read_csv(data: bytes) -> CsvFile:
             rows.append((line, dict(zip(header, cells, strict=False))))
     except csv.Error as error:
         raise ImportFileError(
-            f"Line {reader.line_num}: this is not a well-formed CSV file ({error})."
+            f"Line {reader.line_num + offset}: this is not a well-formed CSV file ({error})."
         ) from None
     if header is None:
         raise ImportFileError("The file is empty.")
