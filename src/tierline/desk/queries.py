@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -304,3 +305,18 @@ def triage_facts(ticket_id: int) -> dict[str, Any] | None:
 def active_categories() -> QuerySet[Category]:
     """The categories in use (new tickets may be filed under them)."""
     return Category.objects.filter(is_active=True)
+
+
+def open_ticket_counts(user_ids: Iterable[int]) -> dict[int, int]:
+    """How many open tickets each of these people is assigned (absent: none), in one query
+    along the assignee index (auto-assignment's load and cap)."""
+    ids = list(user_ids)
+    if not ids:
+        return {}
+    rows = (
+        Ticket.objects.filter(assignee_id__in=ids, is_open=True)
+        .values("assignee_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {row["assignee_id"]: row["n"] for row in rows}
