@@ -144,3 +144,17 @@ def test_the_scheduler_runs_the_sweep_once_across_schedulers():
     one, two = Scheduler([jobs.SWEEP_HEALTH]), Scheduler([jobs.SWEEP_HEALTH])
     assert one.run_due() + two.run_due() == ["assets-health"]
     assert Ticket.objects.count() == 1
+
+
+def test_an_automatic_assignment_is_not_a_person_taking_the_ticket(tier1):
+    from tierline.people.services import system_user
+
+    choose(Condition.DISK_FULL)
+    full = factories.device(tag="FULL-1", free_gib=5)
+    services.sweep_health()
+    ticket = Ticket.objects.get()
+    desk_services.assign(ticket=ticket, by=system_user("sla"), assignee=tier1)
+    free_disk(full, 200)
+    assert services.sweep_health()["resolved"] == 1
+    ticket.refresh_from_db()
+    assert ticket.status == Status.RESOLVED

@@ -278,10 +278,9 @@ def apply_import(*, batch_id: int, by: Any, all_or_nothing: bool) -> dict[str, A
 
 
 def _touched_by_a_person(ticket: Any) -> bool:
-    """Someone took the ticket or wrote on it (assigned, replied, noted, changed a field): the
-    entries of system users (the opening, triage, service targets) do not count."""
-    if ticket.assignee_id is not None:
-        return True
+    """Someone took the ticket or wrote on it (took or assigned it, replied, noted, changed a
+    field): a history entry by a person. The entries of system users (the opening, triage,
+    service targets, a team's automatic assignment) do not count."""
     return history_of(ticket).filter(actor__isnull=False, actor__is_system=False).exists()
 
 
