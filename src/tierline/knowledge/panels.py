@@ -1,6 +1,7 @@
 """The knowledge base on desk pages (slots declared by desk/panels.py): on a ticket, the
-articles it was solved with, a field to link one and, once resolved, "Turn into an article";
-in the workspace sidebar, the link to the knowledge base."""
+articles it was solved with, a field to link one and, once resolved, "Turn into an article",
+and the troubleshooting guides of its category; on the call log's page, the guides; in the
+workspace sidebar, the link to the knowledge base."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ from django.utils.safestring import SafeString, mark_safe
 from tierline.core.panels import panels_for, register_panel
 from tierline.desk import permissions as perms
 from tierline.desk.choices import Status
+from tierline.knowledge.guides import guides_for_ticket
 from tierline.knowledge.queries import can_write, linked_articles
 
 TICKET_PANEL = "knowledge.ticket_articles"
 SIDEBAR_LINK = "knowledge.sidebar"
+TICKET_GUIDES = "knowledge.ticket_guides"
+CALL_GUIDES = "knowledge.call_guides"
 
 
 def _ticket_context(request: HttpRequest, ticket: Any) -> dict[str, Any]:
@@ -45,6 +49,25 @@ if not any(p.name == TICKET_PANEL for p in panels_for("desk.ticket.side")):
         context=_ticket_context,
         when=_on_ticket,
         order=30,
+    )
+
+if not any(p.name == TICKET_GUIDES for p in panels_for("desk.ticket.side")):
+    register_panel(
+        "desk.ticket.side",
+        TICKET_GUIDES,
+        template="knowledge/_ticket_guides_panel.html",
+        context=lambda request, ticket: {"guides": guides_for_ticket(ticket)},
+        when=_on_ticket,
+        order=35,
+    )
+
+if not any(p.name == CALL_GUIDES for p in panels_for("desk.call.new")):
+    register_panel(
+        "desk.call.new",
+        CALL_GUIDES,
+        template="knowledge/_call_guides_panel.html",
+        when=lambda request, user: can_write(request.user),
+        order=10,
     )
 
 if not any(p.name == SIDEBAR_LINK for p in panels_for("desk.sidebar")):
