@@ -9,6 +9,7 @@ from django.urls import reverse
 from tests.desk import factories as desk_factories
 from tests.knowledge import guide_factories
 from tests.people.factories import technician
+from tierline.desk import services as desk_services
 from tierline.desk.models import Escalation, Ticket
 from tierline.knowledge import guides
 from tierline.knowledge.guides import StepSpec
@@ -311,3 +312,84 @@ def test_the_admin_refuses_a_bad_tree_with_a_message(admin_client, steps, messag
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not Guide.objects.exists()
+
+
+def test_the_admin_edits_the_answers_of_a_guide(admin_client):
+    guide = guide_factories.printer_guide()
+    steps = list(guide.steps.order_by("number"))
+    page = admin_client.get(reverse("admin:knowledge_guide_change", args=[guide.pk]))
+    assert page.status_code == 200
+    data = {
+        "title": guide.title,
+        "summary": "",
+        "category": guide.category_id,
+        "is_public": "on",
+        "is_active": "on",
+        "steps-TOTAL_FORMS": str(len(steps)),
+        "steps-INITIAL_FORMS": str(len(steps)),
+        "steps-MIN_NUM_FORMS": "0",
+        "steps-MAX_NUM_FORMS": "1000",
+    }
+    for n, step in enumerate(steps):
+        answers = "\n".join(f"{a.label} -> {a.next_number}" for a in step.answers.all())
+        data.update(
+            {
+                f"steps-{n}-id": step.pk,
+                f"steps-{n}-guide": guide.pk,
+                f"steps-{n}-number": step.number,
+                f"steps-{n}-kind": step.kind,
+                f"steps-{n}-text": step.text,
+                f"steps-{n}-answers": answers,
+            }
+        )
+    # step 1's "Yes" now goes to step 4: then step 2 can't be reached
+    data["steps-0-answers"] = "Yes -> 4\nNo -> 3"
+    refused = admin_client.post(reverse("admin:knowledge_guide_change", args=[guide.pk]), data)
+    assert refused.status_code == 200
+    assert "Step 2 can&#x27;t be reached from step 1" in refused.content.decode()
+    assert guide.steps.get(number=1).answers.get(label="Yes").next_number == 2
+    # and deleting step 2 with it is accepted
+    data["steps-1-DELETE"] = "on"
+    saved = admin_client.post(reverse("admin:knowledge_guide_change", args=[guide.pk]), data)
+    assert saved.status_code == 302
+    assert guide.steps.get(number=1).answers.get(label="Yes").next_number == 4
+    assert not guide.steps.filter(number=2).exists()
+    listing = admin_client.get(reverse("admin:knowledge_guide_changelist")).content.decode()
+    assert "Runs solved" in listing
+
+
+def test_a_step_removed_mid_run_asks_to_start_again(client, tier1):
+    guide = guide_factories.printer_guide()
+    run = guides.start_run(guide=guide, by=tier1, where=GuideRun.Where.DESK)
+    guides.answer(
+        run=run, by=tier1, step_number=1, answer_id=guide_factories.answer_id(guide, 1, "No")
+    )
+    GuideStep.objects.filter(guide=guide, number=3).delete()
+    client.force_login(tier1)
+    page = client.get(reverse("knowledge:guide_run", args=[run.pk])).content.decode()
+    assert "This guide changed" in page
+    response = _answer(client, "knowledge", run, 3, "1")
+    assert response.status_code == 400
+
+
+def test_the_desk_refusing_the_escalation_is_a_message(client, tier1, employee):
+    guide = guide_factories.printer_guide()
+    ticket = desk_factories.ticket(employee)
+    run = guides.start_run(guide=guide, by=tier1, where=GuideRun.Where.DESK, ticket=ticket)
+    for number, label in ((1, "No"), (3, "Yes")):
+        run = guides.answer(
+            run=run,
+            by=tier1,
+            step_number=number,
+            answer_id=guide_factories.answer_id(guide, number, label),
+        )
+    desk_services.take(ticket=ticket, by=tier1)
+    desk_services.resolve(ticket=ticket, by=tier1, resolution_code="fixed", body="Done.")
+    client.force_login(tier1)
+    response = client.post(
+        reverse("knowledge:guide_write", args=[run.pk]), {"action": "escalate"}, follow=True
+    )
+    assert response.status_code == 200
+    assert "you can&#x27;t escalate it" in response.content.decode()
+    run.refresh_from_db()
+    assert run.written_at is None and not Escalation.objects.exists()

@@ -12,11 +12,13 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, QuerySet
 
 from tierline.core.text import accepts_plain_text
 from tierline.knowledge.guide_tree import Answer, Step, check_tree, format_answers, parse_answers
 from tierline.knowledge.guides import replace_answers
 from tierline.knowledge.models import Category, Guide, GuideStep
+from tierline.knowledge.models_guides import RunOutcome
 
 
 @admin.register(Category)
@@ -102,11 +104,38 @@ class GuideForm(forms.ModelForm):
 class GuideAdmin(admin.ModelAdmin):
     section = "Knowledge base"
     form = GuideForm
-    list_display = ("title", "category", "is_public", "is_active", "updated_at")
+    list_display = (
+        "title",
+        "category",
+        "is_public",
+        "is_active",
+        "runs_solved",
+        "runs_escalated",
+        "updated_at",
+    )
     list_filter = ("is_active", "is_public")
     search_fields = ("title", "summary")
     list_select_related = ("category",)
     inlines = [GuideStepInline]
+
+    def get_queryset(self, request: Any) -> QuerySet[Guide]:
+        # How often each guide ended solved or escalated: one aggregate with the list's query.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                solved=Count("runs", filter=Q(runs__outcome=RunOutcome.SOLVED)),
+                escalated=Count("runs", filter=Q(runs__outcome=RunOutcome.ESCALATE)),
+            )
+        )
+
+    @admin.display(description="runs solved", ordering="solved")
+    def runs_solved(self, obj: Guide) -> int:
+        return obj.solved
+
+    @admin.display(description="runs escalated", ordering="escalated")
+    def runs_escalated(self, obj: Guide) -> int:
+        return obj.escalated
 
     def save_formset(self, request: Any, form: Any, formset: Any, change: bool) -> None:
         super().save_formset(request, form, formset, change)

@@ -97,6 +97,8 @@ def guide_run(request: HttpRequest, pk: Any, where: str) -> HttpResponse:
         "guide": run.guide,
         "step": step,
         "step_html": render_markdown(step.text) if step else "",
+        # at a step the guide no longer has (edited in the admin mid-run)
+        "guide_changed": step is None and run.current_number is not None,
         "ending_html": render_markdown(run.ending_text) if run.outcome else "",
         "path_text": guides.path_text(run),
         "where": where,
