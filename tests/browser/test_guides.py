@@ -1,4 +1,4 @@
-"""Guided troubleshooting in Chromium: Tier 1 runs a guide from the ticket page and escalates
+"""Guided troubleshooting in Chromium: the admin's guide page; Tier 1 runs a guide from the ticket page and escalates
 with the answers; an employee runs a public guide in the portal at phone width and asks the
 help desk with the form already filled. axe-core checks every page; the watch fails on console
 and HTTP errors."""
@@ -12,6 +12,7 @@ from tests.browser.conftest import sign_in
 from tests.desk import factories as desk_factories
 from tests.knowledge import guide_factories
 from tierline.desk.models import Escalation
+from tierline.knowledge.models import Guide
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,9 +27,18 @@ def printer_ticket(tier1, employee):
     )
 
 
-def test_a_guide_run_on_a_ticket_and_in_the_portal(printer_ticket, chromium, screenshots):
+def test_a_guide_run_on_a_ticket_and_in_the_portal(
+    printer_ticket, admin_user, chromium, screenshots
+):
+    guide_id = Guide.objects.get().pk
     results = []
     with chromium() as browser:
+        admin = browser.person("admin")
+        sign_in(admin, "admin")
+        admin.goto(f"/admin/knowledge/guide/{guide_id}/change/")
+        assert admin.get_by_label("Answers").first.input_value() == "Yes -> 2\nNo -> 3"
+        results.append(axe.check(admin, "guide in the admin", watch=browser.watch))
+
         tech = browser.person("tier1")
         sign_in(tech, "tier1")
         tech.goto(f"/desk/tickets/{printer_ticket.number}/")
