@@ -23,6 +23,7 @@ from tierline.core.paging import page_of
 from tierline.desk import permissions as perms
 from tierline.knowledge import guides
 from tierline.knowledge.models import GuideRun
+from tierline.knowledge.queries import can_write
 
 DESK, PORTAL = GuideRun.Where.DESK, GuideRun.Where.PORTAL
 # Each place's URL names and page frame.
@@ -34,7 +35,7 @@ NAMES = {
 
 def _guides_for(request: HttpRequest, where: str) -> Any:
     if where == DESK:
-        if not guides.can_write(request.user):
+        if not can_write(request.user):
             raise Http404("No such page.")
         return guides.desk_guides(request.user)
     return guides.portal_guides(request.user)
