@@ -29,27 +29,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from desk import fresh_database  # noqa: E402  (bench/desk.py: a fresh database, dropped after)
+from common import bench_parser, finish_args, migrated_database, percentile  # noqa: E402
 
 PACKAGES = 1500
 
 
 def parse_args() -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p = bench_parser(__doc__)
     p.add_argument("--devices", type=int, default=10_000, help="devices (default 10000)")
-    p.add_argument("--database-url", help="postgresql://user@host:port/any")
-    p.add_argument("--seed", type=int, default=1)
     args = p.parse_args()
     if args.devices < 10:
         p.error("--devices must be at least 10")
-    args.keep = False
-    args.reuse = False
-    return args
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return finish_args(args)
 
 
 def catalogue(rng: random.Random) -> list[tuple[str, str]]:
@@ -139,16 +130,11 @@ def timed_round(
 def main() -> None:
     args = parse_args()
     os.environ["TIERLINE_AGENT_RATE"] = "off"
-    with fresh_database(args) as database:
-        import django
-
-        django.setup()
-        from django.core.management import call_command
+    with migrated_database(args) as database:
         from django.test import Client
 
         from tierline.assets import agent
 
-        call_command("migrate", verbosity=0)
         rng = random.Random(args.seed)
         pool = catalogue(rng)
         keys = []

@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from desk import fresh_database  # noqa: E402  (bench/desk.py: a fresh database, dropped after)
+from common import bench_parser, finish_args, migrated_database, percentile  # noqa: E402
 
 BATCH = 5000
 VOCABULARY = (
@@ -40,22 +40,13 @@ WORDS = tuple(VOCABULARY.split())
 
 
 def parse_args() -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p = bench_parser(__doc__)
     p.add_argument("--tickets", type=int, default=100_000, help="tickets (default 100000)")
     p.add_argument("--searches", type=int, default=200, help="timed searches of each kind")
-    p.add_argument("--database-url", help="postgresql://user@host:port/any")
-    p.add_argument("--seed", type=int, default=1)
     args = p.parse_args()
     if args.tickets < 100 or args.searches < 1:
         p.error("--tickets must be at least 100 and --searches at least 1")
-    args.keep = False
-    args.reuse = False
-    return args
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return finish_args(args)
 
 
 def sentence(rng: random.Random, n: int) -> str:
@@ -120,13 +111,7 @@ def timed(fn, texts: list[str]) -> list[float]:
 def main() -> int:
     args = parse_args()
     rng = random.Random(args.seed)
-    with fresh_database(args) as vendor:
-        import django
-        from django.core.management import call_command
-
-        django.setup()
-        call_command("migrate", verbosity=0)
-
+    with migrated_database(args) as vendor:
         from tierline.desk import lists
         from tierline.knowledge.search import index, queries
         from tierline.people.models import User

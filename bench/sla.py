@@ -32,30 +32,20 @@ from types import SimpleNamespace
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from desk import fresh_database  # noqa: E402  (bench/desk.py: a fresh database, dropped after)
+from common import bench_parser, finish_args, migrated_database, percentile  # noqa: E402
 
 BATCH = 5000
 
 
 def parse_args() -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p = bench_parser(__doc__)
     p.add_argument("--tickets", type=int, default=100_000, help="open tickets (default 100000)")
     p.add_argument("--sweeps", type=int, default=50, help="timed sweeps of each kind (default 50)")
     p.add_argument("--computations", type=int, default=200_000, help="arithmetic calls timed")
-    p.add_argument("--database-url", help="postgresql://user@host:port/any")
-    p.add_argument("--seed", type=int, default=1)
     args = p.parse_args()
     if args.tickets < 1000 or args.sweeps < 1:
         p.error("--tickets must be at least 1000 and --sweeps at least 1")
-    # fresh_database() reads these
-    args.keep = False
-    args.reuse = False
-    return args
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return finish_args(args)
 
 
 def arithmetic(args: argparse.Namespace) -> list[tuple[str, float, float, int]]:
@@ -219,12 +209,7 @@ def time_sweeps(args: argparse.Namespace) -> list[tuple[str, float, float, int]]
 
 def main() -> int:
     args = parse_args()
-    with fresh_database(args) as vendor:
-        import django
-        from django.core.management import call_command
-
-        django.setup()
-        call_command("migrate", verbosity=0)
+    with migrated_database(args) as vendor:
         rows = arithmetic(args)
         rows += time_sweeps(args)
     print()

@@ -22,9 +22,12 @@ urlpatterns = [
     path("knowledge/", include("tierline.knowledge.urls")),
     path("assets/", include("tierline.assets.urls")),
     path("assist/", include("tierline.assist.urls")),
+    path("sla/", include("tierline.sla.urls")),
     path("api/v1/", include("tierline.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("health/", core_views.health_page, name="health"),
+    path("health/live", core_views.health_live, name="health-live"),
     path("admin/", admin.site.urls),
     # Pages without a <link rel="icon"> (the admin's, say) make the browser ask for this.
     path("favicon.ico", RedirectView.as_view(url=static("tierline/favicon.svg"), permanent=True)),

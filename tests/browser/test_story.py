@@ -44,6 +44,7 @@ ADMIN_PAGES = (
     ("/admin/desk/resolutioncode/", "admin: resolution codes"),
     ("/admin/desk/", "admin: the desk's models"),
     ("/admin/core/scheduledjob/", "admin: scheduled jobs"),
+    ("/health/", "health page"),
 )
 
 

@@ -150,3 +150,16 @@ def test_the_demo_has_troubleshooting_guides_that_run_to_an_end():
     wifi = Guide.objects.get(title="Can't connect to Wi-Fi")
     assert wifi.is_public and wifi.category.full_name == "Network › Wi-Fi"
     assert wifi.steps.count() == 9
+
+
+def test_demo_people_are_found_by_their_phone():
+    """The loader bulk-creates people (no save()): it sets their phone keys itself."""
+    from tierline.people import queries
+    from tierline.people.models import phone_key_for
+
+    load_demo(seed=3, **SMALL)
+    with_phones = list(User.objects.exclude(phone=""))
+    assert with_phones
+    assert all(p.phone_key == phone_key_for(p.phone) for p in with_phones)
+    someone = with_phones[0]
+    assert someone in queries.people_by_phone("+44 " + someone.phone.lstrip("0"))

@@ -166,3 +166,21 @@ def test_the_inbox_query_count_does_not_grow_with_rows(
     with django_assert_max_num_queries(3):
         answer = client.get(reverse("mail:inbox"))
     assert answer.content.decode().count('class="inbox-item unread"') == rows
+
+
+def test_a_failing_read_marker_still_shows_the_ticket_page(client, tier1, monkeypatch, caplog):
+    """Marking notices read is the mail app's answer to the desk's TicketViewed: if it fails,
+    the page is still shown and the failure is logged."""
+    from tierline.mail import notify
+
+    ticket = desk_factories.ticket()
+    notice(tier1, ticket)
+
+    def broken(**kwargs):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr(notify, "_read_ticket", broken)
+    client.force_login(tier1)
+    assert client.get(reverse("desk:ticket", args=[ticket.number])).status_code == 200
+    assert "could not mark ticket" in caplog.text
+    assert Notification.objects.get().read_at is None

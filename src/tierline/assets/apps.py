@@ -9,3 +9,6 @@ class AssetsConfig(AppConfig):
     def ready(self) -> None:
         # The panels register once, at start (core.panels).
         from tierline.assets import panels  # noqa: F401
+        from tierline.assets.api import extras
+
+        extras.register()

@@ -57,5 +57,21 @@ def assets_of_person(person_id: int, limit: int = 10) -> list[Asset]:
     )
 
 
+def assets_of_people(person_ids: list[int], limit: int = 10) -> dict[int, list[Asset]]:
+    """{person id: their devices (at most `limit` each)} in one query."""
+    found: dict[int, list[Asset]] = {}
+    rows = (
+        assets_for_list()
+        .filter(assigned_to_id__in=person_ids)
+        .exclude(status="disposed")
+        .order_by("assigned_to_id", "tag", "pk")
+    )
+    for asset in rows:
+        mine = found.setdefault(asset.assigned_to_id, [])
+        if len(mine) < limit:
+            mine.append(asset)
+    return found
+
+
 def assets_linked_to_ticket(ticket_id: int) -> list[Asset]:
     return list(assets_for_list().filter(ticket_links__ticket_id=ticket_id))

@@ -65,7 +65,16 @@ class TierlineAdminSite(AdminSite):
                 "view_only": True,
                 "perms": {"view": True},
             }
-            apps.append(self._as_app(SYSTEM, [link], url=link["admin_url"]))
+            health = {
+                "name": _("Health (database, disk, tasks, jobs, mail)"),
+                "object_name": "Health",
+                "admin_url": reverse("health"),
+                "add_url": None,
+                "view_only": True,
+                "perms": {"view": True},
+            }
+            models = [health, link] if getattr(request.user, "is_admin", False) else [link]
+            apps.append(self._as_app(SYSTEM, models, url=link["admin_url"]))
         return apps
 
     def system_index(self, request: HttpRequest) -> TemplateResponse:

@@ -7,4 +7,9 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from tierline.core import jobs  # noqa: F401  (registers core's periodic jobs)
+        from tierline.core import (
+            health,
+            jobs,  # noqa: F401  (registers core's periodic jobs)
+        )
+
+        health.register_core_checks()

@@ -12,18 +12,30 @@ from typing import Any
 from rest_framework.throttling import SimpleRateThrottle
 
 
-class TokenRateThrottle(SimpleRateThrottle):
-    scope = "api"
+class CallerRateThrottle(SimpleRateThrottle):
+    """One budget per caller: its credential's digest, else its signed-in user, else its address.
+
+    Other apps' throttles (the endpoint agent's, per device) take this with their own `scope`
+    and `credential_prefix`, so every API door counts callers the same way.
+    """
+
+    credential_prefix = "token"
+
+    def caller_ident(self, request: Any) -> str:
+        digest = getattr(request.auth, "digest", None)
+        if digest:
+            # The credential's digest, never the credential, goes into the cache.
+            return f"{self.credential_prefix}-{digest[:32]}"
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return f"user-{user.pk}"
+        # A WSGI server may send no client address at all (REMOTE_ADDR is optional): such
+        # callers share one budget instead of the request failing.
+        return "addr-" + (self.get_ident(request) or "unknown")
 
     def get_cache_key(self, request: Any, view: Any) -> str | None:
-        token_digest = getattr(request.auth, "digest", None)
-        if token_digest:
-            # The token's digest, never the token, goes into the cache.
-            ident = "token-" + token_digest[:32]
-        elif request.user and request.user.is_authenticated:
-            ident = f"user-{request.user.pk}"
-        else:
-            # A WSGI server may send no client address at all (REMOTE_ADDR is optional): such
-            # callers share one budget instead of the request failing.
-            ident = "addr-" + (self.get_ident(request) or "unknown")
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+        return self.cache_format % {"scope": self.scope, "ident": self.caller_ident(request)}
+
+
+class TokenRateThrottle(CallerRateThrottle):
+    scope = "api"

@@ -1,7 +1,10 @@
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.views import defaults
+
+from tierline.core import health
 
 
 @login_required
@@ -37,3 +40,40 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
         return JsonResponse({"detail": "A server error occurred."}, status=500)
     return defaults.server_error(request)
+
+
+# --- health ---------------------------------------------------------------------------------
+
+
+def health_live(request: HttpRequest) -> HttpResponse:
+    """For a load balancer or a monitor: the database answers, or not. Tells nothing else."""
+    alive = health.database_answers()
+    return JsonResponse({"status": "ok" if alive else "error"}, status=200 if alive else 503)
+
+
+@login_required
+def health_page(request: HttpRequest) -> HttpResponse:
+    """Every app's checks, for administrators; `?format=json` for scripts."""
+    if not getattr(request.user, "is_admin", False):
+        raise PermissionDenied("The health page is for administrators.")
+    results = health.run_checks()
+    state = health.overall(results)
+    if request.GET.get("format") == "json":
+        return JsonResponse(
+            {
+                "status": state,
+                "checks": [
+                    {
+                        "key": r.key,
+                        "label": r.label,
+                        "state": r.finding.state,
+                        "summary": r.finding.summary,
+                        "count": r.finding.count,
+                        "url": r.finding.url,
+                        "ms": r.milliseconds,
+                    }
+                    for r in results
+                ],
+            }
+        )
+    return render(request, "core/health.html", {"results": results, "state": state})

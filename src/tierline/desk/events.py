@@ -182,3 +182,12 @@ class CallLogged(DeskEvent):
     ticket_id: int | None
     outcome: str
     duration_seconds: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketViewed(DeskEvent):
+    """Someone opened a ticket's page (the desk's or the portal's). A read, not a change: not a
+    TicketEvent, so nothing that follows changes (history, notifications, webhooks, the search
+    index) hears it. Published outside any transaction; its handlers run at once."""
+
+    ticket_id: int

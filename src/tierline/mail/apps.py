@@ -16,5 +16,8 @@ class MailConfig(AppConfig):
         from tierline.mail import notify
 
         notify.register()
+        from tierline.mail import health
+
+        health.register_checks()
         # Registers the spool's periodic job, and imports what it runs now, at start.
         from tierline.mail import jobs  # noqa: F401

@@ -144,9 +144,21 @@ def _collect(event: desk_events.TicketEvent) -> None:
         logger.exception("notify: could not collect %r", event)
 
 
+def _on_ticket_viewed(event: desk_events.TicketViewed) -> None:
+    """Opening a ticket's page reads its notices; a failure is logged, the page still shows."""
+    if event.actor_id is None:
+        return
+    try:
+        _read_ticket(person_id=event.actor_id, ticket_id=event.ticket_id)
+    except Exception:
+        logger.exception("notify: could not mark ticket %s read", event.ticket_id)
+
+
 def register() -> None:
     """Subscribe to the desk's ticket events (MailConfig.ready)."""
     events.subscribe(desk_events.TicketEvent, _collect, when="transaction")
+    # Run at once (there is no transaction around a page view to wait for).
+    events.subscribe(desk_events.TicketViewed, _on_ticket_viewed, when="transaction")
 
 
 def handle(batch: list[desk_events.TicketEvent]) -> None:
@@ -389,8 +401,12 @@ def unread_count(person: User) -> int:
 
 def mark_ticket_read(*, person: User, ticket_id: int) -> int:
     """Opening a ticket reads its notices: one UPDATE (on the partial index); how many."""
+    return _read_ticket(person_id=person.pk, ticket_id=ticket_id)
+
+
+def _read_ticket(*, person_id: int, ticket_id: int) -> int:
     return Notification.objects.filter(
-        recipient=person, ticket_id=ticket_id, read_at__isnull=True
+        recipient_id=person_id, ticket_id=ticket_id, read_at__isnull=True
     ).update(read_at=timezone.now())
 
 

@@ -1,6 +1,6 @@
 """The mail app's panels on the desk's ticket page: the emails of the ticket, one click from
-their original (one query, none for a requester); its watchers (add, remove); and opening the
-page reads the ticket's notifications (one UPDATE on the partial unread index)."""
+their original (one query, none for a requester); its watchers (add, remove). Opening the page
+reads the ticket's notifications through the desk's TicketViewed event (notify.register)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 
 from tierline.core.panels import register_panel
 from tierline.desk import permissions as perms
-from tierline.mail import notify, queries, watchers
+from tierline.mail import queries, watchers
 
 
 def _emails_panel(request: HttpRequest, ticket: Any) -> str:
@@ -31,12 +31,6 @@ def _outbox_panel(request: HttpRequest, ticket: Any) -> str:
 def _watchers_panel(request: HttpRequest, ticket: Any) -> str:
     context = {"ticket": ticket, "followers": watchers.followers_of(ticket)}
     return render_to_string("mail/_ticket_watchers.html", context, request=request)
-
-
-def _read_notifications(request: HttpRequest, ticket: Any) -> str:
-    """Nothing to show: the person has now seen the ticket, so its notices are read."""
-    notify.mark_ticket_read(person=request.user, ticket_id=ticket.pk)
-    return ""
 
 
 def register_panels() -> None:
@@ -60,11 +54,4 @@ def register_panels() -> None:
         render=_watchers_panel,
         when=lambda request, ticket: perms.can_note_ticket(request.user, ticket),
         order=60,
-    )
-    register_panel(
-        "desk.ticket.side",
-        "mail.read_notifications",
-        render=_read_notifications,
-        when=lambda request, ticket: request.user.is_authenticated,
-        order=999,
     )

@@ -21,7 +21,6 @@ from tierline.desk import permissions as perms
 from tierline.desk import services
 from tierline.desk.models import Channel, Status, Ticket
 from tierline.knowledge import guides
-from tierline.mail import notify
 from tierline.portal import queries
 from tierline.portal.forms import (
     AttachForm,
@@ -191,7 +190,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
     """One request: where it stands, what happens next, the public conversation. Opening it
     reads its notifications."""
     ticket = _portal_ticket(request, number)
-    notify.mark_ticket_read(person=request.user, ticket_id=ticket.pk)
+    services.ticket_viewed(ticket_id=ticket.pk, by=request.user)
     return _render_ticket(request, ticket)
 
 

@@ -14,7 +14,6 @@ from rest_framework import generics, permissions, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from tierline.assets import agent
@@ -30,6 +29,7 @@ from tierline.assets.api.serializers import (
 )
 from tierline.assets.queries import assets_for_list
 from tierline.core.api import IsStaffMember
+from tierline.core.throttling import CallerRateThrottle
 
 SEARCH_MAX = 100
 
@@ -64,25 +64,15 @@ class AssetList(generics.ListAPIView):
         return queryset
 
 
-class AgentThrottle(SimpleRateThrottle):
+class AgentThrottle(CallerRateThrottle):
     """Per device (or per address, for enrolment): TIERLINE_AGENT_RATE ("off" for none)."""
 
     scope = "agent"
+    credential_prefix = "device"
 
     def get_rate(self) -> str | None:
         rate = (settings.TIERLINE["AGENT_RATE"] or "").strip()
         return None if rate.lower() in ("", "off") else rate
-
-    def get_cache_key(self, request: Any, view: Any) -> str | None:
-        device_digest = getattr(request.auth, "digest", None)
-        # A WSGI server may send no client address (REMOTE_ADDR is optional): such callers
-        # share one budget instead of the request failing (as core.throttling does).
-        ident = (
-            f"device-{device_digest[:32]}"
-            if device_digest
-            else "addr-" + (self.get_ident(request) or "unknown")
-        )
-        return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
 class IsDevice(permissions.BasePermission):

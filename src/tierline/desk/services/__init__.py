@@ -15,7 +15,8 @@ web views, the API and background jobs. Callers import this package
     work_orders   visits
     calls         the call log
     canned        canned responses (reply templates) and macros
-    notices       history entries other apps write on a ticket without changing it
+    notices       history entries other apps write on a ticket without changing it;
+                  ticket_viewed (a page was opened: TicketViewed)
     saved_views   a technician's saved filters
     bulk          one action over many tickets
     matrix        the impact × urgency matrix (the admin's grid)
@@ -48,7 +49,7 @@ from tierline.desk.services.lifecycle import (
 )
 from tierline.desk.services.matrix import priority_matrix, set_priority_matrix
 from tierline.desk.services.messages import add_message
-from tierline.desk.services.notices import record_on_ticket
+from tierline.desk.services.notices import record_on_ticket, ticket_viewed
 from tierline.desk.services.relations import create_child, link, merge, unlink
 from tierline.desk.services.saved_views import delete_saved_view, save_view
 from tierline.desk.services.saving import ensure_current
@@ -104,6 +105,7 @@ __all__ = [
     "open_ticket",
     "priority_for",
     "record_on_ticket",
+    "ticket_viewed",
     "priority_matrix",
     "reopen",
     "reopen_deadline",

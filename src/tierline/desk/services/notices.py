@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from tierline.core import events
 from tierline.core.history import record
+from tierline.desk.events import TicketViewed
 from tierline.desk.models import Ticket
 from tierline.people.models import User
 
@@ -20,3 +22,11 @@ def record_on_ticket(*, ticket_id: int, by: User, action: str, summary: str = ""
         raise ValueError("A history action is 1 to 40 characters.")
     ticket = Ticket.objects.only("pk").get(pk=ticket_id)
     record(ticket, by, action, summary=summary[:500])
+
+
+def ticket_viewed(*, ticket_id: int, by: User) -> None:
+    """`by` opened the ticket's page: tell whoever listens (the mail app reads its notices).
+
+    Writes nothing itself. Listeners subscribe with when="transaction" (they run at once: there
+    is no transaction to wait for) and must not raise: the page is shown whatever they do."""
+    events.publish(TicketViewed(actor_id=by.pk, ticket_id=ticket_id))

@@ -247,6 +247,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
         # A requester, or a technician who asked for another team's restricted ticket: they
         # follow it as a requester does.
         return redirect("portal:ticket", number=ticket.number)
+    services.ticket_viewed(ticket_id=ticket.pk, by=request.user)
     return _render_page(request, ticket)
 
 
