@@ -1,4 +1,7 @@
-"""The assistant's suggestions on the ticket page (slot `desk.ticket.side`)."""
+"""The assistant on other apps' pages: its suggestions on the ticket page (slot
+`desk.ticket.side`), the plain-language check in the reply form (`desk.ticket.composer`) and on a
+public knowledge base article (`knowledge.article`: the object is the article, read by its
+attributes; assist never imports knowledge)."""
 
 from __future__ import annotations
 
@@ -6,11 +9,13 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from tierline.assist import services
+from tierline.assist import queries, services
 from tierline.core.panels import panels_for, register_panel
 from tierline.desk import permissions as perms
 
 SUGGESTIONS = "assist.suggestions"
+COMPOSER_CHECK = "assist.plain_language"
+ARTICLE_CHECK = "assist.plain_language"
 
 
 def _context(request: HttpRequest, ticket: Any) -> dict[str, Any]:
@@ -34,4 +39,34 @@ if not any(p.name == SUGGESTIONS for p in panels_for("desk.ticket.side")):
         context=_context,
         when=_for_the_desk,
         order=5,
+    )
+
+
+def _can_send_public_reply(request: HttpRequest, ticket: Any) -> bool:
+    return perms.can_work_ticket(request.user, ticket)
+
+
+def _article_context(request: HttpRequest, article: Any) -> dict[str, Any]:
+    return {"result": queries.check_article(article.body)}
+
+
+def _public_article_for_the_desk(request: HttpRequest, article: Any) -> bool:
+    return perms.is_staff_member(request.user) and bool(getattr(article, "is_public", False))
+
+
+if not any(p.name == COMPOSER_CHECK for p in panels_for("desk.ticket.composer")):
+    register_panel(
+        "desk.ticket.composer",
+        COMPOSER_CHECK,
+        template="assist/_composer_check.html",
+        when=_can_send_public_reply,
+    )
+
+if not any(p.name == ARTICLE_CHECK for p in panels_for("knowledge.article")):
+    register_panel(
+        "knowledge.article",
+        ARTICLE_CHECK,
+        template="assist/_article_check.html",
+        context=_article_context,
+        when=_public_article_for_the_desk,
     )

@@ -6,4 +6,5 @@ app_name = "assist"
 
 urlpatterns = [
     path("suggestions/<str:pk>/<str:verb>/", views.decide, name="decide"),
+    path("wording/<str:number>/", views.check_wording, name="check_wording"),
 ]

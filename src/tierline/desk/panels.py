@@ -17,6 +17,7 @@ TICKET_SIDE = "desk.ticket.side"
 REQUESTER_CARD = "desk.requester.card"
 SIDEBAR = "desk.sidebar"
 CALL_NEW = "desk.call.new"
+COMPOSER = "desk.ticket.composer"
 
 
 def declare_slots() -> None:
@@ -29,6 +30,12 @@ def declare_slots() -> None:
         CALL_NEW, "The call log's new-call page, under the form (object: the signed-in user)"
     )
     declare_slot(SIDEBAR, "The workspace sidebar, under the queues (object: the signed-in user)")
+    declare_slot(
+        COMPOSER,
+        "Inside the ticket's reply form, under the message, for those who may send a public reply "
+        "(object: the ticket; the message is the field #reply-body, the internal-note box "
+        "#reply-internal)",
+    )
 
 
 def _requester_tickets(request: HttpRequest, ticket: Any) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sla', '0003_policy_vip_only'),
+        ('sla', '0004_oncall_and_assignment'),
     ]
 
     operations = [
