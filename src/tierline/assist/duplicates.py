@@ -25,8 +25,10 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.db.models.functions import Left
 from django.utils import timezone
 
+from tierline.assist.classifier import MAX_CHARS
 from tierline.assist.models import ClusterMember, DuplicateSuggestion, IncidentCluster
 from tierline.assist.similarity import similarity_matrix
 from tierline.core.errors import ActionRefused
@@ -44,16 +46,10 @@ BACKGROUND = 200
 MAX_COMPARED = 200
 # Duplicates offered for one ticket at most (the most alike first).
 MAX_DUPLICATES = 3
-FIELDS = (
-    "id",
-    "number",
-    "requester_id",
-    "subject",
-    "description",
-    "created_at",
-    "is_open",
-    "merged_into_id",
-)
+FIELDS = ("id", "number", "requester_id", "subject", "created_at", "is_open", "merged_into_id")
+# What is read of a description: the similarity reads no further (classifier.MAX_CHARS), and a
+# pasted log must not make 200 background rows megabytes.
+TEXT = {"text": Left("description", MAX_CHARS)}
 
 DEFAULTS: dict[str, Any] = {
     "ASSIST_DUPLICATE_DAYS": 14,
@@ -69,7 +65,7 @@ def setting(name: str) -> Any:
 
 
 def _text(row: dict[str, Any]) -> str:
-    return f"{row['subject']}\n{row['description']}"
+    return f"{row['subject']}\n{row['text']}"
 
 
 # --- finding --------------------------------------------------------------------------------
@@ -101,7 +97,7 @@ def find_duplicates(*, ticket_id: int) -> Found:
     Safe to run twice: a pair is suggested once and a ticket is in one cluster at most.
     """
     found = Found()
-    new = Ticket.objects.filter(pk=ticket_id).values(*FIELDS).first()
+    new = Ticket.objects.filter(pk=ticket_id).values(*FIELDS, **TEXT).first()
     if new is None or not new["is_open"] or new["merged_into_id"]:
         return found
     if _incident_parents([ticket_id]):
@@ -113,13 +109,13 @@ def find_duplicates(*, ticket_id: int) -> Found:
     own = list(
         earlier.filter(requester_id=new["requester_id"], created_at__gte=since)
         .order_by("-created_at", "-id")
-        .values(*FIELDS)[:MAX_COMPARED]
+        .values(*FIELDS, **TEXT)[:MAX_COMPARED]
     )
     others = list(
         earlier.filter(created_at__gte=window_start)
         .exclude(requester_id=new["requester_id"])
         .order_by("-created_at", "-id")
-        .values(*FIELDS)[:MAX_COMPARED]
+        .values(*FIELDS, **TEXT)[:MAX_COMPARED]
     )
     parents = _incident_parents([r["id"] for r in own + others])
     own = [r for r in own if r["id"] not in parents]
@@ -132,7 +128,7 @@ def find_duplicates(*, ticket_id: int) -> Found:
         _text(r)
         for r in Ticket.objects.order_by("-id")
         .exclude(pk__in=compared)
-        .values("subject", "description")[:BACKGROUND]
+        .values("subject", **TEXT)[:BACKGROUND]
     ]
     matrix = similarity_matrix([_text(r) for r in rows], background)
     index = {r["id"]: i for i, r in enumerate(rows)}
