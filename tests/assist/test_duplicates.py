@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import IntegrityError
 
 from tests.desk import factories as desk_factories
 from tests.people.factories import UserFactory, restricted_team, technician
@@ -421,3 +422,42 @@ def test_a_technician_of_another_tier_can_group_only_what_they_work(burst, clien
     assert f"You don&#x27;t work {burst[0].number}" in answer.content.decode()
     cluster.refresh_from_db()
     assert cluster.status == IncidentCluster.Status.SUGGESTED
+
+
+def test_a_dismissed_duplicate_stays_dismissed_when_compared_again(open_new, employee, tier1):
+    open_new(employee, *VPN[0])
+    second = open_new(employee, *VPN[1])
+    suggestion = DuplicateSuggestion.objects.get()
+    duplicates.dismiss_duplicate(suggestion_id=suggestion.pk, by=tier1)
+    duplicates.find_duplicates(ticket_id=second.pk)
+    assert list(DuplicateSuggestion.objects.values_list("dismissed", flat=True)) == [True]
+
+
+def test_actions_are_posts_only(burst, client, tier1):
+    cluster = IncidentCluster.objects.get()
+    client.force_login(tier1)
+    assert client.get(f"/assist/incidents/{cluster.pk}/group/").status_code == 405
+    assert client.get("/assist/duplicates/1/merge/").status_code == 405
+    cluster.refresh_from_db()
+    assert cluster.status == IncidentCluster.Status.SUGGESTED
+
+
+def test_a_race_between_two_tickets_of_a_burst_makes_one_cluster(burst, open_new, monkeypatch):
+    # given: the fourth report's first write is refused by the one-cluster-per-ticket
+    # constraint, as when another ticket's run grouped it at the same moment
+    real = duplicates._group_burst_once
+    calls = []
+
+    def racing(new, others, alike):
+        calls.append(new["id"])
+        if len(calls) == 1:
+            raise IntegrityError("assist_ticket_in_one_cluster")
+        return real(new, others, alike)
+
+    monkeypatch.setattr(duplicates, "_group_burst_once", racing)
+    fourth = open_new(UserFactory(), *VPN[3])
+    # then: tried again, it finds the cluster and it is one cluster of four
+    assert len(calls) == 2
+    assert IncidentCluster.objects.count() == 1
+    assert ClusterMember.objects.filter(ticket=fourth).count() == 1
+    assert IncidentCluster.objects.get().members.count() == 4
