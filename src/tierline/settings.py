@@ -408,3 +408,14 @@ MAIL_OUT = {
     "MAX_ATTEMPTS": int(os.environ.get("TIERLINE_MAIL_MAX_ATTEMPTS", "8")),
     "MAX_DELAY_MINUTES": 240,
 }
+# The estate's status board and health job (tierline.assets.health).
+TIERLINE["ASSET_DISK_FREE_PERCENT"] = float(
+    os.environ.get("TIERLINE_ASSET_DISK_FREE_PERCENT", "10")
+)
+TIERLINE["ASSET_OFFLINE_HOURS"] = int(os.environ.get("TIERLINE_ASSET_OFFLINE_HOURS", "72"))
+TIERLINE["ASSET_PENDING_UPDATES"] = int(os.environ.get("TIERLINE_ASSET_PENDING_UPDATES", "1"))
+# CSV import: the biggest file and the most rows one upload may hold.
+TIERLINE["ASSET_IMPORT_MAX_BYTES"] = int(
+    os.environ.get("TIERLINE_ASSET_IMPORT_MAX_BYTES", str(2 * 2**20))
+)
+TIERLINE["ASSET_IMPORT_MAX_ROWS"] = int(os.environ.get("TIERLINE_ASSET_IMPORT_MAX_ROWS", "5000"))

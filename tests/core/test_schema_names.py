@@ -39,6 +39,7 @@ OPERATION_IDS = {
     ("post", "/api/v1/work-orders/{number}/cancel/"): "cancel_work_order",
     ("get", "/api/v1/calls/"): "list_calls",
     ("post", "/api/v1/calls/"): "log_call",
+    ("get", "/api/v1/calls/inbound/"): "inbound_call",
     ("get", "/api/v1/calls/{id}/"): "get_call",
     ("get", "/api/v1/people/"): "list_people",
     ("get", "/api/v1/people/{id}/"): "get_person",

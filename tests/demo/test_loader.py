@@ -139,3 +139,16 @@ def test_the_demo_tickets_are_found_by_search():
     # then: the index holds every ticket, so the queue's text filter and search find them
     assert not index.is_missing()
     assert SearchDocument.objects.filter(kind="ticket").count() == Ticket.objects.count()
+
+
+def test_demo_people_are_found_by_their_phone():
+    """The loader bulk-creates people (no save()): it sets their phone keys itself."""
+    from tierline.people import queries
+    from tierline.people.models import phone_key_for
+
+    load_demo(seed=3, **SMALL)
+    with_phones = list(User.objects.exclude(phone=""))
+    assert with_phones
+    assert all(p.phone_key == phone_key_for(p.phone) for p in with_phones)
+    someone = with_phones[0]
+    assert someone in queries.people_by_phone("+44 " + someone.phone.lstrip("0"))

@@ -100,3 +100,41 @@ def test_a_person_is_found_by_email_whatever_its_case_active_first(db):
     here.delete()
     assert queries.person_by_email("pat@example.com") == gone
     assert queries.person_by_email("") is None
+
+
+@pytest.mark.parametrize(
+    ("phone", "key"),
+    [
+        ("0113 496 0123", "134960123"),
+        ("+44 (0)113 496-0123", "134960123"),
+        ("4711", "4711"),
+        ("12", ""),
+        ("", ""),
+        ("ext. 0", ""),
+    ],
+)
+def test_a_phones_key_is_its_last_nine_digits(phone, key):
+    from tierline.people.models import phone_key_for
+
+    assert phone_key_for(phone) == key
+    assert UserFactory(phone=phone).phone_key == key
+
+
+def test_the_key_follows_the_phone_when_only_the_phone_is_saved():
+    person = UserFactory(phone="0113 496 0123")
+    person.phone = "0161 496 0999"
+    person.save(update_fields=["phone"])
+    person.refresh_from_db()
+    assert person.phone_key == "614960999"
+    assert queries.people_by_phone("+44 161 496 0999") == [person]
+
+
+def test_a_number_finds_its_person_in_any_format_and_never_an_inactive_one():
+    erin = UserFactory(phone="0113 496 0123")
+    UserFactory(phone="0113 496 0123", is_active=False)
+    assert queries.people_by_phone("+44 113 4960123") == [erin]
+    assert queries.people_by_phone("12") == []
+    # the call form's lookup, typed as the phone shows it
+    assert queries.person_for("+44 113 496 0123")[0] == erin
+    assert queries.looks_like_phone("+44 113 496 0123")
+    assert not queries.looks_like_phone("erin") and not queries.looks_like_phone("12")

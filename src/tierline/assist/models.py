@@ -4,7 +4,9 @@ likely duplicates of a new ticket and the bursts of similar tickets (possible ma
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -75,6 +77,57 @@ class Suggestion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_target_display()}: {self.label} ({self.confidence:.0%})"
+
+
+class GlossaryTerm(models.Model):
+    """A piece of IT jargon and a plain alternative, for the plain-language check.
+
+    Matched whole words or phrases, in any case, with a plural; edited in the admin."""
+
+    term = models.CharField(
+        _("term"),
+        max_length=80,
+        help_text=_("The jargon as people write it: a word or a short phrase, e.g. “reboot”."),
+    )
+    plain = models.CharField(
+        _("plain alternative"),
+        max_length=200,
+        help_text=_("What to write instead, in everyday words."),
+    )
+    note = models.CharField(
+        _("note"),
+        max_length=300,
+        blank=True,
+        help_text=_("Optional: when the term is fine, or how to explain it."),
+    )
+    active = models.BooleanField(
+        _("active"), default=True, help_text=_("Only active terms are flagged.")
+    )
+
+    class Meta:
+        ordering = [Lower("term")]
+        verbose_name = _("glossary term")
+        constraints = [
+            models.UniqueConstraint(
+                Lower("term"),
+                name="assist_glossary_term_unique",
+                violation_error_message=_("That term is already in the glossary."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.term} → {self.plain}"
+
+    def clean(self) -> None:
+        """Spaces tidied; a term needs a letter or digit (a lone "-" would match nothing)."""
+        errors = {}
+        self.term = " ".join((self.term or "").split())
+        self.plain = " ".join((self.plain or "").split())
+        self.note = " ".join((self.note or "").split())
+        if self.term and not any(c.isalnum() for c in self.term):
+            errors["term"] = _("A term needs at least one letter or digit.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class DuplicateSuggestion(models.Model):

@@ -1,23 +1,26 @@
-"""The assistant on desk pages: its triage suggestions (slot `desk.ticket.side`), a new
-ticket's likely duplicates and the possible major incident it is part of (`desk.ticket.main`),
-and for leads the link to the possible major incidents (`desk.sidebar`)."""
+"""The assistant on other apps' pages: its suggestions on the ticket page (slot
+`desk.ticket.side`), the plain-language check in the reply form (`desk.ticket.composer`) and on a
+public knowledge base article (`knowledge.article`: the object is the article, read by its
+attributes; assist never imports knowledge); a new ticket's likely duplicates and the possible
+major incident it is part of (`desk.ticket.main`). No sidebar link to the list of possible major
+incidents: a third nav squeezes the workspace strip to nothing on a phone (see the assets app's);
+the incident panel links to it."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.http import HttpRequest
-from django.template.loader import render_to_string
-from django.utils.safestring import SafeString, mark_safe
 
-from tierline.assist import duplicates, services
+from tierline.assist import duplicates, queries, services
 from tierline.core.panels import panels_for, register_panel
 from tierline.desk import permissions as perms
 
 SUGGESTIONS = "assist.suggestions"
 DUPLICATES = "assist.duplicates"
 INCIDENT = "assist.incident"
-SIDEBAR_LINK = "assist.incidents_link"
+COMPOSER_CHECK = "assist.plain_language"
+ARTICLE_CHECK = "assist.plain_language"
 
 
 def _context(request: HttpRequest, ticket: Any) -> dict[str, Any]:
@@ -44,6 +47,36 @@ if not any(p.name == SUGGESTIONS for p in panels_for("desk.ticket.side")):
     )
 
 
+def _can_send_public_reply(request: HttpRequest, ticket: Any) -> bool:
+    return perms.can_work_ticket(request.user, ticket)
+
+
+def _article_context(request: HttpRequest, article: Any) -> dict[str, Any]:
+    return {"result": queries.check_article(article.body)}
+
+
+def _public_article_for_the_desk(request: HttpRequest, article: Any) -> bool:
+    return perms.is_staff_member(request.user) and bool(getattr(article, "is_public", False))
+
+
+if not any(p.name == COMPOSER_CHECK for p in panels_for("desk.ticket.composer")):
+    register_panel(
+        "desk.ticket.composer",
+        COMPOSER_CHECK,
+        template="assist/_composer_check.html",
+        when=_can_send_public_reply,
+    )
+
+if not any(p.name == ARTICLE_CHECK for p in panels_for("knowledge.article")):
+    register_panel(
+        "knowledge.article",
+        ARTICLE_CHECK,
+        template="assist/_article_check.html",
+        context=_article_context,
+        when=_public_article_for_the_desk,
+    )
+
+
 def _duplicates_context(request: HttpRequest, ticket: Any) -> dict[str, Any]:
     return {
         "duplicates": duplicates.duplicates_for(ticket, request.user),
@@ -57,15 +90,6 @@ def _incident_context(request: HttpRequest, ticket: Any) -> dict[str, Any]:
 
 def _open_for_the_desk(request: HttpRequest, ticket: Any) -> bool:
     return bool(ticket.is_open) and _for_the_desk(request, ticket)
-
-
-def _sidebar(request: HttpRequest, user: Any) -> SafeString:
-    html = render_to_string("assist/_sidebar_link.html", {}, request=request)
-    return mark_safe(html.strip())  # noqa: S308 (a template's output, autoescaped)
-
-
-def _for_leads(request: HttpRequest, user: Any) -> bool:
-    return perms.is_staff_member(request.user) and perms.sees_everything(request.user)
 
 
 if not any(p.name == DUPLICATES for p in panels_for("desk.ticket.main")):
@@ -87,6 +111,3 @@ if not any(p.name == INCIDENT for p in panels_for("desk.ticket.main")):
         when=_for_the_desk,
         order=6,
     )
-
-if not any(p.name == SIDEBAR_LINK for p in panels_for("desk.sidebar")):
-    register_panel("desk.sidebar", SIDEBAR_LINK, render=_sidebar, when=_for_leads, order=25)

@@ -1,5 +1,7 @@
-"""One click on a suggestion of the ticket page (apply or dismiss a triage guess; merge or
-keep a likely duplicate), and the possible major incidents: their list, one, group or dismiss."""
+"""One click on a suggestion of the ticket page: apply it or dismiss it. The plain-language
+check of a public reply, as the technician types (htmx, a fragment) or on "Check wording"
+(without JavaScript: a page with the suggestions and the reply, ready to send). Likely
+duplicates (merge or keep) and the possible major incidents: their list, one, group or dismiss."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from tierline.assist import duplicates, services
+from tierline.assist import duplicates, queries, services
 from tierline.assist.models import DuplicateSuggestion, IncidentCluster, Suggestion
 from tierline.core.errors import StaleEdit
 from tierline.core.inputs import parse_id
@@ -54,6 +56,38 @@ def decide(request: HttpRequest, pk: str, verb: str) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("desk:ticket", number=_number_of(suggestion_id))
+
+
+@login_required
+@require_POST
+def check_wording(request: HttpRequest, number: str) -> HttpResponse:
+    """Advice only: nothing is stored and nothing is sent from here. The help desk who work the
+    ticket (those who may send it a public reply) only; anyone else gets 404 or 403."""
+    if not perms.is_staff_member(request.user):
+        raise Http404("No such page.")
+    ticket = perms.ticket_for(request.user, number)
+    perms.ensure(
+        perms.can_work_ticket(request.user, ticket),
+        "Only those who work this ticket send it public replies.",
+    )
+    text = request.POST.get("body", "")
+    context = {
+        "ticket": ticket,
+        "text": text,
+        "internal": bool(request.POST.get("internal")),
+        "limit": queries.REPLY_MAX_CHARS,
+        "minutes": parse_id(request.POST.get("time_spent_minutes", "")),
+        "dropped_files": bool(request.FILES),
+    }
+    if context["internal"]:
+        pass  # internal notes are for the desk: not checked
+    elif len(text) > queries.REPLY_MAX_CHARS:
+        context["too_long"] = len(text)
+    else:
+        context["result"] = queries.check_reply(text)
+    if request.htmx:
+        return render(request, "assist/_wording_result.html", context)
+    return render(request, "assist/wording_check.html", context)
 
 
 # --- duplicates and possible major incidents -------------------------------------------------

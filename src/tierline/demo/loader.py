@@ -36,7 +36,7 @@ from tierline.desk.models import (
     WorkOrder,
 )
 from tierline.knowledge.search import index as search_index
-from tierline.people.models import Department, Location, Skill, Team, User
+from tierline.people.models import Department, Location, Skill, Team, User, phone_key_for
 
 DEMO_PASSWORD = "demo"
 DEMO_SIGN_INS = [(u[0], u[6]) for u in content.DEMO_USERS]
@@ -103,6 +103,7 @@ def create_people(
         name, _, phone_prefix, desk_prefix = content.LOCATIONS[location_index]
         user.location = locations[name]
         user.phone = _phone(rng, phone_prefix, phones)
+        user.phone_key = phone_key_for(user.phone)  # bulk_create skips save(), which sets it
         user.desk = (
             f"{desk_prefix}-{rng.randint(1, 3)}{rng.choice('ABCD')}-{rng.randint(1, 40):02d}"
             if desk_prefix

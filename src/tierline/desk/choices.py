@@ -66,3 +66,4 @@ class Channel(models.TextChoices):
     WALK_IN = "walk_in", _("Walk-in")
     API = "api", _("API")
     AGENT = "agent", _("Endpoint agent")
+    CHAT = "chat", _("Chat")

@@ -16,6 +16,7 @@ TICKET_MAIN = "desk.ticket.main"
 TICKET_SIDE = "desk.ticket.side"
 REQUESTER_CARD = "desk.requester.card"
 SIDEBAR = "desk.sidebar"
+COMPOSER = "desk.ticket.composer"
 
 
 def declare_slots() -> None:
@@ -25,6 +26,12 @@ def declare_slots() -> None:
     declare_slot(TICKET_SIDE, "Ticket page, side column, after the details (object: the ticket)")
     declare_slot(REQUESTER_CARD, "The requester card on the ticket page (object: the requester)")
     declare_slot(SIDEBAR, "The workspace sidebar, under the queues (object: the signed-in user)")
+    declare_slot(
+        COMPOSER,
+        "Inside the ticket's reply form, under the message, for those who may send a public reply "
+        "(object: the ticket; the message is the field #reply-body, the internal-note box "
+        "#reply-internal)",
+    )
 
 
 def _requester_tickets(request: HttpRequest, ticket: Any) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -256,6 +257,25 @@ def requester_recent_tickets(
     return rows[:limit], len(rows) > limit
 
 
+CALLER_OPEN_TICKETS = 10
+
+
+def open_tickets_of(
+    person_ids: list[int], user: User, *, limit: int = CALLER_OPEN_TICKETS
+) -> tuple[list[Ticket], bool]:
+    """The open tickets these people asked for that `user` may read, most recently updated
+    first, at most `limit`, and whether there are more: what a technician sees when they call."""
+    if not person_ids:
+        return [], False
+    mine = Ticket.objects.filter(requester_id__in=person_ids, is_open=True)
+    rows = list(
+        perms.visible_tickets(user, mine)
+        .select_related("requester", "assignee")
+        .order_by("-updated_at", "-pk")[: limit + 1]
+    )
+    return rows[:limit], len(rows) > limit
+
+
 # What the assistant's auto-triage learns from and reads (tierline.assist): plain values.
 TRIAGE_FIELDS = ("subject", "description", "category_id", "team_id", "priority")
 
@@ -285,3 +305,18 @@ def triage_facts(ticket_id: int) -> dict[str, Any] | None:
 def active_categories() -> QuerySet[Category]:
     """The categories in use (new tickets may be filed under them)."""
     return Category.objects.filter(is_active=True)
+
+
+def open_ticket_counts(user_ids: Iterable[int]) -> dict[int, int]:
+    """How many open tickets each of these people is assigned (absent: none), in one query
+    along the assignee index (auto-assignment's load and cap)."""
+    ids = list(user_ids)
+    if not ids:
+        return {}
+    rows = (
+        Ticket.objects.filter(assignee_id__in=ids, is_open=True)
+        .values("assignee_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {row["assignee_id"]: row["n"] for row in rows}

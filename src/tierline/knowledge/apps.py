@@ -7,8 +7,11 @@ class KnowledgeConfig(AppConfig):
     verbose_name = "Knowledge base"
 
     def ready(self) -> None:
-        # The ticket-page and sidebar panels register once, at start.
-        from tierline.knowledge import panels  # noqa: F401
+        # The ticket-page and sidebar panels register once, at start; the article page's slot
+        # is declared for other apps' panels.
+        from tierline.knowledge import panels
+
+        panels.declare_slots()
 
         # The search index follows the desk's events and answers the lists' text filter
         # (core.search); registered once, at start.

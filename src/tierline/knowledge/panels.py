@@ -1,6 +1,7 @@
 """The knowledge base on desk pages (slots declared by desk/panels.py): on a ticket, the
 articles it was solved with, a field to link one and, once resolved, "Turn into an article";
-in the workspace sidebar, the link to the knowledge base."""
+in the workspace sidebar, the link to the knowledge base. And the knowledge base's own slot, on
+the article page, where other apps show their panels to the help desk."""
 
 from __future__ import annotations
 
@@ -10,13 +11,22 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
-from tierline.core.panels import panels_for, register_panel
+from tierline.core.panels import declare_slot, panels_for, register_panel
 from tierline.desk import permissions as perms
 from tierline.desk.choices import Status
 from tierline.knowledge.queries import can_write, linked_articles
 
+ARTICLE = "knowledge.article"
 TICKET_PANEL = "knowledge.ticket_articles"
 SIDEBAR_LINK = "knowledge.sidebar"
+
+
+def declare_slots() -> None:
+    declare_slot(
+        ARTICLE,
+        "An article's page, under the article, seen by the help desk only (object: the "
+        "article; read its title, body (Markdown) and is_public)",
+    )
 
 
 def _ticket_context(request: HttpRequest, ticket: Any) -> dict[str, Any]:

@@ -83,6 +83,19 @@ class Team(models.Model):
         return self.name
 
 
+# A caller id is matched on its last 9 digits: "+44 113 496 0123", "0113 496 0123" and
+# "(0113) 4960123" are one number; an internal extension ("4711") is matched whole.
+PHONE_KEY_DIGITS = 9
+PHONE_KEY_SHORTEST = 3
+
+
+def phone_key_for(phone: str) -> str:
+    """The digits a phone number is matched on: its last 9, or all of a shorter one (an
+    extension); "" when it has fewer than 3 digits."""
+    digits = "".join(ch for ch in phone or "" if "0" <= ch <= "9")
+    return digits[-PHONE_KEY_DIGITS:] if len(digits) >= PHONE_KEY_SHORTEST else ""
+
+
 class User(AbstractUser):
     """Anyone who signs in: an employee who asks for help or a member of the help desk."""
 
@@ -94,6 +107,11 @@ class User(AbstractUser):
 
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.REQUESTER)
     phone = models.CharField(_("phone"), max_length=40, blank=True, db_index=True)
+    # The phone's last digits, whatever its format: what a phone system's caller id is matched on
+    # (`phone_key_for`; kept by save(), and by whoever bulk-creates people).
+    phone_key = models.CharField(
+        max_length=PHONE_KEY_DIGITS, blank=True, db_index=True, editable=False
+    )
     job_title = models.CharField(_("job title"), max_length=100, blank=True)
     department = models.ForeignKey(
         Department, on_delete=models.SET_NULL, null=True, blank=True, related_name="people"
@@ -125,6 +143,13 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    def save(self, *args, **kwargs) -> None:
+        self.phone_key = phone_key_for(self.phone)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "phone" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "phone_key"}
+        super().save(*args, **kwargs)
 
     @property
     def is_staff_member(self) -> bool:

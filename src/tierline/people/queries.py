@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from tierline.people.models import Location, Team, User
+from tierline.people.models import Department, Location, Team, User, phone_key_for
 
 STAFF_ROLES = (User.Role.TECHNICIAN, User.Role.LEAD, User.Role.ADMIN)
 
@@ -84,6 +84,25 @@ def people_matching(text: str, limit: int = 10) -> list[User]:
     return list(qs.order_by("last_name", "first_name", "username")[:limit])
 
 
+PHONE_CHARACTERS = frozenset("0123456789+-()./ ")
+
+
+def looks_like_phone(text: str) -> bool:
+    """Only a phone number's characters, with at least 3 digits ("+44 113 496 0123", "4711")."""
+    typed = text.strip()
+    return bool(typed) and set(typed) <= PHONE_CHARACTERS and bool(phone_key_for(typed))
+
+
+def people_by_phone(number: str, limit: int = 10) -> list[User]:
+    """Active people whose phone is `number` in any format (matched on its last digits, on an
+    index): what a phone system's caller id finds. [] for a number with under 3 digits."""
+    key = phone_key_for(number)
+    if not key:
+        return []
+    found = active_people().filter(phone_key=key, is_system=False)
+    return list(found.order_by("last_name", "first_name", "username")[:limit])
+
+
 def person_for(text: str, limit: int = 10) -> tuple[User | None, list[User]]:
     """The one active person `text` names, and the active people it matches (at most `limit`).
 
@@ -91,6 +110,12 @@ def person_for(text: str, limit: int = 10) -> tuple[User | None, list[User]]:
     None when nobody or several match. What the call form, the new-ticket form and the portal's
     sharing use to turn typed words into a person."""
     typed = text.strip()
+    if looks_like_phone(typed):
+        # A number as a phone system or a technician types it: "+44 113 496 0123" is the
+        # directory's "0113 496 0123".
+        by_phone = people_by_phone(typed, limit=limit)
+        if by_phone:
+            return (by_phone[0] if len(by_phone) == 1 else None), by_phone
     matches = people_matching(typed, limit=limit)
     lowered = typed.lower()
     exact = [
@@ -186,6 +211,10 @@ def _read_team_access(user: User) -> None:
 
 def locations() -> QuerySet[Location]:
     return Location.objects.all()
+
+
+def departments() -> QuerySet[Department]:
+    return Department.objects.all()
 
 
 def team_for_new_ticket(team_id: int | None) -> Team | None:

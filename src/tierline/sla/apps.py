@@ -14,3 +14,6 @@ class SlaConfig(AppConfig):
         from tierline.sla.subscriptions import subscribe_all
 
         subscribe_all()
+        from tierline.sla import health
+
+        health.register_checks()

@@ -1,9 +1,10 @@
 """The SLA countdown in the desk's ticket lists (through core.list_columns): a "Due" column
 ("due in 35 min", "breached 2 h ago"; colour and words), `sort=sla` (nearest due first, tickets
-without a running target last) and `sla=soon|breached` (breaching in the next hour, breached).
+without a running target last) and `sla=soon|breached|first_contact|reopened` (breaching in the
+next hour, breached, resolved at first contact, reopened).
 
-The sort and the filters read `TicketClock.next_due` (indexed, kept on every save of a clock);
-the cells read the page's clocks in one query."""
+The sort and the due filters read `TicketClock.next_due` (indexed, kept on every save of a clock);
+the figures' filters the clock's counts; the cells read the page's clocks in one query."""
 
 from __future__ import annotations
 
@@ -71,8 +72,16 @@ def sort(descending: bool) -> tuple:
     return (due.asc(nulls_last=True), "pk")
 
 
+# The figures' filters: resolved at first contact, or reopened (the clock's kept counts).
+FIRST_CONTACT = Q(resolved_at__isnull=False, reopen_count=0, desk_replies__lte=1)
+FIGURES = {"first_contact": FIRST_CONTACT, "reopened": Q(reopen_count__gt=0)}
+
+
 def filter_tickets(queryset: QuerySet, value: str) -> QuerySet:
     at = timezone.now()
+    if value in FIGURES:
+        clocks = TicketClock.objects.filter(FIGURES[value]).values("ticket_id")
+        return queryset.filter(pk__in=clocks)
     if value == "soon":
         clocks = TicketClock.objects.filter(next_due__gt=at, next_due__lte=at + SOON)
         return queryset.filter(pk__in=clocks.values("ticket_id"))
@@ -89,7 +98,12 @@ COLUMN = ListColumn(
     sort_label="Next due",
     filter=filter_tickets,
     filter_label="Service target",
-    filter_choices=(("soon", "Breaching in the next hour"), ("breached", "Breached")),
+    filter_choices=(
+        ("soon", "Breaching in the next hour"),
+        ("breached", "Breached"),
+        ("first_contact", "Resolved at first contact"),
+        ("reopened", "Reopened"),
+    ),
 )
 
 register_column(TARGET, COLUMN)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tierline.core.scheduler import every, register
-from tierline.sla.tasks import sweep_targets
+from tierline.sla.tasks import deliver_pages, sweep_targets
 
 
 def enqueue_sweep_targets() -> object:
@@ -12,4 +12,10 @@ def enqueue_sweep_targets() -> object:
     return sweep_targets.enqueue()
 
 
+def enqueue_deliver_pages() -> object:
+    # Pages go out from here, never from the request that opened the ticket.
+    return deliver_pages.enqueue()
+
+
 SWEEP_TARGETS = register("sla-sweep", schedule=every(minutes=1), run=enqueue_sweep_targets)
+DELIVER_PAGES = register("sla-pages", schedule=every(minutes=1), run=enqueue_deliver_pages)

@@ -3,20 +3,20 @@ clock each ticket runs against them. The sla app writes these and nothing else."
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tierline.desk.choices import Priority
 from tierline.desk.models import Category, Ticket
-from tierline.people.models import Department, Team
+from tierline.people.models import Department, Skill, Team
 
 # Ten years, in minutes: a longer target is a typing error.
 MAX_TARGET_MINUTES = 10 * 366 * 24 * 60
@@ -132,6 +132,7 @@ class Action(models.TextChoices):
     NONE = "", _("Only record it")
     RAISE_URGENCY = "raise_urgency", _("Raise the urgency to high (priority follows the matrix)")
     ESCALATE = "escalate", _("Escalate to the next tier")
+    PAGE_ON_CALL = "page_on_call", _("Page the technician on call")
 
 
 class Policy(models.Model):
@@ -282,6 +283,17 @@ class TicketClock(models.Model):
     # "first_response:at_risk", "resolution:breached"...: what the sweep already recorded.
     noticed = models.JSONField(default=list, blank=True)
     breached = models.BooleanField(default=False)
+
+    # Figures (issue 10 point 9), kept as the events happen: calendar time from opening, and
+    # business time by the clock's calendar (null without one). Resolution's business time is
+    # the time the clock ran: waiting on the requester or a third party is left out.
+    first_response_seconds = models.PositiveIntegerField(null=True, blank=True)
+    first_response_business_seconds = models.PositiveIntegerField(null=True, blank=True)
+    resolution_seconds = models.PositiveIntegerField(null=True, blank=True)
+    resolution_business_seconds = models.PositiveIntegerField(null=True, blank=True)
+    reopen_count = models.PositiveSmallIntegerField(default=0)
+    # Public answers from the help desk (not the requester's own messages, not notes).
+    desk_replies = models.PositiveIntegerField(default=0)
     next_check_at = models.DateTimeField(null=True, blank=True)
     # The nearest due time of a running target (None when paused, stopped or without targets):
     # set on every save from the times above, indexed for the queue's sort and filters.
@@ -316,6 +328,13 @@ class TicketClock(models.Model):
             kwargs["update_fields"] = {*update_fields, "next_due"}
         super().save(*args, **kwargs)
 
+    @property
+    def first_contact_resolution(self) -> bool | None:
+        """Resolved with at most one answer from the desk and never reopened; None while open."""
+        if self.resolved_at is None:
+            return None
+        return self.reopen_count == 0 and self.desk_replies <= 1
+
     def running_dues(self) -> list[tuple[datetime | None, datetime | None]]:
         """(due, at risk from) of each target still running (met or unset ones left out)."""
         out = []
@@ -331,3 +350,219 @@ class TicketClock(models.Model):
         if self.status != ClockStatus.RUNNING:
             return None
         return min((due for due, _ in self.running_dues() if due is not None), default=None)
+
+
+# --- assignment and the on-call rota --------------------------------------------------------
+
+
+class AssignmentMode(models.TextChoices):
+    OFF = "", _("Off (technicians take tickets)")
+    ROUND_ROBIN = "round_robin", _("Round-robin")
+    LEAST_LOADED = "least_loaded", _("Least loaded (fewest open tickets)")
+
+
+class TeamRota(models.Model):
+    """One team's assignment and on-call settings. The row is also the round-robin pointer:
+    the assigner locks it (select_for_update), so two tickets at once take turns."""
+
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    mode = models.CharField(
+        _("auto-assignment"), max_length=20, choices=AssignmentMode.choices, blank=True, default=""
+    )
+    open_ticket_cap = models.PositiveSmallIntegerField(
+        _("open tickets per technician, at most"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(10000)],
+        help_text=_("Technicians with this many open tickets are skipped; empty for no cap."),
+    )
+    calendar = models.ForeignKey(
+        Calendar,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_(
+            "Business hours of the team: in them, who is on shift is the team's members (or "
+            "the rota's day shifts); outside them an urgent ticket pages who is on call."
+        ),
+    )
+    page_priority = models.PositiveSmallIntegerField(
+        _("page on-call for priority up to"),
+        choices=Priority.choices,
+        null=True,
+        blank=True,
+        default=Priority.CRITICAL,
+        help_text=_("A new ticket this urgent, out of hours, pages who is on call; empty: never."),
+    )
+    page_email = models.BooleanField(_("page by email"), default=True)
+    page_webhook_url = models.URLField(
+        _("page webhook"),
+        max_length=300,
+        blank=True,
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text=_("http(s) address; empty: none."),
+    )
+    page_webhook_secret = models.CharField(
+        _("webhook secret"),
+        max_length=200,
+        blank=True,
+        help_text=_("Signs each page: X-Tierline-Signature: sha256=HMAC of the body."),
+    )
+    ics_token = models.CharField(
+        _("calendar feed token"),
+        max_length=64,
+        blank=True,
+        help_text=_("Lets a calendar app read the rota's .ics without signing in; empty: none."),
+    )
+    last_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("team assignment and on-call")
+        verbose_name_plural = _("teams' assignment and on-call")
+
+    def __str__(self) -> str:
+        return str(self.team)
+
+
+class IntakePause(models.Model):
+    """A technician who takes no new tickets from auto-assignment (the row exists: paused)."""
+
+    person = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+    )
+    since = models.DateTimeField(_("paused since"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("paused intake")
+        verbose_name_plural = _("paused intakes")
+
+    def __str__(self) -> str:
+        return f"{self.person} (paused)"
+
+
+class CategorySkill(models.Model):
+    """A ticket of this category goes only to technicians with this skill (people admin)."""
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")
+    skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        ordering = ["category", "skill"]
+        verbose_name = _("skill a category needs")
+        verbose_name_plural = _("skills categories need")
+        constraints = [
+            models.UniqueConstraint(fields=["category", "skill"], name="sla_category_skill_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.skill}"
+
+
+class ShiftKind(models.TextChoices):
+    DAY = "day", _("Day")
+    NIGHT = "night", _("Night")
+    WEEKEND = "weekend", _("Weekend")
+
+
+class Shift(models.Model):
+    """One person on call for one team from `start` to `end` (a concrete row, not a pattern)."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("kind"), max_length=10, choices=ShiftKind.choices)
+    name = models.CharField(_("name"), max_length=80, blank=True)
+    start = models.DateTimeField(_("starts"))
+    end = models.DateTimeField(_("ends"))
+
+    class Meta:
+        ordering = ["start", "pk"]
+        verbose_name = _("on-call shift")
+        indexes = [models.Index(fields=["team", "end", "start"], name="sla_shift_team_end_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="sla_shift_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.start:%Y-%m-%d %H:%M} {self.person}"
+
+    def clean(self) -> None:
+        if self.start is None or self.end is None:
+            return
+        if self.end <= self.start:
+            raise ValidationError({"end": _("A shift ends after it starts.")})
+        if self.end - self.start > timedelta(days=14):
+            raise ValidationError({"end": _("A shift is at most 14 days long.")})
+        if self.person_id is None:
+            return
+        clash = (
+            Shift.objects.filter(person_id=self.person_id, start__lt=self.end, end__gt=self.start)
+            .exclude(pk=self.pk)
+            .first()
+        )
+        if clash is not None:
+            raise ValidationError(
+                _("%(person)s is already on call then: %(shift)s to %(end)s (%(team)s)."),
+                params={
+                    "person": self.person,
+                    "shift": f"{clash.start:%Y-%m-%d %H:%M}",
+                    "end": f"{clash.end:%Y-%m-%d %H:%M}",
+                    "team": clash.team,
+                },
+            )
+
+
+class Page(models.Model):
+    """One page of the on-call technician: an email or a webhook POST, sent by the `sla-pages`
+    job (never in a request), tried again with back-off until it goes or MAX attempts."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        WEBHOOK = "webhook", _("Webhook")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    reason = models.CharField(_("why"), max_length=200)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    address = models.CharField(_("to"), max_length=300)
+    payload = models.JSONField(default=dict)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("on-call page")
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(state="pending"),
+                name="sla_page_due_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} page {self.pk} ({self.get_state_display()})"

@@ -1,4 +1,5 @@
-"""The countdown on the ticket page (slot `desk.ticket.side`, declared by desk/panels.py)."""
+"""The countdown on the ticket page (slot `desk.ticket.side`, declared by desk/panels.py) and
+the link to the on-call page in the workspace sidebar (`desk.sidebar`)."""
 
 from __future__ import annotations
 
@@ -81,4 +82,22 @@ if not any(p.name == COUNTDOWN for p in panels_for("desk.ticket.side")):
         render=_render,
         when=_for_the_desk,
         order=10,
+    )
+
+
+SIDEBAR_LINK = "sla.oncall_link"
+
+
+def _sidebar(request: HttpRequest, user: Any) -> SafeString:
+    html = render_to_string("sla/_sidebar_link.html", {}, request=request)
+    return mark_safe(html.strip())  # noqa: S308 (a template's output, autoescaped)
+
+
+if not any(p.name == SIDEBAR_LINK for p in panels_for("desk.sidebar")):
+    register_panel(
+        "desk.sidebar",
+        SIDEBAR_LINK,
+        render=_sidebar,
+        when=lambda request, user: bool(getattr(request.user, "is_staff_member", False)),
+        order=30,
     )

@@ -53,6 +53,7 @@ from tierline.sla.businesstime import (
 )
 from tierline.sla.calendars import business_calendar
 from tierline.sla.models import Action, ClockStatus, Policy, Target, TicketClock
+from tierline.sla.paging import page_on_call
 
 WAITING = frozenset({Status.WAITING_REQUESTER, Status.WAITING_THIRD_PARTY})
 FINISHED = frozenset({Status.RESOLVED, Status.CLOSED})
@@ -241,6 +242,22 @@ def _stop_running(clock: TicketClock, calendar: BusinessCalendar | None, at: dat
     clock.running_since = None
 
 
+def _seconds(start: datetime, end: datetime) -> int:
+    """Whole seconds from start to end, never below 0."""
+    return max(0, int((end - start).total_seconds()))
+
+
+def _business_seconds(
+    calendar: BusinessCalendar | None, start: datetime, end: datetime
+) -> int | None:
+    """Whole business seconds from start to end by the calendar; None without one."""
+    if calendar is None:
+        return None
+    if end <= start:
+        return 0
+    return int(business_time_between(calendar, start, end).total_seconds())
+
+
 def _mark_late(clock: TicketClock, kind: str, at: datetime) -> None:
     due = getattr(clock, f"{kind}_due")
     if due is not None and at > due:
@@ -286,6 +303,8 @@ def status_changed(*, ticket_id: int, old_status: str, new_status: str) -> None:
         if new_status == Status.RESOLVED and clock.resolved_at is None:
             clock.resolved_at = at
             _mark_late(clock, "resolution", at)
+            clock.resolution_seconds = _seconds(clock.started_at, at)
+            clock.resolution_business_seconds = clock.used_seconds if calendar else None
         clock.next_response_since = None
     elif new_status in WAITING:
         _stop_running(clock, calendar, at)
@@ -294,7 +313,9 @@ def status_changed(*, ticket_id: int, old_status: str, new_status: str) -> None:
         if clock.status != ClockStatus.RUNNING:
             clock.status, clock.running_since = ClockStatus.RUNNING, at
         if old_status in FINISHED:
+            clock.reopen_count += 1
             clock.resolved_at = None
+            clock.resolution_seconds = clock.resolution_business_seconds = None
             clock.noticed = [n for n in clock.noticed if not n.startswith("resolution:at_risk")]
     _schedule(clock, calendar)
     clock.save()
@@ -312,9 +333,14 @@ def message_added(
         return
     at = now()
     from_requester = actor_id == clock.requester_id
+    calendar = _calendar(clock)
+    if not from_requester:
+        clock.desk_replies += 1
     if first_response and clock.first_response_at is None:
         clock.first_response_at = at
         _mark_late(clock, "first_response", at)
+        clock.first_response_seconds = _seconds(clock.started_at, at)
+        clock.first_response_business_seconds = _business_seconds(calendar, clock.started_at, at)
     elif from_requester:
         if clock.first_response_at is not None and clock.next_response_since is None:
             clock.next_response_since = at
@@ -322,7 +348,7 @@ def message_added(
     elif clock.next_response_since is not None:
         _mark_late(clock, "next_response", at)
         clock.next_response_since = None
-    _schedule(clock, _calendar(clock))
+    _schedule(clock, calendar)
     clock.save()
 
 
@@ -462,6 +488,8 @@ def _act(action: str, *, ticket: Ticket, actor: User, why: str) -> None:
                     by=actor,
                     summary=f"Escalated by the service targets: {why}.",
                 )
+            elif action == Action.PAGE_ON_CALL:
+                page_on_call(ticket_id=ticket.pk, reason=f"service target {why}")
     except ValidationError as refused:
         desk_services.record_on_ticket(
             ticket_id=ticket.pk,

@@ -1,4 +1,5 @@
-"""What the sla app hears of the desk: the clock is kept in the desk's transaction."""
+"""What the sla app hears of the desk: the clock is kept in the desk's transaction; assignment
+and paging are queued after commit."""
 
 from __future__ import annotations
 
@@ -11,6 +12,15 @@ from tierline.desk.events import (
     TierMoved,
 )
 from tierline.sla import services
+from tierline.sla.tasks import assign_moved_ticket, route_new_ticket
+
+
+def on_ticket_opened_routing(event: TicketOpened) -> None:
+    route_new_ticket.enqueue(ticket_id=event.ticket_id)
+
+
+def on_tier_moved_routing(event: TierMoved) -> None:
+    assign_moved_ticket.enqueue(ticket_id=event.ticket_id)
 
 
 def subscribe_all() -> None:
@@ -21,3 +31,6 @@ def subscribe_all() -> None:
     events.subscribe(MessageAdded, services.on_message_added, when="transaction")
     events.subscribe(PriorityChanged, services.on_retarget, when="transaction")
     events.subscribe(TierMoved, services.on_retarget, when="transaction")
+    # After commit: a task with ids (auto-assignment, pages to who is on call).
+    events.subscribe(TicketOpened, on_ticket_opened_routing, when="commit")
+    events.subscribe(TierMoved, on_tier_moved_routing, when="commit")

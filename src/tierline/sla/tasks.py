@@ -4,10 +4,30 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from tierline.sla import services
+from tierline.sla import assignment, paging, services
 
 
 @task()
 def sweep_targets() -> int:
     """Record the targets newly at risk or breached (history entries on their tickets)."""
     return services.sweep()
+
+
+@task()
+def route_new_ticket(ticket_id: int) -> None:
+    """Auto-assign a new ticket in its team, and page who is on call if it is urgent and out of
+    hours (the pages are rows: the `sla-pages` job sends them)."""
+    assignment.auto_assign(ticket_id=ticket_id)
+    paging.page_if_urgent(ticket_id=ticket_id)
+
+
+@task()
+def assign_moved_ticket(ticket_id: int) -> None:
+    """A ticket escalated (or de-escalated) to a team: assign it there."""
+    assignment.auto_assign(ticket_id=ticket_id)
+
+
+@task()
+def deliver_pages() -> tuple[int, int]:
+    """Send the pages that are due; (sent, failed)."""
+    return paging.deliver_due()

@@ -412,3 +412,32 @@ def test_call_report_rejects_backwards_range(client, lead):
     response = client.get(reverse("desk:call_report"), {"start": "2025-02-01", "end": "2025-01-01"})
     assert response.status_code == 200
     assert "end" in response.context["form"].errors
+
+
+# --- when the phone rings (?phone=, a phone system's screen pop) ---------------------------
+
+
+def test_a_ringing_number_fills_in_the_caller_and_shows_their_open_tickets(client, tier1, employee):
+    employee.phone = "0113 496 0123"
+    employee.save()
+    ticket = desk_factories.ticket(employee, subject="VPN <drops> & reconnects")
+    client.force_login(tier1)
+    page = client.get(NEW, {"phone": "+44 113 496 0123"}).content.decode()
+    assert "Calling from +44 113 496 0123" in page
+    assert str(employee) in page
+    assert "VPN &lt;drops&gt; &amp; reconnects" in page
+    assert f"ticket={ticket.number}" in page
+    assert 'value="+44 113 496 0123"' in page  # the caller phone field
+    # following "Log the call on it" fills in the ticket too
+    page = client.get(NEW, {"phone": "+44 113 496 0123", "ticket": ticket.number}).content.decode()
+    assert f'value="{ticket.number}"' in page
+
+
+def test_an_unknown_or_junk_number_is_said_plainly(client, tier1):
+    client.force_login(tier1)
+    page = client.get(NEW, {"phone": "+1 555 0100"}).content.decode()
+    assert "Nobody in the directory has this number" in page
+    for junk in ("x" * 500, "<script>", "12", "\x00"):
+        answer = client.get(NEW, {"phone": junk})
+        assert answer.status_code == 200
+        assert "Calling from" not in answer.content.decode()

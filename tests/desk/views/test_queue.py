@@ -430,3 +430,16 @@ def test_search_query_count_does_not_grow_with_rows(
     with django_assert_max_num_queries(9):
         response = client.get("/desk/search/", {"q": "printer"})
     assert len(response.context["tickets"]) == min(rows, 25)
+
+
+def test_the_queue_filters_by_channel(client, tier1, employee):
+    by_phone = desk_factories.ticket(employee, subject="Rang about VPN", channel="phone")
+    by_chat = desk_factories.ticket(employee, subject="Chatted about Teams", channel="chat")
+    desk_factories.ticket(employee, subject="From the portal")
+    client.force_login(tier1)
+    page = client.get(QUEUE, {"queue": "all", "channel": "phone"}).content.decode()
+    assert by_phone.subject in page
+    assert by_chat.subject not in page and "From the portal" not in page
+    assert '<option value="chat">Chat</option>' in page
+    # a channel that does not exist is a form error, never a 500
+    assert client.get(QUEUE, {"queue": "all", "channel": "pigeon"}).status_code in (200, 400)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -27,7 +28,8 @@ from tierline.desk.models import (
     WorkOrder,
 )
 from tierline.people import queries as directory
-from tierline.people.models import User
+from tierline.people.api.serializers import PersonSerializer
+from tierline.people.models import User, phone_key_for
 
 _LEVEL_HELP = "1 high, 2 medium, 3 low."
 # The statuses a PATCH may set (resolve, confirm and reopen have their own actions) and a work
@@ -348,6 +350,95 @@ class CallSerializer(OutputSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+
+class CallerTicketSerializer(OutputSerializer):
+    """One of a caller's open tickets, as a screen shows it while the phone rings."""
+
+    requester = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    assignee_name = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField(help_text="The ticket's page in the workspace.")
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "number",
+            "subject",
+            "status",
+            "priority",
+            "tier",
+            "requester",
+            "assignee_name",
+            "updated_at",
+            "url",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_assignee_name(self, ticket: Ticket) -> str | None:
+        return str(ticket.assignee) if ticket.assignee else None
+
+    def get_url(self, ticket: Ticket) -> str:
+        return reverse("desk:ticket", args=[ticket.number])
+
+
+PERSON_EXTRAS = "people.person"
+
+
+class CallerSerializer(PersonSerializer):
+    """A person the caller id matched, with what other apps add to a person (their devices):
+    context `person_extras` holds them for every person of the answer, asked for at once."""
+
+    def to_representation(self, instance: User) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        extras = self.context.get("person_extras")
+        if extras is None or instance.pk not in extras:
+            extras = extra_values(PERSON_EXTRAS, [instance.pk])
+        data.update(extras[instance.pk])
+        return data
+
+
+class CallerExtraFieldsInSchema(OpenApiSerializerExtension):
+    """Other apps' fields on a caller, documented as they are answered (read-only, nullable)."""
+
+    target_class = CallerSerializer
+
+    def map_serializer(self, auto_schema: Any, direction: str) -> dict:
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        for name, field in extra_fields(PERSON_EXTRAS).items():
+            schema["properties"][name] = auto_schema._map_serializer_field(field, direction)
+        return schema
+
+
+class InboundCallSerializer(serializers.Serializer):
+    phone = serializers.CharField(help_text="The caller id, as the phone system sent it.")
+    caller = CallerSerializer(
+        allow_null=True, help_text="The one person the number belongs to; null for none or several."
+    )
+    candidates = CallerSerializer(
+        many=True, help_text="Everyone whose phone is this number (at most 5), the caller included."
+    )
+    open_tickets = CallerTicketSerializer(
+        many=True, help_text="Their open tickets you may read, most recently updated first."
+    )
+    more_tickets = serializers.BooleanField(help_text="There are more open tickets than these.")
+    log_call_url = serializers.CharField(
+        help_text="The workspace's call form for this number, the caller filled in."
+    )
+
+
+@accepts_plain_text()
+class InboundCallQuerySerializer(serializers.Serializer):
+    phone = serializers.CharField(
+        max_length=40,
+        help_text="The caller id in any format: +44 113 496 0123, 01134960123, an extension.",
+    )
+
+    def validate_phone(self, value: str) -> str:
+        if not phone_key_for(value):
+            raise serializers.ValidationError("A phone number has at least 3 digits.")
+        return value
 
 
 class AttachmentSerializer(OutputSerializer):

@@ -8,10 +8,12 @@ with the output serializer. Service errors become 400/403/409 in core.api.except
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, parsers, permissions, serializers, status, viewsets
@@ -20,12 +22,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tierline.core.api import IDEMPOTENCY_KEY, IsStaffMember, SpecListMixin, create_once
+from tierline.core.api_extras import extra_values
 from tierline.core.inputs import lookup_text
 from tierline.desk import lists, queries, services
 from tierline.desk import permissions as perms
 from tierline.desk.api import serializers as s
 from tierline.desk.filters import CallFilter, TicketFilter, WorkOrderFilter
 from tierline.desk.models import Call, Category, Ticket, WorkOrder
+from tierline.people import queries as directory
+
+# People sharing one number (a team's line, a shared desk phone) answered at most.
+INBOUND_CANDIDATES = 5
 
 _TICKET_COLUMNS = ("requester", "assignee", "team", "category", "parent", "merged_into")
 
@@ -477,6 +484,42 @@ class CallViewSet(
         return perms.visible_calls(self.request.user).select_related(
             "caller", "technician", "ticket"
         )
+
+    @extend_schema(
+        operation_id="inbound_call",
+        summary="Who is calling: the caller, their open tickets and devices",
+        description="For a phone system when a call comes in: the person whose phone is the "
+        "caller id (in any format: matched on its last 9 digits), everyone else who has that "
+        "number, their open tickets you may read, and the workspace's call form for the number. "
+        "Other apps add to each person (the assets app: their devices).",
+        parameters=[
+            OpenApiParameter(
+                "phone",
+                OpenApiTypes.STR,
+                OpenApiParameter.QUERY,
+                required=True,
+                description="The caller id: +44 113 496 0123, 01134960123, or an extension.",
+            )
+        ],
+        responses={200: s.InboundCallSerializer},
+    )
+    @action(detail=False, methods=["get"], url_path="inbound", filterset_class=None)
+    def inbound(self, request: Request) -> Response:
+        query = s.InboundCallQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        phone = query.validated_data["phone"]
+        candidates = directory.people_by_phone(phone, limit=INBOUND_CANDIDATES)
+        tickets, more = queries.open_tickets_of([p.pk for p in candidates], request.user)
+        answer = {
+            "phone": phone,
+            "caller": candidates[0] if len(candidates) == 1 else None,
+            "candidates": candidates,
+            "open_tickets": tickets,
+            "more_tickets": more,
+            "log_call_url": reverse("desk:call_new") + "?" + urlencode({"phone": phone}),
+        }
+        extras = extra_values(s.PERSON_EXTRAS, [p.pk for p in candidates])
+        return Response(s.InboundCallSerializer(answer, context={"person_extras": extras}).data)
 
     @extend_schema(
         operation_id="log_call",

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from tierline.core.csv_export import csv_response
 from tierline.core.inputs import parse_id
-from tierline.desk import lists, services
+from tierline.desk import lists, queries, services
 from tierline.desk import permissions as perms
 from tierline.desk.forms_lists import CallForm, DateRangeForm
 from tierline.desk.models import Call, Ticket
@@ -86,8 +86,14 @@ def call_new(request: HttpRequest) -> HttpResponse:
                 "caller": ticket.requester,
                 "caller_lookup": str(ticket.requester),
             }
+        ringing = _ringing(request)
+        if ringing is not None:
+            initial["caller_phone"] = ringing["phone"]
+            if ringing["caller"] is not None and ticket is None:
+                initial["caller"] = ringing["caller"]
+                initial["caller_lookup"] = str(ringing["caller"])
         form = CallForm(initial=initial)
-        return _render_call_form(request, form, ticket=ticket)
+        return _render_call_form(request, form, ticket=ticket, ringing=ringing)
 
     form = CallForm(request.POST)
     if not form.is_valid():
@@ -138,8 +144,30 @@ def call_new(request: HttpRequest) -> HttpResponse:
     return redirect("desk:calls")
 
 
+def _ringing(request: HttpRequest) -> dict[str, Any] | None:
+    """?phone=: a phone system's screen pop (or the inbound-call API's `log_call_url`): who has
+    that number, and their open tickets this technician may read. None without a usable number."""
+    phone = request.GET.get("phone", "").strip()[:40]
+    if not directory.looks_like_phone(phone):
+        return None
+    people = directory.people_by_phone(phone, limit=5)
+    tickets, more = queries.open_tickets_of([p.pk for p in people], request.user)
+    return {
+        "phone": phone,
+        "people": people,
+        "caller": people[0] if len(people) == 1 else None,
+        "tickets": tickets,
+        "more": more,
+    }
+
+
 def _render_call_form(
-    request: HttpRequest, form: CallForm, *, ticket: Ticket | None = None, status: int = 200
+    request: HttpRequest,
+    form: CallForm,
+    *,
+    ticket: Ticket | None = None,
+    status: int = 200,
+    ringing: dict[str, Any] | None = None,
 ) -> HttpResponse:
     if form.is_bound:
         selected = getattr(form, "cleaned_data", {}).get("caller")
@@ -151,7 +179,13 @@ def _render_call_form(
     return render(
         request,
         "desk/calls_new.html",
-        {"form": form, "ticket": ticket, "matches": matches, "selected": selected},
+        {
+            "form": form,
+            "ticket": ticket,
+            "matches": matches,
+            "selected": selected,
+            "ringing": ringing,
+        },
         status=status,
     )
 

@@ -31,6 +31,55 @@ def _fields() -> dict[str, serializers.Field]:
             help_text="When resolution is due (ISO 8601); null without that target. While "
             "paused, the due time of the moment it paused.",
         ),
+        **_figure_fields(),
+    }
+
+
+def _seconds(help_text: str) -> serializers.IntegerField:
+    return serializers.IntegerField(allow_null=True, read_only=True, help_text=help_text)
+
+
+def _figure_fields() -> dict[str, serializers.Field]:
+    return {
+        "first_response_seconds": _seconds(
+            "Seconds from opening to the desk's first public answer; null until then."
+        ),
+        "first_response_business_seconds": _seconds(
+            "The same in business time, by the policy's calendar; null without one."
+        ),
+        "resolution_seconds": _seconds(
+            "Seconds from opening to resolution; null while open (a reopen clears it)."
+        ),
+        "resolution_business_seconds": _seconds(
+            "Business time the clock ran until resolution (waiting on the requester or a "
+            "third party left out); null while open or without a calendar."
+        ),
+        "reopen_count": serializers.IntegerField(
+            allow_null=True, read_only=True, help_text="How often it was reopened."
+        ),
+        "first_contact_resolution": serializers.BooleanField(
+            allow_null=True,
+            read_only=True,
+            help_text="Resolved with at most one answer from the help desk and never "
+            "reopened; null while open.",
+        ),
+        "breached": serializers.BooleanField(
+            allow_null=True, read_only=True, help_text="A service target was missed."
+        ),
+    }
+
+
+def _figures(clock: Any) -> dict[str, Any]:
+    if clock is None:
+        return {}
+    return {
+        "first_response_seconds": clock.first_response_seconds,
+        "first_response_business_seconds": clock.first_response_business_seconds,
+        "resolution_seconds": clock.resolution_seconds,
+        "resolution_business_seconds": clock.resolution_business_seconds,
+        "reopen_count": clock.reopen_count,
+        "first_contact_resolution": clock.first_contact_resolution,
+        "breached": clock.breached,
     }
 
 
@@ -40,6 +89,7 @@ def _values(ticket_ids: list[int]) -> dict[int, dict[str, Any]]:
             "sla_state": targets.state,
             "first_response_due": targets.first_response_due,
             "resolution_due": targets.resolution_due,
+            **_figures(targets.clock),
         }
         for pk, targets in targets_for(ticket_ids).items()
     }

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assist', '0001_triage_models_and_suggestions'),
+        ('assist', '0003_seed_glossary'),
         ('desk', '0010_canned_responses_and_macros'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

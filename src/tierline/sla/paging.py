@@ -1,0 +1,250 @@
+"""Paging who is on call: by email and by a signed webhook, never from a request.
+
+    a new urgent ticket out of hours   `page_if_urgent` (a task after commit): the team's rota
+    or a policy's "page on-call" action  says who; `page_on_call` writes one `Page` row per
+                                       channel and person, and one history entry on the ticket
+    every minute                       the `sla-pages` job: `deliver_due()` claims due rows (one
+                                       conditional UPDATE each), sends each with a short timeout
+                                       and on failure tries again after 1, 2, 4... minutes, up
+                                       to MAX_ATTEMPTS, then "failed" with the last error
+
+The webhook body is JSON; `X-Tierline-Signature: sha256=<hex>` is the HMAC-SHA256 of the exact
+body with the team's secret (as the mail app's webhooks sign theirs). The email goes through
+Django's `send_mail` (the EMAIL_* settings): the sla app may not import the mail app's sender.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from tierline.desk import queries as desk_queries
+from tierline.desk import services as desk_services
+from tierline.desk.models import Ticket
+from tierline.people.services import system_user
+from tierline.sla.models import Page, TeamRota
+from tierline.sla.rota import in_business_hours, on_call, rota_of
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+TIMEOUT_SECONDS = 5.0
+BATCH = 50
+SIGNATURE_HEADER = "X-Tierline-Signature"
+
+
+def timeout() -> float:
+    return float(getattr(settings, "TIERLINE_PAGE_TIMEOUT", TIMEOUT_SECONDS))
+
+
+def signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def body_of(page: Page) -> bytes:
+    return json.dumps(page.payload, separators=(",", ":"), sort_keys=True).encode()
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait after the n-th failed attempt: 1, 2, 4, ... minutes, at most an hour."""
+    return timedelta(minutes=min(60, 2 ** max(0, attempts - 1)))
+
+
+def page_if_urgent(*, ticket_id: int, at: datetime | None = None) -> list[Page]:
+    """Page the team's on-call technician if this new ticket is urgent enough for the team's
+    rota and it came outside the team calendar's business hours."""
+    at = at or timezone.now()
+    facts = desk_queries.clock_facts(ticket_id)
+    if facts is None:
+        return []
+    rota = rota_of(facts["team_id"])
+    if rota is None or rota.page_priority is None or rota.calendar is None:
+        return []
+    if facts["priority"] > rota.page_priority or in_business_hours(rota, at):
+        return []
+    return page_on_call(
+        ticket_id=ticket_id, reason=f"P{facts['priority']} ticket out of hours", at=at
+    )
+
+
+@transaction.atomic
+def page_on_call(*, ticket_id: int, reason: str, at: datetime | None = None) -> list[Page]:
+    """Queue a page to whoever is on call for the ticket's team now (each channel the team's
+    rota has), and write it on the ticket; nobody on call is written too."""
+    at = at or timezone.now()
+    actor = system_user("sla")
+    ticket = Ticket.objects.select_related("team").filter(pk=ticket_id).first()
+    if ticket is None:
+        return []
+    rota = rota_of(ticket.team_id) or TeamRota(team_id=ticket.team_id)
+    shifts = on_call(ticket.team_id, at)
+    if not shifts:
+        desk_services.record_on_ticket(
+            ticket_id=ticket_id,
+            by=actor,
+            action="page skipped",
+            summary=f"Nobody is on call for {ticket.team} ({reason}).",
+        )
+        return []
+    pages: list[Page] = []
+    for shift in shifts:
+        person = shift.person
+        payload = {
+            "event": "page",
+            "reason": reason,
+            "ticket": {
+                "id": ticket.pk,
+                "number": ticket.number,
+                "subject": ticket.subject,
+                "priority": ticket.priority,
+                "team": str(ticket.team),
+            },
+            "on_call": {"id": person.pk, "username": person.username, "name": str(person)},
+            "shift": {"id": shift.pk, "kind": shift.kind, "end": shift.end.isoformat()},
+        }
+        common = {"ticket": ticket, "team_id": ticket.team_id, "person": person}
+        ways = []
+        if rota.page_email and person.email:
+            pages.append(
+                Page(
+                    **common,
+                    reason=reason[:200],
+                    channel=Page.Channel.EMAIL,
+                    address=person.email,
+                    payload=payload,
+                    next_attempt_at=at,
+                )
+            )
+            ways.append("email")
+        if rota.page_webhook_url:
+            pages.append(
+                Page(
+                    **common,
+                    reason=reason[:200],
+                    channel=Page.Channel.WEBHOOK,
+                    address=rota.page_webhook_url,
+                    payload=payload,
+                    next_attempt_at=at,
+                )
+            )
+            ways.append("webhook")
+        how = " and ".join(ways) or "no channel (no email address, no webhook)"
+        desk_services.record_on_ticket(
+            ticket_id=ticket_id,
+            by=actor,
+            action="paged on-call",
+            summary=f"{person} ({shift.get_kind_display().lower()} shift) by {how}: {reason}.",
+        )
+    return Page.objects.bulk_create(pages)
+
+
+# --- delivery ------------------------------------------------------------------------------
+
+
+def _claim(page: Page, now: datetime) -> bool:
+    """Take the row for this runner: its next attempt moves past the send's timeout."""
+    lease = now + timedelta(seconds=timeout() + 60)
+    return bool(
+        Page.objects.filter(
+            pk=page.pk, state=Page.State.PENDING, next_attempt_at=page.next_attempt_at
+        ).update(next_attempt_at=lease)
+    )
+
+
+def _post(page: Page, secret: str) -> None:
+    url = page.address
+    if not url.lower().startswith(("http://", "https://")):
+        raise ValueError(f"not an http(s) address: {url[:100]}")
+    body = body_of(page)
+    request = urllib.request.Request(  # noqa: S310 (http or https only, checked above)
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "Tierline-Page",
+            "X-Tierline-Event": "page",
+            "X-Tierline-Delivery": f"page-{page.pk}",
+            SIGNATURE_HEADER: signature(secret, body),
+        },
+    )
+    with urllib.request.urlopen(request, timeout=timeout()) as answer:  # noqa: S310 (checked above)
+        answer.read(1024)
+
+
+def _email(page: Page) -> None:
+    ticket = page.payload.get("ticket", {})
+    subject = f"[Tierline] On call: {ticket.get('number', '')} {ticket.get('subject', '')}"
+    text = (
+        f"You are on call for {ticket.get('team', '')}.\n\n"
+        f"Why: {page.reason}\n"
+        f"Ticket: {ticket.get('number', '')} (P{ticket.get('priority', '')})\n"
+        f"Subject: {ticket.get('subject', '')}\n"
+    )
+    send_mail(
+        " ".join(subject.split())[:250],
+        text,
+        None,
+        [page.address],
+        fail_silently=False,
+    )
+
+
+def deliver(page: Page, *, now: datetime | None = None) -> bool:
+    """One attempt at one claimed page; True if it went."""
+    now = now or timezone.now()
+    try:
+        if page.channel == Page.Channel.WEBHOOK:
+            secret = (
+                TeamRota.objects.filter(team_id=page.team_id)
+                .values_list("page_webhook_secret", flat=True)
+                .first()
+            )
+            _post(page, secret or "")
+        else:
+            _email(page)
+    except Exception as exc:  # noqa: BLE001 (network, SMTP, timeout: each is retried)
+        attempts = page.attempts + 1
+        failed = attempts >= MAX_ATTEMPTS
+        Page.objects.filter(pk=page.pk).update(
+            attempts=attempts,
+            last_error=f"{type(exc).__name__}: {exc}"[:500],
+            state=Page.State.FAILED if failed else Page.State.PENDING,
+            next_attempt_at=now + backoff(attempts),
+        )
+        logger.warning("on-call page %s (%s) failed: %s", page.pk, page.channel, exc)
+        return False
+    Page.objects.filter(pk=page.pk).update(
+        attempts=page.attempts + 1, state=Page.State.SENT, sent_at=now, last_error=""
+    )
+    return True
+
+
+def deliver_due(*, now: datetime | None = None, limit: int = BATCH) -> tuple[int, int]:
+    """Send the pages that are due (oldest first); (sent, failed) counts. Outside any
+    transaction: a POST never holds a lock."""
+    now = now or timezone.now()
+    due = list(
+        Page.objects.filter(state=Page.State.PENDING, next_attempt_at__lte=now).order_by(
+            "next_attempt_at", "pk"
+        )[:limit]
+    )
+    sent = failed = 0
+    for page in due:
+        if not _claim(page, now):
+            continue
+        if deliver(page, now=now):
+            sent += 1
+        else:
+            failed += 1
+    return sent, failed
