@@ -285,3 +285,25 @@ def test_the_window_is_checked_when_scheduling_on_the_page(client, tier1):
     )
     assert fresh(c).status == Status.SCHEDULED
     assert fresh(c).window_end - fresh(c).window_start == timedelta(hours=2)
+
+
+def test_the_list_page_costs_a_bounded_number_of_queries(
+    client, tier1, django_assert_max_num_queries
+):
+    for n in range(12):
+        change(tier1, title=f"Change {n}", owner=tier1)
+    client.force_login(tier1)
+    client.get("/changes/")  # warm the session and content types
+    with django_assert_max_num_queries(12):
+        response = client.get("/changes/")
+    assert response.status_code == 200 and "Change 11" in response.content.decode()
+
+
+def test_the_admin_lists_changes_in_their_section_read_only(client, admin_user, tier1):
+    c = change(tier1, title="Rotate the VPN certificate")
+    client.force_login(admin_user)
+    front = client.get("/admin/").content.decode()
+    assert "Changes" in front and "/admin/changes/changerequest/" in front
+    page = client.get(f"/admin/changes/changerequest/{c.pk}/change/")
+    assert page.status_code == 200 and "Rotate the VPN certificate" in page.content.decode()
+    assert client.get("/admin/changes/changerequest/add/").status_code == 403
