@@ -307,3 +307,12 @@ def test_the_admin_lists_changes_in_their_section_read_only(client, admin_user, 
     page = client.get(f"/admin/changes/changerequest/{c.pk}/change/")
     assert page.status_code == 200 and "Rotate the VPN certificate" in page.content.decode()
     assert client.get("/admin/changes/changerequest/add/").status_code == 403
+
+
+def test_sorting_by_window_puts_changes_without_one_last(client, tier1):
+    change(tier1, title="No window yet", window_start=None, window_end=None)
+    change(tier1, title="Has a window")
+    client.force_login(tier1)
+    for sort in ("window", "-window"):
+        html = client.get("/changes/", {"sort": sort}).content.decode()
+        assert html.index("Has a window") < html.index("No window yet"), sort

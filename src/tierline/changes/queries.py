@@ -7,20 +7,21 @@ import calendar as calendar_module
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from tierline.changes.models import ChangeAsset, ChangeRequest, ChangeTicket, Status
 from tierline.core.history import history_of
 
 # The orders the list allows: ?sort= value -> order_by.
-ORDERS: dict[str, tuple[str, ...]] = {
+ORDERS: dict[str, tuple[Any, ...]] = {
     "-created": ("-created_at", "-pk"),
     "created": ("created_at", "pk"),
     "number": ("pk",),
     "-number": ("-pk",),
-    "window": ("window_start", "pk"),
-    "-window": ("-window_start", "-pk"),
+    # No window last either way, on SQLite as on PostgreSQL (their NULL orders differ).
+    "window": (F("window_start").asc(nulls_last=True), "pk"),
+    "-window": (F("window_start").desc(nulls_last=True), "-pk"),
     "risk": ("risk", "pk"),
     "-risk": ("-risk", "-pk"),
     "-updated": ("-updated_at", "-pk"),
