@@ -363,6 +363,19 @@ TIERLINE["ASSIST_APPLY_CONFIDENCE"] = float(
 TIERLINE["ASSIST_MIN_EXAMPLES"] = int(os.environ.get("TIERLINE_ASSIST_MIN_EXAMPLES", "50"))
 # The newest resolved tickets learned from at each training.
 TIERLINE["ASSIST_MAX_EXAMPLES"] = int(os.environ.get("TIERLINE_ASSIST_MAX_EXAMPLES", "50000"))
+# Duplicates and bursts (assist/duplicates.py): a new ticket reading at least this alike
+# (TF-IDF cosine, 0..1) an open ticket of the same requester from the last N days is offered for
+# merge; at least K tickets of different requesters within the window, each pair at least
+# BURST_SIMILARITY alike, are offered as a possible major incident.
+TIERLINE["ASSIST_DUPLICATE_DAYS"] = int(os.environ.get("TIERLINE_ASSIST_DUPLICATE_DAYS", "14"))
+TIERLINE["ASSIST_DUPLICATE_SIMILARITY"] = float(
+    os.environ.get("TIERLINE_ASSIST_DUPLICATE_SIMILARITY", "0.5")
+)
+TIERLINE["ASSIST_BURST_SIZE"] = int(os.environ.get("TIERLINE_ASSIST_BURST_SIZE", "3"))
+TIERLINE["ASSIST_BURST_MINUTES"] = int(os.environ.get("TIERLINE_ASSIST_BURST_MINUTES", "60"))
+TIERLINE["ASSIST_BURST_SIMILARITY"] = float(
+    os.environ.get("TIERLINE_ASSIST_BURST_SIMILARITY", "0.4")
+)
 TIERLINE["REQUEST_MAX_BYTES"] = int(
     os.environ.get("TIERLINE_REQUEST_MAX_BYTES", str(10 * TIERLINE["ATTACHMENT_MAX_BYTES"] + 2**20))
 )
@@ -396,3 +409,14 @@ MAIL_OUT = {
     "MAX_ATTEMPTS": int(os.environ.get("TIERLINE_MAIL_MAX_ATTEMPTS", "8")),
     "MAX_DELAY_MINUTES": 240,
 }
+# The estate's status board and health job (tierline.assets.health).
+TIERLINE["ASSET_DISK_FREE_PERCENT"] = float(
+    os.environ.get("TIERLINE_ASSET_DISK_FREE_PERCENT", "10")
+)
+TIERLINE["ASSET_OFFLINE_HOURS"] = int(os.environ.get("TIERLINE_ASSET_OFFLINE_HOURS", "72"))
+TIERLINE["ASSET_PENDING_UPDATES"] = int(os.environ.get("TIERLINE_ASSET_PENDING_UPDATES", "1"))
+# CSV import: the biggest file and the most rows one upload may hold.
+TIERLINE["ASSET_IMPORT_MAX_BYTES"] = int(
+    os.environ.get("TIERLINE_ASSET_IMPORT_MAX_BYTES", str(2 * 2**20))
+)
+TIERLINE["ASSET_IMPORT_MAX_ROWS"] = int(os.environ.get("TIERLINE_ASSET_IMPORT_MAX_ROWS", "5000"))

@@ -59,3 +59,40 @@ def device_client(api_client_class: Any, key: str) -> Any:
     client = api_client_class()
     client.credentials(HTTP_AUTHORIZATION=f"Device {key}")
     return client
+
+
+def device(
+    *,
+    tag: str,
+    free_gib: int = 100,
+    total_gib: int = 500,
+    seen_hours_ago: float | None = 1,
+    security: dict[str, Any] | None = None,
+    **values: Any,
+) -> Asset:
+    """An asset with an enrolled agent that last reported `seen_hours_ago` (None: never)."""
+    import hashlib
+    from datetime import timedelta
+
+    from tierline.assets.models import AgentDevice
+
+    found = Asset.objects.create(
+        tag=tag,
+        status=values.pop("status", "deployed"),
+        hardware={
+            "disks": [
+                {"mount": "/", "total_bytes": total_gib * 2**30, "free_bytes": free_gib * 2**30}
+            ]
+        },
+        security=security if security is not None else {"firewall": "on", "pending_updates": 0},
+        **values,
+    )
+    AgentDevice.objects.create(
+        digest=hashlib.sha256(tag.encode()).hexdigest(),
+        prefix=tag[:12],
+        asset=found,
+        last_seen_at=None
+        if seen_hours_ago is None
+        else timezone.now() - timedelta(hours=seen_hours_ago),
+    )
+    return found

@@ -141,6 +141,17 @@ def test_the_demo_tickets_are_found_by_search():
     assert SearchDocument.objects.filter(kind="ticket").count() == Ticket.objects.count()
 
 
+def test_the_demo_has_troubleshooting_guides_that_run_to_an_end():
+    from tierline.knowledge.models import Guide
+
+    load_demo(seed=3, **SMALL)
+    titles = set(Guide.objects.values_list("title", flat=True))
+    assert titles == {"Printer prints blank pages", "Can't connect to Wi-Fi"}
+    wifi = Guide.objects.get(title="Can't connect to Wi-Fi")
+    assert wifi.is_public and wifi.category.full_name == "Network › Wi-Fi"
+    assert wifi.steps.count() == 9
+
+
 def test_demo_people_are_found_by_their_phone():
     """The loader bulk-creates people (no save()): it sets their phone keys itself."""
     from tierline.people import queries

@@ -10,7 +10,14 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from tierline.assets import services
-from tierline.assets.models import AgentDevice, Asset, AssetType, Status
+from tierline.assets.models import (
+    AgentDevice,
+    Asset,
+    AssetType,
+    ConditionRule,
+    ConditionTicket,
+    Status,
+)
 from tierline.core.text import normalise_text
 
 
@@ -88,4 +95,30 @@ class AgentDeviceAdmin(admin.ModelAdmin):
     fields = readonly_fields
 
     def has_add_permission(self, request: Any) -> bool:
+        return False
+
+
+@admin.register(ConditionRule)
+class ConditionRuleAdmin(admin.ModelAdmin):
+    """Which health conditions of the status board open a ticket by themselves."""
+
+    section = "Assets"
+    list_display = ["condition", "opens_ticket"]
+    list_editable = ["opens_ticket"]
+
+
+@admin.register(ConditionTicket)
+class ConditionTicketAdmin(admin.ModelAdmin):
+    """The tickets the health job opened (read only: the job keeps them)."""
+
+    section = "Assets"
+    list_display = ["asset", "condition", "ticket", "opened_at", "cleared_at"]
+    list_filter = ["condition"]
+    readonly_fields = ["asset", "condition", "ticket", "opened_at", "cleared_at"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
         return False

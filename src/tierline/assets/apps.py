@@ -7,8 +7,8 @@ class AssetsConfig(AppConfig):
     verbose_name = "Assets"
 
     def ready(self) -> None:
-        # The panels register once, at start (core.panels).
-        from tierline.assets import panels  # noqa: F401
+        # The panels and the health job register once, at start (core.panels, core.scheduler).
+        from tierline.assets import jobs, panels  # noqa: F401
         from tierline.assets.api import extras
 
         extras.register()

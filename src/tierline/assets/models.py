@@ -214,3 +214,86 @@ class AgentDevice(models.Model):
 
     def __str__(self) -> str:
         return f"agent {self.prefix}…"
+
+
+class Condition(models.TextChoices):
+    """What the status board flags on a device (`assets.health`)."""
+
+    DISK_FULL = "disk_full", _("Disk nearly full")
+    OFFLINE = "offline", _("Offline too long")
+    PENDING_UPDATES = "pending_updates", _("Pending updates")
+    FAILED_CHECKS = "failed_checks", _("Failed security checks")
+
+
+class ConditionRule(models.Model):
+    """Whether a health condition opens a ticket by itself (the `assets-health` job). An
+    administrator chooses; a condition with no row opens nothing."""
+
+    condition = models.CharField(
+        _("condition"), max_length=20, choices=Condition.choices, unique=True
+    )
+    opens_ticket = models.BooleanField(
+        _("opens a ticket"),
+        default=False,
+        help_text=_(
+            "When a device meets this condition the assets user opens one ticket about it, "
+            "and resolves it when the condition clears (if no person has taken it)."
+        ),
+    )
+
+    class Meta:
+        ordering = ["condition"]
+        verbose_name = _("health condition rule")
+        verbose_name_plural = _("health condition rules")
+
+    def __str__(self) -> str:
+        return str(Condition(self.condition).label)
+
+
+class ConditionTicket(models.Model):
+    """The ticket a condition opened on an asset: at most one uncleared row per asset and
+    condition, which is what keeps the job from opening a second ticket."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="condition_tickets")
+    condition = models.CharField(_("condition"), max_length=20, choices=Condition.choices)
+    ticket = models.ForeignKey("desk.Ticket", on_delete=models.CASCADE, related_name="+")
+    opened_at = models.DateTimeField(_("opened"), default=timezone.now)
+    cleared_at = models.DateTimeField(_("cleared"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-pk"]
+        verbose_name = _("condition ticket")
+        verbose_name_plural = _("condition tickets")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["asset", "condition"],
+                condition=models.Q(cleared_at__isnull=True),
+                name="assets_condition_ticket_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset_id} {self.condition} → {self.ticket_id}"
+
+
+class ImportBatch(models.Model):
+    """An uploaded CSV file, parsed and checked: the preview a person confirms. The rows are
+    kept here (not in the page) so a confirmation applies exactly what was previewed."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+    filename = models.CharField(_("file name"), max_length=255, blank=True)
+    rows = models.JSONField(_("rows"), default=list)
+    applied_at = models.DateTimeField(_("applied"), null=True, blank=True)
+    all_or_nothing = models.BooleanField(_("all or nothing"), default=False)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("asset import")
+        verbose_name_plural = _("asset imports")
+
+    def __str__(self) -> str:
+        return f"{self.filename or 'import'} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -9,7 +9,14 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
-from tierline.assist.models import GlossaryTerm, Suggestion, TriageModel
+from tierline.assist.models import (
+    ClusterMember,
+    DuplicateSuggestion,
+    GlossaryTerm,
+    IncidentCluster,
+    Suggestion,
+    TriageModel,
+)
 from tierline.core.text import accepts_plain_text
 
 
@@ -55,3 +62,28 @@ class GlossaryTermAdmin(admin.ModelAdmin):
         # The admin builds a new form class per request; each refuses control characters
         # with a message naming the field, as every other door does (core.text).
         return accepts_plain_text()(super().get_form(request, obj, change=change, **kwargs))
+
+
+@admin.register(DuplicateSuggestion)
+class DuplicateSuggestionAdmin(ReadOnlyAdmin):
+    list_display = ("ticket", "candidate", "score", "dismissed", "created_at", "decided_at")
+    list_filter = ("dismissed",)
+    list_select_related = ("ticket", "candidate")
+
+
+class ClusterMemberInline(admin.TabularInline):
+    model = ClusterMember
+    fields = ("ticket", "score", "added_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(IncidentCluster)
+class IncidentClusterAdmin(ReadOnlyAdmin):
+    list_display = ("__str__", "status", "created_at", "parent_ticket", "decided_by")
+    list_filter = ("status",)
+    inlines = [ClusterMemberInline]

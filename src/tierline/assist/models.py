@@ -1,4 +1,5 @@
-"""Auto-triage: the trained models (one row per training) and the suggestions on tickets."""
+"""Auto-triage: the trained models (one row per training) and the suggestions on tickets; the
+likely duplicates of a new ticket and the bursts of similar tickets (possible major incidents)."""
 
 from __future__ import annotations
 
@@ -127,3 +128,87 @@ class GlossaryTerm(models.Model):
             errors["term"] = _("A term needs at least one letter or digit.")
         if errors:
             raise ValidationError(errors)
+
+
+class DuplicateSuggestion(models.Model):
+    """A new ticket that reads like an open one of the same requester: offered for merge.
+
+    Only a suggestion: a technician merges (through the desk's merge service) or dismisses it.
+    """
+
+    ticket = models.ForeignKey(
+        "desk.Ticket", on_delete=models.CASCADE, related_name="duplicate_suggestions"
+    )
+    candidate = models.ForeignKey("desk.Ticket", on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField(_("similarity"))
+    dismissed = models.BooleanField(_("not a duplicate"), default=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["ticket", "-score"]
+        verbose_name = _("possible duplicate")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "candidate"], name="assist_one_duplicate_per_pair"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} may duplicate {self.candidate_id} ({self.score:.0%})"
+
+
+class IncidentCluster(models.Model):
+    """Similar tickets from different people in a short time: a possible major incident.
+
+    Suggested when found; a technician groups them under one new ticket (accepted) or
+    dismisses it. A ticket belongs to one cluster at most (ClusterMember's constraint), so a
+    burst is grouped once, not once per ticket.
+    """
+
+    class Status(models.TextChoices):
+        SUGGESTED = "suggested", _("Suggested")
+        ACCEPTED = "accepted", _("Grouped as a major incident")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.SUGGESTED
+    )
+    created_at = models.DateTimeField(_("found"), default=timezone.now)
+    # The major incident ticket made when the cluster was accepted.
+    parent_ticket = models.ForeignKey(
+        "desk.Ticket", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("possible major incident")
+        indexes = [models.Index(fields=["status", "created_at"], name="assist_cluster_status_idx")]
+
+    def __str__(self) -> str:
+        return f"Possible major incident #{self.pk} ({self.get_status_display()})"
+
+
+class ClusterMember(models.Model):
+    """One ticket of a cluster, with how alike it reads to the others (mean cosine)."""
+
+    cluster = models.ForeignKey(IncidentCluster, on_delete=models.CASCADE, related_name="members")
+    ticket = models.ForeignKey("desk.Ticket", on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField(_("similarity"))
+    added_at = models.DateTimeField(_("added"), default=timezone.now)
+
+    class Meta:
+        ordering = ["cluster", "ticket"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket"], name="assist_ticket_in_one_cluster")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} in cluster {self.cluster_id}"

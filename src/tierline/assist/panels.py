@@ -1,7 +1,10 @@
 """The assistant on other apps' pages: its suggestions on the ticket page (slot
 `desk.ticket.side`), the plain-language check in the reply form (`desk.ticket.composer`) and on a
 public knowledge base article (`knowledge.article`: the object is the article, read by its
-attributes; assist never imports knowledge)."""
+attributes; assist never imports knowledge); a new ticket's likely duplicates and the possible
+major incident it is part of (`desk.ticket.main`). No sidebar link to the list of possible major
+incidents: a third nav squeezes the workspace strip to nothing on a phone (see the assets app's);
+the incident panel links to it."""
 
 from __future__ import annotations
 
@@ -9,11 +12,13 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from tierline.assist import queries, services
+from tierline.assist import duplicates, queries, services
 from tierline.core.panels import panels_for, register_panel
 from tierline.desk import permissions as perms
 
 SUGGESTIONS = "assist.suggestions"
+DUPLICATES = "assist.duplicates"
+INCIDENT = "assist.incident"
 COMPOSER_CHECK = "assist.plain_language"
 ARTICLE_CHECK = "assist.plain_language"
 
@@ -69,4 +74,40 @@ if not any(p.name == ARTICLE_CHECK for p in panels_for("knowledge.article")):
         template="assist/_article_check.html",
         context=_article_context,
         when=_public_article_for_the_desk,
+    )
+
+
+def _duplicates_context(request: HttpRequest, ticket: Any) -> dict[str, Any]:
+    return {
+        "duplicates": duplicates.duplicates_for(ticket, request.user),
+        "can_merge": perms.can_work_ticket(request.user, ticket),
+    }
+
+
+def _incident_context(request: HttpRequest, ticket: Any) -> dict[str, Any]:
+    return {"incident": duplicates.cluster_for(ticket, request.user)}
+
+
+def _open_for_the_desk(request: HttpRequest, ticket: Any) -> bool:
+    return bool(ticket.is_open) and _for_the_desk(request, ticket)
+
+
+if not any(p.name == DUPLICATES for p in panels_for("desk.ticket.main")):
+    register_panel(
+        "desk.ticket.main",
+        DUPLICATES,
+        template="assist/_duplicates.html",
+        context=_duplicates_context,
+        when=_open_for_the_desk,
+        order=5,
+    )
+
+if not any(p.name == INCIDENT for p in panels_for("desk.ticket.main")):
+    register_panel(
+        "desk.ticket.main",
+        INCIDENT,
+        template="assist/_incident_panel.html",
+        context=_incident_context,
+        when=_for_the_desk,
+        order=6,
     )

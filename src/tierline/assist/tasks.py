@@ -1,10 +1,10 @@
-"""Background jobs of auto-triage. Each takes ids and is safe to run twice."""
+"""Background jobs of the assistant. Each takes ids and is safe to run twice."""
 
 from __future__ import annotations
 
 from django_tasks import task
 
-from tierline.assist import services
+from tierline.assist import duplicates, services
 
 
 @task()
@@ -18,3 +18,10 @@ def retrain_models() -> int:
     """Train the triage models on the resolved tickets; returns the new version (0: none)."""
     trained = services.retrain()
     return trained.model.version if trained.model else 0
+
+
+@task()
+def find_duplicates(ticket_id: int) -> int:
+    """Compare a new ticket with its requester's open ones and the last minutes' tickets;
+    returns how many duplicates it suggested (a burst is stored as a cluster)."""
+    return len(duplicates.find_duplicates(ticket_id=ticket_id).duplicates)

@@ -969,3 +969,67 @@ STANDALONE_CALLS = [
     "Caps lock was on. Signed in fine.",
     "Asked about the status of an open ticket; gave an update.",
 ]
+
+
+# Troubleshooting guides: (title, summary, ticket category "Top › Sub", public, steps); each step
+# is (number, kind, Markdown text, ((answer, next step number), ...)). Kinds: question, solved,
+# escalate (knowledge.models_guides.StepKind).
+GUIDES = [
+    (
+        "Printer prints blank pages",
+        "Pages come out of the printer with nothing on them.",
+        "Hardware › Printer & scanner",
+        True,
+        [
+            (1, "question", "Do **all** the pages come out blank, or only some?",
+             (("All of them", 2), ("Only some, or faint", 5))),
+            (2, "question", "Print a test page from the printer's own menu "
+             "(**Menu › Reports › Configuration page**). Is the test page blank too?",
+             (("Yes, blank too", 3), ("No, it prints fine", 6))),
+            (3, "question", "Open the front door and take out the toner cartridge. "
+             "Is there an orange **sealing tape** still on it?",
+             (("Yes, there is a tape", 4), ("No tape", 9))),
+            (4, "solved", "Pull the sealing tape out all the way, put the cartridge back and "
+             "close the door. Print again: the pages should come out right.", ()),
+            (5, "question", "Take the toner cartridge out, rock it gently from side to side "
+             "five or six times and put it back. Are the pages still faint?",
+             (("Still faint", 8), ("Fine now", 7))),
+            (6, "solved", "The printer works; the computer sends blank pages. Remove the printer "
+             "from **Settings › Printers & scanners**, add it again from the list and print "
+             "once more.", ()),
+            (7, "solved", "The toner had settled. It will run out soon: ask for a new cartridge "
+             "from the stationery cupboard before it does.", ()),
+            (8, "solved", "The toner is empty. Replace the cartridge (spares are in the "
+             "stationery cupboard on each floor).", ()),
+            (9, "escalate", "The printer itself prints blank pages with a good cartridge: the "
+             "drum or the fuser may be faulty. Tier 2 books a visit.", ()),
+        ],
+    ),
+    (
+        "Can't connect to Wi-Fi",
+        "The laptop does not connect to the office Wi-Fi, or keeps dropping it.",
+        "Network › Wi-Fi",
+        True,
+        [
+            (1, "question", "Is Wi-Fi switched on? Look for the Wi-Fi icon by the clock; on some "
+             "laptops a key with an aerial (**Fn+F2**) turns it on and off.",
+             (("It's on", 2), ("It was off", 3))),
+            (2, "question", "Do you see **CORP-WIFI** in the list of networks?",
+             (("Yes", 4), ("No", 8))),
+            (3, "solved", "Turn Wi-Fi on, pick **CORP-WIFI** and connect: your laptop signs in "
+             "with your work account.", ()),
+            (4, "question", "Click **CORP-WIFI**, then **Forget**, then connect to it again. "
+             "Does it connect now?",
+             (("Yes", 5), ("No, it asks for a password", 6), ("No, another error", 7))),
+            (5, "solved", "Forgetting the network cleared an old setting. Nothing else to do.", ()),
+            (6, "escalate", "The laptop's Wi-Fi certificate may have expired: the help desk "
+             "renews it (it needs the laptop's asset tag).", ()),
+            (7, "escalate", "Write down the error message exactly as shown: the network team "
+             "looks at the access point's log.", ()),
+            (8, "question", "Do colleagues sitting near you see **CORP-WIFI**?",
+             (("Yes, they do", 9), ("No, nobody does", 7))),
+            (9, "solved", "Restart the laptop (Start › Power › Restart, not shut down). Its Wi-Fi "
+             "card starts afresh and finds the network.", ()),
+        ],
+    ),
+]  # fmt: skip

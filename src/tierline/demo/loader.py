@@ -35,6 +35,7 @@ from tierline.desk.models import (
     Ticket,
     WorkOrder,
 )
+from tierline.knowledge import guides as knowledge_guides
 from tierline.knowledge.search import index as search_index
 from tierline.people.models import Department, Location, Skill, Team, User, phone_key_for
 
@@ -747,6 +748,22 @@ def _save_rows(rows: Rows, progress: Progress) -> None:
     )
 
 
+def _guides() -> None:
+    """The demo's troubleshooting guides, written through the knowledge app's service."""
+    categories = {c.full_name: c for c in Category.objects.all()}
+    for title, summary, category, public, steps in content.GUIDES:
+        knowledge_guides.create_guide(
+            title=title,
+            summary=summary,
+            category=categories.get(category),
+            is_public=public,
+            steps=[
+                knowledge_guides.StepSpec(number, text, kind, tuple(answers))
+                for number, kind, text, answers in steps
+            ],
+        )
+
+
 # --- the story of today, through the services --------------------------------------------
 
 
@@ -914,6 +931,8 @@ def load_demo(
         _save_rows(rows, progress)
         progress("Today's tickets, through the services")
         _today(cast, rng)
+        progress("Troubleshooting guides")
+        _guides()
         # The tickets above were written in bulk, past the desk's events: index them all.
         progress("The search index")
         search_index.reindex_all()

@@ -16,6 +16,7 @@ TICKET_MAIN = "desk.ticket.main"
 TICKET_SIDE = "desk.ticket.side"
 REQUESTER_CARD = "desk.requester.card"
 SIDEBAR = "desk.sidebar"
+CALL_NEW = "desk.call.new"
 COMPOSER = "desk.ticket.composer"
 
 
@@ -25,6 +26,9 @@ def declare_slots() -> None:
     )
     declare_slot(TICKET_SIDE, "Ticket page, side column, after the details (object: the ticket)")
     declare_slot(REQUESTER_CARD, "The requester card on the ticket page (object: the requester)")
+    declare_slot(
+        CALL_NEW, "The call log's new-call page, under the form (object: the signed-in user)"
+    )
     declare_slot(SIDEBAR, "The workspace sidebar, under the queues (object: the signed-in user)")
     declare_slot(
         COMPOSER,

@@ -156,5 +156,12 @@ class TicketLink(models.Model):
         return f"ticket {self.ticket_id} solved with KB-{self.article_id}"
 
 
-# The search index's models live in models_search.py (the search helper's; joined here).
+# The search index's models live in models_search.py (the search helper's), guided
+# troubleshooting's in models_guides.py; joined here.
+from tierline.knowledge.models_guides import (  # noqa: E402, F401
+    Guide,
+    GuideAnswer,
+    GuideRun,
+    GuideStep,
+)
 from tierline.knowledge.models_search import SearchDocument  # noqa: E402, F401

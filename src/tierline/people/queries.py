@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from tierline.people.models import Location, Team, User, phone_key_for
+from tierline.people.models import Department, Location, Team, User, phone_key_for
 
 STAFF_ROLES = (User.Role.TECHNICIAN, User.Role.LEAD, User.Role.ADMIN)
 
@@ -211,6 +211,10 @@ def _read_team_access(user: User) -> None:
 
 def locations() -> QuerySet[Location]:
     return Location.objects.all()
+
+
+def departments() -> QuerySet[Department]:
+    return Department.objects.all()
 
 
 def team_for_new_ticket(team_id: int | None) -> Team | None:

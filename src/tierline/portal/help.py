@@ -1,4 +1,5 @@
-"""Help articles in the portal (/portal/help/): the knowledge base's public articles, written
+"""Help in the portal (/portal/help/): the knowledge base's public troubleshooting guides (run
+by the knowledge app's runner, `knowledge/views_guides.py`) and its public articles, written
 for employees, shelved by category, each with "did this help?"."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from tierline.core.markdown import plain_summary, render_markdown
-from tierline.knowledge import queries, services
+from tierline.knowledge import guides, queries, services
 from tierline.knowledge.forms import FeedbackForm
 from tierline.knowledge.models import Article, Audience
 
@@ -32,7 +33,8 @@ def help_home(request: HttpRequest) -> HttpResponse:
     for _category, articles in shelves:
         for article in articles:
             article.summary = plain_summary(article.body, 160)
-    return render(request, "portal/help_home.html", {"shelves": shelves})
+    public_guides = list(guides.portal_guides(request.user).order_by("title", "id")[:50])
+    return render(request, "portal/help_home.html", {"shelves": shelves, "guides": public_guides})
 
 
 @login_required

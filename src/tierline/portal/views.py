@@ -20,6 +20,7 @@ from tierline.core.paging import page_of
 from tierline.desk import permissions as perms
 from tierline.desk import services
 from tierline.desk.models import Channel, Status, Ticket
+from tierline.knowledge import guides
 from tierline.portal import queries
 from tierline.portal.forms import (
     AttachForm,
@@ -111,7 +112,11 @@ def new(request: HttpRequest) -> HttpResponse:
                 return redirect("portal:ticket", number=number)
         status = 400
     else:
-        form = NewRequestForm()
+        # From a troubleshooting guide that ended in "escalate": its answers, so Tier 1 sees
+        # what was tried (the person can still change everything).
+        form = NewRequestForm(
+            initial=guides.request_draft(request.user, request.GET.get("guide_run"))
+        )
         status = 200
     return render(request, "portal/new.html", {"form": form}, status=status)
 

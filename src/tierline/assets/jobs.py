@@ -1,0 +1,14 @@
+"""The assets app's periodic jobs, registered when Django starts (AssetsConfig.ready)."""
+
+from __future__ import annotations
+
+from tierline.assets.tasks import sweep_health
+from tierline.core.scheduler import every, register
+
+
+def enqueue_sweep_health() -> object:
+    # Enqueued, not called: with TIERLINE_TASKS=database the worker runs it.
+    return sweep_health.enqueue()
+
+
+SWEEP_HEALTH = register("assets-health", schedule=every(minutes=15), run=enqueue_sweep_health)
