@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "tierline.assets",
     "tierline.assist",
     "tierline.mail",
+    "tierline.changes",
     "tierline.portal",
 ]
 

@@ -23,6 +23,7 @@ urlpatterns = [
     path("assets/", include("tierline.assets.urls")),
     path("assist/", include("tierline.assist.urls")),
     path("sla/", include("tierline.sla.urls")),
+    path("changes/", include("tierline.changes.urls")),
     path("api/v1/", include("tierline.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
