@@ -78,7 +78,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--senders", type=int, default=500, help="known senders (default 500)")
     p.add_argument("--rate", type=float, default=20.0, help="steady phase: messages/s written")
     p.add_argument("--steady", type=float, default=20.0, help="steady phase: seconds (0: skip)")
-    p.add_argument("--interval", type=float, default=1.0, help="steady phase: seconds between drains")
+    p.add_argument(
+        "--interval", type=float, default=1.0, help="steady phase: seconds between drains"
+    )
     p.add_argument("--imap", action="store_true", help="also fetch them from a private Dovecot")
     p.add_argument("--profile", help="write a cProfile of the burst drain to this file")
     args = p.parse_args()
@@ -189,11 +191,13 @@ class Mix:
             threading_headers = f"In-Reply-To: {thread.message_ids[-1]}\r\nReferences: {refs}\r\n"
         thread.message_ids.append(message_id)
         content_type, body = self._body(
-            thread.sender, "Still happening, I tried what you said", quoted=BODY.format(
-                what=thread.subject, name="The help desk"
-            )
+            thread.sender,
+            "Still happening, I tried what you said",
+            quoted=BODY.format(what=thread.subject, name="The help desk"),
         )
-        headers = self._headers(thread.sender, subject, message_id, threading_headers + content_type)
+        headers = self._headers(
+            thread.sender, subject, message_id, threading_headers + content_type
+        )
         return headers.encode() + b"\r\n" + body
 
     def _automatic(self) -> bytes:
@@ -372,6 +376,7 @@ def steady(args: argparse.Namespace, mix: Mix, vendor: str) -> Row:
 
 def imap_phase(args: argparse.Namespace, mix: Mix, vendor: str) -> Row:
     from tests.mail import dovecot
+
     from tierline.mail import imap, sealing, services
     from tierline.mail.models import ImapAccount, Mailbox
 
