@@ -266,24 +266,31 @@ def next_ticket_pk() -> int:
 
 
 class Clock:
-    """Times each message from the gateway's start to its commit (wrapping the function the
-    drain or the fetcher calls per message), and when each was done."""
+    """Wraps the function the drain or the fetcher calls per message: each message is timed
+    from the start of that call to the commit of its transaction (the drain commits a batch at
+    once: a message's time includes the rest of its batch), and when each was committed."""
 
     def __init__(self, module, name: str) -> None:
         self.module, self.name = module, name
         self.original = getattr(module, name)
         self.samples: list[float] = []
-        self.done: list[tuple[float, object]] = []
+        self.done: list[float] = []
 
     def __enter__(self) -> Clock:
+        from django.db import transaction
+
         original = self.original
 
         def timed(*a, **kw):
             start = time.perf_counter()
             result = original(*a, **kw)
-            end = time.perf_counter()
-            self.samples.append((end - start) * 1000)
-            self.done.append((end, result))
+
+            def committed() -> None:
+                end = time.perf_counter()
+                self.samples.append((end - start) * 1000)
+                self.done.append(end)
+
+            transaction.on_commit(committed)  # at once when no transaction is open
             return result
 
         setattr(self.module, self.name, timed)
@@ -363,7 +370,7 @@ def steady(args: argparse.Namespace, mix: Mix, vendor: str) -> Row:
             last = finished.is_set()
             done = spool.drain()
             count += len(done)
-            for (path, _received), (end, _) in zip(done, clock.done[-len(done) :], strict=True):
+            for (path, _received), end in zip(done, clock.done[-len(done) :], strict=True):
                 latencies.append(end - arrived.get(path.name, end))
             if last and not spool.waiting():
                 break
@@ -421,7 +428,7 @@ def imap_phase(args: argparse.Namespace, mix: Mix, vendor: str) -> Row:
                     break
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         # UIDs are fetched in append order: the nth processed is the nth appended.
-        latencies = [end - start for (end, _), start in zip(clock.done, appended, strict=False)]
+        latencies = [end - start for end, start in zip(clock.done, appended, strict=False)]
         return Row("imap, burst", len(clock.done), wall, cpu, clock.samples, latencies, vendor)
     finally:
         server.stop()

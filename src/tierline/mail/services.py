@@ -71,7 +71,9 @@ def batch_cache() -> Iterator[None]:
     """Read the mailboxes and the mail system user once for the messages processed in the
     block. A mailbox changed meanwhile is seen by the next batch. Use it around one
     transaction: what it read is forgotten with the block (a rolled-back batch keeps nothing)."""
-    token = _batch.set({})
+    # The mail user is read (or created) here, before any message's savepoint: created inside
+    # one that rolls back, the cache would name a row that no longer exists.
+    token = _batch.set({"mail-user": people_services.system_user("mail")})
     try:
         yield
     finally:
