@@ -37,6 +37,8 @@ import random
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -45,7 +47,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import bench_parser, finish_args, migrated_database, percentile  # noqa: E402
+from common import bench_parser, finish_args, percentile  # noqa: E402
+from desk import fresh_database  # noqa: E402
 
 MAILBOX = "helpdesk@example.org"
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n" + bytes(range(256)) * 12
@@ -83,6 +86,14 @@ def parse_args() -> argparse.Namespace:
     )
     p.add_argument("--imap", action="store_true", help="also fetch them from a private Dovecot")
     p.add_argument("--profile", help="write a cProfile of the burst drain to this file")
+    p.add_argument(
+        "--tasks",
+        choices=["immediate", "database"],
+        default="immediate",
+        help="the task backend (TIERLINE_TASKS): immediate (the default) runs the search\n"
+        "indexing and the other after-commit tasks in the drain; database queues them for\n"
+        "the task worker (not timed here)",
+    )
     args = p.parse_args()
     if args.messages < 10 or args.senders < 1 or args.rate <= 0 or args.interval <= 0:
         p.error("--messages >= 10, --senders >= 1, --rate and --interval > 0")
@@ -443,6 +454,19 @@ def outcomes() -> str:
     return ", ".join(f"{row['outcome']} {row['n']}" for row in rows)
 
 
+@contextmanager
+def migrated_database(args: argparse.Namespace) -> Iterator[str]:
+    """common.migrated_database, with the task backend chosen by --tasks."""
+    with fresh_database(args) as vendor:
+        os.environ["TIERLINE_TASKS"] = args.tasks
+        import django
+        from django.core.management import call_command
+
+        django.setup()
+        call_command("migrate", verbosity=0)
+        yield vendor
+
+
 def main() -> int:
     args = parse_args()
     with migrated_database(args) as vendor:
@@ -471,6 +495,7 @@ def main() -> int:
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
     for line in table:
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
+    print(f"tasks: {args.tasks}")
     return 0
 
 
