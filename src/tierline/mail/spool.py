@@ -41,9 +41,9 @@ from tierline.mail.models import RawMessage
 
 logger = logging.getLogger(__name__)
 _UNSAFE_IN_HEADER = re.compile(r"[\r\n\x00]")
-# A drain commits after this many messages, or after this long, whichever comes first: a
-# commit per message costs more than the message on PostgreSQL, and a batch holds the rows it
-# wrote (SQLite: the database's write lock) until it commits.
+# A drain commits after this many messages, or after this long, whichever comes first: each
+# commit is a wait for the disk (PostgreSQL's WAL flush), and a batch holds the rows it wrote
+# (on SQLite the database's write lock) until it commits.
 BATCH = 50
 BATCH_SECONDS = 0.5
 
@@ -125,7 +125,7 @@ def _drain_batch(
     started = time.monotonic()
     position = 0
     try:
-        # Left in reverse order: the raw files' folders are synced, then the batch commits.
+        # Left in reverse order: the raw files and their folders are flushed, then it commits.
         with services.batch_cache(), transaction.atomic(), rawstore.synced_together():
             while position < len(paths) and len(taken) < BATCH:
                 if taken and time.monotonic() - started >= BATCH_SECONDS:
