@@ -9,6 +9,16 @@ synced: once `write` returns, a crash or a power cut loses nothing, so the liste
 its outcome is committed; a crash between the two brings the message again, and the gateway
 calls it a duplicate: one entry, whatever happens.
 
+The drain commits in batches (up to BATCH messages or BATCH_SECONDS, one transaction): each
+message still gets its own savepoint inside (a failure is its own quarantine, the others go on),
+its raw copy is on disk before the batch commits (`rawstore.synced_together`), and the spool
+files are deleted only after that commit. A crash mid-batch rolls the whole batch back and
+leaves its files in new/: the next drain takes them again. The 250 promise is the listener's
+(`write`, one fsync per message before it answers) and does not change; batching only spares
+the drain a commit, the mailboxes' reads and the notifications' queries per message. If a batch
+fails as a whole (the database went away, a file could not be stored), its messages are taken
+again one per transaction, so the messages before the failing one are kept, as before.
+
 The listener adds `Return-Path: <envelope sender>` and `Delivered-To: <recipient>` at the top,
 as a delivery agent does, so the loop rules see the envelope (an empty sender is a bounce).
 """
@@ -24,12 +34,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from django.conf import settings
+from django.db import transaction
 
-from tierline.mail import services
+from tierline.mail import rawstore, services
 from tierline.mail.models import RawMessage
 
 logger = logging.getLogger(__name__)
 _UNSAFE_IN_HEADER = re.compile(r"[\r\n\x00]")
+# A drain commits after this many messages, or after this long, whichever comes first: each
+# commit is a wait for the disk (PostgreSQL's WAL flush), and a batch holds the rows it wrote
+# (on SQLite the database's write lock) until it commits.
+BATCH = 50
+BATCH_SECONDS = 0.5
 
 
 def root() -> Path:
@@ -83,18 +99,59 @@ def waiting() -> list[Path]:
 
 
 def drain(*, limit: int | None = None) -> list[tuple[Path, services.Received]]:
-    """Feed the waiting messages through the gateway, oldest first; each file is deleted once
-    its outcome is committed."""
-    done = []
-    for path in waiting()[:limit]:
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:  # another drainer took it
-            continue
-        received = services.receive(raw, source=RawMessage.Source.SPOOL)
-        path.unlink(missing_ok=True)
-        done.append((path, received))
+    """Feed the waiting messages through the gateway, oldest first, in batches (one commit
+    each); each file is deleted once its outcome is committed."""
+    done: list[tuple[Path, services.Received]] = []
+    paths = waiting()[:limit]
+    while paths:
+        taken, paths = _drain_batch(paths)
+        done.extend(taken)
     return done
+
+
+def _receive(path: Path) -> services.Received | None:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:  # another drainer took it
+        return None
+    return services.receive(raw, source=RawMessage.Source.SPOOL)
+
+
+def _drain_batch(
+    paths: list[Path],
+) -> tuple[list[tuple[Path, services.Received]], list[Path]]:
+    """One batch from the front of `paths`, committed; what it did and the paths left."""
+    taken: list[tuple[Path, services.Received]] = []
+    started = time.monotonic()
+    position = 0
+    try:
+        # Left in reverse order: the raw files and their folders are flushed, then it commits.
+        with services.batch_cache(), transaction.atomic(), rawstore.synced_together():
+            while position < len(paths) and len(taken) < BATCH:
+                if taken and time.monotonic() - started >= BATCH_SECONDS:
+                    break
+                path = paths[position]
+                position += 1
+                received = _receive(path)
+                if received is not None:
+                    taken.append((path, received))
+    except Exception:
+        if position <= 1:
+            raise
+        # The batch is rolled back: take its messages again one per commit, as the drain did
+        # before it batched, so those before a failing one are kept and the failure is raised.
+        logger.warning("mail: a spool batch of %d failed; one at a time", position, exc_info=True)
+        taken = []
+        for path in paths[:position]:
+            with transaction.atomic():
+                received = _receive(path)
+            if received is not None:
+                path.unlink(missing_ok=True)
+                taken.append((path, received))
+        return taken, paths[position:]
+    for path, _received in taken:
+        path.unlink(missing_ok=True)
+    return taken, paths[position:]
 
 
 def drain_job() -> int:

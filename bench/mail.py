@@ -1,0 +1,503 @@
+"""Mail intake benchmark: N messages (a realistic mix) through the spool, and from IMAP.
+
+    python bench/mail.py                                   SQLite in a temporary dir, 2,000 messages
+    python bench/mail.py --messages 10000                  the issue's ten thousand
+    python bench/mail.py --database-url postgresql://postgres@127.0.0.1:5432/postgres
+                                                           PostgreSQL: creates and drops a bench database
+    python bench/mail.py --imap                            also from a private Dovecot (IMAPS)
+    python bench/mail.py --profile spool.prof              cProfile the spool drain into a file
+
+The mix (seeded): new requests from --senders known people (example.com), about 40% replies
+onto earlier tickets (half by `[TL-000123]` in the subject, half by In-Reply-To only), 15% with a
+small attachment (a few KB of PDF or PNG bytes), some HTML-only, a few automatic replies and
+bounces (recorded and ignored, no ticket).
+
+Phases, each on the same database:
+- spool, burst: every message written to the spool as `tierline mailserver` writes it
+  (`mail.spool.write`: tmp, fsync, rename, fsync of the folder), then one drain as the
+  `mail-spool` job and the mailserver's loop do it (`mail.spool.drain`);
+- spool, steady: a writer thread writes --rate messages/s into the spool for --steady seconds
+  while the main thread drains it every --interval seconds (the mailserver's default, 1 s):
+  arrival (written to the spool) to ticket (committed), p95;
+- imap (with --imap): the messages APPENDed to a Dovecot folder, then fetched as `tierline mail
+  fetch` does (`mail.imap.fetch`, 500 per poll) until the folder is empty.
+
+Prints one table: messages, msgs/s (wall), msgs/s per CPU-second of this process (the database
+server's CPU is not counted), p50/p95 ms per message (receive to commit), p95 arrival to
+ticket, the database. Not a test: nothing here asserts, and the suite never runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import cProfile
+import os
+import random
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import bench_parser, finish_args, percentile  # noqa: E402
+from desk import fresh_database  # noqa: E402
+
+MAILBOX = "helpdesk@example.org"
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n" + bytes(range(256)) * 12
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00"
+    b"\x00\x00IEND\xaeB`\x82"
+)
+SUBJECTS = [
+    "VPN drops every hour",
+    "Printer on floor 3 is offline",
+    "Cannot sign in to the payroll portal",
+    "New laptop for a starter on Monday",
+    "Outlook keeps asking for my password",
+    "Monitor flickers",
+    "Access to the finance share",
+    "Phone will not sync mail",
+    "Wi-Fi in meeting room B is slow",
+    "Teams crashes when sharing the screen",
+]
+BODY = (
+    "Hello,\n\n{what}. It started this morning and happens on and off; I restarted twice.\n"
+    "Could someone have a look?\n\nThanks,\n{name}\n\n-- \n{name}\nExample Ltd, Finance\n"
+)
+
+
+def parse_args() -> argparse.Namespace:
+    p = bench_parser(__doc__)
+    p.add_argument("--messages", type=int, default=2000, help="messages per phase (default 2000)")
+    p.add_argument("--senders", type=int, default=500, help="known senders (default 500)")
+    p.add_argument("--rate", type=float, default=20.0, help="steady phase: messages/s written")
+    p.add_argument("--steady", type=float, default=20.0, help="steady phase: seconds (0: skip)")
+    p.add_argument(
+        "--interval", type=float, default=1.0, help="steady phase: seconds between drains"
+    )
+    p.add_argument("--imap", action="store_true", help="also fetch them from a private Dovecot")
+    p.add_argument("--profile", help="write a cProfile of the burst drain to this file")
+    p.add_argument(
+        "--tasks",
+        choices=["immediate", "database"],
+        default="immediate",
+        help="the task backend (TIERLINE_TASKS): immediate (the default) runs the search\n"
+        "indexing and the other after-commit tasks in the drain; database queues them for\n"
+        "the task worker (not timed here)",
+    )
+    args = p.parse_args()
+    if args.messages < 10 or args.senders < 1 or args.rate <= 0 or args.interval <= 0:
+        p.error("--messages >= 10, --senders >= 1, --rate and --interval > 0")
+    return finish_args(args)
+
+
+# --- the mix --------------------------------------------------------------------------------
+
+
+@dataclass
+class Thread:
+    sender: int
+    subject: str
+    number: str  # the ticket number it will get (tickets are numbered in creation order)
+    message_ids: list[str] = field(default_factory=list)
+
+
+class Mix:
+    """Messages in arrival order; the tickets they open are predicted so replies can name them."""
+
+    def __init__(self, seed: int, senders: int, first_ticket: int, prefix: str) -> None:
+        self.rng = random.Random(seed)
+        self.senders = senders
+        self.next_ticket = first_ticket
+        self.prefix = prefix
+        self.threads: list[Thread] = []
+        self.counts = {"new": 0, "reply": 0, "attachment": 0, "html": 0, "automatic": 0}
+
+    def person(self, n: int) -> tuple[str, str]:
+        return f"Person {n}", f"person{n}@example.com"
+
+    def next(self) -> bytes:
+        rng = self.rng
+        roll = rng.random()
+        if roll < 0.04:
+            self.counts["automatic"] += 1
+            return self._automatic()
+        if roll < 0.44 and self.threads:
+            self.counts["reply"] += 1
+            return self._reply(rng.choice(self.threads[-300:]))
+        self.counts["new"] += 1
+        return self._new()
+
+    def _headers(self, sender: int, subject: str, message_id: str, extra: str = "") -> str:
+        name, address = self.person(sender)
+        return (
+            f"From: {name} <{address}>\r\nTo: Help desk <{MAILBOX}>\r\n"
+            f"Subject: {subject}\r\nDate: {format_datetime(_now())}\r\n"
+            f"Message-ID: {message_id}\r\nMIME-Version: 1.0\r\n{extra}"
+        )
+
+    def _body(self, sender: int, what: str, *, quoted: str = "") -> tuple[str, bytes]:
+        """A text body, sometimes HTML only, sometimes with a small attachment: (headers, body)."""
+        rng = self.rng
+        text = BODY.format(what=what, name=self.person(sender)[0])
+        if quoted:
+            text += "\nOn Monday, the help desk wrote:\n" + "".join(
+                f"> {line}\n" for line in quoted.splitlines()
+            )
+        html = rng.random() < 0.10
+        if html:
+            self.counts["html"] += 1
+            paragraphs = "".join(f"<p>{line}</p>" for line in text.splitlines() if line)
+            content = f"<html><body>{paragraphs}</body></html>"
+            kind = "text/html"
+        else:
+            content, kind = text, "text/plain"
+        if rng.random() >= 0.15:
+            return (f'Content-Type: {kind}; charset="utf-8"\r\n', content.encode())
+        self.counts["attachment"] += 1
+        name, data, ctype = (
+            ("error.pdf", PDF * rng.randint(1, 3), "application/pdf")
+            if rng.random() < 0.5
+            else ("screen.png", PNG + os.urandom(rng.randint(1000, 4000)), "image/png")
+        )
+        boundary = f"b{rng.getrandbits(64):x}"
+        encoded = base64.encodebytes(data).decode()
+        body = (
+            f"--{boundary}\r\nContent-Type: {kind}; charset=utf-8\r\n\r\n{content}\r\n"
+            f"--{boundary}\r\nContent-Type: {ctype}\r\n"
+            f'Content-Disposition: attachment; filename="{name}"\r\n'
+            f"Content-Transfer-Encoding: base64\r\n\r\n{encoded}\r\n--{boundary}--\r\n"
+        )
+        return (f'Content-Type: multipart/mixed; boundary="{boundary}"\r\n', body.encode())
+
+    def _new(self) -> bytes:
+        rng = self.rng
+        sender = rng.randrange(self.senders)
+        subject = f"{rng.choice(SUBJECTS)} ({rng.randrange(10**6)})"
+        message_id = make_msgid(domain="example.com")
+        number = f"{self.prefix}-{self.next_ticket:06d}"
+        self.next_ticket += 1
+        self.threads.append(Thread(sender, subject, number, [message_id]))
+        content_type, body = self._body(sender, subject)
+        return self._headers(sender, subject, message_id, content_type).encode() + b"\r\n" + body
+
+    def _reply(self, thread: Thread) -> bytes:
+        rng = self.rng
+        message_id = make_msgid(domain="example.com")
+        if rng.random() < 0.5:
+            subject = f"Re: [{thread.number}] {thread.subject}"
+            threading_headers = ""
+        else:
+            subject = f"Re: {thread.subject}"
+            refs = " ".join(thread.message_ids[-5:])
+            threading_headers = f"In-Reply-To: {thread.message_ids[-1]}\r\nReferences: {refs}\r\n"
+        thread.message_ids.append(message_id)
+        content_type, body = self._body(
+            thread.sender,
+            "Still happening, I tried what you said",
+            quoted=BODY.format(what=thread.subject, name="The help desk"),
+        )
+        headers = self._headers(
+            thread.sender, subject, message_id, threading_headers + content_type
+        )
+        return headers.encode() + b"\r\n" + body
+
+    def _automatic(self) -> bytes:
+        rng = self.rng
+        sender = rng.randrange(self.senders)
+        message_id = make_msgid(domain="example.com")
+        if rng.random() < 0.5:  # an out-of-office
+            headers = self._headers(
+                sender,
+                "Automatic reply: out of the office",
+                message_id,
+                "Auto-Submitted: auto-replied\r\nContent-Type: text/plain\r\n",
+            )
+            return headers.encode() + b"\r\nI am away until Monday.\r\n"
+        boundary = f"r{rng.getrandbits(64):x}"
+        report = (
+            "From: Mail Delivery System <MAILER-DAEMON@example.com>\r\n"
+            f"To: {MAILBOX}\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+            f"Date: {format_datetime(_now())}\r\nMessage-ID: {message_id}\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: multipart/report; report-type=delivery-status; "
+            f'boundary="{boundary}"\r\n\r\n'
+            f"--{boundary}\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n"
+            f"--{boundary}\r\nContent-Type: message/delivery-status\r\n\r\n"
+            "Reporting-MTA: dns; mx.example.com\r\n\r\n"
+            f"Final-Recipient: rfc822; gone{sender}@example.net\r\nAction: failed\r\n"
+            f"Status: 5.1.1\r\n\r\n--{boundary}--\r\n"
+        )
+        return report.encode()
+
+
+def _now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+# --- set-up ---------------------------------------------------------------------------------
+
+
+def set_up(args: argparse.Namespace) -> None:
+    from tierline.mail.models import Mailbox
+    from tierline.people.models import User
+
+    User.objects.bulk_create(
+        User(username=f"person{n}", email=f"person{n}@example.com", password="!", first_name="P")
+        for n in range(args.senders)
+    )
+    Mailbox.objects.create(
+        name="Help desk",
+        addresses=MAILBOX,
+        allowed_domains="example.com",
+        policy=Mailbox.Policy.ACCEPT,
+        rate_limit_per_hour=100_000,  # the bench's senders write far more than people do
+    )
+
+
+def next_ticket_pk() -> int:
+    from django.db.models import Max
+
+    from tierline.desk.models import Ticket
+
+    return (Ticket.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
+
+
+# --- timing ---------------------------------------------------------------------------------
+
+
+class Clock:
+    """Wraps the function the drain or the fetcher calls per message: each message is timed
+    from the start of that call to the commit of its transaction (the drain commits a batch at
+    once: a message's time includes the rest of its batch), and when each was committed."""
+
+    def __init__(self, module, name: str) -> None:
+        self.module, self.name = module, name
+        self.original = getattr(module, name)
+        self.samples: list[float] = []
+        self.done: list[float] = []
+
+    def __enter__(self) -> Clock:
+        from django.db import transaction
+
+        original = self.original
+
+        def timed(*a, **kw):
+            start = time.perf_counter()
+            result = original(*a, **kw)
+
+            def committed() -> None:
+                end = time.perf_counter()
+                self.samples.append((end - start) * 1000)
+                self.done.append(end)
+
+            transaction.on_commit(committed)  # at once when no transaction is open
+            return result
+
+        setattr(self.module, self.name, timed)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        setattr(self.module, self.name, self.original)
+
+
+@dataclass
+class Row:
+    phase: str
+    messages: int
+    wall: float
+    cpu: float
+    samples: list[float]
+    latencies: list[float]
+    vendor: str
+
+    def cells(self) -> list[str]:
+        lat = f"{percentile(self.latencies, 0.95):.2f}" if self.latencies else "-"
+        return [
+            self.phase,
+            str(self.messages),
+            f"{self.messages / self.wall:.1f}",
+            f"{self.messages / self.cpu:.1f}" if self.cpu else "-",
+            f"{percentile(self.samples, 0.50):.1f}" if self.samples else "-",
+            f"{percentile(self.samples, 0.95):.1f}" if self.samples else "-",
+            lat,
+            self.vendor,
+        ]
+
+
+def burst(args: argparse.Namespace, mix: Mix, vendor: str) -> Row:
+    from tierline.mail import services, spool
+
+    for _ in range(args.messages):
+        spool.write(mix.next(), mail_from="someone@example.com", recipients=[MAILBOX])
+    profiler = cProfile.Profile() if args.profile else None
+    with Clock(services, "receive") as clock:
+        wall, cpu = time.perf_counter(), time.process_time()
+        if profiler:
+            profiler.enable()
+        done = spool.drain()
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return Row("spool, burst", len(done), wall, cpu, clock.samples, [], vendor)
+
+
+def steady(args: argparse.Namespace, mix: Mix, vendor: str) -> Row:
+    from tierline.mail import services, spool
+
+    total = int(args.rate * args.steady)
+    raws = [mix.next() for _ in range(total)]
+    arrived: dict[str, float] = {}
+    finished = threading.Event()
+
+    def writer() -> None:
+        start = time.perf_counter()
+        for n, raw in enumerate(raws):
+            pause = start + n / args.rate - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+            path = spool.write(raw, mail_from="someone@example.com", recipients=[MAILBOX])
+            arrived[path.name] = time.perf_counter()
+        finished.set()
+
+    latencies: list[float] = []
+    with Clock(services, "receive") as clock:
+        wall, cpu = time.perf_counter(), time.process_time()
+        thread = threading.Thread(target=writer, daemon=True)
+        thread.start()
+        count = 0
+        while True:  # the mailserver's loop: drain, then sleep the interval
+            last = finished.is_set()
+            done = spool.drain()
+            count += len(done)
+            for (path, _received), end in zip(done, clock.done[-len(done) :], strict=True):
+                latencies.append(end - arrived.get(path.name, end))
+            if last and not spool.waiting():
+                break
+            time.sleep(args.interval)
+        thread.join()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    phase = f"spool, steady {args.rate:g}/s, drain every {args.interval:g} s"
+    return Row(phase, count, wall, cpu, clock.samples, latencies, vendor)
+
+
+def imap_phase(args: argparse.Namespace, mix: Mix, vendor: str) -> Row:
+    from tests.mail import dovecot
+
+    from tierline.mail import imap, sealing, services
+    from tierline.mail.models import ImapAccount, Mailbox
+
+    why = dovecot.available()
+    if why:
+        print(f"imap: skipped: {why}")
+        return Row("imap (skipped)", 0, 1, 0, [], [], vendor)
+    password = "bench-password"
+    server = dovecot.Dovecot(password=password, users=1).start()
+    try:
+        user = server.new_user()
+        account = ImapAccount.objects.create(
+            mailbox=Mailbox.objects.get(name="Help desk"),
+            host="127.0.0.1",
+            port=server.imaps_port,
+            security=ImapAccount.Security.TLS,
+            trusted_certificate=server.certificate,
+            username=user,
+            password=sealing.seal(password),
+            folder="INBOX",
+            after=ImapAccount.After.MOVE,
+            move_to="Processed",
+        )
+        conn = server.client(user, password)
+        appended: list[float] = []
+        try:
+            for _ in range(args.messages):
+                kind, data = conn.append('"INBOX"', None, None, mix.next())
+                assert kind == "OK", data
+                appended.append(time.perf_counter())
+        finally:
+            conn.logout()
+        with Clock(services, "process") as clock:
+            wall, cpu = time.perf_counter(), time.process_time()
+            while True:
+                account = ImapAccount.objects.select_related("mailbox").get(pk=account.pk)
+                poll = imap.fetch(account)
+                if poll.error:
+                    print(f"imap: {poll.error}")
+                    break
+                if not poll.lines:
+                    break
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        # UIDs are fetched in append order: the nth processed is the nth appended.
+        latencies = [end - start for end, start in zip(clock.done, appended, strict=False)]
+        return Row("imap, burst", len(clock.done), wall, cpu, clock.samples, latencies, vendor)
+    finally:
+        server.stop()
+
+
+def outcomes() -> str:
+    from django.db.models import Count
+
+    from tierline.mail.models import Inbound
+
+    rows = Inbound.objects.values("outcome").annotate(n=Count("pk")).order_by("outcome")
+    return ", ".join(f"{row['outcome']} {row['n']}" for row in rows)
+
+
+@contextmanager
+def migrated_database(args: argparse.Namespace) -> Iterator[str]:
+    """common.migrated_database, with the task backend chosen by --tasks."""
+    with fresh_database(args) as vendor:
+        os.environ["TIERLINE_TASKS"] = args.tasks
+        import django
+        from django.core.management import call_command
+
+        django.setup()
+        call_command("migrate", verbosity=0)
+        yield vendor
+
+
+def main() -> int:
+    args = parse_args()
+    with migrated_database(args) as vendor:
+        from django.conf import settings
+
+        set_up(args)
+        mix = Mix(args.seed, args.senders, next_ticket_pk(), settings.TIERLINE["TICKET_PREFIX"])
+        rows = [burst(args, mix, vendor)]
+        if args.steady > 0:
+            rows.append(steady(args, mix, vendor))
+        if args.imap:
+            rows.append(imap_phase(args, mix, vendor))
+        print(f"mix: {mix.counts}")
+        print(f"outcomes: {outcomes()}")
+    header = [
+        "phase",
+        "messages",
+        "msgs/s",
+        "msgs/CPU-s",
+        "p50 ms",
+        "p95 ms",
+        "p95 arrival->ticket s",
+        "database",
+    ]
+    table = [header] + [row.cells() for row in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    for line in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
+    print(f"tasks: {args.tasks}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

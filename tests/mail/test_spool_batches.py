@@ -1,0 +1,178 @@
+"""The spool's drain in batches: one commit for many messages, with each message still its own
+outcome, the raw copies on disk before the commit, the files deleted only after it, and a failed
+batch taken again one message at a time."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.mail.factories import mail, mailbox
+from tierline.core.models import HistoryEntry
+from tierline.desk.models import Ticket
+from tierline.mail import rawstore, services, spool
+from tierline.mail.models import Inbound, RawMessage
+from tierline.people.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+class Crash(BaseException):
+    """The worker killed mid-batch: not an Exception, nothing in the drain catches it."""
+
+
+@pytest.fixture(autouse=True)
+def _data_dir(settings, tmp_path):
+    settings.DATA_DIR = tmp_path / "data"
+    settings.MEDIA_ROOT = tmp_path / "data" / "files"
+
+
+def _spool(*raws: bytes) -> None:
+    for raw in raws:
+        spool.write(raw, mail_from="employee@example.com", recipients=["help@example.org"])
+
+
+def _five() -> list[bytes]:
+    return [mail(subject=f"Printer {n} jammed") for n in range(5)]
+
+
+def test_a_batch_gives_each_message_its_own_outcome_and_empties_the_spool(employee, monkeypatch):
+    mailbox()
+    monkeypatch.setattr(spool, "BATCH", 2)
+    batches = []
+    original = spool._drain_batch
+    monkeypatch.setattr(
+        spool, "_drain_batch", lambda paths: batches.append(len(paths)) or original(paths)
+    )
+    no_sender = b"To: help@example.org\r\nSubject: who?\r\nMessage-ID: <x@y>\r\n\r\nHello\r\n"
+    _spool(*_five(), no_sender)
+
+    done = spool.drain()
+
+    assert [received.line.split()[0] for _, received in done] == ["new"] * 5 + ["quarantined:"]
+    assert len(batches) == 3  # 6 messages, 2 per commit
+    assert Ticket.objects.count() == 5 and spool.waiting() == []
+    assert Inbound.objects.filter(outcome=Inbound.Outcome.QUARANTINED).count() == 1
+
+
+def test_a_failed_batch_is_taken_again_one_at_a_time_keeping_those_before_the_failure(
+    employee, monkeypatch
+):
+    mailbox()
+    raws = _five()
+    _spool(*raws)
+    broken = rawstore.digest(spool.waiting()[2].read_bytes())
+    store = rawstore.store
+
+    def full_disk(raw: bytes, sha256: str | None = None) -> str:
+        if sha256 == broken:
+            raise OSError(28, "No space left on device")
+        return store(raw, sha256)
+
+    monkeypatch.setattr(rawstore, "store", full_disk)
+    with pytest.raises(OSError):
+        spool.drain()
+    # the two before it are tickets and their files are gone; it and those after it wait
+    assert Ticket.objects.count() == 2 and len(spool.waiting()) == 3
+    assert not RawMessage.objects.filter(sha256=broken).exists()
+
+    monkeypatch.setattr(rawstore, "store", store)
+    assert len(spool.drain()) == 3
+    assert Ticket.objects.count() == 5 and RawMessage.objects.count() == 5
+    assert spool.waiting() == []
+
+
+def test_a_crash_mid_batch_loses_nothing_and_doubles_nothing(employee, monkeypatch):
+    mailbox()
+    _spool(*_five())
+    receive, calls = services.receive, []
+
+    def dies_on_the_third(raw: bytes, **kwargs) -> services.Received:
+        calls.append(1)
+        if len(calls) == 3:
+            raise Crash
+        return receive(raw, **kwargs)
+
+    monkeypatch.setattr(services, "receive", dies_on_the_third)
+    with pytest.raises(Crash):
+        spool.drain()
+    # the batch never committed: every file is still there, no row names any of them
+    assert len(spool.waiting()) == 5
+    assert RawMessage.objects.count() == 0 and Ticket.objects.count() == 0
+
+    monkeypatch.setattr(services, "receive", receive)
+    assert [r.line.split()[0] for _, r in spool.drain()] == ["new"] * 5
+    assert Ticket.objects.count() == 5 and spool.waiting() == []
+
+
+def test_the_mail_user_made_by_a_batch_survives_a_message_that_rolls_back(employee):
+    # No mail system user yet; the first message is held (its savepoint rolls back), the
+    # second opens a ticket in the same batch: by a mail user that exists.
+    mailbox(policy="hold")
+    assert not User.objects.filter(username="tierline-mail").exists()
+    _spool(mail(sender="stranger@elsewhere.test"), mail(sender="employee@example.com"))
+
+    lines = [received.line for _, received in spool.drain()]
+
+    assert lines[0].startswith("held:") and lines[1].startswith("new TL-")
+    ticket = Ticket.objects.get()
+    opened = HistoryEntry.objects.get(object_id=ticket.pk, action="opened")
+    assert opened.actor == User.objects.get(username="tierline-mail")
+
+
+def test_a_mailbox_changed_between_batches_is_seen_by_the_next(employee, monkeypatch):
+    box = mailbox(policy="hold")
+    monkeypatch.setattr(spool, "BATCH", 1)
+    _spool(mail(sender="stranger@elsewhere.test"))
+    [(_, first)] = spool.drain()
+    assert first.line.startswith("held:")
+    box.policy = "accept"
+    box.save()
+    _spool(mail(sender="stranger2@elsewhere.test"))
+    [(_, second)] = spool.drain()
+    assert second.line.startswith("new TL-")
+
+
+# --- the raw store's flush together ----------------------------------------------------------
+
+
+def test_files_stored_together_are_flushed_when_the_block_ends(monkeypatch):
+    flushed = []
+    monkeypatch.setattr(rawstore, "_fsync", flushed.append)
+    raw = mail()
+    with rawstore.synced_together():
+        relative = rawstore.store(raw)
+        assert flushed == []  # nothing yet: written and renamed, not flushed
+        assert rawstore.read(relative) == raw  # readable at once
+    target = rawstore.root() / relative
+    assert flushed[0] == target  # the file first, then its folders, deepest first
+    assert flushed[1] == target.parent
+    # the new folders' entries in their parents too: ab/ in mail/, mail/ in files/, ...
+    assert {target.parent.parent, rawstore.root()} <= set(flushed[2:])
+    depths = [len(path.parts) for path in flushed[1:]]
+    assert depths == sorted(depths, reverse=True)
+
+
+def test_nothing_is_flushed_when_the_block_fails(monkeypatch):
+    flushed = []
+    monkeypatch.setattr(rawstore, "_fsync", flushed.append)
+    with pytest.raises(RuntimeError), rawstore.synced_together():
+        rawstore.store(mail())
+        raise RuntimeError("the batch failed")
+    assert flushed == []
+
+
+def test_outside_a_block_a_file_is_flushed_before_store_returns(monkeypatch):
+    flushed = []
+    monkeypatch.setattr(rawstore, "_fsync", flushed.append)
+    relative = rawstore.store(mail())
+    assert (rawstore.root() / relative).parent in flushed
+
+
+def test_a_file_in_place_with_other_bytes_is_written_again():
+    raw = mail()
+    sha256 = rawstore.digest(raw)
+    target = rawstore.root() / rawstore.relative_path(sha256)
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"\0" * len(raw))  # a crash before the flush: the size, not the bytes
+    assert rawstore.store(raw) == rawstore.relative_path(sha256)
+    assert target.read_bytes() == raw
