@@ -91,23 +91,38 @@ def match_param(terms) -> str:
     return terms.as_postgres() if is_postgres() else terms.as_fts5()
 
 
-def ranked(terms, *, kinds: tuple[str, ...], limit: int) -> list[tuple]:
-    """(id, kind, object_id, ticket_id, internal, rank) of the best `limit` matches, best first."""
-    kind_list = ", ".join(f"'{kind}'" for kind in kinds)
+def ranked(terms, *, where: tuple[str, list], window: int, limit: int) -> list[tuple]:
+    """(id, kind, object_id, ticket_id, internal, rank) of the best `limit` among the newest
+    `window` matches that pass `where`, best first.
+
+    `where` is SQL over the document table by its own name (DOCS, never aliased: the queries
+    compile it from the ORM, visibility included), so the database walks the matches newest
+    first, keeps the readable ones and stops at `window`: only those are ranked (bm25 or
+    ts_rank_cd), however many documents match a common word.
+    """
+    where_sql, where_params = where
     if is_postgres():
-        sql = f"""SELECT d.id, d.kind, d.object_id, d.ticket_id, d.internal,
-                         ts_rank_cd(d.search_vector, q) AS rank
-                  FROM {DOCS} d, plainto_tsquery('{LANGUAGE}', %s) q
-                  WHERE d.search_vector @@ q AND d.kind IN ({kind_list})
-                  ORDER BY rank DESC, d.id DESC LIMIT %s"""  # noqa: S608 (our constants; typed text only through %s)
+        sql = f"""SELECT id, kind, object_id, ticket_id, internal,
+                         ts_rank_cd(search_vector, plainto_tsquery('{LANGUAGE}', %s)) AS rank
+                  FROM (SELECT {DOCS}.id, {DOCS}.kind, {DOCS}.object_id, {DOCS}.ticket_id,
+                               {DOCS}.internal, {DOCS}.search_vector
+                        FROM {DOCS}
+                        WHERE {DOCS}.search_vector @@ plainto_tsquery('{LANGUAGE}', %s)
+                          AND ({where_sql})
+                        ORDER BY {DOCS}.id DESC LIMIT %s) newest
+                  ORDER BY rank DESC, id DESC LIMIT %s"""  # noqa: S608 (our constants and compiled ORM SQL; typed text only through %s)
+        params = [match_param(terms), match_param(terms), *where_params, window, limit]
     else:
-        sql = f"""SELECT d.id, d.kind, d.object_id, d.ticket_id, d.internal,
-                         bm25({FTS}, 5.0, 1.0) AS rank
-                  FROM {FTS} JOIN {DOCS} d ON d.id = {FTS}.rowid
-                  WHERE {FTS} MATCH %s AND d.kind IN ({kind_list})
-                  ORDER BY rank, d.id DESC LIMIT %s"""  # noqa: S608 (our constants; typed text only through %s)
+        sql = f"""SELECT * FROM (
+                    SELECT {DOCS}.id, {DOCS}.kind, {DOCS}.object_id, {DOCS}.ticket_id,
+                           {DOCS}.internal, bm25({FTS}, 5.0, 1.0) AS rank
+                    FROM {FTS} CROSS JOIN {DOCS} ON {DOCS}.id = {FTS}.rowid
+                    WHERE {FTS} MATCH %s AND ({where_sql})
+                    ORDER BY {FTS}.rowid DESC LIMIT %s)
+                  ORDER BY rank, id DESC LIMIT %s"""  # noqa: S608 (our constants and compiled ORM SQL; typed text only through %s)
+        params = [match_param(terms), *where_params, window, limit]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [match_param(terms), limit])
+        cursor.execute(sql, params)
         return list(cursor.fetchall())
 
 

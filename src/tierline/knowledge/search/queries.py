@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -24,8 +24,9 @@ from tierline.people import queries as people_queries
 
 Kind = SearchDocument.Kind
 TICKET_KINDS = (Kind.TICKET.value, Kind.MESSAGE.value)
-# The best this many matches are ranked; visibility and filters then keep the readable ones.
-CANDIDATES = 500
+# The newest this many readable matches are ranked (the rest of a common word's matches are
+# never scored): a search answers in bounded time however much matches.
+WINDOW = 1000
 PAGE = 50
 
 
@@ -42,22 +43,57 @@ def ticket_text_filter(text: str, user) -> Q:
     database.
     """
     parsed = _parse(text)
-    by_number = Q(number__iexact=text.strip())
-    if parsed.ticket_pk is not None:
-        by_number |= Q(number=ticket_number(parsed.ticket_pk))
+    typed = text.strip()
+    by_number = None
+    if any(ch.isdigit() for ch in typed):  # a ticket number has digits; words alone stay one IN
+        by_number = Q(number__iexact=typed)
+        if parsed.ticket_pk is not None:
+            by_number |= Q(number=ticket_number(parsed.ticket_pk))
     if parsed.empty:
-        return by_number
+        return by_number if by_number is not None else Q(pk__in=[])
     param = backends.match_param(parsed)
-    public = RawSQL(backends.matching_ids_sql(kinds=TICKET_KINDS, internal=False), [param])  # noqa: S611 (only %s takes typed text)
-    wanted = by_number | Q(pk__in=public)
-    if user is not None and perms.is_staff_member(user):
+    staff = user is not None and perms.is_staff_member(user)
+    hidden = perms.hidden_team_ids(user) if staff else []
+    # One subquery when the user reads every note it may match (the usual case), so the
+    # database chooses how to join it (walk the queue's order, or collect the matches).
+    internal = None if staff and not hidden else False
+    found = RawSQL(backends.matching_ids_sql(kinds=TICKET_KINDS, internal=internal), [param])  # noqa: S611 (only %s takes typed text)
+    wanted = Q(pk__in=found)
+    if hidden:
         notes = RawSQL(backends.matching_ids_sql(kinds=(Kind.MESSAGE,), internal=True), [param])  # noqa: S611 (only %s takes typed text)
-        in_notes = Q(pk__in=notes)
-        hidden = perms.hidden_team_ids(user)
-        if hidden:
-            in_notes &= ~Q(team_id__in=hidden) | Q(assignee_id=user.pk)
-        wanted |= in_notes
-    return wanted
+        wanted |= Q(pk__in=notes) & (~Q(team_id__in=hidden) | Q(assignee_id=user.pk))
+    return wanted if by_number is None else wanted | by_number
+
+
+def _readable_documents(
+    user, *, kinds: tuple[str, ...], statuses: tuple[str, ...] | None
+) -> QuerySet[SearchDocument]:
+    """The documents of these kinds `user` may find, as the desk's permissions say, asked per
+    document (EXISTS on its ticket's primary key) so the database checks only the matches it
+    walks. Statuses keep tickets (and their replies) in them, and leave people out."""
+    staff = perms.is_staff_member(user)
+    ticket = Ticket.objects.filter(pk=OuterRef("ticket_id"))
+    readable = perms.visible_tickets(user, ticket)
+    if statuses:
+        readable = readable.filter(status__in=statuses)
+    on_tickets = Q(kind__in=TICKET_KINDS) & Exists(readable)
+    if not staff:
+        on_tickets &= Q(internal=False)
+    elif perms.hidden_team_ids(user):
+        on_tickets &= Q(internal=False) | Exists(perms.technician_tickets(user, ticket))
+    wanted = on_tickets
+    if staff and not statuses:
+        wanted |= Q(kind=Kind.PERSON) & Exists(
+            people_queries.everyone().filter(pk=OuterRef("object_id"))
+        )
+    return SearchDocument.objects.filter(wanted, kind__in=kinds)
+
+
+def _where(queryset: QuerySet) -> tuple[str, list]:
+    """The WHERE of `queryset` as SQL over its table by name, and its parameters."""
+    query = queryset.query
+    sql, params = query.get_compiler(using=queryset.db).compile(query.where)
+    return sql or "1=1", list(params)
 
 
 def mark(raw: str) -> SafeString:
@@ -114,40 +150,16 @@ def search(
         results.exact_person = people_queries.person_by_email(parsed.email)
     if parsed.empty or not kinds:
         return results
-    rows = backends.ranked(parsed, kinds=kinds, limit=CANDIDATES)
-
-    # Which candidates' tickets the user reads (ids only), then the rows of the kept hits alone.
-    ticket_ids = {row[3] for row in rows if row[3] is not None}
-    readable = perms.visible_tickets(user, Ticket.objects.filter(pk__in=ticket_ids))
-    if statuses:
-        readable = readable.filter(status__in=statuses)
-    readable_ids = set(readable.order_by().values_list("pk", flat=True))
-    as_technician = (
-        set(
-            perms.technician_tickets(user, Ticket.objects.filter(pk__in=readable_ids))
-            .order_by()
-            .values_list("pk", flat=True)
-        )
-        if staff
-        else set()
+    rows = backends.ranked(
+        parsed,
+        where=_where(_readable_documents(user, kinds=kinds, statuses=statuses)),
+        window=WINDOW,
+        limit=limit,
     )
-    person_ids = {row[2] for row in rows if row[1] == Kind.PERSON}
-    if person_ids and not statuses:
-        person_ids = set(
-            people_queries.everyone().filter(pk__in=person_ids).values_list("pk", flat=True)
-        )
-
-    kept: list[tuple[int, Hit]] = []
-    for doc_id, kind, object_id, ticket_id, internal, rank in rows:
-        if kind == Kind.PERSON:
-            if statuses or object_id not in person_ids:
-                continue
-        elif ticket_id not in readable_ids or (internal and ticket_id not in as_technician):
-            continue
-        hit = Hit(kind=kind, object_id=object_id, rank=rank, internal=internal, ticket_id=ticket_id)
-        kept.append((doc_id, hit))
-        if len(kept) == limit:
-            break
+    kept = [
+        (doc_id, Hit(kind=kind, object_id=object_id, rank=rank, internal=internal, ticket_id=tid))
+        for doc_id, kind, object_id, tid, internal, rank in rows
+    ]
 
     wanted = {hit.ticket_id for _, hit in kept if hit.kind != Kind.PERSON}
     tickets = Ticket.objects.filter(pk__in=wanted).select_related("requester").in_bulk()
