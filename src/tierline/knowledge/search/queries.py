@@ -2,7 +2,8 @@
 
 Visibility is the desk's (`desk.permissions`): a ticket, reply or note is found only by who
 may read its ticket, an internal note only by who reads its ticket as a technician, and
-people only by the help desk.
+people only by the help desk; an article as the knowledge base says (`readable_articles`: an
+internal one only by the help desk).
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from django.utils.safestring import SafeString, mark_safe
 from tierline.desk import permissions as perms
 from tierline.desk.models import Ticket
 from tierline.desk.services import ticket_number
+from tierline.knowledge.models import Article
 from tierline.knowledge.models_search import SearchDocument
+from tierline.knowledge.queries import readable_articles
 from tierline.knowledge.search import backends, terms
 from tierline.people import queries as people_queries
 
@@ -86,6 +89,14 @@ def _readable_documents(
         wanted |= Q(kind=Kind.PERSON) & Exists(
             people_queries.everyone().filter(pk=OuterRef("object_id"))
         )
+    if user.is_authenticated and not statuses:
+        # The knowledge base's own rule: the help desk reads every article, anyone else the
+        # public ones (and the document's `internal` agrees, in case the two ever drift).
+        article = readable_articles(user).filter(pk=OuterRef("object_id"))
+        on_articles = Q(kind=Kind.ARTICLE) & Exists(article)
+        if not staff:
+            on_articles &= Q(internal=False)
+        wanted |= on_articles
     return SearchDocument.objects.filter(wanted, kind__in=kinds)
 
 
@@ -109,6 +120,7 @@ class Hit:
     rank: float
     ticket: Ticket | None = None
     person: object | None = None
+    article: Article | None = None
     internal: bool = False
     ticket_id: int | None = None
     title: SafeString = field(default_factory=lambda: mark_safe(""))
@@ -134,8 +146,8 @@ def search(
     """The ranked matches `user` may read, best first, with marked snippets.
 
     A ticket number or an email address alone finds that ticket or person first
-    (`exact_ticket`, `exact_person`). `kinds`: ticket, message, person; `statuses` keep the
-    tickets (and their replies) in these statuses (people have no status).
+    (`exact_ticket`, `exact_person`). `kinds`: ticket, message, person, article; `statuses`
+    keep the tickets (and their replies) in these statuses (people and articles have none).
     """
     parsed = _parse(text)
     staff = perms.is_staff_member(user)
@@ -161,14 +173,19 @@ def search(
         for doc_id, kind, object_id, tid, internal, rank in rows
     ]
 
-    wanted = {hit.ticket_id for _, hit in kept if hit.kind != Kind.PERSON}
+    wanted = {hit.ticket_id for _, hit in kept if hit.ticket_id is not None}
     tickets = Ticket.objects.filter(pk__in=wanted).select_related("requester").in_bulk()
     people = people_queries.everyone().in_bulk(
         [hit.object_id for _, hit in kept if hit.kind == Kind.PERSON]
     )
+    articles = Article.objects.select_related("category").in_bulk(
+        [hit.object_id for _, hit in kept if hit.kind == Kind.ARTICLE]
+    )
     for _, hit in kept:
         if hit.kind == Kind.PERSON:
             hit.person = people.get(hit.object_id)
+        elif hit.kind == Kind.ARTICLE:
+            hit.article = articles.get(hit.object_id)
         else:
             hit.ticket = tickets.get(hit.ticket_id)
 
