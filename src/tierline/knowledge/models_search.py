@@ -44,3 +44,14 @@ class SearchDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.object_id}: {self.title[:60]}"
+
+
+class SearchWord(models.Model):
+    """A word the index holds (as written, lower case), for "did you mean": a typed word the
+    index lacks is matched to its nearest (knowledge/search/words.py). On PostgreSQL a trigram
+    index (pg_trgm) serves the nearest words, when the extension could be created."""
+
+    word = models.CharField(_("word"), max_length=40, unique=True)
+
+    def __str__(self) -> str:
+        return self.word

@@ -15,7 +15,8 @@ from django.db import transaction
 
 from tierline.desk.models import Message, Ticket
 from tierline.knowledge.models import Article, Audience
-from tierline.knowledge.models_search import SearchDocument
+from tierline.knowledge.models_search import SearchDocument, SearchWord
+from tierline.knowledge.search import backends, words
 from tierline.knowledge.search.backends import START, STOP
 from tierline.people import queries as people_queries
 
@@ -86,6 +87,7 @@ def article_document(article: Article) -> SearchDocument:
 
 
 def _save(document: SearchDocument) -> None:
+    words.remember(words.words_of(document.title, document.body))
     SearchDocument.objects.update_or_create(
         kind=document.kind,
         object_id=document.object_id,
@@ -186,13 +188,19 @@ def reindex_all(progress: Callable[[str, int], None] | None = None) -> dict[str,
         (Kind.ARTICLE, Article.objects.order_by("pk"), article_document),
     )
     counts: dict[str, int] = {}
+    known: set[str] = set()
     with transaction.atomic():
         SearchDocument.objects.all().delete()
+        SearchWord.objects.all().delete()
         for kind, queryset, build in sources:
             counts[kind] = 0
             for batch in _batches(queryset, build):
                 SearchDocument.objects.bulk_create(batch)
+                for document in batch:
+                    known |= words.words_of(document.title, document.body)
                 counts[kind] += len(batch)
                 if progress:
                     progress(kind, counts[kind])
+        words.remember(known)
+    backends.analyze()
     return counts

@@ -11,7 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    BigIntegerField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+)
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -22,7 +30,7 @@ from tierline.desk.services import ticket_number
 from tierline.knowledge.models import Article
 from tierline.knowledge.models_search import SearchDocument
 from tierline.knowledge.queries import readable_articles
-from tierline.knowledge.search import backends, terms
+from tierline.knowledge.search import backends, terms, words
 from tierline.people import queries as people_queries
 
 Kind = SearchDocument.Kind
@@ -31,6 +39,18 @@ TICKET_KINDS = (Kind.TICKET.value, Kind.MESSAGE.value)
 # never scored): a search answers in bounded time however much matches.
 WINDOW = 1000
 PAGE = 50
+HIT_TICKET_FIELDS = (
+    "number",
+    "subject",
+    "status",
+    "requester__first_name",
+    "requester__last_name",
+    "requester__username",
+    "requester__email",
+)
+# SQLite's lists: from this many matching documents on, a ticket is asked per row (see
+# ticket_text_filter) rather than every match collected first.
+DENSE = 2000
 
 
 def _parse(text: str) -> terms.Terms:
@@ -60,8 +80,26 @@ def ticket_text_filter(text: str, user) -> Q:
     # One subquery when the user reads every note it may match (the usual case), so the
     # database chooses how to join it (walk the queue's order, or collect the matches).
     internal = None if staff and not hidden else False
-    found = RawSQL(backends.matching_ids_sql(kinds=TICKET_KINDS, internal=internal), [param])  # noqa: S611 (only %s takes typed text)
-    wanted = Q(pk__in=found)
+    if not backends.is_postgres() and backends.has_many_matches(parsed, DENSE):
+        # SQLite, a common word: the list walks its own order and asks per ticket (EXISTS on
+        # its documents, against the matches' row ids read once), stopping at the page's end,
+        # instead of collecting and sorting every matching ticket. PostgreSQL's planner makes
+        # that choice itself, from its statistics.
+        # (`id + 0`: else SQLite probes the index once per match for every ticket, instead of
+        # reading the ticket's few documents and looking each up among the matches.)
+        documents = SearchDocument.objects.alias(
+            plain_id=ExpressionWrapper(F("id") + 0, output_field=BigIntegerField())
+        ).filter(
+            ticket_id=OuterRef("pk"),
+            kind__in=TICKET_KINDS,
+            plain_id__in=RawSQL(backends.matching_rowids_sql(), [param]),  # noqa: S611 (only %s takes typed text)
+        )
+        if internal is False:
+            documents = documents.filter(internal=False)
+        wanted = Q(Exists(documents))
+    else:
+        found = RawSQL(backends.matching_ids_sql(kinds=TICKET_KINDS, internal=internal), [param])  # noqa: S611 (only %s takes typed text)
+        wanted = Q(pk__in=found)
     if hidden:
         notes = RawSQL(backends.matching_ids_sql(kinds=(Kind.MESSAGE,), internal=True), [param])  # noqa: S611 (only %s takes typed text)
         wanted |= Q(pk__in=notes) & (~Q(team_id__in=hidden) | Q(assignee_id=user.pk))
@@ -75,14 +113,19 @@ def _readable_documents(
     document (EXISTS on its ticket's primary key) so the database checks only the matches it
     walks. Statuses keep tickets (and their replies) in them, and leave people out."""
     staff = perms.is_staff_member(user)
+    hidden = perms.hidden_team_ids(user) if staff else []
     ticket = Ticket.objects.filter(pk=OuterRef("ticket_id"))
-    readable = perms.visible_tickets(user, ticket)
-    if statuses:
-        readable = readable.filter(status__in=statuses)
-    on_tickets = Q(kind__in=TICKET_KINDS) & Exists(readable)
+    on_tickets = Q(kind__in=TICKET_KINDS)
+    if not staff or hidden or statuses:
+        # A help desk member who reads every ticket needs no per-ticket check (a document
+        # never outlives its ticket, and search() drops a hit whose ticket it can't load).
+        readable = perms.visible_tickets(user, ticket)
+        if statuses:
+            readable = readable.filter(status__in=statuses)
+        on_tickets &= Exists(readable)
     if not staff:
         on_tickets &= Q(internal=False)
-    elif perms.hidden_team_ids(user):
+    elif hidden:
         on_tickets &= Q(internal=False) | Exists(perms.technician_tickets(user, ticket))
     wanted = on_tickets
     if staff and not statuses:
@@ -133,6 +176,9 @@ class Results:
     hits: list[Hit]
     exact_ticket: Ticket | None = None
     exact_person: object | None = None
+    # Nothing matched the words as typed: these are the words searched instead ("printer"
+    # for "pinter"), and the hits are theirs.
+    corrected: str | None = None
 
 
 def search(
@@ -142,12 +188,15 @@ def search(
     kinds: tuple[str, ...] | None = None,
     statuses: tuple[str, ...] | None = None,
     limit: int = PAGE,
+    correct: bool = True,
 ) -> Results:
     """The ranked matches `user` may read, best first, with marked snippets.
 
     A ticket number or an email address alone finds that ticket or person first
     (`exact_ticket`, `exact_person`). `kinds`: ticket, message, person, article; `statuses`
     keep the tickets (and their replies) in these statuses (people and articles have none).
+    When nothing matches and `correct`, each word the index lacks is replaced by its nearest
+    known word and the search runs again with those (`corrected`).
     """
     parsed = _parse(text)
     staff = perms.is_staff_member(user)
@@ -172,9 +221,21 @@ def search(
         (doc_id, Hit(kind=kind, object_id=object_id, rank=rank, internal=internal, ticket_id=tid))
         for doc_id, kind, object_id, tid, internal, rank in rows
     ]
+    if not kept and correct and results.exact_ticket is None:
+        better = words.corrected(parsed.words)
+        if better is not None:
+            again = search(user, better, kinds=kinds, statuses=statuses, limit=limit, correct=False)
+            results.hits, results.corrected = again.hits, better
+            return results
 
     wanted = {hit.ticket_id for _, hit in kept if hit.ticket_id is not None}
-    tickets = Ticket.objects.filter(pk__in=wanted).select_related("requester").in_bulk()
+    # Only what a hit shows (number, subject, status, requester): a ticket row is wide.
+    tickets = (
+        Ticket.objects.filter(pk__in=wanted)
+        .select_related("requester")
+        .only(*HIT_TICKET_FIELDS)
+        .in_bulk()
+    )
     people = people_queries.everyone().in_bulk(
         [hit.object_id for _, hit in kept if hit.kind == Kind.PERSON]
     )
@@ -188,6 +249,11 @@ def search(
             hit.article = articles.get(hit.object_id)
         else:
             hit.ticket = tickets.get(hit.ticket_id)
+    kept = [
+        (doc_id, hit)
+        for doc_id, hit in kept
+        if hit.ticket is not None or hit.person is not None or hit.article is not None
+    ]
 
     marked = backends.snippets(parsed, [doc_id for doc_id, _ in kept])
     for doc_id, hit in kept:
