@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from tests.desk import factories as desk_factories
+from tierline.desk import services
 from tierline.knowledge.models_search import SearchWord
 from tierline.knowledge.search import backends, index, queries, words
 
@@ -45,10 +46,17 @@ def test_a_known_word_or_a_match_is_never_corrected(printer, tier1):
     assert results.corrected is None and results.hits == []
 
 
-def test_the_correction_keeps_visibility(printer, tier1, employee2):
-    # a requester who may not read the ticket finds nothing, corrected or not
+def test_the_correction_keeps_visibility(committed, printer, tier1, employee, employee2):
+    # a requester who may not read the ticket finds nothing, and is offered no word
     results = queries.search(employee2, "pinter")
-    assert results.hits == []
+    assert results.hits == [] and results.corrected is None
+    # a word only an internal note holds is never offered to the requester
+    with committed():
+        services.add_message(
+            ticket=printer, by=tier1, body="Fraudulent toner order.", internal=True
+        )
+    assert queries.search(employee, "fraudulnt").corrected is None
+    assert queries.search(tier1, "fraudulnt").corrected == "fraudulent"
 
 
 def test_the_page_says_what_it_searched(printer, client, tier1):

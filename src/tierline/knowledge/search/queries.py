@@ -37,7 +37,7 @@ Kind = SearchDocument.Kind
 TICKET_KINDS = (Kind.TICKET.value, Kind.MESSAGE.value)
 # The newest this many readable matches are ranked (the rest of a common word's matches are
 # never scored): a search answers in bounded time however much matches.
-WINDOW = 1000
+WINDOW = 500
 PAGE = 50
 HIT_TICKET_FIELDS = (
     "number",
@@ -225,7 +225,10 @@ def search(
         better = words.corrected(parsed.words)
         if better is not None:
             again = search(user, better, kinds=kinds, statuses=statuses, limit=limit, correct=False)
-            results.hits, results.corrected = again.hits, better
+            # Offered only with hits the user may read: the word list holds words of notes and
+            # internal articles too, and a correction alone must not tell that they exist.
+            if again.hits:
+                results.hits, results.corrected = again.hits, better
             return results
 
     wanted = {hit.ticket_id for _, hit in kept if hit.ticket_id is not None}
