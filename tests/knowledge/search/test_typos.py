@@ -78,3 +78,25 @@ def test_reindex_builds_the_words_again(printer):
     SearchWord.objects.all().delete()
     index.reindex_all()
     assert SearchWord.objects.filter(word="printer").exists()
+
+
+def test_without_trigrams_the_first_letter_serves(printer, tier1, monkeypatch):
+    # PostgreSQL without pg_trgm takes SQLite's way: same first letter, about the same length
+    monkeypatch.setattr(backends, "similar_words", lambda word, limit: None)
+    assert words.nearest("pinter") == "printer"
+    assert queries.search(tier1, "pinter").corrected == "printer"
+
+
+def test_a_refused_extension_warns_and_leaves_the_index_out():
+    from django.db import DatabaseError, connection
+
+    class RefusingEditor:
+        class connection:  # noqa: N801 (stands in for the schema editor's connection)
+            vendor = "postgresql"
+            alias = connection.alias
+
+        def execute(self, sql):
+            raise DatabaseError("permission denied to create extension")
+
+    with pytest.warns(UserWarning, match="pg_trgm could not be created"):
+        assert backends.create_trigram_index(RefusingEditor()) is False
