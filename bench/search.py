@@ -4,6 +4,10 @@
     python bench/search.py --tickets 10000                   a quick pass
     python bench/search.py --database-url postgresql://postgres@127.0.0.1:5432/postgres
                                                              PostgreSQL: creates and drops a bench database
+    python bench/search.py --keep ...                        keep what was loaded (prints where)
+    python bench/search.py --reuse --database-url postgresql://.../tierline_bench_123
+    python bench/search.py --reuse --data-dir /tmp/tierline-bench-xyz
+                                                             time again what --keep kept, no loading
 
 Loads N tickets (subjects and descriptions drawn from an IT vocabulary) with three messages
 each (one in four an internal note), builds the index (`reindex_all`, timed), then times
@@ -16,16 +20,19 @@ Not a test: nothing here asserts, and the suite never runs it.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import bench_parser, finish_args, migrated_database, percentile  # noqa: E402
+from common import bench_parser, migrated_database, percentile  # noqa: E402
 
 BATCH = 5000
 VOCABULARY = (
@@ -43,10 +50,39 @@ def parse_args() -> argparse.Namespace:
     p = bench_parser(__doc__)
     p.add_argument("--tickets", type=int, default=100_000, help="tickets (default 100000)")
     p.add_argument("--searches", type=int, default=200, help="timed searches of each kind")
+    p.add_argument("--keep", action="store_true", help="keep the bench database / data dir")
+    p.add_argument(
+        "--reuse",
+        action="store_true",
+        help="time what --keep kept (--database-url naming it, or --data-dir), without loading",
+    )
+    p.add_argument("--data-dir", help="with --reuse on SQLite: the data dir --keep printed")
     args = p.parse_args()
     if args.tickets < 100 or args.searches < 1:
         p.error("--tickets must be at least 100 and --searches at least 1")
-    return finish_args(args)
+    if args.reuse and not (args.database_url or args.data_dir):
+        p.error("--reuse needs --database-url or --data-dir naming what --keep kept")
+    return args
+
+
+@contextmanager
+def database(args: argparse.Namespace) -> Iterator[str]:
+    """A fresh migrated database, or (--reuse) the one --keep kept."""
+    if args.reuse and not args.database_url:
+        import django
+
+        os.environ["TIERLINE_DATA_DIR"] = args.data_dir
+        os.environ["DJANGO_SETTINGS_MODULE"] = "tierline.settings"
+        os.environ.pop("TIERLINE_DATABASE_URL", None)
+        os.environ["TIERLINE_TASKS"] = "immediate"
+        from django.core.management import call_command
+
+        django.setup()
+        call_command("migrate", verbosity=0)
+        yield "sqlite"
+        return
+    with migrated_database(args) as vendor:
+        yield vendor
 
 
 def sentence(rng: random.Random, n: int) -> str:
@@ -111,16 +147,29 @@ def timed(fn, texts: list[str]) -> list[float]:
 def main() -> int:
     args = parse_args()
     rng = random.Random(args.seed)
-    with migrated_database(args) as vendor:
+    with database(args) as vendor:
         from tierline.desk import lists
+        from tierline.desk.models import Message, Ticket
         from tierline.knowledge.search import index, queries
         from tierline.people.models import User
 
-        load_s = load(args.tickets, rng)
-        started = time.perf_counter()
-        counts = index.reindex_all()
-        index_s = time.perf_counter() - started
-        technician = User.objects.create(username="bench-tech", role=User.Role.TECHNICIAN)
+        if args.reuse:
+            load_s = index_s = 0.0
+            args.tickets = Ticket.objects.count()
+            counts = {"message": Message.objects.count()}
+        else:
+            load_s = load(args.tickets, rng)
+            started = time.perf_counter()
+            counts = index.reindex_all()
+            index_s = time.perf_counter() - started
+            # As bench/desk.py: the statistics a running database has (autovacuum's, ANALYZE).
+            from django.db import connection
+
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        technician, _ = User.objects.get_or_create(
+            username="bench-tech", defaults={"role": User.Role.TECHNICIAN}
+        )
         texts = [f"{rng.choice(WORDS)} {rng.choice(WORDS)}" for _ in range(args.searches)]
 
         def page(text: str) -> None:

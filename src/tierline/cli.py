@@ -20,7 +20,7 @@ a lease on the job's row decides who runs it, so any number of `serve` and `work
     tierline mailserver [--lmtp]       an SMTP/LMTP listener for the mailboxes: spools each
                                        message (fsync) before its 250, and drains the spool
     tierline search reindex            build the search index again (tickets, replies, notes,
-                                       people) from the stored rows
+                                       people, articles) from the stored rows
 
 Every failure prints one clear line and exits non-zero; no tracebacks for bad input.
 """
@@ -628,7 +628,7 @@ def cmd_search_reindex(args: argparse.Namespace) -> int:
     counts = index.reindex_all()
     _out(
         f"Indexed {counts['ticket']} ticket(s), {counts['message']} repl(ies) and note(s), "
-        f"{counts['person']} person(s)."
+        f"{counts['person']} person(s), {counts['article']} article(s)."
     )
     return 0
 
@@ -826,7 +826,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", help="the search index: build it again")
     search = p.add_subparsers(dest="search_command", metavar="SEARCH_COMMAND", parser_class=_Parser)
     search.required = True
-    q = search.add_parser("reindex", help="index every ticket, reply, note and person again")
+    q = search.add_parser(
+        "reindex", help="index every ticket, reply, note, person and article again"
+    )
     q.set_defaults(func=cmd_search_reindex)
     return parser
 

@@ -63,3 +63,29 @@ def test_the_help_desk_does_not_see_internal_articles_in_the_portal(client, tier
     internal = factories.internal_article(tier1)
     client.force_login(tier1)
     assert client.get(reverse("portal:help_article", args=[internal.pk])).status_code == 404
+
+
+def test_the_search_never_finds_an_internal_article_for_a_requester(tier1, employee):
+    from tierline.knowledge.search import queries
+
+    # given: an internal and a public article sharing a word
+    internal = factories.internal_article(tier1, title="Spooler secrets", body="Spooler reset.")
+    public = factories.article(tier1, title="Spooler stuck", body="Ask the help desk.")
+    # then: the help desk finds both, a requester only the public one, whatever kind is asked
+    assert {h.object_id for h in queries.search(tier1, "spooler").hits} == {internal.pk, public.pk}
+    for kinds in (None, ("article",)):
+        hits = queries.search(employee, "spooler", kinds=kinds).hits
+        assert [(h.kind, h.object_id) for h in hits] == [("article", public.pk)]
+    # and once the public one is made internal, the requester finds nothing
+    services.update_article(
+        article_id=public.pk,
+        by=tier1,
+        title=public.title,
+        body=public.body,
+        category=None,
+        audience="internal",
+        review_by=None,
+        expected_version=1,
+    )
+    assert queries.search(employee, "spooler").hits == []
+    assert queries.search(employee, "secrets").hits == []

@@ -20,6 +20,14 @@ pytestmark = pytest.mark.django_db
 API = "/api/v1/tickets/"
 
 
+@pytest.fixture(autouse=True, params=["few matches", "many matches"])
+def sqlite_path(request, monkeypatch):
+    """SQLite's lists take another path when many documents match (queries.DENSE): every
+    test here runs on both."""
+    if request.param == "many matches":
+        monkeypatch.setattr(queries, "DENSE", 1)
+
+
 def api_numbers(api, user, text):
     response = api(user).get(API, {"q": text})
     assert response.status_code == 200

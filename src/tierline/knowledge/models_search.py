@@ -1,4 +1,5 @@
-"""The search index: one row per thing a person can find (a ticket, a reply or note, a person).
+"""The search index: one row per thing a person can find (a ticket, a reply or note, a person,
+a knowledge base article).
 
 The row holds the text as it was when indexed (`title`, `body`) and what visibility needs
 (`ticket_id`, `internal`). The full-text structures sit beside it, created by the migration
@@ -21,12 +22,14 @@ class SearchDocument(models.Model):
         TICKET = "ticket", _("Ticket")
         MESSAGE = "message", _("Reply or note")
         PERSON = "person", _("Person")
+        ARTICLE = "article", _("Article")
 
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     object_id = models.BigIntegerField(_("object id"))
     # The ticket a ticket or message document belongs to; null for people.
     ticket_id = models.BigIntegerField(null=True, blank=True)
-    # An internal note: matched only for those who read its ticket as a technician.
+    # An internal note: matched only for those who read its ticket as a technician; an
+    # internal article: only by the help desk.
     internal = models.BooleanField(default=False)
     title = models.CharField(_("title"), max_length=400)
     body = models.TextField(_("text"), blank=True)
@@ -41,3 +44,14 @@ class SearchDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.object_id}: {self.title[:60]}"
+
+
+class SearchWord(models.Model):
+    """A word the index holds (as written, lower case), for "did you mean": a typed word the
+    index lacks is matched to its nearest (knowledge/search/words.py). On PostgreSQL a trigram
+    index (pg_trgm) serves the nearest words, when the extension could be created."""
+
+    word = models.CharField(_("word"), max_length=40, unique=True)
+
+    def __str__(self) -> str:
+        return self.word

@@ -2,7 +2,8 @@
 
 An article is saved with its version: each save (creating, editing, restoring) adds one
 `ArticleVersion` holding what the article says after it, so the versions are its whole history
-and an earlier one can be shown and restored. An edit carries the version its page showed; a
+and an earlier one can be shown and restored. Each save also writes the article's search
+document, in the same transaction. An edit carries the version its page showed; a
 stale one is refused, naming who saved in between.
 """
 
@@ -32,6 +33,7 @@ from tierline.knowledge.models import (
     TicketLink,
 )
 from tierline.knowledge.queries import can_read, can_write
+from tierline.knowledge.search import index as search_index
 
 NOTE_MAX = 200
 
@@ -135,6 +137,7 @@ def create_article(
     )
     note = f"Written from ticket {source_ticket.number}" if source_ticket else "Written"
     _keep_version(article, by, note)
+    search_index.index_article(article.pk)
     if source_ticket is not None:
         _link(ticket=source_ticket, article=article, by=by)
     return article
@@ -204,6 +207,7 @@ def _save_version(article: Article, by: Any, *, note: str, **values: Any) -> Art
     article.updated_at = timezone.now()
     article.save()
     _keep_version(article, by, note)
+    search_index.index_article(article.pk)
     return article
 
 

@@ -14,7 +14,9 @@ and only then are the marks turned into <mark> elements.
 
 from __future__ import annotations
 
-from django.db import connection
+import warnings
+
+from django.db import DatabaseError, connection, transaction
 
 DOCS = "knowledge_searchdocument"
 FTS = "knowledge_search_fts"
@@ -68,6 +70,74 @@ def drop_structures(schema_editor) -> None:
         schema_editor.execute(sql)
 
 
+WORDS = "knowledge_searchword"
+_trigrams: dict[str, bool] = {}
+
+
+def create_trigram_index(schema_editor) -> bool:
+    """The words' trigram index (typo tolerance) on PostgreSQL: pg_trgm, when this database
+    lets us create it. False (and a warning) when it does not: words.py then compares words
+    of the same first letter instead."""
+    connection_ = schema_editor.connection
+    if connection_.vendor != "postgresql":
+        return False
+    try:
+        with transaction.atomic(using=connection_.alias):  # a savepoint: a refusal is undone
+            schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    except DatabaseError as error:
+        warnings.warn(
+            f"pg_trgm could not be created ({error}); typo tolerance compares words of the same "
+            "first letter instead. A superuser can run CREATE EXTENSION pg_trgm and migrate "
+            "again.",
+            stacklevel=1,
+        )
+        return False
+    schema_editor.execute(
+        f"CREATE INDEX IF NOT EXISTS searchword_trgm ON {WORDS} USING GIN (word gin_trgm_ops)"
+    )
+    return True
+
+
+def drop_trigram_index(schema_editor) -> None:
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("DROP INDEX IF EXISTS searchword_trgm")
+
+
+def has_trigrams() -> bool:
+    """The words' trigram index exists here (asked once per database and process)."""
+    if not is_postgres():
+        return False
+    if connection.alias not in _trigrams:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'searchword_trgm'")
+            _trigrams[connection.alias] = cursor.fetchone() is not None
+    return _trigrams[connection.alias]
+
+
+def similar_words(word: str, *, limit: int) -> list[str] | None:
+    """Known words sharing trigrams with `word` (pg_trgm's `%`, most similar first), or None
+    where there is no trigram index."""
+    if not has_trigrams():
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT word FROM {WORDS} WHERE word %% %s
+                ORDER BY similarity(word, %s) DESC, word LIMIT %s""",  # noqa: S608 (our constant; typed text only through %s)
+            [word, word, limit],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def analyze() -> None:
+    """PostgreSQL: fresh statistics of the index after a bulk rebuild. Its planner reads from
+    them how many documents a word matches, and so whether to walk the newest documents or
+    collect the matches from the GIN index; stale ones (a bulk load before autovacuum came
+    by) made it collect 52,000 matches and read them all: 1.4 s instead of 25 ms."""
+    if is_postgres():
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {DOCS}")
+
+
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
@@ -81,9 +151,26 @@ def matching_ids_sql(*, kinds: tuple[str, ...], internal: bool | None) -> str:
         where.append("d.internal" if internal else "NOT d.internal")
     if is_postgres():
         where.append(f"d.search_vector @@ plainto_tsquery('{LANGUAGE}', %s)")
-    else:
-        where.append(f"d.id IN (SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s)")  # noqa: S608 (table names and kinds are our constants)
-    return f"SELECT d.ticket_id FROM {DOCS} d WHERE " + " AND ".join(where)  # noqa: S608 (table names and kinds are our constants)
+        return f"SELECT d.ticket_id FROM {DOCS} d WHERE " + " AND ".join(where)  # noqa: S608 (table names and kinds are our constants)
+    # SQLite: the matches drive (FTS5 first), each looked up by its row id.
+    where.insert(0, f"{FTS} MATCH %s")
+    return (
+        f"SELECT d.ticket_id FROM {FTS} CROSS JOIN {DOCS} d ON d.id = {FTS}.rowid WHERE "  # noqa: S608 (table names and kinds are our constants)
+        + " AND ".join(where)
+    )
+
+
+def matching_rowids_sql() -> str:
+    """SQLite: SELECT of the row ids of the documents matching the one query parameter."""
+    return f"SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s"  # noqa: S608 (our constants)
+
+
+def has_many_matches(terms, at_least: int) -> bool:
+    """SQLite: do at least `at_least` documents match? (reads at most that many row ids)"""
+    sql = f"SELECT count(*) FROM (SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s LIMIT %s)"  # noqa: S608 (our constants)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [match_param(terms), at_least])
+        return cursor.fetchone()[0] >= at_least
 
 
 def match_param(terms) -> str:
@@ -91,23 +178,38 @@ def match_param(terms) -> str:
     return terms.as_postgres() if is_postgres() else terms.as_fts5()
 
 
-def ranked(terms, *, kinds: tuple[str, ...], limit: int) -> list[tuple]:
-    """(id, kind, object_id, ticket_id, internal, rank) of the best `limit` matches, best first."""
-    kind_list = ", ".join(f"'{kind}'" for kind in kinds)
+def ranked(terms, *, where: tuple[str, list], window: int, limit: int) -> list[tuple]:
+    """(id, kind, object_id, ticket_id, internal, rank) of the best `limit` among the newest
+    `window` matches that pass `where`, best first.
+
+    `where` is SQL over the document table by its own name (DOCS, never aliased: the queries
+    compile it from the ORM, visibility included), so the database walks the matches newest
+    first, keeps the readable ones and stops at `window`: only those are ranked (bm25 or
+    ts_rank_cd), however many documents match a common word.
+    """
+    where_sql, where_params = where
     if is_postgres():
-        sql = f"""SELECT d.id, d.kind, d.object_id, d.ticket_id, d.internal,
-                         ts_rank_cd(d.search_vector, q) AS rank
-                  FROM {DOCS} d, plainto_tsquery('{LANGUAGE}', %s) q
-                  WHERE d.search_vector @@ q AND d.kind IN ({kind_list})
-                  ORDER BY rank DESC, d.id DESC LIMIT %s"""  # noqa: S608 (our constants; typed text only through %s)
+        sql = f"""SELECT id, kind, object_id, ticket_id, internal,
+                         ts_rank_cd(search_vector, plainto_tsquery('{LANGUAGE}', %s)) AS rank
+                  FROM (SELECT {DOCS}.id, {DOCS}.kind, {DOCS}.object_id, {DOCS}.ticket_id,
+                               {DOCS}.internal, {DOCS}.search_vector
+                        FROM {DOCS}
+                        WHERE {DOCS}.search_vector @@ plainto_tsquery('{LANGUAGE}', %s)
+                          AND ({where_sql})
+                        ORDER BY {DOCS}.id DESC LIMIT %s) newest
+                  ORDER BY rank DESC, id DESC LIMIT %s"""  # noqa: S608 (our constants and compiled ORM SQL; typed text only through %s)
+        params = [match_param(terms), match_param(terms), *where_params, window, limit]
     else:
-        sql = f"""SELECT d.id, d.kind, d.object_id, d.ticket_id, d.internal,
-                         bm25({FTS}, 5.0, 1.0) AS rank
-                  FROM {FTS} JOIN {DOCS} d ON d.id = {FTS}.rowid
-                  WHERE {FTS} MATCH %s AND d.kind IN ({kind_list})
-                  ORDER BY rank, d.id DESC LIMIT %s"""  # noqa: S608 (our constants; typed text only through %s)
+        sql = f"""SELECT * FROM (
+                    SELECT {DOCS}.id, {DOCS}.kind, {DOCS}.object_id, {DOCS}.ticket_id,
+                           {DOCS}.internal, bm25({FTS}, 5.0, 1.0) AS rank
+                    FROM {FTS} CROSS JOIN {DOCS} ON {DOCS}.id = {FTS}.rowid
+                    WHERE {FTS} MATCH %s AND ({where_sql})
+                    ORDER BY {FTS}.rowid DESC LIMIT %s)
+                  ORDER BY rank, id DESC LIMIT %s"""  # noqa: S608 (our constants and compiled ORM SQL; typed text only through %s)
+        params = [match_param(terms), *where_params, window, limit]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [match_param(terms), limit])
+        cursor.execute(sql, params)
         return list(cursor.fetchall())
 
 
@@ -133,8 +235,11 @@ def snippets(terms, ids: list[int]) -> dict[int, tuple[str, str]]:
         sql = f"""SELECT {FTS}.rowid,
                     highlight({FTS}, 0, %s, %s),
                     snippet({FTS}, 1, %s, %s, ' … ', 24)
-                  FROM {FTS} WHERE {FTS} MATCH %s AND {FTS}.rowid IN ({placeholders})"""  # noqa: S608 (our constants; typed text only through %s)
-        params = [START, STOP, START, STOP, match_param(terms), *ids]
+                  FROM {FTS} WHERE {FTS} MATCH %s AND +{FTS}.rowid IN ({placeholders})
+                    AND {FTS}.rowid BETWEEN %s AND %s"""  # noqa: S608 (our constants; typed text only through %s)
+        # FTS5 walks the matches within the page's row id range (cheap), and the list is
+        # checked per row (`+`): asked one row id at a time, FTS5 seeks every term each time.
+        params = [START, STOP, START, STOP, match_param(terms), *ids, min(ids), max(ids)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {row[0]: (row[1] or "", row[2] or "") for row in cursor.fetchall()}

@@ -1,4 +1,5 @@
-"""Writing the search index: one document per ticket, per reply or note, per person.
+"""Writing the search index: one document per ticket, per reply or note, per person, per
+knowledge base article (written by the article's own save, knowledge/services.py).
 
 Each function reads the fresh rows by id (it runs after the desk's transaction committed, from
 a task) and writes that one document, or deletes it when the row is gone. Safe to run twice,
@@ -13,7 +14,9 @@ from collections.abc import Callable, Iterable, Iterator
 from django.db import transaction
 
 from tierline.desk.models import Message, Ticket
-from tierline.knowledge.models_search import SearchDocument
+from tierline.knowledge.models import Article, Audience
+from tierline.knowledge.models_search import SearchDocument, SearchWord
+from tierline.knowledge.search import backends, words
 from tierline.knowledge.search.backends import START, STOP
 from tierline.people import queries as people_queries
 
@@ -72,7 +75,19 @@ def person_document(person) -> SearchDocument:
     )
 
 
+def article_document(article: Article) -> SearchDocument:
+    return SearchDocument(
+        kind=Kind.ARTICLE,
+        object_id=article.pk,
+        ticket_id=None,
+        internal=article.audience != Audience.PUBLIC,
+        title=_clean(f"{article.reference} {article.title}")[:400],
+        body=_clean(article.body),
+    )
+
+
 def _save(document: SearchDocument) -> None:
+    words.remember(words.words_of(document.title, document.body))
     SearchDocument.objects.update_or_create(
         kind=document.kind,
         object_id=document.object_id,
@@ -129,6 +144,17 @@ def index_person(person_id: int) -> bool:
     return True
 
 
+@transaction.atomic
+def index_article(article_id: int) -> bool:
+    """An article's document, called in the transaction that saves it. False if it is gone."""
+    article = Article.objects.filter(pk=article_id).first()
+    if article is None:
+        _forget(Kind.ARTICLE, article_id)
+        return False
+    _save(article_document(article))
+    return True
+
+
 def _batches(queryset, build: Callable) -> Iterator[list[SearchDocument]]:
     batch: list[SearchDocument] = []
     for row in queryset.iterator(chunk_size=BATCH):
@@ -159,15 +185,22 @@ def reindex_all(progress: Callable[[str, int], None] | None = None) -> dict[str,
             Message.objects.select_related("ticket").order_by("pk"),
             message_document,
         ),
+        (Kind.ARTICLE, Article.objects.order_by("pk"), article_document),
     )
     counts: dict[str, int] = {}
+    known: set[str] = set()
     with transaction.atomic():
         SearchDocument.objects.all().delete()
+        SearchWord.objects.all().delete()
         for kind, queryset, build in sources:
             counts[kind] = 0
             for batch in _batches(queryset, build):
                 SearchDocument.objects.bulk_create(batch)
+                for document in batch:
+                    known |= words.words_of(document.title, document.body)
                 counts[kind] += len(batch)
                 if progress:
                     progress(kind, counts[kind])
+        words.remember(known)
+    backends.analyze()
     return counts

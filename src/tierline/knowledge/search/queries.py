@@ -2,7 +2,8 @@
 
 Visibility is the desk's (`desk.permissions`): a ticket, reply or note is found only by who
 may read its ticket, an internal note only by who reads its ticket as a technician, and
-people only by the help desk.
+people only by the help desk; an article as the knowledge base says (`readable_articles`: an
+internal one only by the help desk).
 """
 
 from __future__ import annotations
@@ -10,7 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import (
+    BigIntegerField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+)
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -18,15 +27,30 @@ from django.utils.safestring import SafeString, mark_safe
 from tierline.desk import permissions as perms
 from tierline.desk.models import Ticket
 from tierline.desk.services import ticket_number
+from tierline.knowledge.models import Article
 from tierline.knowledge.models_search import SearchDocument
-from tierline.knowledge.search import backends, terms
+from tierline.knowledge.queries import readable_articles
+from tierline.knowledge.search import backends, terms, words
 from tierline.people import queries as people_queries
 
 Kind = SearchDocument.Kind
 TICKET_KINDS = (Kind.TICKET.value, Kind.MESSAGE.value)
-# The best this many matches are ranked; visibility and filters then keep the readable ones.
-CANDIDATES = 500
+# The newest this many readable matches are ranked (the rest of a common word's matches are
+# never scored): a search answers in bounded time however much matches.
+WINDOW = 500
 PAGE = 50
+HIT_TICKET_FIELDS = (
+    "number",
+    "subject",
+    "status",
+    "requester__first_name",
+    "requester__last_name",
+    "requester__username",
+    "requester__email",
+)
+# SQLite's lists: from this many matching documents on, a ticket is asked per row (see
+# ticket_text_filter) rather than every match collected first.
+DENSE = 2000
 
 
 def _parse(text: str) -> terms.Terms:
@@ -42,22 +66,88 @@ def ticket_text_filter(text: str, user) -> Q:
     database.
     """
     parsed = _parse(text)
-    by_number = Q(number__iexact=text.strip())
-    if parsed.ticket_pk is not None:
-        by_number |= Q(number=ticket_number(parsed.ticket_pk))
+    typed = text.strip()
+    by_number = None
+    if any(ch.isdigit() for ch in typed):  # a ticket number has digits; words alone stay one IN
+        by_number = Q(number__iexact=typed)
+        if parsed.ticket_pk is not None:
+            by_number |= Q(number=ticket_number(parsed.ticket_pk))
     if parsed.empty:
-        return by_number
+        return by_number if by_number is not None else Q(pk__in=[])
     param = backends.match_param(parsed)
-    public = RawSQL(backends.matching_ids_sql(kinds=TICKET_KINDS, internal=False), [param])  # noqa: S611 (only %s takes typed text)
-    wanted = by_number | Q(pk__in=public)
-    if user is not None and perms.is_staff_member(user):
+    staff = user is not None and perms.is_staff_member(user)
+    hidden = perms.hidden_team_ids(user) if staff else []
+    # One subquery when the user reads every note it may match (the usual case), so the
+    # database chooses how to join it (walk the queue's order, or collect the matches).
+    internal = None if staff and not hidden else False
+    if not backends.is_postgres() and backends.has_many_matches(parsed, DENSE):
+        # SQLite, a common word: the list walks its own order and asks per ticket (EXISTS on
+        # its documents, against the matches' row ids read once), stopping at the page's end,
+        # instead of collecting and sorting every matching ticket. PostgreSQL's planner makes
+        # that choice itself, from its statistics.
+        # (`id + 0`: else SQLite probes the index once per match for every ticket, instead of
+        # reading the ticket's few documents and looking each up among the matches.)
+        documents = SearchDocument.objects.alias(
+            plain_id=ExpressionWrapper(F("id") + 0, output_field=BigIntegerField())
+        ).filter(
+            ticket_id=OuterRef("pk"),
+            kind__in=TICKET_KINDS,
+            plain_id__in=RawSQL(backends.matching_rowids_sql(), [param]),  # noqa: S611 (only %s takes typed text)
+        )
+        if internal is False:
+            documents = documents.filter(internal=False)
+        wanted = Q(Exists(documents))
+    else:
+        found = RawSQL(backends.matching_ids_sql(kinds=TICKET_KINDS, internal=internal), [param])  # noqa: S611 (only %s takes typed text)
+        wanted = Q(pk__in=found)
+    if hidden:
         notes = RawSQL(backends.matching_ids_sql(kinds=(Kind.MESSAGE,), internal=True), [param])  # noqa: S611 (only %s takes typed text)
-        in_notes = Q(pk__in=notes)
-        hidden = perms.hidden_team_ids(user)
-        if hidden:
-            in_notes &= ~Q(team_id__in=hidden) | Q(assignee_id=user.pk)
-        wanted |= in_notes
-    return wanted
+        wanted |= Q(pk__in=notes) & (~Q(team_id__in=hidden) | Q(assignee_id=user.pk))
+    return wanted if by_number is None else wanted | by_number
+
+
+def _readable_documents(
+    user, *, kinds: tuple[str, ...], statuses: tuple[str, ...] | None
+) -> QuerySet[SearchDocument]:
+    """The documents of these kinds `user` may find, as the desk's permissions say, asked per
+    document (EXISTS on its ticket's primary key) so the database checks only the matches it
+    walks. Statuses keep tickets (and their replies) in them, and leave people out."""
+    staff = perms.is_staff_member(user)
+    hidden = perms.hidden_team_ids(user) if staff else []
+    ticket = Ticket.objects.filter(pk=OuterRef("ticket_id"))
+    on_tickets = Q(kind__in=TICKET_KINDS)
+    if not staff or hidden or statuses:
+        # A help desk member who reads every ticket needs no per-ticket check (a document
+        # never outlives its ticket, and search() drops a hit whose ticket it can't load).
+        readable = perms.visible_tickets(user, ticket)
+        if statuses:
+            readable = readable.filter(status__in=statuses)
+        on_tickets &= Exists(readable)
+    if not staff:
+        on_tickets &= Q(internal=False)
+    elif hidden:
+        on_tickets &= Q(internal=False) | Exists(perms.technician_tickets(user, ticket))
+    wanted = on_tickets
+    if staff and not statuses:
+        wanted |= Q(kind=Kind.PERSON) & Exists(
+            people_queries.everyone().filter(pk=OuterRef("object_id"))
+        )
+    if user.is_authenticated and not statuses:
+        # The knowledge base's own rule: the help desk reads every article, anyone else the
+        # public ones (and the document's `internal` agrees, in case the two ever drift).
+        article = readable_articles(user).filter(pk=OuterRef("object_id"))
+        on_articles = Q(kind=Kind.ARTICLE) & Exists(article)
+        if not staff:
+            on_articles &= Q(internal=False)
+        wanted |= on_articles
+    return SearchDocument.objects.filter(wanted, kind__in=kinds)
+
+
+def _where(queryset: QuerySet) -> tuple[str, list]:
+    """The WHERE of `queryset` as SQL over its table by name, and its parameters."""
+    query = queryset.query
+    sql, params = query.get_compiler(using=queryset.db).compile(query.where)
+    return sql or "1=1", list(params)
 
 
 def mark(raw: str) -> SafeString:
@@ -73,6 +163,7 @@ class Hit:
     rank: float
     ticket: Ticket | None = None
     person: object | None = None
+    article: Article | None = None
     internal: bool = False
     ticket_id: int | None = None
     title: SafeString = field(default_factory=lambda: mark_safe(""))
@@ -85,6 +176,9 @@ class Results:
     hits: list[Hit]
     exact_ticket: Ticket | None = None
     exact_person: object | None = None
+    # Nothing matched the words as typed: these are the words searched instead ("printer"
+    # for "pinter"), and the hits are theirs.
+    corrected: str | None = None
 
 
 def search(
@@ -94,12 +188,15 @@ def search(
     kinds: tuple[str, ...] | None = None,
     statuses: tuple[str, ...] | None = None,
     limit: int = PAGE,
+    correct: bool = True,
 ) -> Results:
     """The ranked matches `user` may read, best first, with marked snippets.
 
     A ticket number or an email address alone finds that ticket or person first
-    (`exact_ticket`, `exact_person`). `kinds`: ticket, message, person; `statuses` keep the
-    tickets (and their replies) in these statuses (people have no status).
+    (`exact_ticket`, `exact_person`). `kinds`: ticket, message, person, article; `statuses`
+    keep the tickets (and their replies) in these statuses (people and articles have none).
+    When nothing matches and `correct`, each word the index lacks is replaced by its nearest
+    known word and the search runs again with those (`corrected`).
     """
     parsed = _parse(text)
     staff = perms.is_staff_member(user)
@@ -114,51 +211,52 @@ def search(
         results.exact_person = people_queries.person_by_email(parsed.email)
     if parsed.empty or not kinds:
         return results
-    rows = backends.ranked(parsed, kinds=kinds, limit=CANDIDATES)
-
-    # Which candidates' tickets the user reads (ids only), then the rows of the kept hits alone.
-    ticket_ids = {row[3] for row in rows if row[3] is not None}
-    readable = perms.visible_tickets(user, Ticket.objects.filter(pk__in=ticket_ids))
-    if statuses:
-        readable = readable.filter(status__in=statuses)
-    readable_ids = set(readable.order_by().values_list("pk", flat=True))
-    as_technician = (
-        set(
-            perms.technician_tickets(user, Ticket.objects.filter(pk__in=readable_ids))
-            .order_by()
-            .values_list("pk", flat=True)
-        )
-        if staff
-        else set()
+    rows = backends.ranked(
+        parsed,
+        where=_where(_readable_documents(user, kinds=kinds, statuses=statuses)),
+        window=WINDOW,
+        limit=limit,
     )
-    person_ids = {row[2] for row in rows if row[1] == Kind.PERSON}
-    if person_ids and not statuses:
-        person_ids = set(
-            people_queries.everyone().filter(pk__in=person_ids).values_list("pk", flat=True)
-        )
+    kept = [
+        (doc_id, Hit(kind=kind, object_id=object_id, rank=rank, internal=internal, ticket_id=tid))
+        for doc_id, kind, object_id, tid, internal, rank in rows
+    ]
+    if not kept and correct and results.exact_ticket is None:
+        better = words.corrected(parsed.words)
+        if better is not None:
+            again = search(user, better, kinds=kinds, statuses=statuses, limit=limit, correct=False)
+            # Offered only with hits the user may read: the word list holds words of notes and
+            # internal articles too, and a correction alone must not tell that they exist.
+            if again.hits:
+                results.hits, results.corrected = again.hits, better
+            return results
 
-    kept: list[tuple[int, Hit]] = []
-    for doc_id, kind, object_id, ticket_id, internal, rank in rows:
-        if kind == Kind.PERSON:
-            if statuses or object_id not in person_ids:
-                continue
-        elif ticket_id not in readable_ids or (internal and ticket_id not in as_technician):
-            continue
-        hit = Hit(kind=kind, object_id=object_id, rank=rank, internal=internal, ticket_id=ticket_id)
-        kept.append((doc_id, hit))
-        if len(kept) == limit:
-            break
-
-    wanted = {hit.ticket_id for _, hit in kept if hit.kind != Kind.PERSON}
-    tickets = Ticket.objects.filter(pk__in=wanted).select_related("requester").in_bulk()
+    wanted = {hit.ticket_id for _, hit in kept if hit.ticket_id is not None}
+    # Only what a hit shows (number, subject, status, requester): a ticket row is wide.
+    tickets = (
+        Ticket.objects.filter(pk__in=wanted)
+        .select_related("requester")
+        .only(*HIT_TICKET_FIELDS)
+        .in_bulk()
+    )
     people = people_queries.everyone().in_bulk(
         [hit.object_id for _, hit in kept if hit.kind == Kind.PERSON]
+    )
+    articles = Article.objects.select_related("category").in_bulk(
+        [hit.object_id for _, hit in kept if hit.kind == Kind.ARTICLE]
     )
     for _, hit in kept:
         if hit.kind == Kind.PERSON:
             hit.person = people.get(hit.object_id)
+        elif hit.kind == Kind.ARTICLE:
+            hit.article = articles.get(hit.object_id)
         else:
             hit.ticket = tickets.get(hit.ticket_id)
+    kept = [
+        (doc_id, hit)
+        for doc_id, hit in kept
+        if hit.ticket is not None or hit.person is not None or hit.article is not None
+    ]
 
     marked = backends.snippets(parsed, [doc_id for doc_id, _ in kept])
     for doc_id, hit in kept:
