@@ -28,7 +28,7 @@ def forget_articles(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("knowledge", "0002_search_index")]
+    dependencies = [("knowledge", "0003_guides")]
 
     operations = [
         migrations.AlterField(

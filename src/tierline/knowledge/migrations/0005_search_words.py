@@ -26,7 +26,7 @@ def drop_trigram_index(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("knowledge", "0003_search_articles")]
+    dependencies = [("knowledge", "0004_search_articles")]
 
     operations = [
         migrations.CreateModel(
