@@ -702,14 +702,14 @@ def _enqueue(ticket_id: int, trigger: str) -> None:
 
 def on_ticket_event(event: TicketEvent) -> None:
     """In the desk's transaction: note the ticket (created wins over updated); one task per
-    ticket is queued when it commits. The engine's own changes are not updates."""
+    ticket is queued when it commits. The engine's own changes (its actor, the sla user) are
+    not updates."""
     created = isinstance(event, TicketOpened)
-    if not created and event.actor_id is not None and event.actor_id == _engine_actor_id():
-        return
     trigger = RuleTrigger.CREATED if created else RuleTrigger.UPDATED
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
-        _enqueue(event.ticket_id, trigger)
+        if created or event.actor_id is None or event.actor_id != system_user("sla").pk:
+            _enqueue(event.ticket_id, trigger)
         return
     # One flush per transaction: a new one when the last has run, or was dropped with a
     # rolled-back transaction or savepoint (its hook is no longer queued).
@@ -722,6 +722,8 @@ def on_ticket_event(event: TicketEvent) -> None:
         batch = _Batch()
         setattr(connection, _PENDING_ATTR, batch)
         transaction.on_commit(batch.flush)
+    if not created and event.actor_id is not None and event.actor_id == batch.engine_id():
+        return
     if batch.tickets.get(event.ticket_id) != RuleTrigger.CREATED:
         batch.tickets[event.ticket_id] = trigger
 
@@ -732,6 +734,13 @@ class _Batch:
     def __init__(self) -> None:
         self.tickets: dict[int, str] = {}
         self.flushed = False
+        self._engine_id: int | None = None
+
+    def engine_id(self) -> int:
+        """The sla user's id, read once per transaction."""
+        if self._engine_id is None:
+            self._engine_id = system_user("sla").pk
+        return self._engine_id
 
     def flush(self) -> None:
         self.flushed = True
@@ -740,10 +749,6 @@ class _Batch:
                 _enqueue(ticket_id, trigger)
             except Exception:  # the change is committed; one ticket's rules are lost, logged
                 logger.exception("Rules of ticket %s could not be queued", ticket_id)
-
-
-def _engine_actor_id() -> int:
-    return system_user("sla").pk
 
 
 def subscribe() -> None:
