@@ -138,3 +138,23 @@ def test_a_time_rule_that_closes_a_waiting_ticket(employee, tier1, clock):
     # closed tickets are no longer candidates
     clock.now += timedelta(days=10)
     assert sweep() == 1
+
+
+def test_the_sweep_reads_only_tickets_that_can_match(employee, tier1, clock):
+    vip_rule = time_rule(
+        wait_amount=1,
+        wait_unit=WaitUnit.HOURS,
+        conditions=[
+            {"field": "priority", "op": "is_not", "value": 4},
+            {"field": "assignee", "op": "is_set", "value": True},
+            {"field": "category", "op": "not_in", "value": [1]},
+        ],
+    )
+    # older tickets that can't match (unassigned) come first by updated_at
+    for n in range(3):
+        other = desk_factories.ticket(employee, subject=f"Other {n}")
+        Ticket.objects.filter(pk=other.pk).update(updated_at=MONDAY_10 - timedelta(days=n + 1))
+    ticket = waiting_ticket(employee, tier1)
+    clock.now = MONDAY_10 + timedelta(hours=2)
+    assert rules.sweep_time_rules(limit=1) == 1
+    assert RuleFiring.objects.get(rule=vip_rule).ticket_id == ticket.pk

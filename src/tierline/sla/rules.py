@@ -56,7 +56,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from tierline.core import events
@@ -342,6 +342,48 @@ def holds(condition: dict[str, Any], actual: Any) -> bool:
     if op == "not_contains":
         return value.casefold() not in (actual or "").casefold()
     raise ValueError(f"unknown operator {op!r}")
+
+
+# The ticket's column for each condition field the time sweep narrows its query by.
+COLUMNS = {
+    "status": "status",
+    "channel": "channel",
+    "priority": "priority",
+    "impact": "impact",
+    "urgency": "urgency",
+    "tier": "tier",
+    "team": "team_id",
+    "category": "category_id",
+    "requester_department": "requester__department_id",
+    "requester_vip": "requester__is_vip",
+}
+
+
+def conditions_q(rule: Rule) -> Q:
+    """The rule's conditions as a query, as far as they go (text and hours are left to
+    `matches`): the time sweep reads only tickets that can match."""
+    q = Q()
+    for condition in rule.conditions:
+        field, op, value = condition["field"], condition["op"], condition["value"]
+        if field == "assignee":
+            q &= Q(assignee__isnull=not value)
+            continue
+        column = COLUMNS.get(field)
+        if column is None:
+            continue
+        if op == "is":
+            q &= Q(**{column: value})
+        elif op == "is_not":
+            q &= ~Q(**{column: value}) | Q(**{f"{column}__isnull": True})
+        elif op == "in":
+            q &= Q(**{f"{column}__in": value})
+        elif op == "not_in":
+            q &= ~Q(**{f"{column}__in": value}) | Q(**{f"{column}__isnull": True})
+        elif op == "greater":
+            q &= Q(**{f"{column}__gt": value})
+        elif op == "less":
+            q &= Q(**{f"{column}__lt": value})
+    return q
 
 
 def matches(rule: Rule, ticket: Ticket, at: datetime) -> bool:
@@ -667,7 +709,7 @@ def sweep_time_rules(*, at: datetime | None = None, limit: int = TIME_BATCH) -> 
             cutoff = at - timedelta(hours=rule.wait_amount)
         else:
             cutoff = at - timedelta(days=max(0, rule.wait_amount - 1))
-        candidates = Ticket.objects.filter(is_open=True, updated_at__lte=cutoff)
+        candidates = Ticket.objects.filter(conditions_q(rule), is_open=True, updated_at__lte=cutoff)
         if rule.wait_status:
             candidates = candidates.filter(status=rule.wait_status)
         candidates = candidates.exclude(
