@@ -395,3 +395,61 @@ def test_placeholders_render_as_typed(employee):
     assert rules.render("{status} {priority} {team} [{assignee_name}]", ticket) == (
         f"New P3 {ticket.team} []"
     )
+
+
+def test_a_rolled_back_change_queues_nothing_and_the_next_one_does(
+    employee, tier1, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    ticket = opened(employee, django_capture_on_commit_callbacks)
+    rule("Any update", trigger=RuleTrigger.UPDATED, actions=note("updated"))
+    with django_capture_on_commit_callbacks(execute=True):
+        try:
+            with transaction.atomic():
+                desk_services.change_fields(ticket=ticket, by=tier1, subject="Rolled back")
+                raise RuntimeError("the request failed")
+        except RuntimeError:
+            pass
+    assert not RuleFiring.objects.exists()
+    ticket.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        desk_services.change_fields(ticket=ticket, by=tier1, subject="Kept")
+    assert RuleFiring.objects.count() == 1
+
+
+def test_the_rule_form_shows_in_the_admin(admin_user):
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:sla_rule_add"))
+    assert page.status_code == 200
+    assert "Placeholders" in page.content.decode()
+
+
+def test_a_rule_saved_around_the_admin_is_skipped_not_fatal(employee, caplog):
+    Rule.objects.create(
+        name="Broken", trigger="created", conditions=[{"field": "priority"}], actions=note()
+    )
+    rule("Fine", order=200, actions=note("fine"))
+    ticket = desk_factories.ticket(employee)
+    assert [f.rule.name for f in rules.run_rules(ticket_id=ticket.pk, trigger="created")] == [
+        "Fine"
+    ]
+    # and the admin still checks a new rule against such rows without a 500
+    Rule.objects.create(
+        name="Broken too",
+        trigger="updated",
+        conditions=[{"field": "priority", "op": "is"}],
+        actions=[{"action": "set_priority", "value": 2}],
+    )
+    rules.validate_rule(
+        Rule(
+            name="New",
+            trigger="updated",
+            actions=[{"action": "set_priority", "value": 1}],
+            conditions=[{"field": "priority", "op": "is", "value": 2}],
+        )
+    )

@@ -406,7 +406,10 @@ def _set_value(action: dict[str, Any]) -> tuple[str, Any] | None:
 def _accepts(rule: Rule, field: str, value: Any) -> bool:
     """Whether `rule` tests `field` and all its conditions on it accept `value`."""
     tests = [c for c in rule.conditions if isinstance(c, dict) and c.get("field") == field]
-    return bool(tests) and all(holds(c, value) for c in tests)
+    try:
+        return bool(tests) and all(holds(c, value) for c in tests)
+    except (KeyError, TypeError, ValueError, AttributeError):  # a row saved around the admin
+        return False
 
 
 def feeds(first: Rule, second: Rule) -> str | None:
@@ -663,7 +666,11 @@ def run_rules(*, ticket_id: int, trigger: str, at: datetime | None = None) -> li
         return []
     firings = []
     for rule in Rule.objects.filter(trigger=trigger, is_active=True).order_by("order", "pk"):
-        if not matches(rule, ticket, at):
+        try:
+            if not matches(rule, ticket, at):
+                continue
+        except (KeyError, TypeError, ValueError, AttributeError):  # saved around the admin
+            logger.exception("Rule %s has conditions the engine can't read", rule.pk)
             continue
         if _capped(rule, ticket.pk, at):
             logger.warning("Rule %s reached its cap on ticket %s this hour", rule.pk, ticket.pk)
@@ -709,7 +716,12 @@ def sweep_time_rules(*, at: datetime | None = None, limit: int = TIME_BATCH) -> 
             cutoff = at - timedelta(hours=rule.wait_amount)
         else:
             cutoff = at - timedelta(days=max(0, rule.wait_amount - 1))
-        candidates = Ticket.objects.filter(conditions_q(rule), is_open=True, updated_at__lte=cutoff)
+        try:
+            narrowed = conditions_q(rule)
+        except (KeyError, TypeError, ValueError, AttributeError):  # saved around the admin
+            logger.exception("Time rule %s has conditions the engine can't read", rule.pk)
+            continue
+        candidates = Ticket.objects.filter(narrowed, is_open=True, updated_at__lte=cutoff)
         if rule.wait_status:
             candidates = candidates.filter(status=rule.wait_status)
         candidates = candidates.exclude(
