@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import IntegrityError
 
 from tests.desk import factories as desk_factories
 from tests.sla import factories
@@ -158,3 +159,15 @@ def test_the_sweep_reads_only_tickets_that_can_match(employee, tier1, clock):
     clock.now = MONDAY_10 + timedelta(hours=2)
     assert rules.sweep_time_rules(limit=1) == 1
     assert RuleFiring.objects.get(rule=vip_rule).ticket_id == ticket.pk
+
+
+def test_a_period_already_claimed_is_not_fired_twice(employee, tier1, clock):
+    row = time_rule(wait_amount=1, wait_unit=WaitUnit.HOURS)
+    ticket = waiting_ticket(employee, tier1)
+    clock.now = MONDAY_10 + timedelta(hours=2)
+    rules.fire(row, ticket, trigger="time", at=clock.now, period=MONDAY_10)
+    # a second sweeper that read the ticket before the first committed: refused by the row
+    with pytest.raises(IntegrityError):
+        rules.fire(row, ticket, trigger="time", at=clock.now, period=MONDAY_10)
+    assert RuleEmail.objects.count() == 1
+    assert rules.sweep_time_rules() == 0

@@ -55,7 +55,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -621,40 +621,41 @@ def _capped(rule: Rule, ticket_id: int, at: datetime) -> bool:
 def fire(
     rule: Rule, ticket: Ticket, *, trigger: str, at: datetime, period: datetime | None = None
 ) -> RuleFiring:
-    """Do `rule`'s actions on `ticket` (one savepoint) and record the firing."""
+    """Do `rule`'s actions on `ticket` and record the firing, in one transaction.
+
+    The firing row is written first: for a time rule it claims the waiting period (a second
+    sweeper's insert fails on the unique constraint, IntegrityError, and does nothing). The
+    actions run in a savepoint: refused, they roll back and the error is kept on the row."""
     actor = system_user("sla")
     taken: list[str] = []
     error = ""
-    try:
-        with transaction.atomic():
-            for action in rule.actions:
-                done = apply_action(action, ticket, actor, rule)
-                if done:
-                    taken.append(done)
-                ticket.refresh_from_db()
-    except Exception as exc:  # noqa: BLE001 (a refused action is recorded, never raised)
-        if isinstance(exc, ValidationError):
-            error = "; ".join(exc.messages)
-        else:
-            error = f"{type(exc).__name__}: {exc}"
-            logger.exception("Rule %s failed on ticket %s", rule.pk, ticket.pk)
-        error = error[:500] or "refused"
-        taken = []
-    firing = RuleFiring.objects.create(
-        rule=rule,
-        ticket_id=ticket.pk,
-        trigger=trigger,
-        period=period,
-        actions_taken=taken,
-        error=error,
-        fired_at=at,
-    )
-    desk_services.record_on_ticket(
-        ticket_id=ticket.pk,
-        by=actor,
-        action="rule failed" if error else "rule fired",
-        summary=f"{rule.name}: " + (error or ", ".join(taken) or "nothing to change"),
-    )
+    with transaction.atomic():
+        firing = RuleFiring.objects.create(
+            rule=rule, ticket_id=ticket.pk, trigger=trigger, period=period, fired_at=at
+        )
+        try:
+            with transaction.atomic():
+                for action in rule.actions:
+                    done = apply_action(action, ticket, actor, rule)
+                    if done:
+                        taken.append(done)
+                    ticket.refresh_from_db()
+        except Exception as exc:  # noqa: BLE001 (a refused action is recorded, never raised)
+            if isinstance(exc, ValidationError):
+                error = "; ".join(exc.messages)
+            else:
+                error = f"{type(exc).__name__}: {exc}"
+                logger.exception("Rule %s failed on ticket %s", rule.pk, ticket.pk)
+            error = error[:500] or "refused"
+            taken = []
+        firing.actions_taken, firing.error = taken, error
+        firing.save(update_fields=["actions_taken", "error"])
+        desk_services.record_on_ticket(
+            ticket_id=ticket.pk,
+            by=actor,
+            action="rule failed" if error else "rule fired",
+            summary=f"{rule.name}: " + (error or ", ".join(taken) or "nothing to change"),
+        )
     return firing
 
 
@@ -738,7 +739,10 @@ def sweep_time_rules(*, at: datetime | None = None, limit: int = TIME_BATCH) -> 
             except Exception:  # a calendar that can't be used: logged, the others go on
                 logger.exception("Time rule %s can't be evaluated", rule.pk)
                 break
-            fire(rule, ticket, trigger=RuleTrigger.TIME, at=at, period=ticket.updated_at)
+            try:
+                fire(rule, ticket, trigger=RuleTrigger.TIME, at=at, period=ticket.updated_at)
+            except IntegrityError:  # another sweeper fired it in this period
+                continue
             fired += 1
     return fired
 
