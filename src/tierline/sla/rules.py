@@ -438,13 +438,16 @@ def loop_errors(rule: Rule, others: list[Rule]) -> list[str]:
     # A cycle through this rule: rules whose set actions feed each other's conditions.
     graph = [r for r in others if r.trigger == RuleTrigger.UPDATED and r.is_active]
 
+    explored: set[int] = set()  # rules with no way back to `rule`: not walked again
+
     def walk(current: Rule, path: list[Rule]) -> list[Rule] | None:
         if feeds(current, rule) and current is not rule:
             return path
         for nxt in graph:
-            if nxt in path or not feeds(current, nxt):
+            if nxt in path or nxt.pk in explored or not feeds(current, nxt):
                 continue
             found = walk(nxt, [*path, nxt])
+            explored.add(nxt.pk)
             if found:
                 return found
         return None
