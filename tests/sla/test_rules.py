@@ -453,3 +453,16 @@ def test_a_rule_saved_around_the_admin_is_skipped_not_fatal(employee, caplog):
             conditions=[{"field": "priority", "op": "is", "value": 2}],
         )
     )
+
+
+def test_no_task_is_queued_without_an_active_rule_for_the_trigger(
+    employee, monkeypatch, django_capture_on_commit_callbacks
+):
+    queued = []
+    monkeypatch.setattr(rules, "_enqueue", lambda ticket_id, trigger: queued.append(trigger))
+    rule("Updates only", trigger=RuleTrigger.UPDATED)
+    opened(employee, django_capture_on_commit_callbacks)
+    assert queued == []
+    rule("On create")
+    opened(employee, django_capture_on_commit_callbacks)
+    assert queued == ["created"]

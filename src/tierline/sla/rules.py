@@ -805,7 +805,23 @@ class _Batch:
 
     def flush(self) -> None:
         self.flushed = True
+        if not self.tickets:
+            return
+        # No task for a trigger no active rule has (most changes, on most desks). Runs after
+        # commit, from the request: it logs, never raises (the change is committed).
+        try:
+            wanted = set(
+                Rule.objects.filter(is_active=True, trigger__in=set(self.tickets.values()))
+                .order_by()
+                .values_list("trigger", flat=True)
+                .distinct()
+            )
+        except Exception:
+            logger.exception("Rules of tickets %s could not be queued", list(self.tickets))
+            return
         for ticket_id, trigger in self.tickets.items():
+            if trigger not in wanted:
+                continue
             try:
                 _enqueue(ticket_id, trigger)
             except Exception:  # the change is committed; one ticket's rules are lost, logged
