@@ -18,6 +18,9 @@ from tierline.sla.models import (
     IntakePause,
     Page,
     Policy,
+    Rule,
+    RuleEmail,
+    RuleFiring,
     Shift,
     Target,
     TeamRota,
@@ -238,3 +241,51 @@ class PageAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(Rule)
+class RuleAdmin(admin.ModelAdmin):
+    """Rules (sla.rules): the conditions and actions are JSON lists, checked as a whole on save
+    (Rule.clean: unknown fields, operators, values, ids, and loops are refused by name)."""
+
+    section = SECTION
+    list_display = ("name", "order", "is_active", "trigger", "stop_processing")
+    list_editable = ("order", "is_active")
+    list_filter = ("is_active", "trigger")
+    search_fields = ("name",)
+    fieldsets = (
+        (None, {"fields": ("name", "order", "is_active", "trigger", "stop_processing")}),
+        ("Time rules", {"fields": ("wait_status", "wait_amount", "wait_unit", "calendar")}),
+        (None, {"fields": ("conditions", "actions")}),
+    )
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(RuleFiring)
+class RuleFiringAdmin(_ReadOnly):
+    """Read only: each firing of a rule, written by the engine."""
+
+    section = SECTION
+    list_display = ("fired_at", "rule", "ticket", "trigger", "actions_taken", "error")
+    list_filter = ("trigger", "rule")
+    list_select_related = ("rule", "ticket")
+
+
+@admin.register(RuleEmail)
+class RuleEmailAdmin(_ReadOnly):
+    """Read only: emails rules queued, sent by the `sla-rule-emails` job."""
+
+    section = SECTION
+    list_display = ("created_at", "ticket", "rule", "address", "subject", "state", "attempts")
+    list_filter = ("state",)
+    list_select_related = ("ticket", "rule")

@@ -14,7 +14,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tierline.desk.choices import Priority
+from tierline.desk.choices import Priority, Status
 from tierline.desk.models import Category, Ticket
 from tierline.people.models import Department, Skill, Team
 
@@ -566,3 +566,169 @@ class Page(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} page {self.pk} ({self.get_state_display()})"
+
+
+# --- rules (automation) ---------------------------------------------------------------------
+
+
+class RuleTrigger(models.TextChoices):
+    CREATED = "created", _("Ticket created")
+    UPDATED = "updated", _("Ticket updated")
+    TIME = "time", _("Time waited")
+
+
+class WaitUnit(models.TextChoices):
+    HOURS = "hours", _("Hours")
+    BUSINESS_DAYS = "business_days", _("Business days")
+
+
+class Rule(models.Model):
+    """When (a trigger), if (conditions, all must hold) then (actions, in order): the desk's
+    automation, run by `sla.rules` as the sla system user.
+
+    Conditions and actions are validated JSON lists (see `sla.rules` for the vocabulary), not
+    inline rows: a rule is checked as a whole (a condition against the actions that could undo
+    it, a rule against the others for cycles), and a firing keeps what the rule said then."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    order = models.PositiveIntegerField(_("order"), default=100)
+    is_active = models.BooleanField(_("active"), default=True)
+    trigger = models.CharField(_("when"), max_length=10, choices=RuleTrigger.choices)
+    wait_status = models.CharField(
+        _("waiting in status"),
+        max_length=20,
+        blank=True,
+        choices=Status.choices,
+        help_text=_("Time rules: the status the ticket has been in, untouched, for the wait."),
+    )
+    wait_amount = models.PositiveIntegerField(
+        _("wait"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 366)],
+        help_text=_("Time rules: how long since the ticket was last updated."),
+    )
+    wait_unit = models.CharField(
+        _("wait unit"), max_length=14, choices=WaitUnit.choices, blank=True, default=""
+    )
+    calendar = models.ForeignKey(
+        Calendar,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Time rules in business days: the calendar that says which days count."),
+    )
+    conditions = models.JSONField(
+        _("conditions"),
+        default=list,
+        blank=True,
+        help_text=_(
+            'All must hold. A list like [{"field": "priority", "op": "in", "value": [1, 2]}, '
+            '{"field": "subject", "op": "contains", "value": "printer"}]. Fields: status, '
+            "channel, priority, impact, urgency, tier, team, category, requester_department "
+            "(is, is_not, in, not_in; numbers also greater, less), assignee (is_set: true or "
+            "false), requester_vip (is: true or false), subject, description (contains, "
+            "not_contains), hours_since_update (greater, less)."
+        ),
+    )
+    actions = models.JSONField(
+        _("actions"),
+        default=list,
+        help_text=_(
+            'In order. A list like [{"action": "set_priority", "value": 1}, {"action": '
+            '"add_note", "text": "VIP {requester_name}"}]. Actions: set_team, set_tier, '
+            "set_priority, set_category, set_assignee (value; an id, null clears category "
+            "and assignee), add_note (text), send_email (subject, body), escalate (summary, "
+            "optional), resolve and close (code, note). Placeholders: {number} {subject} "
+            "{status} {priority} {team} {requester_name} {requester_first_name} "
+            "{assignee_name}."
+        ),
+    )
+    stop_processing = models.BooleanField(
+        _("stop processing"),
+        default=False,
+        help_text=_("When this rule fires, the rules after it are not looked at."),
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["order", "pk"]
+        verbose_name = _("rule")
+        indexes = [models.Index(fields=["trigger", "is_active", "order"], name="sla_rule_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from tierline.sla.rules import validate_rule
+
+        validate_rule(self)
+
+
+class RuleFiring(models.Model):
+    """One rule firing on one ticket: what it did, or the error that stopped it.
+
+    `period` is the waiting period of a time rule (when the ticket was last updated): a time rule
+    fires at most once per ticket per period (the unique constraint)."""
+
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="firings")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    trigger = models.CharField(max_length=10, choices=RuleTrigger.choices)
+    period = models.DateTimeField(null=True, blank=True)
+    actions_taken = models.JSONField(default=list, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    fired_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-fired_at", "-pk"]
+        verbose_name = _("rule firing")
+        indexes = [
+            models.Index(fields=["ticket", "rule", "fired_at"], name="sla_firing_ticket_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "ticket", "period"],
+                condition=models.Q(period__isnull=False),
+                name="sla_firing_once_per_period",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} on ticket {self.ticket_id}"
+
+
+class RuleEmail(models.Model):
+    """A templated email a rule sends to the requester: queued here, sent by the
+    `sla-rule-emails` job (never in a request), tried again with back-off like a page."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    rule = models.ForeignKey(Rule, on_delete=models.SET_NULL, null=True, related_name="+")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    address = models.EmailField(_("to"))
+    subject = models.CharField(max_length=250)
+    body = models.TextField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("rule email")
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(state="pending"),
+                name="sla_rule_email_due_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Email {self.pk} to {self.address} ({self.get_state_display()})"

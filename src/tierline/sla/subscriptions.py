@@ -11,7 +11,7 @@ from tierline.desk.events import (
     TicketOpened,
     TierMoved,
 )
-from tierline.sla import services
+from tierline.sla import rules, services
 from tierline.sla.tasks import assign_moved_ticket, route_new_ticket
 
 
@@ -34,3 +34,5 @@ def subscribe_all() -> None:
     # After commit: a task with ids (auto-assignment, pages to who is on call).
     events.subscribe(TicketOpened, on_ticket_opened_routing, when="commit")
     events.subscribe(TierMoved, on_tier_moved_routing, when="commit")
+    # Rules: noted in the transaction (one task per ticket, queued when it commits).
+    rules.subscribe()

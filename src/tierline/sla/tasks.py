@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from tierline.sla import assignment, paging, services
+from tierline.sla import assignment, paging, rules, services
 
 
 @task()
@@ -31,3 +31,21 @@ def assign_moved_ticket(ticket_id: int) -> None:
 def deliver_pages() -> tuple[int, int]:
     """Send the pages that are due; (sent, failed)."""
     return paging.deliver_due()
+
+
+@task()
+def run_ticket_rules(ticket_id: int, trigger: str) -> int:
+    """The rules of `trigger` (created or updated) on one ticket; how many fired."""
+    return len(rules.run_rules(ticket_id=ticket_id, trigger=trigger))
+
+
+@task()
+def sweep_time_rules() -> int:
+    """Fire the time rules on the tickets that have waited long enough."""
+    return rules.sweep_time_rules()
+
+
+@task()
+def deliver_rule_emails() -> tuple[int, int]:
+    """Send the rule emails that are due; (sent, failed)."""
+    return rules.deliver_emails()
