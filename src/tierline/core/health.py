@@ -107,6 +107,11 @@ def admin_url(name: str, query: str = "") -> str:
         return ""
 
 
+def counted(n: int, one: str, many: str) -> str:
+    """A finding's count in words: `counted(1, "page has", "pages have")` -> "1 page has"."""
+    return f"{n} {one if n == 1 else many}"
+
+
 # --- core's own checks ---------------------------------------------------------------------
 
 

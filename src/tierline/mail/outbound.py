@@ -41,6 +41,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from tierline.core import delivery
 from tierline.desk.models import Attachment, Ticket
 from tierline.mail import outbound_templates as templates
 from tierline.mail.loops import LOOP_HEADER
@@ -357,8 +358,7 @@ def _claim(pk: int, now: Any) -> bool:
 
 def retry_delay(attempts: int) -> timedelta:
     """How long to wait after the `attempts`-th failure: 1, 2, 4... minutes, capped."""
-    minutes = min(2 ** max(attempts - 1, 0), conf_out()["MAX_DELAY_MINUTES"])
-    return timedelta(minutes=minutes)
+    return delivery.backoff(attempts, cap_minutes=conf_out()["MAX_DELAY_MINUTES"])
 
 
 def _record_failure(outbox: Outbox, reason: str) -> None:
