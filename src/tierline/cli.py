@@ -17,6 +17,9 @@ a lease on the job's row decides who runs it, so any number of `serve` and `work
     tierline mail reprocess [--held]   process quarantined (and pending; held) messages again
     tierline mail send                 send the queued outgoing mail that is due (SMTP)
     tierline mail fetch [--mailbox N]  poll the mailboxes' IMAP folders now
+    tierline mail oauth-signin --grant NAME
+                                       Microsoft 365: the administrator's one-time device-code
+                                       sign-in for an OAuth2 grant (XOAUTH2 mailboxes)
     tierline mailserver [--lmtp]       an SMTP/LMTP listener for the mailboxes: spools each
                                        message (fsync) before its 250, and drains the spool
     tierline search reindex            build the search index again (tickets, replies, notes,
@@ -620,6 +623,29 @@ def cmd_mail_fetch(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else 0
 
 
+def cmd_mail_oauth_signin(args: argparse.Namespace) -> int:
+    """Microsoft's device-code sign-in for a grant: prints where to go and the code, waits for
+    the administrator to sign in, keeps the refresh token (sealed)."""
+    from tierline.mail import oauth
+    from tierline.mail.models import OAuthGrant
+
+    _require_migrated()
+    grant = OAuthGrant.objects.filter(name=args.grant).first()
+    if grant is None:
+        names = ", ".join(OAuthGrant.objects.order_by("name").values_list("name", flat=True))
+        raise CommandFailed(
+            f"No OAuth2 grant named “{args.grant}”"
+            + (f" (there are: {names})." if names else ": add one in the admin first."),
+            EXIT_BAD_INPUT,
+        )
+    try:
+        oauth.sign_in_with_device_code(grant, _out)
+    except oauth.OAuthFailure as exc:
+        raise CommandFailed(f"Sign-in failed: {exc}", EXIT_FAILED) from None
+    _out(f"Signed in: {grant.name} keeps its refresh token; its mailboxes sign in by XOAUTH2.")
+    return 0
+
+
 def cmd_search_reindex(args: argparse.Namespace) -> int:
     """Build the search index again from the stored rows (one transaction)."""
     from tierline.knowledge.search import index
@@ -806,6 +832,11 @@ def build_parser() -> argparse.ArgumentParser:
     q = mail.add_parser("fetch", help="poll the mailboxes' IMAP folders now")
     q.add_argument("--mailbox", default="", help="only this mailbox (by name)")
     q.set_defaults(func=cmd_mail_fetch)
+    q = mail.add_parser(
+        "oauth-signin", help="Microsoft 365: sign in once for an OAuth2 grant (device code)"
+    )
+    q.add_argument("--grant", required=True, help="the grant's name (admin: OAuth2 sign-ins)")
+    q.set_defaults(func=cmd_mail_oauth_signin)
 
     p = sub.add_parser(
         "mailserver", help="receive mail by SMTP or LMTP into the spool, and drain it"

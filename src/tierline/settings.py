@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 from pathlib import Path
 
 import dj_database_url
@@ -18,7 +19,10 @@ DATA_DIR = Path(os.environ.get("TIERLINE_DATA_DIR", "var")).resolve()
 # read it. Everything the process creates is private (files 0600, folders 0700).
 os.umask(0o077)
 DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
-if DATA_DIR.stat().st_uid == os.getuid():
+# Made private only when it is our own folder: never a shared one such as /tmp (sticky,
+# world-writable), which TIERLINE_DATA_DIR=/tmp once closed to every other user and service.
+_data_dir_stat = DATA_DIR.stat()
+if _data_dir_stat.st_uid == os.getuid() and not _data_dir_stat.st_mode & stat.S_ISVTX:
     DATA_DIR.chmod(0o700)
 
 

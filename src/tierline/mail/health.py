@@ -9,7 +9,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from tierline.core.health import Finding, admin_url, counted, register_check
-from tierline.mail.models import ImapAccount, Inbound, Outbox, WebhookDelivery
+from tierline.mail.models import ImapAccount, Inbound, OAuthGrant, Outbox, WebhookDelivery
 
 
 def quarantine() -> Finding:
@@ -75,6 +75,25 @@ def mailboxes() -> Finding:
     return Finding("ok", f"{counted(count, 'IMAP mailbox', 'IMAP mailboxes')} read fine.", count=0)
 
 
+def grants() -> Finding:
+    """An OAuth2 sign-in (Microsoft 365, Google) that was refused: expired, revoked, a wrong
+    secret. The mailboxes that use it stop reading until an admin signs in again."""
+    refused = list(
+        OAuthGrant.objects.exclude(last_error="").filter(imap_accounts__is_active=True).distinct()
+    )
+    if refused:
+        names = ", ".join(grant.name for grant in refused[:5])
+        return Finding(
+            "error",
+            f"{counted(len(refused), 'OAuth2 sign-in was', 'OAuth2 sign-ins were')} refused: "
+            f"{names}. Sign in again (`tierline mail oauth-signin`) or fix the grant; the mail "
+            "waits on the server.",
+            count=len(refused),
+            url=admin_url("mail_oauthgrant_changelist"),
+        )
+    return Finding("ok", "Every OAuth2 sign-in in use works.", count=0)
+
+
 def webhooks() -> Finding:
     since = timezone.now() - timedelta(days=1)
     failed = WebhookDelivery.objects.filter(
@@ -93,5 +112,6 @@ def webhooks() -> Finding:
 def register_checks() -> None:
     register_check("mail.quarantine", "Quarantined mail", quarantine, order=40)
     register_check("mail.mailboxes", "Mailboxes (IMAP)", mailboxes, order=41)
+    register_check("mail.oauth", "Mailbox sign-ins (OAuth2)", grants, order=42)
     register_check("mail.outbox", "Outgoing mail", outbox, order=42)
     register_check("mail.webhooks", "Webhooks", webhooks, order=43)
