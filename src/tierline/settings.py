@@ -403,6 +403,9 @@ MAIL_OUT = {
     "SMTP_PORT": int(os.environ.get("TIERLINE_SMTP_PORT", "25")),
     "SMTP_USER": os.environ.get("TIERLINE_SMTP_USER", ""),
     "SMTP_PASSWORD": os.environ.get("TIERLINE_SMTP_PASSWORD", ""),
+    # Microsoft 365 / Google: sign in as SMTP_USER by XOAUTH2 with this OAuth2 grant (its name
+    # in the admin, Mail: OAuth2 sign-ins) instead of the password.
+    "SMTP_OAUTH_GRANT": os.environ.get("TIERLINE_SMTP_OAUTH_GRANT", ""),
     "SMTP_TLS": os.environ.get("TIERLINE_SMTP_TLS", "starttls").strip().lower(),
     "SMTP_TIMEOUT": float(os.environ.get("TIERLINE_SMTP_TIMEOUT", "20")),
     "FROM": os.environ.get("TIERLINE_MAIL_FROM", "helpdesk@localhost"),

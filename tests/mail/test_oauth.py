@@ -8,21 +8,26 @@ device-code flow, RFC 7662 introspection)."""
 
 from __future__ import annotations
 
+import base64
 import os
 from datetime import timedelta
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from django.utils import timezone
 
+from tests.desk import factories as desk_factories
 from tests.mail import dovecot as dovecot_server
 from tests.mail.conftest import PASSWORD
 from tests.mail.factories import mail, mailbox
 from tests.mail.oauth_issuer import Issuer
+from tests.mail.outbound_server import Capture, free_port
 from tierline import cli
 from tierline.desk.models import Ticket
-from tierline.mail import health, imap, oauth, sealing
+from tierline.mail import health, imap, oauth, outbound, sealing
 from tierline.mail.admin import OAuthGrantForm
-from tierline.mail.models import ImapAccount, OAuthGrant
+from tierline.mail.models import ImapAccount, OAuthGrant, Outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -260,3 +265,78 @@ def test_secrets_are_sealed_and_never_shown_again(client, admin_user):
     page = client.get(f"/admin/mail/oauthgrant/{grant.pk}/change/").content.decode()
     assert SECRET not in page and "rt-secret-value" not in page
     assert grant.client_secret not in page
+
+
+# --- outgoing mail by XOAUTH2 -----------------------------------------------------------------
+
+
+class XOAuthSmtp(Capture):
+    """aiosmtpd offering AUTH XOAUTH2, each token checked at the issuer (as Exchange Online
+    and Gmail check theirs)."""
+
+    def __init__(self, issuer: Issuer, user: str) -> None:
+        super().__init__()
+        self.issuer, self.user, self.signed_in = issuer, user, []
+
+    async def auth_XOAUTH2(self, server, args):  # noqa: N802 - aiosmtpd's naming
+        initial = args[-1] if args and args[-1].upper() != "XOAUTH2" else ""
+        blob = base64.b64decode(initial).decode() if initial else ""
+        fields = dict(part.split("=", 1) for part in blob.split("\x01") if "=" in part)
+        token = fields.get("auth", "").removeprefix("Bearer ")
+        ok = fields.get("user") == self.user and self.issuer.active(token)
+        if ok:
+            self.signed_in.append(fields["user"])
+        return AuthResult(success=ok, handled=False)
+
+
+@pytest.fixture
+def xoauth_smtp(issuer, settings, monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", issuer.ca_file)
+    handler = XOAuthSmtp(issuer, "helpdesk@example.org")
+    port = free_port()
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        auth_require_tls=False,
+        auth_required=True,  # loopback only
+    )
+    controller.start()
+    settings.MAIL_OUT = {
+        **settings.MAIL_OUT,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": port,
+        "SMTP_TLS": "none",
+        "SMTP_USER": "helpdesk@example.org",
+        "SMTP_PASSWORD": "",
+        "SMTP_OAUTH_GRANT": "Microsoft 365",
+        "FROM": "helpdesk@example.org",
+        "SMTP_TIMEOUT": 5,
+    }
+    yield handler
+    controller.stop()
+
+
+def test_outgoing_mail_signs_in_by_xoauth2(
+    issuer, xoauth_smtp, employee, django_capture_on_commit_callbacks
+):
+    grant_for(issuer)
+    with django_capture_on_commit_callbacks(execute=True):
+        desk_factories.ticket(requester=employee, subject="VPN drops")
+    report = outbound.send_due()
+    assert report.sent and not report.failed, Outbox.objects.values_list("last_error", flat=True)
+    assert xoauth_smtp.signed_in == ["helpdesk@example.org"]
+    assert [m.rcpt_tos for m in xoauth_smtp.received] == [[employee.email]]
+
+
+def test_outgoing_mail_waits_while_the_grant_is_refused(
+    issuer, xoauth_smtp, employee, django_capture_on_commit_callbacks
+):
+    grant_for(issuer, client_secret=sealing.seal("not-it"))
+    with django_capture_on_commit_callbacks(execute=True):
+        desk_factories.ticket(requester=employee, subject="VPN drops")
+    report = outbound.send_due()
+    assert report.retrying and not report.sent
+    [queued] = Outbox.objects.all()
+    assert queued.status == Outbox.Status.QUEUED and "Invalid client secret" in queued.last_error
+    assert xoauth_smtp.received == []
