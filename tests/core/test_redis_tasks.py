@@ -121,10 +121,13 @@ def test_a_task_queued_in_a_rolled_back_transaction_is_never_queued(
 ):
     args = {"log": str(tmp_path / "runs.log"), "name": "rolled-back"}
     # when the transaction that queued it rolls back
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            redis_backend.enqueue(worker_tasks.record_run, (), args)
-            raise RuntimeError("roll back")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        redis_backend.enqueue(worker_tasks.record_run, (), args)
+        raise RuntimeError("roll back")
     # then nothing was queued
     assert callbacks == []
     assert redis_backend.redis.llen(redis_backend.keys.queue("default")) == 0
