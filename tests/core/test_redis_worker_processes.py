@@ -193,3 +193,45 @@ def test_a_worker_killed_mid_task_loses_it_to_the_other_which_completes_it_once(
     assert [e for e, *_ in worker_tasks.runs(log)].count("done") == 1
     state = backend.state()
     assert (state.waiting, state.running) == (0, 0)
+
+
+def test_worker_once_runs_the_due_jobs_and_every_queued_task_then_exits(
+    initialised_data_dir, redis_url, redis_prefix, backend, tmp_path
+):
+    # given three queued tasks
+    data_dir = tmp_path / "data"
+    shutil.copytree(initialised_data_dir, data_dir)
+    log = str(tmp_path / "runs.log")
+    for name in ("a", "b", "c"):
+        backend.enqueue(worker_tasks.record_run, (), {"log": log, "name": name})
+    # when `tierline worker --once` runs
+    done = subprocess.run(
+        [str(TIERLINE), "worker", "--once"],
+        env=_env(data_dir, redis_url, redis_prefix),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    # then it ran them (and the tasks its due jobs queued), said so, and left no worker behind
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sorted(n for e, n, _, _ in worker_tasks.runs(log) if e == "done") == ["a", "b", "c"]
+    assert "sla-sweep" in done.stdout
+    assert jobs_of(backend, SWEEP)[0]["status"] == "SUCCESSFUL"
+    state = backend.state()
+    assert (state.waiting, state.running, state.workers_alive) == (0, 0, 0)
+
+
+def test_worker_with_redis_away_says_so_plainly(initialised_data_dir, tmp_path):
+    data_dir = tmp_path / "data"
+    shutil.copytree(initialised_data_dir, data_dir)
+    done = subprocess.run(
+        [str(TIERLINE), "worker", "--once"],
+        env=_env(data_dir, "redis://127.0.0.1:1/0", "away"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1
+    assert "tierline worker: Redis at redis://127.0.0.1:1/0 does not answer" in done.stderr
+    assert "Traceback" not in done.stderr

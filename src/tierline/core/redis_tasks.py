@@ -443,11 +443,14 @@ class RedisWorker:
         if not self._may_take():
             time.sleep(min(timeout, 0.2))
             return None
-        job_id = self._take(timeout)
-        if job_id is None:
-            return None
-        self._running = job_id
+        # Counted as running from before the take: a lease lost from here on stops the worker,
+        # even if the id arrives in the same instant.
+        self._running = "(taking)"
         try:
+            job_id = self._take(timeout)
+            if job_id is None:
+                return None
+            self._running = job_id
             return self._run(job_id)
         finally:
             self._running = None
