@@ -173,12 +173,19 @@ class RedisBackend(BaseTaskBackend):
     @property
     def redis(self) -> Any:
         if self._client is None:
-            import redis
-
-            self._client = redis.Redis.from_url(
-                self.url, decode_responses=True, socket_timeout=10, socket_connect_timeout=5
-            )
+            self._client = self.client(timeout=10)
         return self._client
+
+    def client(self, *, timeout: float) -> Any:
+        """A new Redis client (its own connections) answering within `timeout` seconds."""
+        import redis
+
+        return redis.Redis.from_url(
+            self.url,
+            decode_responses=True,
+            socket_timeout=timeout,
+            socket_connect_timeout=min(timeout, 5),
+        )
 
     # --- the Tasks API ----------------------------------------------------------------------
 
@@ -348,6 +355,10 @@ class RedisWorker:
         self._thread: threading.Thread | None = None
         self._next_reap = 0.0
         self._finish = backend.redis.register_script(FINISH)
+        # The heartbeat's own connection, with short timeouts: a hung Redis must not hold a
+        # renewal past the moment this worker has to give up.
+        self._beat_timeout = min(heartbeat / 2, 2.0)
+        self._beat_redis = backend.client(timeout=self._beat_timeout)
 
     @property
     def redis(self) -> Any:
@@ -366,7 +377,7 @@ class RedisWorker:
     def _renew(self) -> bool:
         """Extend the lease; False if it had already expired (the reaper may have our task)."""
         asked = time.monotonic()
-        renewed = self.redis.set(
+        renewed = self._beat_redis.set(
             self.keys.lease(self.worker_id), self.worker_id, px=int(self.lease * 1000), xx=True
         )
         if renewed:
@@ -381,9 +392,10 @@ class RedisWorker:
                 lost = True
             except Exception:
                 logger.exception("The task worker could not renew its lease")
-                # Another try before the lease can run out? The deadline counts from when we
-                # last asked, which is no later than when Redis started the lease's clock.
-                lost = time.monotonic() + self.heartbeat >= self._renewed_at + self.lease
+                # Time for another try (a nap and a timeout) before the lease can run out? The
+                # lease counts from when we last asked, no later than when Redis started it.
+                next_answer = time.monotonic() + self.heartbeat + self._beat_timeout
+                lost = next_answer >= self._renewed_at + self.lease
             if lost and self._running is not None:
                 self.on_lease_lost()
                 return
@@ -429,9 +441,10 @@ class RedisWorker:
                 return job_id
         if timeout <= 0:
             return None
-        # Wait on the first queue; the others are looked at again on the next call.
+        # Wait on the first queue; the others are looked at again on the next call. (Never as
+        # long as the client's own timeout.)
         return self.redis.blmove(
-            self.keys.queue(self.queues[0]), self.processing, timeout, "RIGHT", "LEFT"
+            self.keys.queue(self.queues[0]), self.processing, min(timeout, 5.0), "RIGHT", "LEFT"
         )
 
     def run_one(self, timeout: float = 1.0) -> TaskResult | None:
@@ -440,6 +453,7 @@ class RedisWorker:
         if now >= self._next_reap:
             self._next_reap = now + min(self.heartbeat, 5.0)
             self.backend.reap()
+            self._trim()
         if not self._may_take():
             time.sleep(min(timeout, 0.2))
             return None
@@ -523,7 +537,6 @@ class RedisWorker:
         if not written:
             logger.warning("Task %s finished after this worker lost it; result not written", job_id)
             return None
-        self._trim()
         if result is None:
             logger.error("Task %s (%s) could not be loaded: %s", job_id, data.get("task"), errors)
             return None
