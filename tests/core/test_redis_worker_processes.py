@@ -23,6 +23,13 @@ from tests.core import worker_tasks
 from tests.core.redis_support import backend_options, jobs_of
 from tierline.core.redis_tasks import RedisBackend
 
+# The children run on SQLite files of their own whatever the run's database: the PostgreSQL run
+# would repeat the SQLite run's minutes for nothing.
+pytestmark = pytest.mark.skipif(
+    bool(os.environ.get("TIERLINE_DATABASE_URL")),
+    reason="the worker processes use SQLite data dirs of their own: covered by the SQLite run",
+)
+
 TIERLINE = Path(sys.executable).with_name("tierline")
 ROOT = Path(__file__).resolve().parents[2]
 LEASE_SECONDS = 3  # the killed worker's task goes to the other within about this
