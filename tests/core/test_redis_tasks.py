@@ -370,3 +370,15 @@ def test_the_backend_without_a_url_is_refused():
 
     with pytest.raises(ImproperlyConfigured, match="needs TIERLINE_REDIS_URL"):
         RedisBackend("default", {"OPTIONS": {}})
+
+
+@pytest.mark.parametrize("lease", ["0", "0.5", "abc", "5000"])
+def test_a_bad_worker_lease_is_refused_with_usage(lease, capsys):
+    from tierline import cli
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["worker", "--lease", lease])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--lease" in err
+    assert "Traceback" not in err
