@@ -6,7 +6,8 @@
     tierline serve [--host H --port P] run the web server (gunicorn); each of its worker
                                        processes also runs the scheduler of periodic jobs
     tierline serve --check-port        only say whether the port is free (`make demo` asks first)
-    tierline worker [--once]           run periodic jobs and, with TIERLINE_TASKS=database, tasks
+    tierline worker [--once]           run periodic jobs and queued tasks (TIERLINE_TASKS=database,
+                                       or Redis when TIERLINE_REDIS_URL is set: many workers share them)
 
 Periodic jobs (`core.scheduler`) run once across every server and worker sharing the database:
 a lease on the job's row decides who runs it, so any number of `serve` and `worker` may run.
@@ -97,6 +98,16 @@ def _seconds(value: str) -> float:
         raise argparse.ArgumentTypeError(f"“{value}” is not a number of seconds") from None
     if not 0.05 <= number <= 3600:
         raise argparse.ArgumentTypeError(f"{value} must be between 0.05 and 3600 seconds")
+    return number
+
+
+def _lease_seconds(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"“{value}” is not a number of seconds") from None
+    if not 1 <= number <= 3600:
+        raise argparse.ArgumentTypeError(f"{value} must be between 1 and 3600 seconds")
     return number
 
 
@@ -381,10 +392,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 # --- worker ---------------------------------------------------------------------------------
 
 
-def _database_tasks() -> bool:
+def _task_backend_kind() -> str:
+    """ "immediate", "database" or "redis": where queued tasks wait for a worker."""
     from django.conf import settings
 
-    return settings.TASKS["default"]["BACKEND"].startswith("django_tasks_db")
+    backend = settings.TASKS["default"]["BACKEND"]
+    if backend.startswith("django_tasks_db"):
+        return "database"
+    if backend == "tierline.core.redis_tasks.RedisBackend":
+        return "redis"
+    return "immediate"
 
 
 def _drain_task_queue() -> None:
@@ -410,8 +427,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from tierline.core.scheduler import Scheduler
 
     _require_migrated()
+    kind = _task_backend_kind()
+    if kind == "redis":
+        return _redis_worker(args)
     scheduler = Scheduler()
-    db_tasks = _database_tasks()
+    db_tasks = kind == "database"
     if args.once:
         ran = scheduler.run_due()
         if db_tasks:
@@ -448,6 +468,79 @@ def cmd_worker(args: argparse.Namespace) -> int:
         pass
     _out("Tierline worker stopped.")
     return 0
+
+
+def _redis_worker(args: argparse.Namespace) -> int:
+    """Tasks from Redis in this thread, one at a time; the scheduler in its own thread (a long
+    task does not hold up the periodic jobs). Several of these, on several machines, share the
+    queue: each task runs once at a time, and a dead worker's task goes to another."""
+    import redis
+    from django_tasks import task_backends
+
+    from tierline.core.redis_tasks import RedisWorker
+    from tierline.core.scheduler import Scheduler, SchedulerThread
+
+    backend = task_backends["default"]
+    scheduler = Scheduler()
+    worker = RedisWorker(backend, lease=args.lease, heartbeat=args.lease / 6)
+    try:
+        backend.redis.ping()
+    except redis.RedisError as exc:
+        raise CommandFailed(f"Redis at {_redacted(backend.url)} does not answer: {exc}") from None
+    if args.once:
+        ran = scheduler.run_due()
+        worker.start()
+        try:
+            count = worker.drain()
+        finally:
+            worker.stop()
+        _out(f"Ran {len(ran)} periodic job(s): {', '.join(ran) or 'none'}; {count} task(s).")
+        return 0
+
+    stopping = {"now": False}
+
+    def stop(signum: int, frame: Any) -> None:
+        stopping["now"] = True
+
+    signal.signal(signal.SIGTERM, stop)
+    worker.start()
+    thread = SchedulerThread(scheduler)
+    thread.start()
+    _out(
+        f"Tierline worker {worker.worker_id}: periodic jobs "
+        + (", ".join(f"{j.name} ({j.schedule})" for j in scheduler.jobs) or "none")
+        + f"; tasks from Redis at {_redacted(backend.url)} (queues: {', '.join(worker.queues)})"
+        + ". Ctrl-C stops."
+    )
+    try:
+        while not stopping["now"]:
+            try:
+                result = worker.run_one(timeout=args.interval)
+            except redis.RedisError as exc:  # Redis is away: say so, try again shortly
+                _out(f"tasks not taken: Redis error: {exc}")
+                time.sleep(args.interval)
+                continue
+            if result is not None:
+                _out(f"{result.status.lower()} {result.task.module_path} {result.id}")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        thread.stop()
+        worker.stop()
+        thread.join(timeout=10)
+    _out("Tierline worker stopped.")
+    return 0
+
+
+def _redacted(url: str) -> str:
+    """A Redis URL without its password, for messages."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
 
 
 # --- token ----------------------------------------------------------------------------------
@@ -775,6 +868,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", help="run due jobs once, then exit")
     p.add_argument(
         "--interval", type=_positive, default=1, help="seconds between task queue checks"
+    )
+    p.add_argument(
+        "--lease",
+        type=_lease_seconds,
+        default=30.0,
+        help="with Redis: seconds after which a worker that stopped answering loses its task "
+        "to another worker (default 30; its heartbeat comes six times as often)",
     )
     p.set_defaults(func=cmd_worker)
 

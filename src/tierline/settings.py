@@ -12,6 +12,7 @@ import stat
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("TIERLINE_DATA_DIR", "var")).resolve()
@@ -160,14 +161,34 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- background tasks -----------------------------------------------------------------------
-# "immediate" runs a task in-process right after the commit that queued it (the embedded
-# default); "database" stores it for `tierline worker` to run.
+# TIERLINE_TASKS chooses where tasks run:
+#   "immediate"  in-process, in the request that queues them (the embedded default)
+#   "database"   stored in the database for `tierline worker` (django-tasks-db)
+#   "redis"      through Redis at TIERLINE_REDIS_URL, for any number of `tierline worker` on any
+#                number of machines (tierline.core.redis_tasks); the default when that URL is set
+# TIERLINE_REDIS_PREFIX names the keys ("tierline"): two desks may share one Redis.
+TASK_BACKENDS = {
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+    "redis": "tierline.core.redis_tasks.RedisBackend",
+}
+TIERLINE_TASKS = os.environ.get("TIERLINE_TASKS") or ("redis" if _redis_url else "immediate")
+if TIERLINE_TASKS not in TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"TIERLINE_TASKS is {TIERLINE_TASKS!r}: use one of " + ", ".join(TASK_BACKENDS) + "."
+    )
+if TIERLINE_TASKS == "redis" and not _redis_url:
+    raise ImproperlyConfigured(
+        "TIERLINE_TASKS=redis needs TIERLINE_REDIS_URL (e.g. redis://127.0.0.1:6379/0)."
+    )
 TASKS = {
     "default": {
-        "BACKEND": {
-            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
-            "database": "django_tasks_db.DatabaseBackend",
-        }[os.environ.get("TIERLINE_TASKS", "immediate")]
+        "BACKEND": TASK_BACKENDS[TIERLINE_TASKS],
+        "OPTIONS": (
+            {"URL": _redis_url, "PREFIX": os.environ.get("TIERLINE_REDIS_PREFIX") or "tierline"}
+            if TIERLINE_TASKS == "redis"
+            else {}
+        ),
     }
 }
 
