@@ -417,3 +417,39 @@ def test_the_agent_tells_when_updates_were_last_applied(tmp_path):
         "2023-11-14T22:13:00+00:00"
     )
     assert collect.last_update_at((str(tmp_path / "missing"),)) == ""
+
+
+def test_a_policy_applies_only_to_its_asset_types_and_departments():
+    # given: a policy for Finance laptops
+    laptop = AssetType.objects.get_or_create(name="Laptop")[0]
+    finance = people_factories.DepartmentFactory(name="Finance")
+    scoped = policy(PolicyKind.FIREWALL)
+    scoped.asset_types.add(laptop)
+    scoped.departments.add(finance)
+    asset, _key = send(factories.report(security={"firewall": "off"}))
+    # then: not a Finance laptop, no result
+    assert results(asset) == {}
+    # when: it becomes one (the job sees a person's change the same day it is marked)
+    person = people_factories.UserFactory(username="fin", department=finance)
+    Asset.objects.filter(pk=asset.pk).update(assigned_to=person, asset_type=laptop)
+    compliance.evaluate_all()
+    assert results(asset)["Firewall on"][0] == "fail"
+    # a policy turned off leaves the device's results
+    SecurityPolicy.objects.update(enabled=False)
+    compliance.evaluate_all()
+    assert results(asset) == {}
+
+
+def test_the_compliance_job_is_scheduled_and_writes_the_snapshot(
+    django_capture_on_commit_callbacks,
+):
+    from tierline.assets import jobs
+    from tierline.core.scheduler import Scheduler, registered_jobs
+
+    policy(PolicyKind.FIREWALL)
+    send(factories.report())
+    assert jobs.COMPLIANCE in registered_jobs()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert Scheduler([jobs.COMPLIANCE]).run_due() == ["assets-compliance"]
+    today = ComplianceSnapshot.objects.get(day=timezone.localdate(), policy__isnull=True)
+    assert (today.devices, today.passed, today.failed, today.unknown) == (1, 1, 0, 0)
