@@ -453,3 +453,32 @@ def test_the_compliance_job_is_scheduled_and_writes_the_snapshot(
         assert Scheduler([jobs.COMPLIANCE]).run_due() == ["assets-compliance"]
     today = ComplianceSnapshot.objects.get(day=timezone.localdate(), policy__isnull=True)
     assert (today.devices, today.passed, today.failed, today.unknown) == (1, 1, 0, 0)
+
+
+def test_the_report_page_reads_a_constant_number_of_queries(client, tier1):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    policy(PolicyKind.FIREWALL)
+    finance = people_factories.DepartmentFactory(name="Finance")
+    client.force_login(tier1)
+
+    def add(n: int) -> None:
+        asset, _key = send(
+            factories.report(
+                hostname=f"h{n}", serial=f"SN-{n}", nics=[], security={"firewall": "off"}
+            )
+        )
+        person = people_factories.UserFactory(username=f"p{n}", department=finance)
+        Asset.objects.filter(pk=asset.pk).update(assigned_to=person)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/assets/compliance/").status_code == 200
+        return len(queries)
+
+    add(0)
+    few = count()
+    for n in range(1, 5):
+        add(n)
+    assert count() == few

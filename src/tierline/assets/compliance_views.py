@@ -201,7 +201,11 @@ def compliance_report(request: HttpRequest) -> HttpResponse:
     results = _results(chosen)
     if chosen.outcome:
         results = results.filter(outcome=chosen.outcome)
-    listed = _devices(chosen).filter(pk__in=results.values("asset_id"))
+    listed = (
+        _devices(chosen)
+        .filter(pk__in=results.values("asset_id"))
+        .select_related("assigned_to__department")
+    )
     page = page_of(request, listed.order_by("tag", "hostname", "pk"))
     by_asset: dict[int, list[PolicyResult]] = defaultdict(list)
     for result in (
