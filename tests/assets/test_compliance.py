@@ -482,3 +482,19 @@ def test_the_report_page_reads_a_constant_number_of_queries(client, tier1):
     for n in range(1, 5):
         add(n)
     assert count() == few
+
+
+def test_the_admin_lists_policies_operating_systems_and_approvals(client, admin_user):
+    policy(PolicyKind.FIREWALL)
+    os_row("Debian", "12", "12", "Debian 12 (bookworm)", "2028-06-30")
+    ApprovedAccount.objects.create(name="root")
+    client.force_login(admin_user)
+    for path, shown in (
+        ("securitypolicy", "Firewall on"),
+        ("supportedos", "Debian 12 (bookworm)"),
+        ("approvedaccount", "root"),
+    ):
+        response = client.get(f"/admin/assets/{path}/")
+        assert response.status_code == 200 and shown in response.content.decode()
+    edit = client.get(f"/admin/assets/securitypolicy/{SecurityPolicy.objects.get().pk}/change/")
+    assert edit.status_code == 200
