@@ -18,7 +18,7 @@ from tierline_agent import collect
 
 from tests.assets import factories
 from tests.people import factories as people_factories
-from tierline.assets import compliance
+from tierline.assets import compliance, services
 from tierline.assets.compliance_models import (
     ApprovedAccount,
     ComplianceSnapshot,
@@ -429,10 +429,9 @@ def test_a_policy_applies_only_to_its_asset_types_and_departments():
     asset, _key = send(factories.report(security={"firewall": "off"}))
     # then: not a Finance laptop, no result
     assert results(asset) == {}
-    # when: it becomes one (the job sees a person's change the same day it is marked)
+    # when: a person makes it one (the edit evaluates it again)
     person = people_factories.UserFactory(username="fin", department=finance)
-    Asset.objects.filter(pk=asset.pk).update(assigned_to=person, asset_type=laptop)
-    compliance.evaluate_all()
+    services.update_asset(asset=asset, by=person, asset_type=laptop, assigned_to=person)
     assert results(asset)["Firewall on"][0] == "fail"
     # a policy turned off leaves the device's results
     SecurityPolicy.objects.update(enabled=False)
