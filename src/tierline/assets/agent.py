@@ -20,6 +20,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from tierline.assets import compliance
 from tierline.assets.models import (
     AgentDevice,
     Asset,
@@ -349,6 +350,10 @@ def receive_report(*, device: AgentDevice, report: dict[str, Any], raw_hash: str
     _apply_macs(asset, _usable_macs(inventory))
     installed, removed, upgraded = _apply_software(
         asset, inventory.get("software") or [], first=first, by=by
+    )
+    # Security checks, on the inventory just stored (assets.compliance).
+    compliance.evaluate_asset(
+        asset=asset, software=[row["name"] for row in inventory.get("software") or []]
     )
     return Outcome(
         asset_id=asset.pk,

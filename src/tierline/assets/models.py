@@ -297,3 +297,14 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename or 'import'} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+# The security checks' models live in their own module (assets.compliance_models).
+from tierline.assets.compliance_models import (  # noqa: E402, F401
+    ApprovedAccount,
+    ComplianceSnapshot,
+    ComplianceState,
+    PolicyResult,
+    SecurityPolicy,
+    SupportedOS,
+)

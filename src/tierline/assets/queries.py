@@ -8,8 +8,16 @@ from typing import Any
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 
+from tierline.assets.compliance_models import Outcome
 from tierline.assets.health import Flag, Thresholds, flags_of
-from tierline.assets.models import AgentDevice, Asset, AssetTicket, InstalledSoftware, Status
+from tierline.assets.models import (
+    AgentDevice,
+    Asset,
+    AssetTicket,
+    InstalledSoftware,
+    PolicyResult,
+    Status,
+)
 from tierline.core.history import history_of
 
 # The orders the list allows: ?sort= value -> order_by.
@@ -117,6 +125,7 @@ def device_health(
     the asset's latest inventory (disks, security) and its agent's last report, in Python: the
     JSON it reads is not queryable alike on SQLite and PostgreSQL."""
     rows = (queryset if queryset is not None else devices()).order_by("pk")
+    failed = failed_checks(rows)
     for asset in rows.iterator(chunk_size=500):
         yield (
             asset,
@@ -126,8 +135,24 @@ def device_health(
                 last_seen=asset.last_seen_at,
                 now=now,
                 thresholds=thresholds,
+                failed_checks=failed.get(asset.pk, ()),
             ),
         )
+
+
+def failed_checks(assets: QuerySet[Asset]) -> dict[int, list[str]]:
+    """{asset id: the names of the enabled security policies it fails}, in one query."""
+    found: dict[int, list[str]] = {}
+    rows = (
+        PolicyResult.objects.filter(
+            asset_id__in=assets.values("pk"), outcome=Outcome.FAIL, policy__enabled=True
+        )
+        .order_by("asset_id", "policy__name")
+        .values_list("asset_id", "policy__name")
+    )
+    for asset_id, name in rows:
+        found.setdefault(asset_id, []).append(name)
+    return found
 
 
 def status_board(

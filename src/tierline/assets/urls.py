@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tierline.assets import views
+from tierline.assets import compliance_views, views
 
 app_name = "assets"
 
@@ -8,6 +8,8 @@ urlpatterns = [
     path("", views.asset_list, name="list"),
     path("export.csv", views.asset_export, name="export"),
     path("board/", views.status_board, name="board"),
+    path("compliance/", compliance_views.compliance_report, name="compliance"),
+    path("compliance/export.csv", compliance_views.compliance_export, name="compliance_export"),
     path("import/", views.import_upload, name="import"),
     path("import/template.csv", views.import_template, name="import_template"),
     path("import/<int:pk>/", views.import_preview, name="import_preview"),
