@@ -21,7 +21,7 @@ SITE = "https://desk.example.org"
 
 @pytest.fixture(autouse=True)
 def _site(settings):
-    settings.TIERLINE = {**settings.TIERLINE, "SITE_URL": SITE}
+    settings.MAIL_OUT = {**settings.MAIL_OUT, "SITE_URL": SITE + "/"}
 
 
 def _pages(data: bytes) -> list[dict]:
@@ -83,6 +83,15 @@ def test_the_lists_current_filter_prints_every_asset_it_shows_on_as_many_sheets(
     assert len(pages[0]["qr"]) + len(pages[1]["qr"]) == pdf.PER_SHEET + 2
     assert "LEEDS-25" in pages[0]["text"] and "LEEDS-00" in pages[1]["text"]  # the list's order
     assert "ELSEWHERE" not in pages[0]["text"] + pages[1]["text"]
+
+
+def test_the_qr_url_is_the_configured_site_address_by_default(client, tier1, settings):
+    settings.MAIL_OUT = {k: v for k, v in settings.MAIL_OUT.items() if k != "SITE_URL"}
+    asset = factories.asset(tag="DEFAULT-1")
+    client.force_login(tier1)
+    response = client.post("/assets/labels.pdf", {"ids": [asset.pk]})
+    assert response.status_code == 200
+    assert _pages(response.content)[0]["qr"] == [f"http://127.0.0.1:8000/assets/{asset.pk}/"]
 
 
 def test_a_bad_selection_is_refused_with_the_reason(client, tier1, settings):

@@ -26,8 +26,14 @@ def labels_max() -> int:
     return int(settings.TIERLINE.get("ASSET_LABELS_MAX", LABELS_MAX))
 
 
+def site_url() -> str:
+    """The address people reach Tierline at (`TIERLINE_SITE_URL`, the setting mail links use)."""
+    configured = getattr(settings, "MAIL_OUT", {}).get("SITE_URL") or "http://127.0.0.1:8000"
+    return str(configured).rstrip("/")
+
+
 def asset_url(pk: int) -> str:
-    return settings.TIERLINE["SITE_URL"] + reverse("assets:detail", args=[pk])
+    return site_url() + reverse("assets:detail", args=[pk])
 
 
 def _label(asset: Asset) -> Label:
