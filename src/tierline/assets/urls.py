@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tierline.assets import compliance_views, views
+from tierline.assets import compliance_views, report_views, views
 
 app_name = "assets"
 
@@ -10,6 +10,10 @@ urlpatterns = [
     path("board/", views.status_board, name="board"),
     path("compliance/", compliance_views.compliance_report, name="compliance"),
     path("compliance/export.csv", compliance_views.compliance_export, name="compliance_export"),
+    path("reports/", report_views.estate_report, name="reports"),
+    path("reports/estate.csv", report_views.estate_report_csv, name="report_csv"),
+    path("reports/estate.pdf", report_views.estate_report_pdf, name="report_pdf"),
+    path("labels.pdf", report_views.asset_labels, name="labels"),
     path("import/", views.import_upload, name="import"),
     path("import/template.csv", views.import_template, name="import_template"),
     path("import/<int:pk>/", views.import_preview, name="import_preview"),
