@@ -364,6 +364,9 @@ class NotificationKind(models.TextChoices):
     RESOLVED = "resolved", _("Resolved")
     REOPENED = "reopened", _("Reopened")
     WORK_ORDER = "work_order", _("Work order scheduled for me")
+    # Told by the service targets through core.notifications (mail hears no desk event of them).
+    SLA_AT_RISK = "sla_at_risk", _("Service target at risk")
+    SLA_BREACHED = "sla_breached", _("Service target breached")
 
 
 class NotificationChannel(models.TextChoices):
