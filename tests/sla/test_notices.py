@@ -15,15 +15,16 @@ from django.urls import reverse
 from tests.desk import factories as desk_factories
 from tests.people import factories as people_factories
 from tests.sla import factories
+from tests.sla.oncall_factories import closed_now, rota, shift, technicians
 from tierline.core import notifications
 from tierline.core.history import history_of
 from tierline.desk import services as desk_services
-from tierline.desk.choices import Priority
+from tierline.desk.choices import Level, Priority
 from tierline.mail import notify
 from tierline.mail.models import Notification, NotificationEmail
 from tierline.people.models import User
 from tierline.sla import services
-from tierline.sla.models import Action
+from tierline.sla.models import Action, Page
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -199,3 +200,18 @@ def test_the_preferences_page_offers_the_service_target_kinds(client, tier1):
     )
     assert answer.status_code in (200, 302)
     assert notify.channels_of(tier1)["sla_breached"] == "none"
+
+
+def test_who_is_paged_hears_of_it_in_the_app_and_the_page_sends_the_email(employee):
+    # given: Tier 1 out of hours with someone on call, and an urgent ticket
+    team = people_factories.team(1)
+    [on_call] = technicians(1, 1, prefix="oncall")
+    shift(team, on_call)
+    rota(team, calendar=closed_now())
+    # when
+    ticket = desk_factories.ticket(employee, impact=Level.HIGH, urgency=Level.HIGH)
+    # then: the page (by email) waits for its job, and an in-app notice names the ticket
+    assert Page.objects.filter(person=on_call, channel="email").count() == 1
+    [notice] = Notification.objects.filter(recipient=on_call, kind="sla_paged")
+    assert notice.text.startswith(f"You are paged for {ticket.number}")
+    assert not NotificationEmail.objects.filter(notification=notice).exists()

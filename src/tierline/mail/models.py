@@ -367,6 +367,7 @@ class NotificationKind(models.TextChoices):
     # Told by the service targets through core.notifications (mail hears no desk event of them).
     SLA_AT_RISK = "sla_at_risk", _("Service target at risk")
     SLA_BREACHED = "sla_breached", _("Service target breached")
+    SLA_PAGED = "sla_paged", _("Paged as the on-call technician")
 
 
 class NotificationChannel(models.TextChoices):

@@ -20,7 +20,7 @@ Nothing here runs on rollback. Rules of who hears what (`recipients`):
     Reopened         assignee, watchers, requester side                 reopened
     WorkOrderOpened  the field technician                               work_order
 
-The service targets' notices ("at risk", "breached") are no desk event: the sla app hands them
+The service targets' notices ("at risk", "breached", "paged") are no desk event: the sla app hands them
 to `core.notifications.notify`, and `deliver_notice` (registered in `register`) writes them the
 same way, by each person's channel for the kind.
 
@@ -68,6 +68,7 @@ Channel = NotificationChannel
 # these wins (a resolution with its note and status change is one "resolved").
 KIND_RANK: tuple[str, ...] = (
     Kind.MENTION,
+    Kind.SLA_PAGED,
     Kind.SLA_BREACHED,
     Kind.SLA_AT_RISK,
     Kind.ASSIGNED,
@@ -87,6 +88,7 @@ DESK_KINDS = frozenset(
         Kind.ESCALATED,
         Kind.SLA_AT_RISK,
         Kind.SLA_BREACHED,
+        Kind.SLA_PAGED,
     }
 )
 
@@ -103,6 +105,7 @@ STAFF_DEFAULTS: dict[str, str] = {
     Kind.WORK_ORDER: Channel.EMAIL,
     Kind.SLA_AT_RISK: Channel.IN_APP,
     Kind.SLA_BREACHED: Channel.EMAIL,
+    Kind.SLA_PAGED: Channel.IN_APP,  # the page sends its own email
 }
 REQUESTER_DEFAULTS: dict[str, str] = {
     **dict.fromkeys(Kind.values, Channel.IN_APP),

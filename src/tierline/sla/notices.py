@@ -8,6 +8,10 @@
                                       email, not at all)
     no deliverer (mail not installed) an email to each of them through Django's `send_mail`
 
+A page (`paging.page_on_call`) also tells who is paged, in the app ("sla_paged"), through the
+same seam; its email and webhook are the page's own (retried, on the health page), so without a
+deliverer nothing more is sent.
+
 Who: the assignee; the team's leads too when the policy's action for the level is "notify the
 team lead", or when nobody is assigned (someone must hear). The sla app may not import mail.
 """
@@ -81,3 +85,16 @@ def email_fallback(*, recipient_ids: list[int], text: str) -> int:
         except Exception as exc:  # noqa: BLE001 (SMTP down: the notice is on the ticket anyway)
             logger.warning("service target notice to %s not sent: %s", person.pk, exc)
     return sent
+
+
+def tell_paged(*, ticket: Ticket, person_ids: list[int], reason: str) -> None:
+    """Tell who was paged in their notifications too, on commit (see the module)."""
+    if not person_ids:
+        return
+    text = f"You are paged for {ticket.number} {ticket.subject}: {reason}"[:500]
+    ticket_id, ids = ticket.pk, list(person_ids)
+    transaction.on_commit(
+        lambda: notifications.notify(
+            recipients=ids, kind="sla_paged", ticket_id=ticket_id, text=text
+        )
+    )

@@ -35,6 +35,7 @@ from tierline.desk import queries as desk_queries
 from tierline.desk import services as desk_services
 from tierline.desk.models import Ticket
 from tierline.people.services import system_user
+from tierline.sla import notices
 from tierline.sla.models import Page, TeamRota
 from tierline.sla.rota import in_business_hours, on_call, rota_of
 
@@ -180,6 +181,9 @@ def page_on_call(*, ticket_id: int, reason: str, at: datetime | None = None) -> 
             action="paged on-call",
             summary=f"{person} ({shift.get_kind_display().lower()} shift) by {how}: {reason}.",
         )
+    notices.tell_paged(
+        ticket=ticket, person_ids=[shift.person_id for shift in shifts], reason=reason
+    )
     return Page.objects.bulk_create(pages)
 
 
