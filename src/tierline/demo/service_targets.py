@@ -224,7 +224,6 @@ def _rota(desk: Calendar, teams: dict[int, Team], by_tier: dict[int, list[User]]
             calendar=desk,
             page_priority=Priority.CRITICAL,
             page_email=True,
-            ics_token=f"demo-tier{tier}-rota",
         )
     local_today = now.astimezone(ZONE).date()
     last_monday = local_today - timedelta(days=local_today.weekday() + 7)
