@@ -429,6 +429,10 @@ class NotificationKind(models.TextChoices):
     RESOLVED = "resolved", _("Resolved")
     REOPENED = "reopened", _("Reopened")
     WORK_ORDER = "work_order", _("Work order scheduled for me")
+    # Told by the service targets through core.notifications (mail hears no desk event of them).
+    SLA_AT_RISK = "sla_at_risk", _("Service target at risk")
+    SLA_BREACHED = "sla_breached", _("Service target breached")
+    SLA_PAGED = "sla_paged", _("Paged as the on-call technician")
 
 
 class NotificationChannel(models.TextChoices):

@@ -41,6 +41,7 @@ SUMMARIES = {
     "MessageAdded": "New message",
     "StatusChanged": "Status changed",
     "PriorityChanged": "Priority changed",
+    "CategoryChanged": "Category changed",
     "Escalated": "Escalated",
     "DeEscalated": "De-escalated",
     "Resolved": "Resolved",

@@ -1,8 +1,11 @@
 """Paging who is on call: by email and by a signed webhook, never from a request.
 
     a new urgent ticket out of hours   `page_if_urgent` (a task after commit): the team's rota
-    or a policy's "page on-call" action  says who; `page_on_call` writes one `Page` row per
-                                       channel and person, and one history entry on the ticket
+    or one moved into a team out of    says who; `page_on_call` writes one `Page` row per
+    its hours (`page_if_urgent_move`,  channel and person, and one history entry on the ticket
+    once per ticket and team in
+    MOVE_PAGE_WINDOW), or a policy's
+    "page on-call" action
     every minute                       the `sla-pages` job: `deliver_due()` claims due rows (one
                                        conditional UPDATE each), sends each with a short timeout
                                        and on failure tries again after 1, 2, 4... minutes, up
@@ -29,6 +32,7 @@ from tierline.desk import queries as desk_queries
 from tierline.desk import services as desk_services
 from tierline.desk.models import Ticket
 from tierline.people.services import system_user
+from tierline.sla import notices
 from tierline.sla.models import Page, TeamRota
 from tierline.sla.rota import in_business_hours, on_call, rota_of
 
@@ -37,6 +41,8 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 TIMEOUT_SECONDS = 5.0
 BATCH = 50
+# A ticket moved into a team is paged to it once in this long, however often it bounces back.
+MOVE_PAGE_WINDOW = timedelta(hours=1)
 SIGNATURE_HEADER = delivery.SIGNATURE_HEADER
 
 
@@ -63,6 +69,36 @@ def page_if_urgent(*, ticket_id: int, at: datetime | None = None) -> list[Page]:
     return page_on_call(
         ticket_id=ticket_id, reason=f"P{facts['priority']} ticket out of hours", at=at
     )
+
+
+def page_if_urgent_move(*, ticket_id: int, at: datetime | None = None) -> list[Page]:
+    """Page the on-call technician of the team a ticket was moved (escalated or de-escalated)
+    into, if the ticket is urgent enough for that team's rota and the team is out of its
+    calendar's hours; once per ticket and team in MOVE_PAGE_WINDOW (a page of the new ticket
+    counts)."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        # The ticket's row orders two moves' tasks: the second sees the first one's pages.
+        locked = Ticket.objects.select_for_update().filter(pk=ticket_id).values_list("pk")
+        if not list(locked):
+            return []
+        facts = desk_queries.clock_facts(ticket_id)
+        if facts is None:
+            return []
+        rota = rota_of(facts["team_id"])
+        if rota is None or rota.page_priority is None or rota.calendar is None:
+            return []
+        if facts["priority"] > rota.page_priority or in_business_hours(rota, at):
+            return []
+        if Page.objects.filter(
+            ticket_id=ticket_id, team_id=facts["team_id"], created_at__gt=at - MOVE_PAGE_WINDOW
+        ).exists():
+            return []
+        return page_on_call(
+            ticket_id=ticket_id,
+            reason=f"P{facts['priority']} ticket moved to the team out of hours",
+            at=at,
+        )
 
 
 @transaction.atomic
@@ -133,6 +169,9 @@ def page_on_call(*, ticket_id: int, reason: str, at: datetime | None = None) -> 
             action="paged on-call",
             summary=f"{person} ({shift.get_kind_display().lower()} shift) by {how}: {reason}.",
         )
+    notices.tell_paged(
+        ticket=ticket, person_ids=[shift.person_id for shift in shifts], reason=reason
+    )
     return Page.objects.bulk_create(pages)
 
 
