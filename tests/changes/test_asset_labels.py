@@ -55,3 +55,27 @@ def test_an_asset_page_lists_its_changes(client, tier1):
     assert 'data-panel="changes.asset_changes"' in html
     assert mine.number in html and "Swap the &lt;disk&gt;" in html
     assert "Not about this laptop" not in html
+
+
+def test_the_api_shows_a_changes_assets_by_name_with_links(api, tier1, employee):
+    from tests.desk import factories as desk_factories
+
+    laptop = asset_factories.asset(tag="LT-3", hostname="laptop-3")
+    c = change(tier1, title="Reimage")
+    services.link_asset(change=c, asset_id=laptop.pk, by=tier1)
+    ticket = desk_factories.ticket(requester=employee)
+    services.link_ticket(change=c, ticket=ticket, by=tier1)
+    change(tier1, title="Another")
+    # when
+    listed = api(tier1).get("/api/v1/changes/")
+    one = api(tier1).get(f"/api/v1/changes/{c.pk}/")
+    # then
+    assert listed.status_code == 200 and one.status_code == 200
+    assert [r["title"] for r in listed.json()["results"]] == ["Another", "Reimage"]
+    expected = [
+        {"id": laptop.pk, "label": "LT-3", "detail": "laptop-3", "url": f"/assets/{laptop.pk}/"}
+    ]
+    assert listed.json()["results"][1]["assets"] == expected == one.json()["assets"]
+    assert one.json()["tickets"] == [ticket.number] and one.json()["number"] == c.number
+    # a requester is not the help desk
+    assert api(employee).get("/api/v1/changes/").status_code == 403
