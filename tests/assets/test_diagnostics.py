@@ -329,3 +329,29 @@ def test_a_result_is_escaped_on_the_ticket_and_the_asset_page(setting, client, t
         html = client.get(url).content.decode()
         assert evil not in html and "<b>root</b>" not in html
         assert "&lt;script&gt;alert(" in html
+
+
+def test_the_ticket_page_offers_diagnostics_for_its_linked_devices_and_lists_them(
+    client, setting, tier1
+):
+    asset, _device, _key, ticket, _request = setting
+    unenrolled = factories.asset(tag="LT-13")
+    from tierline.assets import services
+
+    services.link_ticket(asset=unenrolled, ticket=ticket, by=tier1)
+    client.force_login(tier1)
+    html = client.get(f"/desk/tickets/{ticket.number}/").content.decode()
+    assert 'data-panel="assets.ticket_diagnostics"' in html
+    assert f'action="/assets/{asset.pk}/diagnostics"' in html
+    assert f'action="/assets/{unenrolled.pk}/diagnostics"' not in html
+    assert 'data-diagnostic="disk_usage" data-state="pending"' in html
+
+
+def test_a_ticket_the_technician_may_not_note_is_refused(setting, employee):
+    asset, _device, _key, ticket, _request = setting
+    with pytest.raises(diagnostics.DiagnosticRefused) as refused:
+        diagnostics.request_diagnostic(
+            asset=asset, kind="network", parameters={}, by=employee, ticket=ticket
+        )
+    assert refused.value.status == 403
+    assert DiagnosticRequest.objects.count() == 1
