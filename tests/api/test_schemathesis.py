@@ -51,8 +51,8 @@ from tierline.desk import services
 from tierline.desk.models import Call, Category, ResolutionCode
 from tierline.people.models import Location, Team, User
 
-# Per operation, role and mode (positive, negative). 36 operations x 7 roles, 5 valid and, where
-# there is a body or a query to spoil, 5 invalid: about 2,100 requests, about a minute of CPU.
+# Per operation, role and mode (positive, negative). 40 operations x 7 roles, 5 valid and, where
+# there is a body or a query to spoil, 5 invalid: about 2,400 requests, about a minute of CPU.
 # TIERLINE_FUZZ_EXAMPLES=50 makes a deeper run by hand; `make test` keeps the default.
 MAX_EXAMPLES = int(os.environ.get("TIERLINE_FUZZ_EXAMPLES", "5"))
 ROLES = ("anonymous", "employee", "tier1", "tier2", "tier3", "lead", "admin_user")
