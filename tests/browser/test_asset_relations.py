@@ -29,7 +29,7 @@ def test_a_technician_relates_a_monitor_and_asks_for_a_diagnostic_on_a_phone(
         tech.get_by_role("button", name="Add relation").click()
         tech.wait_for_load_state()
         assert tech.get_by_role("link", name="MON-77").is_visible()
-        tech.get_by_label("Diagnostic").select_option(label="Reachability: ping")
+        tech.get_by_label("Diagnostic", exact=True).select_option(label="Reachability: ping")
         tech.get_by_label("Host (for reachability)").fill("printer-2.example")
         tech.get_by_role("button", name="Run on LT-77").click()
         tech.wait_for_load_state()

@@ -28,6 +28,7 @@ from tierline.assets.api.views import AgentThrottle, IsDevice, _outside_window
 from tierline.assets.models import DiagnosticKind
 
 MAX_PROCESSES = 50
+PING_METHODS = ["ping", "tcp"]
 MAX_DNS_ADDRESSES = 64
 
 
@@ -63,7 +64,7 @@ class DiskUsageResult(StrictSerializer):
 
 class PingResult(StrictSerializer):
     host = text(253, required=True)
-    method = serializers.ChoiceField(choices=["ping", "tcp"])
+    method = serializers.ChoiceField(choices=PING_METHODS)
     port = count(65535)
     reachable = serializers.BooleanField()
     rtt_ms = serializers.FloatField(min_value=0, max_value=600_000, required=False, allow_null=True)
