@@ -319,6 +319,10 @@ SPECTACULAR_SETTINGS = {
         "AssetStatus": "tierline.assets.models.Status",
         "SecuritySetting": "tierline.assets.api.serializers.ON_OFF",
         "SoftwareSource": "tierline.assets.api.serializers.SOFTWARE_SOURCES",
+        "DiagnosticKind": "tierline.assets.models.DiagnosticKind",
+        "ChangeKind": "tierline.changes.models.Kind",
+        "ChangeRisk": "tierline.changes.models.Risk",
+        "ChangeStatus": "tierline.changes.models.Status",
     },
     # A nullable choice is `nullable: true` on its enum, not a separate `NullEnum` component.
     "ENUM_ADD_EXPLICIT_BLANK_NULL_CHOICE": False,

@@ -10,15 +10,17 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from tierline.assets import compliance, services
+from tierline.assets import compliance, relations, services
 from tierline.assets.compliance_models import PolicyKind
 from tierline.assets.models import (
     AgentDevice,
     ApprovedAccount,
     Asset,
+    AssetRelation,
     AssetType,
     ConditionRule,
     ConditionTicket,
+    DiagnosticRequest,
     SecurityPolicy,
     Status,
     SupportedOS,
@@ -265,3 +267,89 @@ class ApprovedAccountAdmin(_ChangesPolicies, admin.ModelAdmin):
     form = ApprovedAccountForm
     list_display = ["name", "asset_type", "department"]
     list_filter = ["asset_type", "department"]
+
+
+class AssetRelationForm(forms.ModelForm):
+    """The relation's rules (`assets.relations`), refused on the form, next to its fields."""
+
+    class Meta:
+        model = AssetRelation
+        fields = ["from_asset", "kind", "to_asset"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        first, second, kind = (cleaned.get(k) for k in ("from_asset", "to_asset", "kind"))
+        if first is not None and second is not None and kind:
+            try:
+                relations.check_relation(from_asset=first, to_asset=second, kind=kind)
+            except relations.RelationError as error:
+                raise ValidationError(str(error)) from None
+        return cleaned
+
+
+@admin.register(AssetRelation)
+class AssetRelationAdmin(admin.ModelAdmin):
+    """Relations between assets: added and removed (through `assets.relations`, so both
+    assets' histories say so), never edited in place."""
+
+    section = "Assets"
+    form = AssetRelationForm
+    list_display = ["from_asset", "kind", "to_asset", "created_at", "created_by"]
+    list_filter = ["kind"]
+    search_fields = [
+        "from_asset__tag",
+        "from_asset__hostname",
+        "to_asset__tag",
+        "to_asset__hostname",
+    ]
+    autocomplete_fields = ["from_asset", "to_asset"]
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request: Any, obj: AssetRelation, form: Any, change: bool) -> None:
+        try:
+            created = relations.add_relation(
+                from_asset=obj.from_asset, to_asset=obj.to_asset, kind=obj.kind, by=request.user
+            )
+        except relations.RelationError as error:  # someone added it meanwhile
+            messages.error(request, str(error))
+            return
+        obj.pk = created.pk
+
+    def delete_model(self, request: Any, obj: AssetRelation) -> None:
+        relations.remove_relation(relation_id=obj.pk, asset=obj.from_asset, by=request.user)
+
+    def delete_queryset(self, request: Any, queryset: Any) -> None:
+        for relation in queryset.select_related("from_asset"):
+            self.delete_model(request, relation)
+
+
+@admin.register(DiagnosticRequest)
+class DiagnosticRequestAdmin(admin.ModelAdmin):
+    """Diagnostics technicians asked for, and what the agents answered (read only)."""
+
+    section = "Assets"
+    list_display = ["asset", "kind", "state", "ticket", "requested_by", "requested_at"]
+    list_filter = ["kind", "state"]
+    readonly_fields = [
+        "asset",
+        "ticket",
+        "kind",
+        "parameters",
+        "requested_by",
+        "requested_at",
+        "expires_at",
+        "state",
+        "answered_by",
+        "completed_at",
+        "result",
+        "error",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False

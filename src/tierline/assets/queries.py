@@ -19,6 +19,7 @@ from tierline.assets.models import (
     Status,
 )
 from tierline.core.history import history_of
+from tierline.core.labels import Label
 
 # The orders the list allows: ?sort= value -> order_by.
 ORDERS: dict[str, tuple[str, ...]] = {
@@ -200,3 +201,23 @@ def status_board(
     elif sort == "health":
         rows.sort(key=lambda r: (-len(r[1]), text(r[0], "tag")))
     return rows
+
+
+def asset_labels(ids: list[int]) -> dict[int, Label]:
+    """Names of assets for other apps' pages (core.labels, "assets.asset"): one query."""
+    rows = Asset.objects.filter(pk__in=ids).select_related("asset_type")
+    return {
+        asset.pk: Label(
+            text=str(asset),
+            url=f"/assets/{asset.pk}/",
+            detail=" · ".join(
+                part
+                for part in (
+                    asset.hostname if asset.hostname != str(asset) else "",
+                    asset.asset_type.name if asset.asset_type else "",
+                )
+                if part
+            ),
+        )
+        for asset in rows
+    }

@@ -1,6 +1,12 @@
 from django.urls import path
 
-from tierline.assets import compliance_views, report_views, views
+from tierline.assets import (
+    compliance_views,
+    report_views,
+    views,
+    views_diagnostics,
+    views_relations,
+)
 
 app_name = "assets"
 
@@ -21,4 +27,7 @@ urlpatterns = [
     path("<int:pk>/", views.asset_detail, name="detail"),
     path("<int:pk>/status", views.asset_status, name="status"),
     path("<int:pk>/tickets", views.asset_link_ticket, name="link_ticket"),
+    path("<int:pk>/diagnostics", views_diagnostics.asset_diagnostic, name="diagnostic"),
+    path("<int:pk>/relations", views_relations.relation_add, name="relation_add"),
+    path("<int:pk>/relations/remove", views_relations.relation_remove, name="relation_remove"),
 ]
