@@ -66,3 +66,38 @@ def test_the_ticket_page_shows_the_requesters_devices_and_linked_assets(client, 
     html = client.get(f"/desk/tickets/{ticket.number}/").content.decode()
     assert 'data-panel="assets.requester_devices"' in html and str(mine) in html
     assert 'data-panel="assets.ticket_assets"' in html and str(other) in html
+
+
+def test_the_asset_page_shows_the_work_orders_and_calls_of_its_tickets(
+    client, tier1, lead, employee
+):
+    """Issue 12 point 2: an asset's page shows its tickets, work orders, changes and history;
+    work orders and calls reach it through its linked tickets, escaped."""
+    from tierline.desk import services as desk_services
+    from tierline.desk.models import Call
+
+    asset = factories.asset(tag="LT-9")
+    ticket = desk_factories.ticket(requester=employee, subject="Screen <flickers> & dies")
+    other = desk_factories.ticket(requester=employee, subject="Unlinked")
+    services.link_ticket(asset=asset, ticket=ticket, by=tier1)
+    visit = desk_factories.work_order(ticket, by=lead)
+    elsewhere = desk_factories.work_order(other, by=lead)
+    desk_services.log_call(
+        by=tier1,
+        outcome=Call.Outcome.EXISTING_TICKET,
+        caller=employee,
+        ticket=ticket,
+        notes="rang about it",
+    )
+    client.force_login(tier1)
+    html = client.get(f"/assets/{asset.pk}/").content.decode()
+    assert visit.number in html and elsewhere.number not in html
+    assert "No calls on its tickets" not in html and str(employee) in html
+    assert "Screen &lt;flickers&gt; &amp; dies" in html
+
+
+def test_an_asset_without_tickets_says_it_has_no_work_orders_or_calls(client, tier1):
+    asset = factories.asset(tag="LT-10")
+    client.force_login(tier1)
+    html = client.get(f"/assets/{asset.pk}/").content.decode()
+    assert "No work orders on its tickets." in html and "No calls on its tickets." in html

@@ -21,6 +21,7 @@ from tierline.core.csv_export import csv_response
 from tierline.core.inputs import parse_id
 from tierline.core.paging import page_of
 from tierline.desk import permissions as perms
+from tierline.desk import queries as desk_queries
 from tierline.desk.views.queue import staff_required
 from tierline.people import queries as people_queries
 
@@ -131,14 +132,22 @@ def _asset(pk: int) -> Any:
 def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
     asset = _asset(pk)
     software = list(queries.software_of(asset))
-    tickets = perms.visible_tickets(request.user).filter(pk__in=queries.linked_ticket_ids(asset))
+    tickets = list(
+        perms.visible_tickets(request.user)
+        .filter(pk__in=queries.linked_ticket_ids(asset))
+        .order_by("-created_at")[:50]
+    )
+    ticket_ids = [t.pk for t in tickets]
     return render(
         request,
         "assets/detail.html",
         {
             "asset": asset,
             "software": software,
-            "tickets": list(tickets.order_by("-created_at")[:50]),
+            "tickets": tickets,
+            # Work orders and calls reach an asset through its linked tickets.
+            "work_orders": desk_queries.work_orders_on(ticket_ids) if ticket_ids else [],
+            "calls": desk_queries.calls_on(ticket_ids) if ticket_ids else [],
             "history": list(queries.history_for(asset)[:200]),
             "next_statuses": [
                 (value, Status(value).label) for value in services.NEXT_STATUSES[asset.status]

@@ -306,6 +306,26 @@ def who_is_calling(phone: str, user: User, *, candidates: int = CALLER_CANDIDATE
     )
 
 
+def work_orders_on(ticket_ids: Iterable[int], *, limit: int = 50) -> list[WorkOrder]:
+    """The work orders of these tickets (the caller has checked it may read them), newest
+    visit first: what an asset's page lists for the tickets linked to it."""
+    return list(
+        WorkOrder.objects.filter(ticket_id__in=list(ticket_ids))
+        .select_related("ticket", "technician")
+        .order_by("-scheduled_start", "-pk")[:limit]
+    )
+
+
+def calls_on(ticket_ids: Iterable[int], *, limit: int = 50) -> list[Call]:
+    """The calls logged on these tickets (the caller has checked it may read them), newest
+    first."""
+    return list(
+        Call.objects.filter(ticket_id__in=list(ticket_ids))
+        .select_related("ticket", "caller", "technician")
+        .order_by("-started_at", "-pk")[:limit]
+    )
+
+
 # What the assistant's auto-triage learns from and reads (tierline.assist): plain values.
 TRIAGE_FIELDS = ("subject", "description", "category_id", "team_id", "priority")
 
