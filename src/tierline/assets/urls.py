@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.asset_list, name="list"),
     path("export.csv", views.asset_export, name="export"),
     path("board/", views.status_board, name="board"),
+    path("changes/", views.estate_changes, name="changes"),
     path("import/", views.import_upload, name="import"),
     path("import/template.csv", views.import_template, name="import_template"),
     path("import/<int:pk>/", views.import_preview, name="import_preview"),
