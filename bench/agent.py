@@ -56,7 +56,7 @@ def parse_args() -> argparse.Namespace:
         "--first", type=int, default=500, help="first reports through the real path (500)"
     )
     p.add_argument("--timed", type=int, default=2000, help="devices timed per round (2000)")
-    p.add_argument("--profile", help="write a pyinstrument HTML profile of the rounds here")
+    p.add_argument("--profile", help="a pyinstrument profile of the rounds: FILE.html, else text")
     args = p.parse_args()
     if args.devices < 10 or not 1 <= args.first <= args.devices:
         p.error("--devices must be at least 10, --first between 1 and --devices")
@@ -236,6 +236,8 @@ def seed_estate(first: int, devices: int, pool: list[tuple[str, str]], seed: int
                     ],
                     batch_size=2000,
                 )
+        if numbers[-1] + 1 == devices or (numbers[-1] + 1) % 2000 == 0:
+            print(f"seeded {numbers[-1] + 1} devices", file=sys.stderr, flush=True)
     return keys
 
 
@@ -327,7 +329,10 @@ def main() -> None:
             unchanged.post(client, UNCHANGED, keys[n], json.dumps(body).encode())
         if profiler is not None:
             profiler.stop()
-            Path(args.profile).write_text(profiler.output_html())
+            out = Path(args.profile)
+            out.write_text(
+                profiler.output_html() if out.suffix == ".html" else profiler.output_text()
+            )
         load_after = os.getloadavg()
         print(
             f"{args.devices} devices ({args.first} first reports through the real path, the rest "
