@@ -24,7 +24,7 @@ PYTEST_ARGS ?=
 
 LINT_PATHS := $(wildcard src tests bench scripts agent)
 
-.PHONY: help .venv demo test browser postgres dovecot bench lint fmt clean distclean
+.PHONY: help .venv demo test browser postgres redis dovecot bench lint fmt clean distclean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_.-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -45,6 +45,9 @@ browser: ## install Debian's Chromium for the browser tests (if missing) and che
 
 postgres: ## make sure PostgreSQL answers on 127.0.0.1:5432 (installs and starts it if needed)
 	@bash scripts/ensure-postgres.sh
+
+redis: ## make sure Redis answers on 127.0.0.1:6379 (installs and starts it if needed)
+	@bash scripts/ensure-redis.sh
 
 dovecot: ## install Debian's Dovecot (if missing) for the IMAP tests; they start their own instance
 	@bash scripts/ensure-dovecot.sh
@@ -73,6 +76,7 @@ bench: .venv ## run the desk benchmarks (prints a table)
 # (.ci/run makes it mandatory with TIERLINE_REQUIRE_POSTGRES=1).
 test: .venv browser ## ruff, Django checks, pytest on SQLite and on PostgreSQL
 	@bash scripts/ensure-postgres.sh || echo "make test: PostgreSQL unavailable; its run will be skipped"
+	@bash scripts/ensure-redis.sh || echo "make test: Redis unavailable; the Redis worker tests will be skipped (failed under CI)"
 	@bash scripts/ensure-dovecot.sh || echo "make test: Dovecot unavailable; the IMAP tests will be skipped (failed under CI)"
 	bash scripts/test.sh $(PYTEST_ARGS)
 

@@ -18,6 +18,8 @@
 #                                pytest-django creates and drops test_<name> on that server)
 #   TIERLINE_REQUIRE_POSTGRES    1: an unreachable PostgreSQL fails the run instead of skipping it
 #   TIERLINE_TEST_DATA_DIR       data dir for the checks and tests (default: a fresh temporary dir)
+#   TIERLINE_TEST_REDIS_URL      Redis for the worker tests (default redis://127.0.0.1:6379/11)
+#   TIERLINE_REQUIRE_REDIS       1: an unreachable Redis fails the worker tests instead of skipping them
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -46,6 +48,14 @@ if [ -n "$CALLER_DB_URL" ]; then
     echo "test.sh: note: ignoring TIERLINE_DATABASE_URL from the environment;" \
         "set TIERLINE_TEST_DATABASE_URL to choose the PostgreSQL server"
 fi
+
+# Nor a Redis URL: the suite runs on the embedded defaults (in-process cache and tasks); the Redis
+# worker tests bring their own (TIERLINE_TEST_REDIS_URL, a key prefix per test).
+if [ -n "${TIERLINE_REDIS_URL:-}" ]; then
+    echo "test.sh: note: ignoring TIERLINE_REDIS_URL from the environment;" \
+        "set TIERLINE_TEST_REDIS_URL to choose the Redis of the worker tests"
+fi
+unset TIERLINE_REDIS_URL
 
 declare -a RESULTS=()
 FAILED=0

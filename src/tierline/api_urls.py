@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("tierline.people.api.urls")),
     path("", include("tierline.sla.api.urls")),
     path("", include("tierline.assets.api.urls")),
+    path("", include("tierline.changes.api.urls")),
 ]

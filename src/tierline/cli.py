@@ -6,7 +6,8 @@
     tierline serve [--host H --port P] run the web server (gunicorn); each of its worker
                                        processes also runs the scheduler of periodic jobs
     tierline serve --check-port        only say whether the port is free (`make demo` asks first)
-    tierline worker [--once]           run periodic jobs and, with TIERLINE_TASKS=database, tasks
+    tierline worker [--once]           run periodic jobs and queued tasks (TIERLINE_TASKS=database,
+                                       or Redis when TIERLINE_REDIS_URL is set: many workers share them)
 
 Periodic jobs (`core.scheduler`) run once across every server and worker sharing the database:
 a lease on the job's row decides who runs it, so any number of `serve` and `worker` may run.
@@ -17,6 +18,9 @@ a lease on the job's row decides who runs it, so any number of `serve` and `work
     tierline mail reprocess [--held]   process quarantined (and pending; held) messages again
     tierline mail send                 send the queued outgoing mail that is due (SMTP)
     tierline mail fetch [--mailbox N]  poll the mailboxes' IMAP folders now
+    tierline mail oauth-signin --grant NAME
+                                       Microsoft 365: the administrator's one-time device-code
+                                       sign-in for an OAuth2 grant (XOAUTH2 mailboxes)
     tierline mailserver [--lmtp]       an SMTP/LMTP listener for the mailboxes: spools each
                                        message (fsync) before its 250, and drains the spool
     tierline search reindex            build the search index again (tickets, replies, notes,
@@ -94,6 +98,16 @@ def _seconds(value: str) -> float:
         raise argparse.ArgumentTypeError(f"“{value}” is not a number of seconds") from None
     if not 0.05 <= number <= 3600:
         raise argparse.ArgumentTypeError(f"{value} must be between 0.05 and 3600 seconds")
+    return number
+
+
+def _lease_seconds(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"“{value}” is not a number of seconds") from None
+    if not 1 <= number <= 3600:
+        raise argparse.ArgumentTypeError(f"{value} must be between 1 and 3600 seconds")
     return number
 
 
@@ -378,10 +392,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 # --- worker ---------------------------------------------------------------------------------
 
 
-def _database_tasks() -> bool:
+def _task_backend_kind() -> str:
+    """ "immediate", "database" or "redis": where queued tasks wait for a worker."""
     from django.conf import settings
 
-    return settings.TASKS["default"]["BACKEND"].startswith("django_tasks_db")
+    backend = settings.TASKS["default"]["BACKEND"]
+    if backend.startswith("django_tasks_db"):
+        return "database"
+    if backend == "tierline.core.redis_tasks.RedisBackend":
+        return "redis"
+    return "immediate"
 
 
 def _drain_task_queue() -> None:
@@ -407,8 +427,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from tierline.core.scheduler import Scheduler
 
     _require_migrated()
+    kind = _task_backend_kind()
+    if kind == "redis":
+        return _redis_worker(args)
     scheduler = Scheduler()
-    db_tasks = _database_tasks()
+    db_tasks = kind == "database"
     if args.once:
         ran = scheduler.run_due()
         if db_tasks:
@@ -445,6 +468,79 @@ def cmd_worker(args: argparse.Namespace) -> int:
         pass
     _out("Tierline worker stopped.")
     return 0
+
+
+def _redis_worker(args: argparse.Namespace) -> int:
+    """Tasks from Redis in this thread, one at a time; the scheduler in its own thread (a long
+    task does not hold up the periodic jobs). Several of these, on several machines, share the
+    queue: each task runs once at a time, and a dead worker's task goes to another."""
+    import redis
+    from django_tasks import task_backends
+
+    from tierline.core.redis_tasks import RedisWorker
+    from tierline.core.scheduler import Scheduler, SchedulerThread
+
+    backend = task_backends["default"]
+    scheduler = Scheduler()
+    worker = RedisWorker(backend, lease=args.lease, heartbeat=args.lease / 6)
+    try:
+        backend.redis.ping()
+    except redis.RedisError as exc:
+        raise CommandFailed(f"Redis at {_redacted(backend.url)} does not answer: {exc}") from None
+    if args.once:
+        ran = scheduler.run_due()
+        worker.start()
+        try:
+            count = worker.drain()
+        finally:
+            worker.stop()
+        _out(f"Ran {len(ran)} periodic job(s): {', '.join(ran) or 'none'}; {count} task(s).")
+        return 0
+
+    stopping = {"now": False}
+
+    def stop(signum: int, frame: Any) -> None:
+        stopping["now"] = True
+
+    signal.signal(signal.SIGTERM, stop)
+    worker.start()
+    thread = SchedulerThread(scheduler)
+    thread.start()
+    _out(
+        f"Tierline worker {worker.worker_id}: periodic jobs "
+        + (", ".join(f"{j.name} ({j.schedule})" for j in scheduler.jobs) or "none")
+        + f"; tasks from Redis at {_redacted(backend.url)} (queues: {', '.join(worker.queues)})"
+        + ". Ctrl-C stops."
+    )
+    try:
+        while not stopping["now"]:
+            try:
+                result = worker.run_one(timeout=args.interval)
+            except redis.RedisError as exc:  # Redis is away: say so, try again shortly
+                _out(f"tasks not taken: Redis error: {exc}")
+                time.sleep(args.interval)
+                continue
+            if result is not None:
+                _out(f"{result.status.lower()} {result.task.module_path} {result.id}")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        thread.stop()
+        worker.stop()
+        thread.join(timeout=10)
+    _out("Tierline worker stopped.")
+    return 0
+
+
+def _redacted(url: str) -> str:
+    """A Redis URL without its password, for messages."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
 
 
 # --- token ----------------------------------------------------------------------------------
@@ -620,6 +716,29 @@ def cmd_mail_fetch(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else 0
 
 
+def cmd_mail_oauth_signin(args: argparse.Namespace) -> int:
+    """Microsoft's device-code sign-in for a grant: prints where to go and the code, waits for
+    the administrator to sign in, keeps the refresh token (sealed)."""
+    from tierline.mail import oauth
+    from tierline.mail.models import OAuthGrant
+
+    _require_migrated()
+    grant = OAuthGrant.objects.filter(name=args.grant).first()
+    if grant is None:
+        names = ", ".join(OAuthGrant.objects.order_by("name").values_list("name", flat=True))
+        raise CommandFailed(
+            f"No OAuth2 grant named “{args.grant}”"
+            + (f" (there are: {names})." if names else ": add one in the admin first."),
+            EXIT_BAD_INPUT,
+        )
+    try:
+        oauth.sign_in_with_device_code(grant, _out)
+    except oauth.OAuthFailure as exc:
+        raise CommandFailed(f"Sign-in failed: {exc}", EXIT_FAILED) from None
+    _out(f"Signed in: {grant.name} keeps its refresh token; its mailboxes sign in by XOAUTH2.")
+    return 0
+
+
 def cmd_search_reindex(args: argparse.Namespace) -> int:
     """Build the search index again from the stored rows (one transaction)."""
     from tierline.knowledge.search import index
@@ -750,6 +869,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--interval", type=_positive, default=1, help="seconds between task queue checks"
     )
+    p.add_argument(
+        "--lease",
+        type=_lease_seconds,
+        default=30.0,
+        help="with Redis: seconds after which a worker that stopped answering loses its task "
+        "to another worker (default 30; its heartbeat comes six times as often)",
+    )
     p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("token", help="issue a new API token for a user (shown once)")
@@ -806,6 +932,11 @@ def build_parser() -> argparse.ArgumentParser:
     q = mail.add_parser("fetch", help="poll the mailboxes' IMAP folders now")
     q.add_argument("--mailbox", default="", help="only this mailbox (by name)")
     q.set_defaults(func=cmd_mail_fetch)
+    q = mail.add_parser(
+        "oauth-signin", help="Microsoft 365: sign in once for an OAuth2 grant (device code)"
+    )
+    q.add_argument("--grant", required=True, help="the grant's name (admin: OAuth2 sign-ins)")
+    q.set_defaults(func=cmd_mail_oauth_signin)
 
     p = sub.add_parser(
         "mailserver", help="receive mail by SMTP or LMTP into the spool, and drain it"

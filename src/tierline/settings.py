@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("TIERLINE_DATA_DIR", "var")).resolve()
@@ -18,7 +20,10 @@ DATA_DIR = Path(os.environ.get("TIERLINE_DATA_DIR", "var")).resolve()
 # read it. Everything the process creates is private (files 0600, folders 0700).
 os.umask(0o077)
 DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
-if DATA_DIR.stat().st_uid == os.getuid():
+# Made private only when it is our own folder: never a shared one such as /tmp (sticky,
+# world-writable), which TIERLINE_DATA_DIR=/tmp once closed to every other user and service.
+_data_dir_stat = DATA_DIR.stat()
+if _data_dir_stat.st_uid == os.getuid() and not _data_dir_stat.st_mode & stat.S_ISVTX:
     DATA_DIR.chmod(0o700)
 
 
@@ -156,14 +161,34 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- background tasks -----------------------------------------------------------------------
-# "immediate" runs a task in-process right after the commit that queued it (the embedded
-# default); "database" stores it for `tierline worker` to run.
+# TIERLINE_TASKS chooses where tasks run:
+#   "immediate"  in-process, in the request that queues them (the embedded default)
+#   "database"   stored in the database for `tierline worker` (django-tasks-db)
+#   "redis"      through Redis at TIERLINE_REDIS_URL, for any number of `tierline worker` on any
+#                number of machines (tierline.core.redis_tasks); the default when that URL is set
+# TIERLINE_REDIS_PREFIX names the keys ("tierline"): two desks may share one Redis.
+TASK_BACKENDS = {
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+    "redis": "tierline.core.redis_tasks.RedisBackend",
+}
+TIERLINE_TASKS = os.environ.get("TIERLINE_TASKS") or ("redis" if _redis_url else "immediate")
+if TIERLINE_TASKS not in TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"TIERLINE_TASKS is {TIERLINE_TASKS!r}: use one of " + ", ".join(TASK_BACKENDS) + "."
+    )
+if TIERLINE_TASKS == "redis" and not _redis_url:
+    raise ImproperlyConfigured(
+        "TIERLINE_TASKS=redis needs TIERLINE_REDIS_URL (e.g. redis://127.0.0.1:6379/0)."
+    )
 TASKS = {
     "default": {
-        "BACKEND": {
-            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
-            "database": "django_tasks_db.DatabaseBackend",
-        }[os.environ.get("TIERLINE_TASKS", "immediate")]
+        "BACKEND": TASK_BACKENDS[TIERLINE_TASKS],
+        "OPTIONS": (
+            {"URL": _redis_url, "PREFIX": os.environ.get("TIERLINE_REDIS_PREFIX") or "tierline"}
+            if TIERLINE_TASKS == "redis"
+            else {}
+        ),
     }
 }
 
@@ -294,6 +319,10 @@ SPECTACULAR_SETTINGS = {
         "AssetStatus": "tierline.assets.models.Status",
         "SecuritySetting": "tierline.assets.api.serializers.ON_OFF",
         "SoftwareSource": "tierline.assets.api.serializers.SOFTWARE_SOURCES",
+        "DiagnosticKind": "tierline.assets.models.DiagnosticKind",
+        "ChangeKind": "tierline.changes.models.Kind",
+        "ChangeRisk": "tierline.changes.models.Risk",
+        "ChangeStatus": "tierline.changes.models.Status",
     },
     # A nullable choice is `nullable: true` on its enum, not a separate `NullEnum` component.
     "ENUM_ADD_EXPLICIT_BLANK_NULL_CHOICE": False,
@@ -399,6 +428,9 @@ MAIL_OUT = {
     "SMTP_PORT": int(os.environ.get("TIERLINE_SMTP_PORT", "25")),
     "SMTP_USER": os.environ.get("TIERLINE_SMTP_USER", ""),
     "SMTP_PASSWORD": os.environ.get("TIERLINE_SMTP_PASSWORD", ""),
+    # Microsoft 365 / Google: sign in as SMTP_USER by XOAUTH2 with this OAuth2 grant (its name
+    # in the admin, Mail: OAuth2 sign-ins) instead of the password.
+    "SMTP_OAUTH_GRANT": os.environ.get("TIERLINE_SMTP_OAUTH_GRANT", ""),
     "SMTP_TLS": os.environ.get("TIERLINE_SMTP_TLS", "starttls").strip().lower(),
     "SMTP_TIMEOUT": float(os.environ.get("TIERLINE_SMTP_TIMEOUT", "20")),
     "FROM": os.environ.get("TIERLINE_MAIL_FROM", "helpdesk@localhost"),

@@ -39,16 +39,20 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from tests.assets import factories as asset_factories
+from tests.changes import factories as change_factories
 from tests.conftest import api_key
 from tests.desk import factories as desk_factories
 from tests.people import factories as people_factories
+from tierline.assets import diagnostics
+from tierline.changes import services as change_services
 from tierline.core.throttling import TokenRateThrottle
 from tierline.desk import services
 from tierline.desk.models import Call, Category, ResolutionCode
 from tierline.people.models import Location, Team, User
 
-# Per operation, role and mode (positive, negative). 36 operations x 7 roles, 5 valid and, where
-# there is a body or a query to spoil, 5 invalid: about 2,100 requests, about a minute of CPU.
+# Per operation, role and mode (positive, negative). 40 operations x 7 roles, 5 valid and, where
+# there is a body or a query to spoil, 5 invalid: about 2,400 requests, about a minute of CPU.
 # TIERLINE_FUZZ_EXAMPLES=50 makes a deeper run by hand; `make test` keeps the default.
 MAX_EXAMPLES = int(os.environ.get("TIERLINE_FUZZ_EXAMPLES", "5"))
 ROLES = ("anonymous", "employee", "tier1", "tier2", "tier3", "lead", "admin_user")
@@ -200,6 +204,13 @@ def seeded_desk(users: dict[str, User]) -> dict[str, list[Any]]:
         by=tier1, outcome=Call.Outcome.SOLVED, caller_name="Someone at reception"
     )
     tickets = [mine, at_tier2, theirs, secret, resolved]
+    plan = change_factories.change(tier1, title="Replace the core switch")
+    change_services.link_ticket(change=plan, ticket=mine, by=tier1)
+    laptop = asset_factories.device(tag="LT-API", hostname="laptop-api")
+    change_services.link_asset(change=plan, asset_id=laptop.pk, by=tier1)
+    wanted = diagnostics.request_diagnostic(
+        asset=laptop, kind="disk_usage", parameters={}, by=tier1, ticket=mine
+    )
     people = [employee, other, tier1, tier2, users["tier3"], users["lead"]]
     categories = list(Category.objects.order_by("pk").values_list("pk", flat=True)[:3])
     teams = list(Team.objects.order_by("pk").values_list("pk", flat=True))
@@ -211,6 +222,8 @@ def seeded_desk(users: dict[str, User]) -> dict[str, list[Any]]:
         "people": [p.pk for p in people],
         "teams": teams,
         "categories": categories,
+        "changes": [plan.pk],
+        "diagnostics": [wanted.pk],
         # references in bodies and queries, by field name
         "ticket": [t.number for t in tickets],
         "parent": [t.number for t in tickets],

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from tierline.assets import agent
+from tierline.assets import agent, compliance
 from tierline.assets.models import Asset
 
 
@@ -70,7 +70,8 @@ def device(
     security: dict[str, Any] | None = None,
     **values: Any,
 ) -> Asset:
-    """An asset with an enrolled agent that last reported `seen_hours_ago` (None: never)."""
+    """An asset with an enrolled agent that last reported `seen_hours_ago` (None: never), its
+    security checks evaluated as a report would (`assets.compliance`)."""
     import hashlib
     from datetime import timedelta
 
@@ -85,6 +86,7 @@ def device(
             ]
         },
         security=security if security is not None else {"firewall": "on", "pending_updates": 0},
+        inventory_at=values.pop("inventory_at", timezone.now()),
         **values,
     )
     AgentDevice.objects.create(
@@ -94,5 +96,17 @@ def device(
         last_seen_at=None
         if seen_hours_ago is None
         else timezone.now() - timedelta(hours=seen_hours_ago),
+    )
+    compliance.evaluate_asset(asset=found)
+    return found
+
+
+def firewall_policy() -> Any:
+    """The "Firewall on" security policy, on (the migration seeds it; a transactional test
+    elsewhere may have emptied the table)."""
+    from tierline.assets.models import SecurityPolicy
+
+    found, _created = SecurityPolicy.objects.update_or_create(
+        name="Firewall on", defaults={"kind": "firewall", "enabled": True}
     )
     return found

@@ -35,7 +35,9 @@ def test_health_flags_come_from_the_latest_report():
     assert flags(last_seen=None) == set()  # never reported is not "offline"
     assert flags(security={"pending_updates": 4}) == {Condition.PENDING_UPDATES}
     assert flags(security={"pending_updates": 0, "firewall": "unknown"}) == set()
-    assert flags(security={"firewall": "off", "screen_lock": "on"}) == {Condition.FAILED_CHECKS}
+    # failed checks are the security policies' results (assets.compliance), not raw posture
+    assert flags(failed_checks=["Firewall on"]) == {Condition.FAILED_CHECKS}
+    assert flags(security={"firewall": "off", "screen_lock": "on"}) == set()
     assert flags(security="junk", hardware=None) == set()
 
 
@@ -47,6 +49,7 @@ def test_the_board_shows_devices_with_their_flags_and_filters_them(client, tier1
     laptop = AssetType.objects.get_or_create(name="Laptop")[0]
     factories.device(tag="FULL-1", free_gib=10, location=leeds, asset_type=laptop)
     factories.device(tag="QUIET-1", seen_hours_ago=100, assigned_to=accountant)
+    factories.firewall_policy()
     factories.device(tag="PATCH-1", security={"pending_updates": 7, "firewall": "off"})
     factories.device(tag="FINE-1")
     factories.device(tag="GONE-1", status=Status.DISPOSED)
@@ -59,7 +62,7 @@ def test_the_board_shows_devices_with_their_flags_and_filters_them(client, tier1
     assert "GONE-1" not in html and "DESK-CHAIR" not in html
     assert 'data-flag="disk_full"' in html and "/ 2% free" in html
     assert 'data-flag="offline"' in html and 'data-flag="pending_updates"' in html
-    assert "7 pending" in html and "firewall off" in html
+    assert "7 pending" in html and "failed: Firewall on" in html
     # filters
     by_location = client.get("/assets/board/", {"location": leeds.pk}).content.decode()
     assert "FULL-1" in by_location and "QUIET-1" not in by_location

@@ -120,6 +120,7 @@ def test_a_ticket_a_person_took_is_left_open_with_a_note(tier1):
 
 def test_a_ticket_a_person_closed_is_not_reopened_or_doubled(tier1):
     choose(Condition.FAILED_CHECKS)
+    factories.firewall_policy()
     factories.device(tag="FW-1", security={"firewall": "off"})
     services.sweep_health()
     ticket = Ticket.objects.get()

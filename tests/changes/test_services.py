@@ -279,9 +279,14 @@ def test_links_to_tickets_and_assets(tier1, employee):
     ticket = desk_factories.ticket(requester=employee)
     assert services.link_ticket(change=c, ticket=ticket, by=tier1) is True
     assert services.link_ticket(change=c, ticket=ticket, by=tier1) is False
-    assert services.link_asset(change=c, asset_id=42, by=tier1) is True
+    from tests.assets import factories as asset_factories
+
+    laptop = asset_factories.asset(tag="LT-42")
+    assert services.link_asset(change=c, asset_id=laptop.pk, by=tier1) is True
     with pytest.raises(ChangeError):
         services.link_asset(change=c, asset_id=0, by=tier1)
+    with pytest.raises(ChangeError, match="There is no asset #"):
+        services.link_asset(change=c, asset_id=laptop.pk + 1000, by=tier1)
     actions = [h.action for h in history_of(c)]
     assert actions.count("ticket linked") == 1 and actions.count("asset linked") == 1
 

@@ -244,7 +244,10 @@ def test_the_ticket_page_lists_linked_changes_and_the_sidebar_links(client, tier
     ticket = desk_factories.ticket(requester=employee)
     client.force_login(tier1)
     client.post(f"/changes/{c.pk}/tickets", {"ticket": ticket.number})
-    client.post(f"/changes/{c.pk}/assets", {"asset": "17"})
+    from tests.assets import factories as asset_factories
+
+    laptop = asset_factories.asset(tag="LT-17")
+    client.post(f"/changes/{c.pk}/assets", {"asset": str(laptop.pk)})
     client.post(f"/changes/{c.pk}/assets", {"asset": "-1"})
     missing = client.post(f"/changes/{c.pk}/tickets", {"ticket": "TL-999999"}, follow=True)
     assert "No ticket “TL-999999” that you can read." in missing.content.decode()
@@ -253,7 +256,8 @@ def test_the_ticket_page_lists_linked_changes_and_the_sidebar_links(client, tier
     assert "Swap the &lt;core&gt; switch" in html
     assert 'href="/changes/"' in html
     page = client.get(f"/changes/{c.pk}/").content.decode()
-    assert ticket.number in page and "Asset #17" in page and "Asset #-1" not in page
+    assert ticket.number in page and f'<a href="/assets/{laptop.pk}/">LT-17</a>' in page
+    assert "Asset #-1" not in page
 
 
 def test_the_window_is_checked_when_scheduling_on_the_page(client, tier1):

@@ -15,9 +15,15 @@ from urllib.parse import urlencode
 import jsonschema
 import pytest
 from drf_spectacular.generators import SchemaGenerator
+from rest_framework.test import APIClient
 
+from tests.assets import factories as asset_factories
+from tests.changes import factories as change_factories
 from tests.desk import factories as desk_factories
 from tests.people import factories as people_factories
+from tierline.assets import diagnostics
+from tierline.assets.models import AgentDevice, Asset
+from tierline.changes import services as change_services
 from tierline.desk import services
 from tierline.desk.models import Call, Category
 from tierline.people.models import Team
@@ -72,7 +78,16 @@ def awkward(employee, tier1, tier2) -> dict[str, str]:
     call = services.log_call(
         by=tier1, outcome=Call.Outcome.SOLVED, caller_name="Someone at reception"
     )
+    # a change with no window, no implementer, and an asset deleted since (its label null)
+    gone = asset_factories.asset(tag="GONE-1")
+    plan = change_factories.change(tier1, window_start=None, window_end=None)
+    change_services.link_asset(change=plan, asset_id=gone.pk, by=tier1)
+    gone.delete()
+    # an agent with a diagnostic waiting (the agent's GET is signed by the device)
+    laptop = asset_factories.device(tag="LT-AWK")
+    diagnostics.request_diagnostic(asset=laptop, kind="network", parameters={}, by=tier1)
     return {
+        "changes/{id}": str(plan.pk),
         "{number}": child.number,
         "work-orders/{number}": work_order.number,
         "calls/{id}": str(call.pk),
@@ -102,15 +117,22 @@ def _fill(path: str, values: dict[str, str]) -> str | None:
 
 def test_every_get_answers_what_the_schema_says(api, openapi, awkward, lead):
     client = api(lead)
+    device = APIClient()
+    _device, key = asset_factories.enrolled_device()
+    AgentDevice.objects.filter(pk=_device.pk).update(asset=Asset.objects.get(tag="LT-AWK"))
+    device.credentials(HTTP_AUTHORIZATION=f"Device {key}")
     checked = []
     for path, operations in openapi["paths"].items():
         if "get" not in operations:
             continue
+        signed_by_device = operations["get"].get("security") == [{"deviceAuth": []}]
         url = _fill(path, awkward)
         assert url is not None, f"no value for the parameters of {path}"
         query = _query(openapi, path, "get", awkward)
         # when
-        response = client.get(url + (f"?{query}" if query else ""))
+        response = (device if signed_by_device else client).get(
+            url + (f"?{query}" if query else "")
+        )
         # then
         assert response.status_code == 200, (url, response.content[:300])
         check(openapi, path, "get", 200, response.json())

@@ -50,6 +50,10 @@ OPERATION_IDS = {
     ("post", "/api/v1/agent/enrol"): "enrol_agent",
     ("post", "/api/v1/agent/report"): "report_inventory",
     ("post", "/api/v1/agent/report/unchanged"): "report_unchanged_inventory",
+    ("get", "/api/v1/agent/diagnostics"): "pending_diagnostics",
+    ("post", "/api/v1/agent/diagnostics/{id}/result"): "post_diagnostic_result",
+    ("get", "/api/v1/changes/"): "list_changes",
+    ("get", "/api/v1/changes/{id}/"): "get_change",
 }
 
 
@@ -99,7 +103,11 @@ def test_every_enum_is_named_not_left_to_the_generator(openapi):
         "AssetStatus",
         "CallDirection",
         "CallOutcome",
+        "ChangeKind",
+        "ChangeRisk",
+        "ChangeStatus",
         "Channel",
+        "DiagnosticKind",
         "Priority",
         "Role",
         "SecuritySetting",

@@ -16,6 +16,7 @@ from tierline.core.history import history_of
 from tierline.desk import services
 from tierline.desk.events import (
     CallLogged,
+    CategoryChanged,
     Closed,
     DeEscalated,
     DeskEvent,
@@ -34,7 +35,16 @@ from tierline.desk.events import (
     WorkOrderCompleted,
     WorkOrderOpened,
 )
-from tierline.desk.models import Call, Channel, Escalation, Level, Message, Status, Ticket
+from tierline.desk.models import (
+    Call,
+    Category,
+    Channel,
+    Escalation,
+    Level,
+    Message,
+    Status,
+    Ticket,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -150,6 +160,47 @@ def test_change_fields_publishes_priority_changed_only_when_a_level_moves(employ
     assert renamed_events == [
         TicketChanged(ticket_id=ticket.pk, actor_id=tier1.pk, fields=("subject",))
     ]
+
+
+def test_a_category_change_publishes_category_changed_once_with_one_history_entry(employee, tier1):
+    # given
+    printers = Category.objects.create(name="Printers (events)")
+    network = Category.objects.create(name="Network (events)")
+    ticket = desk_factories.ticket(employee, category=printers)
+    entries_before = history_of(ticket).count()
+    # when: the category changes, then the subject and the category together
+    _, moved = published(lambda: services.change_fields(ticket=ticket, by=tier1, category=network))
+    _, both = published(
+        lambda: services.change_fields(
+            ticket=ticket, by=tier1, subject="No network on floor 2", category=None
+        )
+    )
+    # then: one CategoryChanged each (a TicketChanged, so the search index hears it once)
+    assert moved == [
+        CategoryChanged(
+            ticket_id=ticket.pk,
+            actor_id=tier1.pk,
+            fields=("category",),
+            old_category_id=printers.pk,
+            new_category_id=network.pk,
+        )
+    ]
+    assert both == [
+        CategoryChanged(
+            ticket_id=ticket.pk,
+            actor_id=tier1.pk,
+            fields=("subject", "category"),
+            old_category_id=network.pk,
+            new_category_id=None,
+        )
+    ]
+    assert isinstance(moved[0], TicketChanged)
+    # and the history has one entry per changed field, as before
+    assert history_of(ticket).count() == entries_before + 3
+    # setting the same category again publishes nothing
+    assert (
+        published(lambda: services.change_fields(ticket=ticket, by=tier1, category=None))[1] == []
+    )
 
 
 # --- messages -----------------------------------------------------------------------------

@@ -240,3 +240,13 @@ def test_login_flood_from_many_addresses_locks_the_account(client):
         REMOTE_ADDR="203.0.113.99",
     )
     assert response.status_code == 429
+
+
+def test_a_shared_sticky_data_dir_such_as_tmp_keeps_its_permissions(tmp_path):
+    """TIERLINE_DATA_DIR=/tmp once turned /tmp into 0700, locking every other user and service
+    (Dovecot's auth process among them) out of it: a shared, sticky folder is never chmodded."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    run_python("print(json.dumps({}))", shared)
+    assert mode(shared) == 0o1777

@@ -1,4 +1,4 @@
-"""tierline-agent enrol | report --once | run."""
+"""tierline-agent enrol | report --once | diagnose --once | run."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tierline_agent import collect
+from tierline_agent import collect, diagnostics
 
 
 class Refused(Exception):
@@ -47,13 +47,23 @@ def save_config(config: dict[str, Any]) -> None:
 
 
 def post(url: str, body: dict[str, Any], credential: str | None = None) -> dict[str, Any]:
+    return call("POST", url, body, credential)
+
+
+def get(url: str, credential: str) -> dict[str, Any]:
+    return call("GET", url, None, credential)
+
+
+def call(
+    method: str, url: str, body: dict[str, Any] | None, credential: str | None = None
+) -> dict[str, Any]:
     if not url.startswith(("http://", "https://")):
         raise SystemExit(f"tierline-agent: the server must be an http(s) URL, not {url!r}")
     request = urllib.request.Request(  # noqa: S310 (scheme checked above)
         url,
-        data=json.dumps(body).encode(),
+        data=json.dumps(body).encode() if body is not None else None,
         headers={"Content-Type": "application/json", "Accept": "application/json"},
-        method="POST",
+        method=method,
     )
     if credential:
         request.add_header("Authorization", f"Device {credential}")
@@ -85,6 +95,15 @@ def _digest(inventory: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(same, sort_keys=True).encode()).hexdigest()
 
 
+def next_envelope(config: dict[str, Any]) -> dict[str, Any]:
+    """A sequence number higher than the last this device sent (reports and diagnostic results
+    share it), and than any earlier run's (milliseconds since 1970), and the time now."""
+    sequence = max(int(config.get("sequence", 0)) + 1, time.time_ns() // 1_000_000)
+    config["sequence"] = sequence
+    save_config(config)
+    return {"sequence": sequence, "sent_at": datetime.now(UTC).isoformat()}
+
+
 def report_once() -> dict[str, Any]:
     """Send the inventory; when it is the same as last time's, only say so (the server's
     `inventory_hash` from then), and send it whole if the server answers 409."""
@@ -94,11 +113,7 @@ def report_once() -> dict[str, Any]:
     server = config["server"]
 
     def envelope() -> dict[str, Any]:
-        # Higher than the last sent, and than any earlier run's (milliseconds since 1970).
-        sequence = max(int(config.get("sequence", 0)) + 1, time.time_ns() // 1_000_000)
-        config["sequence"] = sequence
-        save_config(config)
-        return {"sequence": sequence, "sent_at": datetime.now(UTC).isoformat()}
+        return next_envelope(config)
 
     if config.get("inventory_hash") and config.get("digest") == digest:
         body = {
@@ -122,6 +137,37 @@ def report_once() -> dict[str, Any]:
     return answer
 
 
+def diagnose_once() -> dict[str, Any]:
+    """Ask the server what diagnostics wait for this device, run each by its kind (a function
+    in `diagnostics`, never a command from the server) and send the results."""
+    config = load_config()
+    server = config["server"]
+    try:
+        pending = get(f"{server}/api/v1/agent/diagnostics", config["credential"])
+    except Refused as refused:
+        raise SystemExit(str(refused)) from None
+    results = []
+    for item in pending.get("requests") or []:
+        request_id = item.get("id")
+        if not isinstance(request_id, int) or isinstance(request_id, bool):
+            continue
+        outcome = diagnostics.run(str(item.get("kind")), item.get("parameters"))
+        body = {
+            **next_envelope(config),
+            "ok": outcome["ok"],
+            "error": outcome.get("error", ""),
+            "data": outcome.get("data", {}),
+        }
+        try:
+            post(
+                f"{server}/api/v1/agent/diagnostics/{request_id}/result", body, config["credential"]
+            )
+            results.append({"id": request_id, "kind": item.get("kind"), "ok": outcome["ok"]})
+        except Refused as refused:
+            results.append({"id": request_id, "kind": item.get("kind"), "refused": str(refused)})
+    return {"answered": results}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tierline-agent")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -130,20 +176,38 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--token", required=True, help="from `tierline agent-token`")
     p = sub.add_parser("report", help="send one inventory report")
     p.add_argument("--once", action="store_true", help="send one report and exit (the default)")
-    p = sub.add_parser("run", help="report on a schedule until stopped")
+    p = sub.add_parser("diagnose", help="run the diagnostics a technician asked for, and answer")
+    p.add_argument("--once", action="store_true", help="run what is pending and exit (the default)")
+    p = sub.add_parser("run", help="report on a schedule and run diagnostics until stopped")
     p.add_argument("--every", type=int, default=900, help="seconds between reports (default 900)")
+    p.add_argument(
+        "--poll", type=int, default=60, help="seconds between looks for diagnostics (default 60)"
+    )
     args = parser.parse_args(argv)
     if args.command == "enrol":
         return enrol(args.server, args.token)
     if args.command == "report":
         print(json.dumps(report_once()))
         return 0
+    if args.command == "diagnose":
+        print(json.dumps(diagnose_once()))
+        return 0
+    every, poll = max(60, args.every), max(10, args.poll)
+    next_report = 0.0
     while True:
+        if time.monotonic() >= next_report:
+            next_report = time.monotonic() + every
+            try:
+                print(json.dumps(report_once()), flush=True)
+            except SystemExit as error:  # a refused or unreachable report: try again next time
+                print(error, file=sys.stderr, flush=True)
         try:
-            print(json.dumps(report_once()), flush=True)
-        except SystemExit as error:  # a refused or unreachable report: try again next time
+            answered = diagnose_once()
+            if answered["answered"]:
+                print(json.dumps(answered), flush=True)
+        except SystemExit as error:
             print(error, file=sys.stderr, flush=True)
-        time.sleep(max(60, args.every))
+        time.sleep(poll)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,10 @@ def os_release() -> dict[str, str]:
         name = fields.get("NAME", "Linux").strip('"')
         version = fields.get("VERSION_ID", "").strip('"') or fields.get("VERSION", "").strip('"')
         return {"name": name[:100], "version": version[:100], "kernel": platform.release()[:100]}
+    if platform.system() == "Darwin":  # untested here: "macOS 14.5", as the OS table names it
+        release = platform.mac_ver()[0]
+        if release:
+            return {"name": "macOS", "version": release[:100], "kernel": platform.release()[:100]}
     return {
         "name": platform.system()[:100],
         "version": platform.version()[:100],
@@ -190,7 +195,28 @@ def security() -> dict[str, Any]:
         upgradable = _run(["apt", "list", "--upgradable"], timeout=60)
         if upgradable:
             posture["pending_updates"] = sum(1 for line in upgradable.splitlines() if "/" in line)
+        last = last_update_at()
+        if last:
+            posture["last_update_at"] = last
     return posture
+
+
+# Written when apt (or dpkg) last installed or upgraded packages: the platform's word on when
+# updates were last applied. The first that exists is read.
+UPDATE_LOGS = ("/var/log/apt/history.log", "/var/log/dpkg.log")
+
+
+def last_update_at(paths: tuple[str, ...] = UPDATE_LOGS) -> str:
+    """The modification time of the package manager's log (ISO 8601, UTC, to the minute so
+    the report's hash stays put); empty when there is none."""
+    for path in paths:
+        try:
+            mtime = os.stat(path).st_mtime
+        except OSError:
+            continue
+        moment = datetime.fromtimestamp(mtime, tz=UTC).replace(second=0, microsecond=0)
+        return moment.isoformat()
+    return ""
 
 
 def inventory() -> dict[str, Any]:

@@ -8,15 +8,22 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
-from tierline.assets import services
+from tierline.assets import compliance, relations, services
+from tierline.assets.compliance_models import PolicyKind
 from tierline.assets.models import (
     AgentDevice,
+    ApprovedAccount,
     Asset,
+    AssetRelation,
     AssetType,
     ConditionRule,
     ConditionTicket,
+    DiagnosticRequest,
+    SecurityPolicy,
     Status,
+    SupportedOS,
 )
 from tierline.core.text import normalise_text
 
@@ -115,6 +122,230 @@ class ConditionTicketAdmin(admin.ModelAdmin):
     list_display = ["asset", "condition", "ticket", "opened_at", "cleared_at"]
     list_filter = ["condition"]
     readonly_fields = ["asset", "condition", "ticket", "opened_at", "cleared_at"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+# ---- security checks (assets.compliance) ------------------------------------------------------
+
+
+class _ChangesPolicies:
+    """Any saved or deleted row here changes what the checks say: the compliance job
+    evaluates every device again after the commit."""
+
+    def save_related(self, request: Any, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)  # type: ignore[misc]
+        compliance.policies_changed()
+
+    def delete_model(self, request: Any, obj: Any) -> None:
+        super().delete_model(request, obj)  # type: ignore[misc]
+        compliance.policies_changed()
+
+    def delete_queryset(self, request: Any, queryset: Any) -> None:
+        super().delete_queryset(request, queryset)  # type: ignore[misc]
+        compliance.policies_changed()
+
+
+def _text_errors(form: forms.ModelForm, names: tuple[str, ...], cleaned: dict[str, Any]) -> None:
+    for name in names:
+        value = cleaned.get(name)
+        if isinstance(value, str) and value:
+            label = str(form._meta.model._meta.get_field(name).verbose_name).capitalize()
+            try:
+                normalise_text(value, label=label, multiline=False)
+            except ValidationError as error:
+                form.add_error(name, error)
+
+
+class SecurityPolicyForm(forms.ModelForm):
+    """A policy's definition is checked for its kind: the days for "updates applied within N
+    days", the names or patterns for "no banned software", and nothing that the kind ignores."""
+
+    class Meta:
+        model = SecurityPolicy
+        fields = [
+            "name",
+            "kind",
+            "enabled",
+            "severity",
+            "asset_types",
+            "departments",
+            "max_days",
+            "banned",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        _text_errors(self, ("name",), cleaned)
+        kind = cleaned.get("kind")
+        days = cleaned.get("max_days")
+        banned = compliance.patterns_of(cleaned.get("banned") or "")
+        if kind == PolicyKind.UPDATES:
+            if days is None or not 1 <= days <= 3650:
+                self.add_error(
+                    "max_days", "Updates applied within N days needs N, from 1 to 3650 days."
+                )
+        elif days is not None:
+            self.add_error("max_days", "Days are only for “Updates applied within N days”.")
+        if kind == PolicyKind.BANNED_SOFTWARE:
+            if not banned:
+                self.add_error(
+                    "banned", "No banned software needs at least one name or pattern, one a line."
+                )
+            for problem in compliance.pattern_errors(banned, what="names or patterns"):
+                self.add_error("banned", problem)
+        elif banned:
+            self.add_error("banned", "Banned software is only for “No banned software”.")
+        if cleaned.get("banned") is not None:
+            cleaned["banned"] = "\n".join(banned)
+        return cleaned
+
+
+@admin.register(SecurityPolicy)
+class SecurityPolicyAdmin(_ChangesPolicies, admin.ModelAdmin):
+    section = "Assets"
+    form = SecurityPolicyForm
+    list_display = ["name", "kind", "enabled", "severity", "updated_at"]
+    list_filter = ["kind", "enabled", "severity"]
+    filter_horizontal = ["asset_types", "departments"]
+
+    def save_model(self, request: Any, obj: SecurityPolicy, form: Any, change: bool) -> None:
+        obj.updated_at = timezone.now()
+        super().save_model(request, obj, form, change)
+
+
+class SupportedOSForm(forms.ModelForm):
+    class Meta:
+        model = SupportedOS
+        fields = ["name", "version_from", "version_to", "label", "ends_on", "note"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        _text_errors(self, ("name", "label", "note"), cleaned)
+        low, high = cleaned.get("version_from"), cleaned.get("version_to")
+        if isinstance(low, str) and isinstance(high, str):
+            for problem in compliance.version_errors(low.strip(), high.strip()):
+                self.add_error("version_to" if "after" in problem else None, problem)
+            cleaned["version_from"], cleaned["version_to"] = low.strip(), high.strip()
+        return cleaned
+
+
+@admin.register(SupportedOS)
+class SupportedOSAdmin(_ChangesPolicies, admin.ModelAdmin):
+    """The table "OS still supported" reads: releases and the day their support ends."""
+
+    section = "Assets"
+    form = SupportedOSForm
+    list_display = ["label", "name", "version_from", "version_to", "ends_on"]
+    list_filter = ["name"]
+
+
+class ApprovedAccountForm(forms.ModelForm):
+    class Meta:
+        model = ApprovedAccount
+        fields = ["name", "asset_type", "department"]
+
+    def clean_name(self) -> str:
+        name = (self.cleaned_data.get("name") or "").strip()
+        problems = compliance.pattern_errors([name], what="names")
+        if problems:
+            raise ValidationError(problems)
+        return name
+
+
+@admin.register(ApprovedAccount)
+class ApprovedAccountAdmin(_ChangesPolicies, admin.ModelAdmin):
+    """Administrator accounts "no unapproved admin accounts" allows: everywhere, on one asset
+    type, or for one department."""
+
+    section = "Assets"
+    form = ApprovedAccountForm
+    list_display = ["name", "asset_type", "department"]
+    list_filter = ["asset_type", "department"]
+
+
+class AssetRelationForm(forms.ModelForm):
+    """The relation's rules (`assets.relations`), refused on the form, next to its fields."""
+
+    class Meta:
+        model = AssetRelation
+        fields = ["from_asset", "kind", "to_asset"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        first, second, kind = (cleaned.get(k) for k in ("from_asset", "to_asset", "kind"))
+        if first is not None and second is not None and kind:
+            try:
+                relations.check_relation(from_asset=first, to_asset=second, kind=kind)
+            except relations.RelationError as error:
+                raise ValidationError(str(error)) from None
+        return cleaned
+
+
+@admin.register(AssetRelation)
+class AssetRelationAdmin(admin.ModelAdmin):
+    """Relations between assets: added and removed (through `assets.relations`, so both
+    assets' histories say so), never edited in place."""
+
+    section = "Assets"
+    form = AssetRelationForm
+    list_display = ["from_asset", "kind", "to_asset", "created_at", "created_by"]
+    list_filter = ["kind"]
+    search_fields = [
+        "from_asset__tag",
+        "from_asset__hostname",
+        "to_asset__tag",
+        "to_asset__hostname",
+    ]
+    autocomplete_fields = ["from_asset", "to_asset"]
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request: Any, obj: AssetRelation, form: Any, change: bool) -> None:
+        try:
+            created = relations.add_relation(
+                from_asset=obj.from_asset, to_asset=obj.to_asset, kind=obj.kind, by=request.user
+            )
+        except relations.RelationError as error:  # someone added it meanwhile
+            messages.error(request, str(error))
+            return
+        obj.pk = created.pk
+
+    def delete_model(self, request: Any, obj: AssetRelation) -> None:
+        relations.remove_relation(relation_id=obj.pk, asset=obj.from_asset, by=request.user)
+
+    def delete_queryset(self, request: Any, queryset: Any) -> None:
+        for relation in queryset.select_related("from_asset"):
+            self.delete_model(request, relation)
+
+
+@admin.register(DiagnosticRequest)
+class DiagnosticRequestAdmin(admin.ModelAdmin):
+    """Diagnostics technicians asked for, and what the agents answered (read only)."""
+
+    section = "Assets"
+    list_display = ["asset", "kind", "state", "ticket", "requested_by", "requested_at"]
+    list_filter = ["kind", "state"]
+    readonly_fields = [
+        "asset",
+        "ticket",
+        "kind",
+        "parameters",
+        "requested_by",
+        "requested_at",
+        "expires_at",
+        "state",
+        "answered_by",
+        "completed_at",
+        "result",
+        "error",
+    ]
     fields = readonly_fields
 
     def has_add_permission(self, request: Any) -> bool:

@@ -21,6 +21,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from tierline.assets import compliance
 from tierline.assets.models import (
     AgentDevice,
     Asset,
@@ -446,6 +447,10 @@ def receive_report(*, device: AgentDevice, report: dict[str, Any], raw_hash: str
     installed = counts[ChangeKind.SOFTWARE_INSTALLED]
     removed = counts[ChangeKind.SOFTWARE_REMOVED]
     upgraded = counts[ChangeKind.SOFTWARE_UPGRADED]
+    # Security checks, on the inventory just stored (assets.compliance).
+    compliance.evaluate_asset(
+        asset=asset, software=[row["name"] for row in inventory.get("software") or []]
+    )
     return Outcome(
         asset_id=asset.pk,
         changed=True,

@@ -12,3 +12,7 @@ class AssetsConfig(AppConfig):
         from tierline.assets.api import extras
 
         extras.register()
+        from tierline.assets.queries import asset_labels
+        from tierline.core.labels import register_labels
+
+        register_labels("assets.asset", asset_labels)

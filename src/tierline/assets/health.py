@@ -1,8 +1,10 @@
-"""A device's health, from the asset's latest inventory and its agent's last report: the flags
-the status board shows and the `assets-health` job acts on. Pure functions, no queries."""
+"""A device's health, from the asset's latest inventory, its agent's last report and its
+failed security checks: the flags the status board shows and the `assets-health` job acts
+on. Pure functions, no queries."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,9 +12,6 @@ from typing import Any
 from django.conf import settings
 
 from tierline.assets.models import Condition
-
-# The security checks the agent reports; "off" is a failed check ("unknown" is not).
-CHECKS = ("firewall", "disk_encryption", "antivirus", "screen_lock")
 
 
 @dataclass(frozen=True)
@@ -68,9 +67,11 @@ def flags_of(
     last_seen: datetime | None,
     now: datetime,
     thresholds: Thresholds,
+    failed_checks: Sequence[str] = (),
 ) -> list[Flag]:
     """The conditions a device meets now. A device never seen is not "offline": it has no
-    agent report to be late."""
+    agent report to be late. `failed_checks`: the names of the security policies the device
+    fails (`assets.compliance`'s stored results; "unknown" is not a failure)."""
     flags: list[Flag] = []
     disks = low_disks(hardware, thresholds.disk_free_percent)
     if disks:
@@ -82,7 +83,6 @@ def flags_of(
     pending = _int(security.get("pending_updates"))
     if pending is not None and pending >= thresholds.pending_updates:
         flags.append(Flag(Condition.PENDING_UPDATES, f"{pending} pending"))
-    failed = [name.replace("_", " ") for name in CHECKS if security.get(name) == "off"]
-    if failed:
-        flags.append(Flag(Condition.FAILED_CHECKS, ", ".join(failed) + " off"))
+    if failed_checks:
+        flags.append(Flag(Condition.FAILED_CHECKS, "failed: " + ", ".join(failed_checks)))
     return flags

@@ -12,3 +12,16 @@ def enqueue_sweep_health() -> object:
 
 
 SWEEP_HEALTH = register("assets-health", schedule=every(minutes=15), run=enqueue_sweep_health)
+
+
+def enqueue_evaluate_compliance() -> object:
+    from tierline.assets.tasks import evaluate_compliance
+
+    return evaluate_compliance.enqueue()
+
+
+# Hourly: evaluates every device only when a policy changed or the day turned; always
+# rewrites today's snapshot (the trend).
+COMPLIANCE = register(
+    "assets-compliance", schedule=every(minutes=60), run=enqueue_evaluate_compliance
+)

@@ -351,3 +351,119 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename or 'import'} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class RelationKind(models.TextChoices):
+    """How one asset stands to another, read from the first: "A is installed on B"."""
+
+    INSTALLED_ON = "installed_on", _("is installed on")
+    ATTACHED_TO = "attached_to", _("is attached to")
+    CONNECTED_TO = "connected_to", _("is connected to")
+    PART_OF = "part_of", _("is part of")
+    DEPENDS_ON = "depends_on", _("depends on")
+
+
+class AssetRelation(models.Model):
+    """One asset's relation to another (software on a device, a device on a switch, a monitor
+    on a desk). Never to itself, never twice; which kinds may form a cycle is
+    `services.CYCLES_ALLOWED`. Only `assets.services` writes these rows."""
+
+    from_asset = models.ForeignKey(
+        Asset, on_delete=models.CASCADE, related_name="relations_out", verbose_name=_("asset")
+    )
+    to_asset = models.ForeignKey(
+        Asset, on_delete=models.CASCADE, related_name="relations_in", verbose_name=_("related to")
+    )
+    kind = models.CharField(_("relation"), max_length=20, choices=RelationKind.choices)
+    created_at = models.DateTimeField(_("added"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["kind", "pk"]
+        verbose_name = _("asset relation")
+        verbose_name_plural = _("asset relations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["from_asset", "to_asset", "kind"], name="assets_relation_once"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(from_asset=models.F("to_asset")),
+                name="assets_relation_not_to_itself",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_asset} {self.get_kind_display()} {self.to_asset}"
+
+
+class DiagnosticKind(models.TextChoices):
+    """The allow-list: each kind is one function in the agent (`tierline_agent.diagnostics`),
+    never a command the server sends."""
+
+    DISK_USAGE = "disk_usage", _("Disk usage")
+    PING = "ping", _("Reachability: ping")
+    DNS = "dns", _("Reachability: DNS lookup")
+    HTTP = "http", _("Reachability: HTTP GET")
+    NETWORK = "network", _("Network configuration")
+    TOP_PROCESSES = "top_processes", _("Top processes")
+
+
+class DiagnosticState(models.TextChoices):
+    PENDING = "pending", _("Waiting for the agent")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed on the device")
+
+
+class DiagnosticRequest(models.Model):
+    """A technician's request that an asset's agent run one allow-listed diagnostic, and its
+    result. Only `assets.diagnostics` writes these rows."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="diagnostics")
+    ticket = models.ForeignKey(
+        "desk.Ticket", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(_("diagnostic"), max_length=20, choices=DiagnosticKind.choices)
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    state = models.CharField(
+        _("state"),
+        max_length=10,
+        choices=DiagnosticState.choices,
+        default=DiagnosticState.PENDING,
+    )
+    answered_by = models.ForeignKey(
+        AgentDevice, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = _("diagnostic request")
+        verbose_name_plural = _("diagnostic requests")
+        indexes = [models.Index(fields=["asset", "state"], name="assets_diagnostic_pending_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.asset_id} ({self.state})"
+
+    @property
+    def expired(self) -> bool:
+        return self.state == DiagnosticState.PENDING and self.expires_at <= timezone.now()
+
+
+# The security checks' models live in their own module (assets.compliance_models).
+from tierline.assets.compliance_models import (  # noqa: E402, F401
+    ApprovedAccount,
+    ComplianceSnapshot,
+    ComplianceState,
+    PolicyResult,
+    SecurityPolicy,
+    SupportedOS,
+)

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 
+from tierline.assets.compliance_models import Outcome
 from tierline.assets.health import Flag, Thresholds, flags_of
 from tierline.assets.models import (
     AgentDevice,
@@ -15,10 +16,12 @@ from tierline.assets.models import (
     AssetTicket,
     ChangeKind,
     InstalledSoftware,
+    PolicyResult,
     Status,
     SystemChange,
 )
 from tierline.core.history import history_of
+from tierline.core.labels import Label
 
 # The orders the list allows: ?sort= value -> order_by.
 ORDERS: dict[str, tuple[str, ...]] = {
@@ -153,6 +156,7 @@ def device_health(
     the asset's latest inventory (disks, security) and its agent's last report, in Python: the
     JSON it reads is not queryable alike on SQLite and PostgreSQL."""
     rows = (queryset if queryset is not None else devices()).order_by("pk")
+    failed = failed_checks(rows)
     for asset in rows.iterator(chunk_size=500):
         yield (
             asset,
@@ -162,8 +166,24 @@ def device_health(
                 last_seen=asset.last_seen_at,
                 now=now,
                 thresholds=thresholds,
+                failed_checks=failed.get(asset.pk, ()),
             ),
         )
+
+
+def failed_checks(assets: QuerySet[Asset]) -> dict[int, list[str]]:
+    """{asset id: the names of the enabled security policies it fails}, in one query."""
+    found: dict[int, list[str]] = {}
+    rows = (
+        PolicyResult.objects.filter(
+            asset_id__in=assets.values("pk"), outcome=Outcome.FAIL, policy__enabled=True
+        )
+        .order_by("asset_id", "policy__name")
+        .values_list("asset_id", "policy__name")
+    )
+    for asset_id, name in rows:
+        found.setdefault(asset_id, []).append(name)
+    return found
 
 
 def status_board(
@@ -211,3 +231,23 @@ def status_board(
     elif sort == "health":
         rows.sort(key=lambda r: (-len(r[1]), text(r[0], "tag")))
     return rows
+
+
+def asset_labels(ids: list[int]) -> dict[int, Label]:
+    """Names of assets for other apps' pages (core.labels, "assets.asset"): one query."""
+    rows = Asset.objects.filter(pk__in=ids).select_related("asset_type")
+    return {
+        asset.pk: Label(
+            text=str(asset),
+            url=f"/assets/{asset.pk}/",
+            detail=" · ".join(
+                part
+                for part in (
+                    asset.hostname if asset.hostname != str(asset) else "",
+                    asset.asset_type.name if asset.asset_type else "",
+                )
+                if part
+            ),
+        )
+        for asset in rows
+    }

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from tierline.assets import compliance
 from tierline.assets.models import (
     Asset,
     AssetTicket,
@@ -112,6 +113,11 @@ def update_asset(*, asset: Asset, by: Any, **values: Any) -> Asset:
         setattr(asset, name, new)
     _save(asset, [name for name, _o, _n in changed])
     record_changes(asset, by, changed)
+    moved = {"asset_type", "assigned_to"} & {name for name, _o, _n in changed}
+    if moved and asset.inventory_at is not None:
+        # Which security policies apply may change; a device no agent reported has only
+        # "unknown" results, which the compliance job keeps.
+        compliance.evaluate_asset(asset=asset)
     return asset
 
 

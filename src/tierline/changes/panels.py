@@ -1,5 +1,6 @@
-"""The changes' panels on desk pages: a link to the change records in the workspace sidebar
-(`desk.sidebar`) and the changes linked to a ticket (`desk.ticket.side`)."""
+"""The changes' panels on other apps' pages: a link to the change records in the workspace
+sidebar (`desk.sidebar`), the changes linked to a ticket (`desk.ticket.side`) and to an asset
+(`assets.asset.side`, a slot the assets app declares; changes never imports assets)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tierline.core.panels import panels_for, register_panel
 
 SIDEBAR_LINK = "changes.sidebar_link"
 TICKET_CHANGES = "changes.ticket_changes"
+ASSET_CHANGES = "changes.asset_changes"
 
 
 def _staff(request: HttpRequest, obj: Any) -> bool:
@@ -29,6 +31,10 @@ def _linked(request: HttpRequest, ticket: Any) -> dict[str, Any]:
     return {"changes": queries.changes_linked_to_ticket(ticket.pk)}
 
 
+def _of_asset(request: HttpRequest, asset: Any) -> dict[str, Any]:
+    return {"changes": queries.changes_linked_to_asset(asset.pk)}
+
+
 if not any(p.name == SIDEBAR_LINK for p in panels_for("desk.sidebar")):
     register_panel("desk.sidebar", SIDEBAR_LINK, render=_sidebar, when=_staff, order=40)
 if not any(p.name == TICKET_CHANGES for p in panels_for("desk.ticket.side")):
@@ -37,6 +43,15 @@ if not any(p.name == TICKET_CHANGES for p in panels_for("desk.ticket.side")):
         TICKET_CHANGES,
         template="changes/_ticket_panel.html",
         context=_linked,
+        when=_staff,
+        order=30,
+    )
+if not any(p.name == ASSET_CHANGES for p in panels_for("assets.asset.side")):
+    register_panel(
+        "assets.asset.side",
+        ASSET_CHANGES,
+        template="changes/_ticket_panel.html",
+        context=_of_asset,
         when=_staff,
         order=30,
     )

@@ -12,6 +12,9 @@ from django.utils import timezone
 
 from tierline.changes.models import ChangeAsset, ChangeRequest, ChangeTicket, Status
 from tierline.core.history import history_of
+from tierline.core.labels import Label, labels_for
+
+ASSET = "assets.asset"
 
 # The orders the list allows: ?sort= value -> order_by.
 ORDERS: dict[str, tuple[Any, ...]] = {
@@ -50,6 +53,20 @@ def linked_asset_ids(change: ChangeRequest) -> list[int]:
         ChangeAsset.objects.filter(change=change)
         .order_by("asset_id")
         .values_list("asset_id", flat=True)
+    )
+
+
+def linked_assets(change: ChangeRequest) -> list[tuple[int, Label | None]]:
+    """The linked assets' ids with their labels from the assets app (core.labels, one query
+    for all); None for an id no asset has any more."""
+    ids = linked_asset_ids(change)
+    labels = labels_for(ASSET, ids)
+    return [(pk, labels.get(pk)) for pk in ids]
+
+
+def changes_linked_to_asset(asset_id: int, limit: int = 20) -> list[ChangeRequest]:
+    return list(
+        ChangeRequest.objects.filter(asset_links__asset_id=asset_id).order_by("-pk")[:limit]
     )
 
 

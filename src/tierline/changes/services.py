@@ -27,6 +27,7 @@ from tierline.changes.models import (
     Status,
 )
 from tierline.core.history import record, record_changes
+from tierline.core.labels import Label, known, labels_for
 from tierline.core.text import normalise_text
 from tierline.desk import permissions as perms
 
@@ -477,6 +478,8 @@ def unlink_ticket(*, change: ChangeRequest, ticket: Any, by: Any) -> bool:
 
 
 ASSET_ID_MAX = 2**31 - 1
+# The assets app answers for its assets' names through core.labels (changes may not import it).
+ASSET = "assets.asset"
 
 
 @transaction.atomic
@@ -485,12 +488,19 @@ def link_asset(*, change: ChangeRequest, asset_id: int, by: Any) -> bool:
     _require_desk(by)
     if not isinstance(asset_id, int) or not 0 < asset_id <= ASSET_ID_MAX:
         raise ChangeError("An asset is linked by its number (a positive whole number).", "asset")
+    label = labels_for(ASSET, [asset_id]).get(asset_id)
+    if label is None and known(ASSET):
+        raise ChangeError(f"There is no asset #{asset_id}.", "asset")
     _, created = ChangeAsset.objects.get_or_create(
         change=change, asset_id=asset_id, defaults={"linked_by": by}
     )
     if created:
-        record(change, by, "asset linked", summary=f"Asset #{asset_id}")
+        record(change, by, "asset linked", summary=_asset_name(asset_id, label))
     return created
+
+
+def _asset_name(asset_id: int, label: Label | None) -> str:
+    return f"Asset #{asset_id}" + (f" ({label.text})" if label is not None else "")
 
 
 @transaction.atomic
@@ -498,5 +508,6 @@ def unlink_asset(*, change: ChangeRequest, asset_id: int, by: Any) -> bool:
     _require_desk(by)
     deleted, _ = ChangeAsset.objects.filter(change=change, asset_id=asset_id).delete()
     if deleted:
-        record(change, by, "asset unlinked", summary=f"Asset #{asset_id}")
+        label = labels_for(ASSET, [asset_id]).get(asset_id)
+        record(change, by, "asset unlinked", summary=_asset_name(asset_id, label))
     return bool(deleted)

@@ -121,7 +121,7 @@ def _detail(
             ),
             "wants_window": Status.SCHEDULED in moves,
             "tickets": list(tickets.order_by("-created_at")[:50]),
-            "asset_ids": queries.linked_asset_ids(change),
+            "assets": queries.linked_assets(change),
             "history": list(queries.history_for(change)[:200]),
             "editable": change.status == Status.DRAFT,
         },

@@ -107,6 +107,11 @@ def admin_url(name: str, query: str = "") -> str:
         return ""
 
 
+def counted(n: int, one: str, many: str) -> str:
+    """A finding's count in words: `counted(1, "page has", "pages have")` -> "1 page has"."""
+    return f"{n} {one if n == 1 else many}"
+
+
 # --- core's own checks ---------------------------------------------------------------------
 
 
@@ -145,6 +150,8 @@ def _tasks() -> Finding:
     from django_tasks_db.models import DBTaskResult
 
     backend = settings.TASKS["default"]["BACKEND"]
+    if backend == "tierline.core.redis_tasks.RedisBackend":
+        return _redis_tasks()
     if not backend.startswith("django_tasks_db"):
         return Finding("ok", "Tasks run in the request that queues them (no worker needed).")
     waiting = DBTaskResult.objects.ready()
@@ -163,6 +170,47 @@ def _tasks() -> Finding:
     if failed:
         return Finding("warning", f"{failed} tasks failed in the last day.", count=failed, url=url)
     return Finding("ok", f"{waiting.count()} tasks waiting; none failed in the last day.", count=0)
+
+
+def _redis_tasks() -> Finding:
+    """The Redis queue: waiting too long means no worker takes tasks."""
+    import redis
+    from django_tasks import task_backends
+
+    backend = task_backends["default"]
+    try:
+        state = backend.state()
+    except redis.RedisError as exc:
+        return Finding(
+            "error", f"Redis does not answer ({type(exc).__name__}): tasks cannot queue."
+        )
+    workers = f"{state.workers_alive} worker{'s' if state.workers_alive != 1 else ''} connected"
+    oldest = state.oldest_waiting_since
+    if oldest and oldest < timezone.now() - timedelta(minutes=TASK_BACKLOG_MINUTES):
+        return Finding(
+            "error",
+            f"Tasks have waited over {TASK_BACKLOG_MINUTES} minutes ({workers}): "
+            "is `tierline worker` running?",
+            count=state.waiting,
+        )
+    if not state.workers_alive:
+        return Finding(
+            "warning",
+            f"No `tierline worker` is connected to Redis; {state.waiting} tasks waiting.",
+            count=state.waiting,
+        )
+    if state.failed_last_day:
+        return Finding(
+            "warning",
+            f"{state.failed_last_day} tasks failed in the last day (last: {state.last_failure}).",
+            count=state.failed_last_day,
+        )
+    return Finding(
+        "ok",
+        f"Redis: {state.waiting} tasks waiting, {state.running} running, {workers}; "
+        "none failed in the last day.",
+        count=0,
+    )
 
 
 def _jobs() -> Finding:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
+from urllib.parse import unquote
 
 import nh3
 from django.utils.html import escape
@@ -34,18 +36,33 @@ _MAIL_ATTRIBUTES = {"a": {"href", "title"}}
 _LINK_REL = "noopener noreferrer nofollow"
 
 
-def render_html_from_mail(body_html: str | None) -> SafeString:
+def render_html_from_mail(
+    body_html: str | None, *, inline_images: Mapping[str, str] | None = None
+) -> SafeString:
     """The HTML part of an incoming mail as safe HTML, for display: harmless formatting and
     http(s)/mailto links kept; scripts, handlers, styles and unknown tags dropped.
 
+    `inline_images` maps a Content-ID to the address where Tierline serves that image: an
+    `<img src="cid:...">` becomes an image shown in place. Every other image source (a remote
+    address, a tracking pixel, data:) is dropped, so opening a mail tells its sender nothing.
+
     Only for HTML that arrived as HTML. Text a person typed is never parsed as HTML: it goes
     through `render_text`."""
+    images = dict(inline_images or {})
+
+    def keep(tag: str, attribute: str, value: str) -> str | None:
+        is_cid = value[:4].lower() == "cid:"
+        if tag == "img" and attribute == "src":
+            return images.get(unquote(value[4:]).strip()) if is_cid else None
+        return None if is_cid else value
+
     cleaned = nh3.clean(
         body_html or "",
-        tags=_MAIL_TAGS,
-        attributes=_MAIL_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
+        tags=_MAIL_TAGS | {"img"},
+        attributes={**_MAIL_ATTRIBUTES, "img": {"src", "alt", "width", "height"}},
+        url_schemes={"http", "https", "mailto", "cid"},
         link_rel=_LINK_REL,
+        attribute_filter=keep,
     )
     return mark_safe(cleaned)  # noqa: S308 - nh3 output
 

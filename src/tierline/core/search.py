@@ -18,8 +18,10 @@ from typing import Any
 from django.db.models import Q
 
 TicketTextFilter = Callable[[str, Any], Q]
+TextCorrection = Callable[[str], "str | None"]
 
 _provider: TicketTextFilter | None = None
+_correction: TextCorrection | None = None
 
 
 def register_ticket_text_filter(provider: TicketTextFilter) -> None:
@@ -34,6 +36,23 @@ def unregister_ticket_text_filter() -> None:
     """Back to the lists' own substring match (tests)."""
     global _provider
     _provider = None
+
+
+def register_text_correction(provider: TextCorrection) -> None:
+    """Make `provider(text) -> str | None` the lists' "did you mean": the text with each word
+    the index lacks replaced by its nearest known word, or None when nothing would change."""
+    global _correction
+    if not callable(provider):
+        raise TypeError(f"{provider!r} is not callable.")
+    _correction = provider
+
+
+def corrected_text(text: str) -> str | None:
+    """The registered provider's correction of `text`, or None (none registered, nothing to
+    correct). Says nothing about visibility: the caller offers it only with readable hits."""
+    if _correction is None or not text.strip():
+        return None
+    return _correction(text)
 
 
 def ticket_text_filter(text: str, user: Any) -> Q | None:

@@ -21,7 +21,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from tierline.core.models import HistoryEntry
-from tierline.demo import content
+from tierline.demo import content, service_targets
 from tierline.desk import services
 from tierline.desk.models import (
     Call,
@@ -929,6 +929,10 @@ def load_demo(
                 rng.choice(content.STANDALONE_CALLS),
             )
         _save_rows(rows, progress)
+        progress("Service targets: calendars, policies, the on-call rota, rules, macros")
+        service_targets.load_service_targets(
+            teams=cast.teams, by_tier=cast.by_tier, named=cast.named, now=now
+        )
         progress("Today's tickets, through the services")
         _today(cast, rng)
         progress("Troubleshooting guides")

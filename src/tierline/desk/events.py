@@ -13,7 +13,9 @@ Where each is published (all in `desk/services/`):
                         relations.merge's notice
     StatusChanged       status.set_status, the one path every status change takes
     PriorityChanged     tickets.change_fields, when impact, urgency or priority changes
-    TicketChanged       tickets.change_fields, when the subject or category changes
+    TicketChanged       tickets.change_fields, when the subject changes
+    CategoryChanged     tickets.change_fields (a macro's category too), when the category
+                        changes: a TicketChanged that also says from what to what
     Escalated           escalation.escalate
     DeEscalated         escalation.de_escalate
     Resolved            lifecycle.resolve
@@ -106,6 +108,16 @@ class TicketChanged(TicketEvent):
     """The subject or category changed (`fields`: their names), e.g. for the search index."""
 
     fields: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CategoryChanged(TicketChanged):
+    """The category changed (with the subject, if `fields` names it too). Published instead of
+    a plain TicketChanged, so who listens to TicketChanged (the search index) still hears it
+    once, and the service targets retarget the clock."""
+
+    old_category_id: int | None
+    new_category_id: int | None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -19,6 +19,7 @@ from tierline.desk.models import (
     Ticket,
     WorkOrder,
 )
+from tierline.people import queries as directory
 from tierline.people.models import User
 
 QUEUES = {
@@ -274,6 +275,35 @@ def open_tickets_of(
         .order_by("-updated_at", "-pk")[: limit + 1]
     )
     return rows[:limit], len(rows) > limit
+
+
+CALLER_CANDIDATES = 5
+
+
+@dataclass(frozen=True)
+class Ringing:
+    """Who an incoming number belongs to, and what they have open."""
+
+    phone: str
+    people: list[User]
+    caller: User | None  # exactly one person has the number
+    tickets: list[Ticket]
+    more: bool
+
+
+def who_is_calling(phone: str, user: User, *, candidates: int = CALLER_CANDIDATES) -> Ringing:
+    """An incoming call's number: the people who have it (at most `candidates`), the caller
+    when exactly one does, and their open tickets `user` may read. The call form's screen pop
+    (`?phone=`) and the inbound-call API answer from this one lookup."""
+    people = directory.people_by_phone(phone, limit=candidates)
+    tickets, more = open_tickets_of([p.pk for p in people], user)
+    return Ringing(
+        phone=phone,
+        people=people,
+        caller=people[0] if len(people) == 1 else None,
+        tickets=tickets,
+        more=more,
+    )
 
 
 # What the assistant's auto-triage learns from and reads (tierline.assist): plain values.

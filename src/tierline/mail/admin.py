@@ -20,6 +20,7 @@ from tierline.mail.models import (
     Inbound,
     Mailbox,
     MailTemplate,
+    OAuthGrant,
     Outbox,
     RawMessage,
     Webhook,
@@ -49,6 +50,7 @@ class ImapAccountForm(forms.ModelForm):
             "trusted_certificate",
             "username",
             "password",
+            "oauth",
             "folder",
             "poll_minutes",
             "after",
@@ -57,6 +59,8 @@ class ImapAccountForm(forms.ModelForm):
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        if cleaned.get("oauth"):
+            return cleaned  # XOAUTH2: the grant signs in, no password
         if not cleaned.get("password") and not (self.instance.pk and self.instance.password):
             self.add_error("password", "The IMAP password is required.")
         return cleaned
@@ -70,6 +74,102 @@ class ImapAccountForm(forms.ModelForm):
             imap.validate_account(self.instance)
         except ValidationError as exc:
             self._update_errors(exc)
+
+
+class OAuthGrantForm(forms.ModelForm):
+    """The client secret and refresh token are write-only: sealed when saved, never sent back
+    to the page; left blank, the saved ones stay."""
+
+    client_secret = forms.CharField(
+        label="client secret",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Never shown again. Leave blank to keep the one saved.",
+    )
+    token_url = forms.URLField(
+        label="authority or token address",
+        required=False,
+        assume_scheme="https",
+        max_length=500,
+        help_text=OAuthGrant._meta.get_field("token_url").help_text,
+    )
+    refresh_token = forms.CharField(
+        label="refresh token",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=(
+            "Google: the refresh token of the mailbox's consent. Microsoft: leave blank and run "
+            "`tierline mail oauth-signin --grant NAME` once (a device-code sign-in)."
+        ),
+    )
+
+    class Meta:
+        model = OAuthGrant
+        fields = (
+            "name",
+            "provider",
+            "flow",
+            "token_url",
+            "client_id",
+            "client_secret",
+            "scope",
+            "refresh_token",
+        )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        provider, flow = cleaned.get("provider"), cleaned.get("flow")
+        has_secret = cleaned.get("client_secret") or (
+            self.instance.pk and self.instance.client_secret
+        )
+        if flow == OAuthGrant.Flow.CLIENT_CREDENTIALS and not has_secret:
+            self.add_error("client_secret", "App credentials need the client secret.")
+        if provider == OAuthGrant.Provider.GOOGLE and flow != OAuthGrant.Flow.REFRESH_TOKEN:
+            self.add_error(
+                "flow", "Google mailboxes sign in with a person's consent (refresh token)."
+            )
+        if provider == OAuthGrant.Provider.GENERIC and not cleaned.get("token_url"):
+            self.add_error("token_url", "Give the token server's address.")
+        url = cleaned.get("token_url") or ""
+        if provider == OAuthGrant.Provider.MICROSOFT and url and not url.startswith("https://"):
+            self.add_error("token_url", "Microsoft's authority is an https:// address.")
+        return cleaned
+
+    def _post_clean(self) -> None:
+        kept_secret, kept_refresh = self.instance.client_secret, self.instance.refresh_token
+        super()._post_clean()
+        secret = self.cleaned_data.get("client_secret")
+        refresh = self.cleaned_data.get("refresh_token")
+        self.instance.client_secret = sealing.seal(secret) if secret else kept_secret
+        self.instance.refresh_token = sealing.seal(refresh) if refresh else kept_refresh
+        if secret or refresh:  # new credentials: the token of the old ones is not kept
+            self.instance.access_token = ""
+            self.instance.expires_at = None
+
+
+@admin.register(OAuthGrant)
+class OAuthGrantAdmin(admin.ModelAdmin):
+    form = OAuthGrantForm
+    list_display = ("name", "provider", "flow", "state")
+    readonly_fields = ("state",)
+
+    @admin.display(description="state")
+    def state(self, obj: OAuthGrant) -> str:
+        if obj is None or obj.pk is None:
+            return "Not used yet."
+        if obj.last_error:
+            return format_html(
+                '<span class="errornote">Refused {}: {}</span>',
+                f"{obj.last_error_at:%Y-%m-%d %H:%M} UTC" if obj.last_error_at else "",
+                obj.last_error,
+            )
+        if obj.flow == OAuthGrant.Flow.REFRESH_TOKEN and not obj.refresh_token:
+            return "Nobody has signed in yet."
+        if obj.last_refreshed_at:
+            return f"Token refreshed {obj.last_refreshed_at:%Y-%m-%d %H:%M} UTC"
+        return "Not used yet."
 
 
 class ImapAccountInline(admin.StackedInline):

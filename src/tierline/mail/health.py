@@ -8,12 +8,8 @@ from datetime import timedelta
 from django.db.models import F, Q
 from django.utils import timezone
 
-from tierline.core.health import Finding, admin_url, register_check
-from tierline.mail.models import ImapAccount, Inbound, Outbox, WebhookDelivery
-
-
-def _plural(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
+from tierline.core.health import Finding, admin_url, counted, register_check
+from tierline.mail.models import ImapAccount, Inbound, OAuthGrant, Outbox, WebhookDelivery
 
 
 def quarantine() -> Finding:
@@ -25,9 +21,9 @@ def quarantine() -> Finding:
         return Finding("ok", "No mail is quarantined or held for review.", count=0)
     parts = []
     if quarantined:
-        parts.append(_plural(quarantined, "message is quarantined", "messages are quarantined"))
+        parts.append(counted(quarantined, "message is quarantined", "messages are quarantined"))
     if held:
-        parts.append(_plural(held, "message is held for review", "messages are held for review"))
+        parts.append(counted(held, "message is held for review", "messages are held for review"))
     outcome = "quarantined" if quarantined else "held"
     return Finding(
         "warning",
@@ -45,12 +41,12 @@ def outbox() -> Finding:
     url = admin_url("mail_outbox_changelist", "status__exact=failed")
     if failed:
         return Finding(
-            "warning", _plural(failed, "message", "messages") + " could not be sent.", failed, url
+            "warning", counted(failed, "message", "messages") + " could not be sent.", failed, url
         )
     if late:
         return Finding(
             "warning",
-            _plural(late, "message has", "messages have") + " waited over 15 minutes to be sent.",
+            counted(late, "message has", "messages have") + " waited over 15 minutes to be sent.",
             late,
             admin_url("mail_outbox_changelist", "status__exact=queued"),
         )
@@ -70,13 +66,32 @@ def mailboxes() -> Finding:
         names = ", ".join(f"{a.username}@{a.host}" for a in failing[:5])
         return Finding(
             "error",
-            f"Cannot read {_plural(len(failing), 'mailbox', 'mailboxes')}: {names}. "
+            f"Cannot read {counted(len(failing), 'mailbox', 'mailboxes')}: {names}. "
             "Their mail waits on the server.",
             count=len(failing),
             url=admin_url("mail_mailbox_changelist"),
         )
     count = active.count()
-    return Finding("ok", f"{_plural(count, 'IMAP mailbox', 'IMAP mailboxes')} read fine.", count=0)
+    return Finding("ok", f"{counted(count, 'IMAP mailbox', 'IMAP mailboxes')} read fine.", count=0)
+
+
+def grants() -> Finding:
+    """An OAuth2 sign-in (Microsoft 365, Google) that was refused: expired, revoked, a wrong
+    secret. The mailboxes that use it stop reading until an admin signs in again."""
+    refused = list(
+        OAuthGrant.objects.exclude(last_error="").filter(imap_accounts__is_active=True).distinct()
+    )
+    if refused:
+        names = ", ".join(grant.name for grant in refused[:5])
+        return Finding(
+            "error",
+            f"{counted(len(refused), 'OAuth2 sign-in was', 'OAuth2 sign-ins were')} refused: "
+            f"{names}. Sign in again (`tierline mail oauth-signin`) or fix the grant; the mail "
+            "waits on the server.",
+            count=len(refused),
+            url=admin_url("mail_oauthgrant_changelist"),
+        )
+    return Finding("ok", "Every OAuth2 sign-in in use works.", count=0)
 
 
 def webhooks() -> Finding:
@@ -87,7 +102,7 @@ def webhooks() -> Finding:
     if failed:
         return Finding(
             "warning",
-            f"{_plural(failed, 'webhook delivery', 'webhook deliveries')} gave up in the last day.",
+            f"{counted(failed, 'webhook delivery', 'webhook deliveries')} gave up in the last day.",
             count=failed,
             url=admin_url("mail_webhookdelivery_changelist", "state__exact=failed"),
         )
@@ -97,5 +112,6 @@ def webhooks() -> Finding:
 def register_checks() -> None:
     register_check("mail.quarantine", "Quarantined mail", quarantine, order=40)
     register_check("mail.mailboxes", "Mailboxes (IMAP)", mailboxes, order=41)
+    register_check("mail.oauth", "Mailbox sign-ins (OAuth2)", grants, order=42)
     register_check("mail.outbox", "Outgoing mail", outbox, order=42)
     register_check("mail.webhooks", "Webhooks", webhooks, order=43)

@@ -37,8 +37,8 @@ from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from tierline.mail import rawstore, sealing, services
-from tierline.mail.models import ImapAccount, ImapMessage, Inbound, RawMessage
+from tierline.mail import oauth, rawstore, sealing, services
+from tierline.mail.models import ImapAccount, ImapMessage, Inbound, OAuthGrant, RawMessage
 
 logger = logging.getLogger(__name__)
 
@@ -158,6 +158,10 @@ def connect(account: ImapAccount) -> Iterator[imaplib.IMAP4]:
     except (OSError, imaplib.IMAP4.error) as exc:
         raise ImapFailure(f"could not connect to {where}: {_describe(exc)}") from None
     try:
+        if account.oauth_id is not None:
+            _sign_in_with_oauth(conn, account)
+            yield conn
+            return
         try:
             password = sealing.unseal(account.password)
         except sealing.Unreadable as exc:
@@ -172,6 +176,23 @@ def connect(account: ImapAccount) -> Iterator[imaplib.IMAP4]:
     finally:
         with suppress(OSError, imaplib.IMAP4.error):
             conn.logout()
+
+
+def _sign_in_with_oauth(conn: imaplib.IMAP4, account: ImapAccount) -> None:
+    """AUTHENTICATE XOAUTH2 with the grant's access token (refreshed when due). A refused token
+    is forgotten, so the next poll asks the provider for a new one."""
+    grant = account.oauth
+    try:
+        token = oauth.access_token(grant)
+    except oauth.OAuthFailure as exc:
+        raise ImapFailure(f"OAuth2 sign-in ({grant.name}): {exc}") from None
+    try:
+        conn.authenticate("XOAUTH2", lambda _challenge: oauth.xoauth2(account.username, token))
+    except imaplib.IMAP4.error as exc:
+        OAuthGrant.objects.filter(pk=grant.pk).update(expires_at=None)
+        raise ImapFailure(
+            f"XOAUTH2 sign-in as {account.username} refused: {_describe(exc)}"
+        ) from None
 
 
 def _describe(exc: BaseException) -> str:

@@ -257,6 +257,62 @@ class Outbox(models.Model):
 IMAP_FOLDER_MAX = 200
 
 
+class OAuthGrant(models.Model):
+    """A mailbox's sign-in by OAuth2 (XOAUTH2), for Microsoft 365 and Google, which turned basic
+    authentication off. Secrets and tokens are sealed (mail/sealing.py); the access token is
+    refreshed by `mail/oauth.py` when it nears its end; a grant that can't be refreshed (revoked,
+    expired, a wrong secret) says so here, on the mailbox's poll and on the health page."""
+
+    class Provider(models.TextChoices):
+        MICROSOFT = "microsoft", _("Microsoft 365 (MSAL)")
+        GOOGLE = "google", _("Google")
+        GENERIC = "generic", _("Another OAuth2 server")
+
+    class Flow(models.TextChoices):
+        CLIENT_CREDENTIALS = "client_credentials", _("App credentials (client ID and secret)")
+        REFRESH_TOKEN = "refresh_token", _("A person's sign-in (refresh token)")
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    provider = models.CharField(_("provider"), max_length=20, choices=Provider.choices)
+    flow = models.CharField(
+        _("how Tierline signs in"),
+        max_length=20,
+        choices=Flow.choices,
+        default=Flow.CLIENT_CREDENTIALS,
+    )
+    token_url = models.URLField(
+        _("authority or token address"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "Microsoft: the authority, https://login.microsoftonline.com/<tenant ID>. Google: "
+            "blank for https://oauth2.googleapis.com/token. Another server: its token endpoint."
+        ),
+    )
+    client_id = models.CharField(_("client ID"), max_length=200)
+    client_secret = models.CharField(_("client secret"), max_length=2000, blank=True)
+    scope = models.CharField(
+        _("scope"),
+        max_length=500,
+        blank=True,
+        help_text=_("Blank: the provider's mail scope."),
+    )
+    refresh_token = models.TextField(_("refresh token"), blank=True)
+    access_token = models.TextField(blank=True, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_refreshed_at = models.DateTimeField(
+        _("last refreshed"), null=True, blank=True, editable=False
+    )
+    last_error = models.TextField(_("last error"), blank=True, editable=False)
+    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("OAuth2 sign-in")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_provider_display()})"
+
+
 class ImapAccount(models.Model):
     """Where a mailbox's mail is fetched from by IMAP, what is done with a message once its
     ticket is committed, and how the last poll went. The password is sealed (mail/sealing.py)
@@ -287,6 +343,15 @@ class ImapAccount(models.Model):
     )
     username = models.CharField(_("username"), max_length=320)
     password = models.CharField(_("password"), max_length=500, blank=True)
+    oauth = models.ForeignKey(
+        OAuthGrant,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="imap_accounts",
+        verbose_name=_("sign in with OAuth2"),
+        help_text=_("Set: XOAUTH2 with this grant's token, and the password is not used."),
+    )
     folder = models.CharField(_("folder"), max_length=IMAP_FOLDER_MAX, default="INBOX")
     poll_minutes = models.PositiveIntegerField(_("poll every (minutes)"), default=1)
     after = models.CharField(
@@ -364,6 +429,10 @@ class NotificationKind(models.TextChoices):
     RESOLVED = "resolved", _("Resolved")
     REOPENED = "reopened", _("Reopened")
     WORK_ORDER = "work_order", _("Work order scheduled for me")
+    # Told by the service targets through core.notifications (mail hears no desk event of them).
+    SLA_AT_RISK = "sla_at_risk", _("Service target at risk")
+    SLA_BREACHED = "sla_breached", _("Service target breached")
+    SLA_PAGED = "sla_paged", _("Paged as the on-call technician")
 
 
 class NotificationChannel(models.TextChoices):

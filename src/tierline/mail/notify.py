@@ -20,6 +20,10 @@ Nothing here runs on rollback. Rules of who hears what (`recipients`):
     Reopened         assignee, watchers, requester side                 reopened
     WorkOrderOpened  the field technician                               work_order
 
+The service targets' notices ("at risk", "breached", "paged") are no desk event: the sla app hands them
+to `core.notifications.notify`, and `deliver_notice` (registered in `register`) writes them the
+same way, by each person's channel for the kind.
+
 Whoever did it is not told. Nobody is told of a ticket they may not read, and a recipient of
 an internal note (or a mention) must read the ticket as the help desk: a requester never
 hears of an internal note.
@@ -40,7 +44,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from tierline.core import events
+from tierline.core import events, notifications
 from tierline.desk import events as desk_events
 from tierline.desk import permissions as perms
 from tierline.desk.models import Message, Ticket
@@ -64,6 +68,9 @@ Channel = NotificationChannel
 # these wins (a resolution with its note and status change is one "resolved").
 KIND_RANK: tuple[str, ...] = (
     Kind.MENTION,
+    Kind.SLA_PAGED,
+    Kind.SLA_BREACHED,
+    Kind.SLA_AT_RISK,
     Kind.ASSIGNED,
     Kind.WORK_ORDER,
     Kind.RESOLVED,
@@ -73,7 +80,17 @@ KIND_RANK: tuple[str, ...] = (
     Kind.NEW_TICKET,
 )
 # Kinds only the help desk hears of (the recipient must read the ticket as a technician).
-DESK_KINDS = frozenset({Kind.NEW_TICKET, Kind.ASSIGNED, Kind.MENTION, Kind.ESCALATED})
+DESK_KINDS = frozenset(
+    {
+        Kind.NEW_TICKET,
+        Kind.ASSIGNED,
+        Kind.MENTION,
+        Kind.ESCALATED,
+        Kind.SLA_AT_RISK,
+        Kind.SLA_BREACHED,
+        Kind.SLA_PAGED,
+    }
+)
 
 # Defaults, when a person has chosen nothing for a kind: the help desk gets everything in the
 # app and by email what is theirs to act on; a requester is emailed about their requests.
@@ -86,6 +103,9 @@ STAFF_DEFAULTS: dict[str, str] = {
     Kind.RESOLVED: Channel.IN_APP,
     Kind.REOPENED: Channel.IN_APP,
     Kind.WORK_ORDER: Channel.EMAIL,
+    Kind.SLA_AT_RISK: Channel.IN_APP,
+    Kind.SLA_BREACHED: Channel.EMAIL,
+    Kind.SLA_PAGED: Channel.IN_APP,  # the page sends its own email
 }
 REQUESTER_DEFAULTS: dict[str, str] = {
     **dict.fromkeys(Kind.values, Channel.IN_APP),
@@ -155,8 +175,9 @@ def _on_ticket_viewed(event: desk_events.TicketViewed) -> None:
 
 
 def register() -> None:
-    """Subscribe to the desk's ticket events (MailConfig.ready)."""
+    """Subscribe to the desk's ticket events and deliver other apps' notices (MailConfig.ready)."""
     events.subscribe(desk_events.TicketEvent, _collect, when="transaction")
+    notifications.register_deliverer(deliver_notice)
     # Run at once (there is no transaction around a page view to wait for).
     events.subscribe(desk_events.TicketViewed, _on_ticket_viewed, when="transaction")
 
@@ -331,6 +352,32 @@ def notify(batch: list[desk_events.TicketEvent]) -> list[Notification]:
             if channel == Channel.EMAIL and person.email:
                 send_email(notification=notification, to=person.email)
     return written
+
+
+def deliver_notice(notice: notifications.Notice) -> bool:
+    """Another app's notice (`core.notifications`): one notification per recipient who may read
+    the ticket as the help desk, by the channel each chose for the kind. False for a kind this
+    app does not know (the caller falls back)."""
+    if notice.kind not in Kind.values:
+        return False
+    ticket = Ticket.objects.filter(pk=notice.ticket_id).first() if notice.ticket_id else None
+    persons = people.everyone().filter(pk__in=notice.recipient_ids)
+    choices = preferences_of(notice.recipient_ids)
+    with transaction.atomic():
+        for person in persons:
+            if not person.is_active or person.is_system:
+                continue
+            if ticket is not None and not perms.can_read_as_technician(person, ticket):
+                continue
+            channel = choices.get((person.pk, notice.kind)) or default_channel(person, notice.kind)
+            if channel == Channel.NONE:
+                continue
+            notification = Notification.objects.create(
+                recipient=person, kind=notice.kind, ticket=ticket, text=notice.text[:500]
+            )
+            if channel == Channel.EMAIL and person.email:
+                send_email(notification=notification, to=person.email)
+    return True
 
 
 def send_email(*, notification: Notification, to: str) -> NotificationEmail:

@@ -41,6 +41,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from tierline.core import delivery
 from tierline.desk.models import Attachment, Ticket
 from tierline.mail import outbound_templates as templates
 from tierline.mail.loops import LOOP_HEADER
@@ -312,9 +313,41 @@ def _connect() -> smtplib.SMTP:
                 raise _Retry(
                     "the server offers no STARTTLS: not sending the password in clear", down=True
                 )
-    if out["SMTP_USER"]:
+    if out.get("SMTP_OAUTH_GRANT"):
+        _sign_in_with_oauth(client, out["SMTP_USER"], out["SMTP_OAUTH_GRANT"])
+    elif out["SMTP_USER"]:
         client.login(out["SMTP_USER"], out["SMTP_PASSWORD"])
     return client
+
+
+def _sign_in_with_oauth(client: smtplib.SMTP, user: str, grant_name: str) -> None:
+    """AUTH XOAUTH2 as `user` with the named grant's token (Microsoft 365, Google). A grant that
+    can't give a token keeps the mail queued, as a server that is down does."""
+    from tierline.mail import oauth
+    from tierline.mail.models import OAuthGrant
+
+    grant = OAuthGrant.objects.filter(name=grant_name).first()
+    if grant is None:
+        client.quit()
+        raise _Retry(f"TIERLINE_SMTP_OAUTH_GRANT names no OAuth2 grant: {grant_name!r}", down=True)
+    try:
+        token = oauth.access_token(grant)
+    except oauth.OAuthFailure as exc:
+        client.quit()
+        raise _Retry(f"OAuth2 sign-in ({grant.name}): {exc}", down=True) from None
+    initial = oauth.xoauth2(user, token).decode()
+    client.ehlo_or_helo_if_needed()  # smtplib's auth() does not, and takes a 503 for success
+    try:
+        # The server's answer to a bad token is a 334 with an error: the empty reply ends it.
+        client.auth(
+            "XOAUTH2",
+            lambda challenge=None: initial if challenge is None else "",
+            initial_response_ok=True,
+        )
+    except smtplib.SMTPAuthenticationError:
+        OAuthGrant.objects.filter(pk=grant.pk).update(expires_at=None)  # ask for a new one
+        client.quit()
+        raise
 
 
 def _response(exc: smtplib.SMTPResponseException) -> str:
@@ -357,8 +390,7 @@ def _claim(pk: int, now: Any) -> bool:
 
 def retry_delay(attempts: int) -> timedelta:
     """How long to wait after the `attempts`-th failure: 1, 2, 4... minutes, capped."""
-    minutes = min(2 ** max(attempts - 1, 0), conf_out()["MAX_DELAY_MINUTES"])
-    return timedelta(minutes=minutes)
+    return delivery.backoff(attempts, cap_minutes=conf_out()["MAX_DELAY_MINUTES"])
 
 
 def _record_failure(outbox: Outbox, reason: str) -> None:

@@ -58,6 +58,7 @@ class MailFile:
     name: str
     content_type: str
     data: bytes
+    content_id: str = ""  # an inline image's Content-ID, without <>: HTML shows it as cid:...
 
 
 @dataclass
@@ -307,6 +308,12 @@ def _is_attachment(part: Message) -> bool:
         return True
 
 
+def _content_id(part: Message) -> str:
+    """The part's Content-ID without its angle brackets ("" if none or unreadable)."""
+    raw = raw_header_values(part, "Content-ID")
+    return one_line(raw[0]).strip("<> ")[:250] if raw else ""
+
+
 def _filename(part: Message, number: int) -> str:
     try:
         name = part.get_filename()
@@ -396,7 +403,9 @@ class _Walk:
         data = _part_bytes(part)
         if data:
             name = _filename(part, self.count)
-            self.parsed.files.append(MailFile(name=name, content_type=ctype, data=data))
+            self.parsed.files.append(
+                MailFile(name=name, content_type=ctype, data=data, content_id=_content_id(part))
+            )
 
     def forwarded(self, part: Message, depth: int) -> None:
         payload = part.get_payload()

@@ -7,6 +7,7 @@ app_name = "mail"
 urlpatterns = [
     path("emails/<int:pk>/", views.original, name="original"),
     path("emails/<int:pk>.eml", views.eml, name="eml"),
+    path("emails/<int:pk>/images/<int:number>/", views.inline_image, name="inline_image"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/count/", views.inbox_count, name="inbox_count"),
     path("inbox/read-all/", views.inbox_read_all, name="inbox_read_all"),

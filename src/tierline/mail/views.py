@@ -3,12 +3,14 @@ the notification inbox, its preferences, and the ticket's watchers."""
 
 from __future__ import annotations
 
+import puremagic
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from tierline.core.inputs import parse_id
@@ -36,8 +38,14 @@ def original(request: HttpRequest, pk: int) -> HttpResponse:
     inbound = _readable(request, pk)
     headers: list[tuple[str, str]] = []
     files: list[str] = []
+    images: dict[str, str] = {}
     try:
         msg, parsed = parsing.parse(rawstore.read(inbound.raw.path))
+        images = {
+            file.content_id: reverse("mail:inline_image", args=(inbound.pk, number))
+            for number, file in enumerate(parsed.files)
+            if file.content_id and _image_type(file.data)
+        }
         for name in ("From", "To", "Cc", "Date", "Subject", "Message-ID"):
             value = parsing.header(msg, name)
             if value:
@@ -53,9 +61,45 @@ def original(request: HttpRequest, pk: int) -> HttpResponse:
         "headers": headers,
         "files": files,
         "text": text,
-        "html": render_html_from_mail(inbound.html) if inbound.html else "",
+        "html": render_html_from_mail(inbound.html, inline_images=images) if inbound.html else "",
     }
     return render(request, "mail/original.html", context)
+
+
+# Images a browser may be handed from a mail: decoded by their bytes, never SVG (it can script).
+_IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
+def _image_type(data: bytes) -> str | None:
+    try:
+        found = puremagic.from_string(data[:4096], mime=True)
+    except (puremagic.PureError, ValueError):
+        return None
+    return found if found in _IMAGE_TYPES else None
+
+
+@login_required
+def inline_image(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    """An image the email carries inline (its HTML shows it as cid:...), for the original's
+    formatted view: read from the stored raw message, served only when its bytes are a PNG,
+    JPEG, GIF or WebP, to those who may read the email."""
+    inbound = _readable(request, pk)
+    try:
+        _msg, parsed = parsing.parse(rawstore.read(inbound.raw.path))
+    except (parsing.Unparseable, OSError, ValueError):
+        raise Http404("The stored message can't be read.") from None
+    if number >= len(parsed.files) or not parsed.files[number].content_id:
+        raise Http404("No such image in this email.")
+    data = parsed.files[number].data
+    kind = _image_type(data)
+    if kind is None:
+        raise Http404("That part of the email is not an image.")
+    response = HttpResponse(data, content_type=kind)
+    response["Content-Disposition"] = "inline"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @login_required

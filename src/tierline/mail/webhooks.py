@@ -15,19 +15,15 @@ No message bodies go out: a webhook names the event, the ticket and its public f
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import urllib.error
-import urllib.request
 from dataclasses import asdict
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
 
+from tierline.core import delivery
 from tierline.desk import events as desk_events
 from tierline.desk.models import Ticket
 from tierline.mail.models import Webhook, WebhookDelivery
@@ -37,7 +33,7 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 TIMEOUT_SECONDS = 5.0
 BATCH = 50
-SIGNATURE_HEADER = "X-Tierline-Signature"
+SIGNATURE_HEADER = delivery.SIGNATURE_HEADER
 
 SUMMARIES = {
     "TicketOpened": "New ticket",
@@ -45,6 +41,7 @@ SUMMARIES = {
     "MessageAdded": "New message",
     "StatusChanged": "Status changed",
     "PriorityChanged": "Priority changed",
+    "CategoryChanged": "Category changed",
     "Escalated": "Escalated",
     "DeEscalated": "De-escalated",
     "Resolved": "Resolved",
@@ -123,98 +120,39 @@ def body_of(delivery: WebhookDelivery) -> bytes:
     return json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
 
 
-def signature(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+signature = delivery.signature
+verify = delivery.verify  # how a receiver checks a delivery: the HMAC of the exact body
 
 
-def verify(secret: str, body: bytes, header: str) -> bool:
-    """How a receiver checks a delivery: the header is the HMAC of the exact body."""
-    return hmac.compare_digest(signature(secret, body), header or "")
-
-
-def backoff(attempts: int) -> timedelta:
-    """Wait after the n-th failed attempt: 1, 2, 4, ... minutes, at most an hour."""
-    return timedelta(minutes=min(60, 2 ** max(0, attempts - 1)))
-
-
-def _claim(delivery: WebhookDelivery, now: datetime) -> bool:
-    """Take the row for this runner: its next attempt moves past the POST's timeout."""
-    lease = now + timedelta(seconds=timeout() + 60)
-    return bool(
-        WebhookDelivery.objects.filter(
-            pk=delivery.pk,
-            state=WebhookDelivery.State.PENDING,
-            next_attempt_at=delivery.next_attempt_at,
-        ).update(next_attempt_at=lease)
-    )
-
-
-def post(delivery: WebhookDelivery) -> None:
+def post(row: WebhookDelivery) -> None:
     """POST the delivery once; raises on a network error, a timeout or a non-2xx answer."""
-    url = delivery.webhook.url
-    if not url.lower().startswith(("http://", "https://")):
-        raise ValueError(f"not an http(s) address: {url[:100]}")
-    body = body_of(delivery)
-    request = urllib.request.Request(  # noqa: S310 (http or https only, checked above)
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "Tierline-Webhook",
-            "X-Tierline-Event": delivery.event,
-            "X-Tierline-Delivery": str(delivery.pk),
-            SIGNATURE_HEADER: signature(delivery.webhook.secret, body),
-        },
+    delivery.signed_post(
+        row.webhook.url,
+        body_of(row),
+        secret=row.webhook.secret,
+        timeout=timeout(),
+        headers=[
+            ("User-Agent", "Tierline-Webhook"),
+            ("X-Tierline-Event", row.event),
+            ("X-Tierline-Delivery", str(row.pk)),
+        ],
     )
-    with urllib.request.urlopen(request, timeout=timeout()) as answer:  # noqa: S310 (checked above)
-        answer.read(1024)
-
-
-def deliver(delivery: WebhookDelivery) -> bool:
-    """One attempt at one claimed delivery; True if the receiver took it."""
-    now = timezone.now()
-    try:
-        post(delivery)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        attempts = delivery.attempts + 1
-        failed = attempts >= MAX_ATTEMPTS
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(
-            attempts=attempts,
-            last_error=f"{type(exc).__name__}: {exc}"[:500],
-            state=WebhookDelivery.State.FAILED if failed else WebhookDelivery.State.PENDING,
-            next_attempt_at=now + backoff(attempts),
-        )
-        logger.warning("webhook %s: delivery %s failed: %s", delivery.webhook, delivery.pk, exc)
-        return False
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(
-        attempts=delivery.attempts + 1, state=WebhookDelivery.State.SENT, sent_at=now
-    )
-    return True
 
 
 def deliver_due(*, now: datetime | None = None, limit: int = BATCH) -> tuple[int, int]:
     """Send what is due (oldest first); (sent, failed) counts. Outside any transaction: a POST
     never holds a lock."""
-    now = now or timezone.now()
-    due = list(
-        WebhookDelivery.objects.filter(
-            state=WebhookDelivery.State.PENDING, next_attempt_at__lte=now
-        )
-        .select_related("webhook")
-        .order_by("next_attempt_at", "pk")[:limit]
+    return delivery.deliver_due(
+        WebhookDelivery,
+        send=post,
+        max_attempts=MAX_ATTEMPTS,
+        lease=timedelta(seconds=timeout() + 60),
+        now=now,
+        limit=limit,
+        retry_on=(urllib.error.URLError, OSError, ValueError),
+        rows=lambda due: due.select_related("webhook"),
+        label="webhook delivery",
     )
-    sent = failed = 0
-    for delivery in due:
-        with transaction.atomic():
-            claimed = _claim(delivery, now)
-        if not claimed:
-            continue
-        if deliver(delivery):
-            sent += 1
-        else:
-            failed += 1
-    return sent, failed
 
 
 def deliver_job() -> int:

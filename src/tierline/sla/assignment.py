@@ -25,6 +25,7 @@ from django.utils import timezone
 from tierline.desk import permissions as perms
 from tierline.desk import queries as desk_queries
 from tierline.desk import services as desk_services
+from tierline.desk.models import Ticket
 from tierline.people import queries as people_queries
 from tierline.people.models import User
 from tierline.people.services import system_user
@@ -125,3 +126,39 @@ def auto_assign(*, ticket_id: int, at: datetime | None = None) -> User | None:
     except (ValidationError, PermissionDenied) as refused:  # a stale edit, the desk's rules
         logger.info("Auto-assignment of ticket %s refused: %s", ticket_id, refused)
         return None
+
+
+def reassign(*, ticket: Ticket, by: User, at: datetime | None = None) -> User:
+    """Give a ticket to someone else of its team (a policy's "reassign" action; the caller
+    holds the ticket's row): the team's mode picks among the candidates less the assignee,
+    least-loaded when the team has no mode. ValidationError when nobody else is free."""
+    at = at or timezone.now()
+    rota = (
+        TeamRota.objects.select_for_update(of=("self",))
+        .select_related("calendar")
+        .filter(team_id=ticket.team_id)
+        .first()
+    )
+    working = (
+        rota
+        if rota is not None and rota.mode
+        else TeamRota(
+            team_id=ticket.team_id,
+            mode=AssignmentMode.LEAST_LOADED,
+            calendar=rota.calendar if rota else None,
+            open_ticket_cap=rota.open_ticket_cap if rota else None,
+        )
+    )
+    people = [
+        p
+        for p in candidates(working, category_id=ticket.category_id, at=at)
+        if p.pk != ticket.assignee_id
+    ]
+    chosen = pick(working, people)
+    if chosen is None:
+        raise ValidationError(f"Nobody else in {ticket.team} is free.")
+    desk_services.assign(ticket=ticket, by=by, assignee=chosen)
+    if working is rota:
+        rota.last_assignee = chosen
+        rota.save(update_fields=["last_assignee"])
+    return chosen

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from tierline.core.health import Finding, admin_url, register_check
+from tierline.core.health import Finding, admin_url, counted, register_check
 from tierline.sla.models import Page
 
 
@@ -17,7 +17,7 @@ def pages() -> Finding:
     if failed:
         return Finding(
             "error",
-            f"{failed} {'page' if failed == 1 else 'pages'} of the on-call technician could not "
+            f"{counted(failed, 'page', 'pages')} of the on-call technician could not "
             "be sent in the last day.",
             count=failed,
             url=admin_url("sla_page_changelist", "state__exact=failed"),
@@ -28,7 +28,7 @@ def pages() -> Finding:
     if waiting:
         return Finding(
             "warning",
-            f"{waiting} {'page has' if waiting == 1 else 'pages have'} waited over 10 minutes: "
+            f"{counted(waiting, 'page has', 'pages have')} waited over 10 minutes: "
             "is the scheduler running?",
             count=waiting,
             url=admin_url("sla_page_changelist", "state__exact=pending"),

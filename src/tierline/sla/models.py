@@ -133,6 +133,8 @@ class Action(models.TextChoices):
     RAISE_URGENCY = "raise_urgency", _("Raise the urgency to high (priority follows the matrix)")
     ESCALATE = "escalate", _("Escalate to the next tier")
     PAGE_ON_CALL = "page_on_call", _("Page the technician on call")
+    NOTIFY_LEAD = "notify_lead", _("Notify the team lead")
+    REASSIGN = "reassign", _("Reassign to someone else in the team")
 
 
 class Policy(models.Model):

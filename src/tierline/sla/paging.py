@@ -1,26 +1,25 @@
 """Paging who is on call: by email and by a signed webhook, never from a request.
 
     a new urgent ticket out of hours   `page_if_urgent` (a task after commit): the team's rota
-    or a policy's "page on-call" action  says who; `page_on_call` writes one `Page` row per
-                                       channel and person, and one history entry on the ticket
+    or one moved into a team out of    says who; `page_on_call` writes one `Page` row per
+    its hours (`page_if_urgent_move`,  channel and person, and one history entry on the ticket
+    once per ticket and team in
+    MOVE_PAGE_WINDOW), or a policy's
+    "page on-call" action
     every minute                       the `sla-pages` job: `deliver_due()` claims due rows (one
                                        conditional UPDATE each), sends each with a short timeout
                                        and on failure tries again after 1, 2, 4... minutes, up
                                        to MAX_ATTEMPTS, then "failed" with the last error
 
 The webhook body is JSON; `X-Tierline-Signature: sha256=<hex>` is the HMAC-SHA256 of the exact
-body with the team's secret (as the mail app's webhooks sign theirs). The email goes through
+body with the team's secret (`core.delivery.signed_post`, as the mail app's webhooks sign theirs). The email goes through
 Django's `send_mail` (the EMAIL_* settings): the sla app may not import the mail app's sender.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
-import urllib.error
-import urllib.request
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -28,10 +27,12 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from tierline.core import delivery
 from tierline.desk import queries as desk_queries
 from tierline.desk import services as desk_services
 from tierline.desk.models import Ticket
 from tierline.people.services import system_user
+from tierline.sla import notices
 from tierline.sla.models import Page, TeamRota
 from tierline.sla.rota import in_business_hours, on_call, rota_of
 
@@ -40,24 +41,17 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 TIMEOUT_SECONDS = 5.0
 BATCH = 50
-SIGNATURE_HEADER = "X-Tierline-Signature"
+# A ticket moved into a team is paged to it once in this long, however often it bounces back.
+MOVE_PAGE_WINDOW = timedelta(hours=1)
+SIGNATURE_HEADER = delivery.SIGNATURE_HEADER
 
 
 def timeout() -> float:
     return float(getattr(settings, "TIERLINE_PAGE_TIMEOUT", TIMEOUT_SECONDS))
 
 
-def signature(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
 def body_of(page: Page) -> bytes:
     return json.dumps(page.payload, separators=(",", ":"), sort_keys=True).encode()
-
-
-def backoff(attempts: int) -> timedelta:
-    """Wait after the n-th failed attempt: 1, 2, 4, ... minutes, at most an hour."""
-    return timedelta(minutes=min(60, 2 ** max(0, attempts - 1)))
 
 
 def page_if_urgent(*, ticket_id: int, at: datetime | None = None) -> list[Page]:
@@ -75,6 +69,36 @@ def page_if_urgent(*, ticket_id: int, at: datetime | None = None) -> list[Page]:
     return page_on_call(
         ticket_id=ticket_id, reason=f"P{facts['priority']} ticket out of hours", at=at
     )
+
+
+def page_if_urgent_move(*, ticket_id: int, at: datetime | None = None) -> list[Page]:
+    """Page the on-call technician of the team a ticket was moved (escalated or de-escalated)
+    into, if the ticket is urgent enough for that team's rota and the team is out of its
+    calendar's hours; once per ticket and team in MOVE_PAGE_WINDOW (a page of the new ticket
+    counts)."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        # The ticket's row orders two moves' tasks: the second sees the first one's pages.
+        locked = Ticket.objects.select_for_update().filter(pk=ticket_id).values_list("pk")
+        if not list(locked):
+            return []
+        facts = desk_queries.clock_facts(ticket_id)
+        if facts is None:
+            return []
+        rota = rota_of(facts["team_id"])
+        if rota is None or rota.page_priority is None or rota.calendar is None:
+            return []
+        if facts["priority"] > rota.page_priority or in_business_hours(rota, at):
+            return []
+        if Page.objects.filter(
+            ticket_id=ticket_id, team_id=facts["team_id"], created_at__gt=at - MOVE_PAGE_WINDOW
+        ).exists():
+            return []
+        return page_on_call(
+            ticket_id=ticket_id,
+            reason=f"P{facts['priority']} ticket moved to the team out of hours",
+            at=at,
+        )
 
 
 @transaction.atomic
@@ -145,41 +169,13 @@ def page_on_call(*, ticket_id: int, reason: str, at: datetime | None = None) -> 
             action="paged on-call",
             summary=f"{person} ({shift.get_kind_display().lower()} shift) by {how}: {reason}.",
         )
+    notices.tell_paged(
+        ticket=ticket, person_ids=[shift.person_id for shift in shifts], reason=reason
+    )
     return Page.objects.bulk_create(pages)
 
 
-# --- delivery ------------------------------------------------------------------------------
-
-
-def _claim(page: Page, now: datetime) -> bool:
-    """Take the row for this runner: its next attempt moves past the send's timeout."""
-    lease = now + timedelta(seconds=timeout() + 60)
-    return bool(
-        Page.objects.filter(
-            pk=page.pk, state=Page.State.PENDING, next_attempt_at=page.next_attempt_at
-        ).update(next_attempt_at=lease)
-    )
-
-
-def _post(page: Page, secret: str) -> None:
-    url = page.address
-    if not url.lower().startswith(("http://", "https://")):
-        raise ValueError(f"not an http(s) address: {url[:100]}")
-    body = body_of(page)
-    request = urllib.request.Request(  # noqa: S310 (http or https only, checked above)
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "Tierline-Page",
-            "X-Tierline-Event": "page",
-            "X-Tierline-Delivery": f"page-{page.pk}",
-            SIGNATURE_HEADER: signature(secret, body),
-        },
-    )
-    with urllib.request.urlopen(request, timeout=timeout()) as answer:  # noqa: S310 (checked above)
-        answer.read(1024)
+# --- delivery (core.delivery: claim, one try, back-off) ---------------------------------------
 
 
 def _email(page: Page) -> None:
@@ -200,51 +196,38 @@ def _email(page: Page) -> None:
     )
 
 
-def deliver(page: Page, *, now: datetime | None = None) -> bool:
-    """One attempt at one claimed page; True if it went."""
-    now = now or timezone.now()
-    try:
-        if page.channel == Page.Channel.WEBHOOK:
-            secret = (
-                TeamRota.objects.filter(team_id=page.team_id)
-                .values_list("page_webhook_secret", flat=True)
-                .first()
-            )
-            _post(page, secret or "")
-        else:
-            _email(page)
-    except Exception as exc:  # noqa: BLE001 (network, SMTP, timeout: each is retried)
-        attempts = page.attempts + 1
-        failed = attempts >= MAX_ATTEMPTS
-        Page.objects.filter(pk=page.pk).update(
-            attempts=attempts,
-            last_error=f"{type(exc).__name__}: {exc}"[:500],
-            state=Page.State.FAILED if failed else Page.State.PENDING,
-            next_attempt_at=now + backoff(attempts),
-        )
-        logger.warning("on-call page %s (%s) failed: %s", page.pk, page.channel, exc)
-        return False
-    Page.objects.filter(pk=page.pk).update(
-        attempts=page.attempts + 1, state=Page.State.SENT, sent_at=now, last_error=""
+def send(page: Page) -> None:
+    """Send one page once; raises on any failure (network, SMTP, timeout: each is retried)."""
+    if page.channel != Page.Channel.WEBHOOK:
+        _email(page)
+        return
+    secret = (
+        TeamRota.objects.filter(team_id=page.team_id)
+        .values_list("page_webhook_secret", flat=True)
+        .first()
     )
-    return True
+    delivery.signed_post(
+        page.address,
+        body_of(page),
+        secret=secret or "",
+        timeout=timeout(),
+        headers=[
+            ("User-Agent", "Tierline-Page"),
+            ("X-Tierline-Event", "page"),
+            ("X-Tierline-Delivery", f"page-{page.pk}"),
+        ],
+    )
 
 
 def deliver_due(*, now: datetime | None = None, limit: int = BATCH) -> tuple[int, int]:
     """Send the pages that are due (oldest first); (sent, failed) counts. Outside any
     transaction: a POST never holds a lock."""
-    now = now or timezone.now()
-    due = list(
-        Page.objects.filter(state=Page.State.PENDING, next_attempt_at__lte=now).order_by(
-            "next_attempt_at", "pk"
-        )[:limit]
+    return delivery.deliver_due(
+        Page,
+        send=send,
+        max_attempts=MAX_ATTEMPTS,
+        lease=timedelta(seconds=timeout() + 60),
+        now=now,
+        limit=limit,
+        label="on-call page",
     )
-    sent = failed = 0
-    for page in due:
-        if not _claim(page, now):
-            continue
-        if deliver(page, now=now):
-            sent += 1
-        else:
-            failed += 1
-    return sent, failed

@@ -59,7 +59,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from tierline.core import events
+from tierline.core import delivery, events
 from tierline.desk import services as desk_services
 from tierline.desk.choices import Channel, Level, Priority, Status
 from tierline.desk.events import TicketEvent, TicketOpened
@@ -835,33 +835,19 @@ def subscribe() -> None:
 # --- emails ---------------------------------------------------------------------------------
 
 
+def _send_email(email: RuleEmail) -> None:
+    send_mail(email.subject, email.body, None, [email.address], fail_silently=False)
+
+
 def deliver_emails(*, at: datetime | None = None, limit: int = EMAIL_BATCH) -> tuple[int, int]:
-    """Send the queued rule emails that are due; (sent, failed)."""
-    at = at or timezone.now()
-    sent = failed = 0
-    due = RuleEmail.objects.filter(state=RuleEmail.State.PENDING, next_attempt_at__lte=at)
-    for email in list(due.order_by("next_attempt_at", "pk")[:limit]):
-        claimed = RuleEmail.objects.filter(
-            pk=email.pk, state=RuleEmail.State.PENDING, next_attempt_at=email.next_attempt_at
-        ).update(next_attempt_at=at + timedelta(minutes=2))
-        if not claimed:
-            continue
-        try:
-            send_mail(email.subject, email.body, None, [email.address], fail_silently=False)
-        except Exception as exc:  # noqa: BLE001 (SMTP, network: tried again)
-            attempts = email.attempts + 1
-            RuleEmail.objects.filter(pk=email.pk).update(
-                attempts=attempts,
-                last_error=f"{type(exc).__name__}: {exc}"[:500],
-                state=RuleEmail.State.FAILED
-                if attempts >= EMAIL_MAX_ATTEMPTS
-                else RuleEmail.State.PENDING,
-                next_attempt_at=at + timedelta(minutes=min(60, 2 ** (attempts - 1))),
-            )
-            failed += 1
-            continue
-        RuleEmail.objects.filter(pk=email.pk).update(
-            attempts=email.attempts + 1, state=RuleEmail.State.SENT, sent_at=at, last_error=""
-        )
-        sent += 1
-    return sent, failed
+    """Send the queued rule emails that are due; (sent, failed). SMTP or network failures
+    are tried again with back-off (`core.delivery`)."""
+    return delivery.deliver_due(
+        RuleEmail,
+        send=_send_email,
+        max_attempts=EMAIL_MAX_ATTEMPTS,
+        lease=timedelta(minutes=2),
+        now=at,
+        limit=limit,
+        label="rule email",
+    )

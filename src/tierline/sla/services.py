@@ -16,7 +16,7 @@ How the clock counts (all in business time of the policy's calendar):
   from the business time it had used (the reopen does not give the desk a fresh target);
 - the next response target runs from a requester's public reply, once the first response is
   made, to the desk's next public reply (not paused);
-- a change of priority or team takes the policy that matches now, keeping the time used.
+- a change of priority, team or category takes the policy that matches now, keeping the time used.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from tierline.desk import queries as desk_queries
 from tierline.desk import services as desk_services
 from tierline.desk.choices import Level, Status
 from tierline.desk.events import (
+    CategoryChanged,
     MessageAdded,
     PriorityChanged,
     StatusChanged,
@@ -45,6 +46,7 @@ from tierline.desk.events import (
 from tierline.desk.models import Ticket
 from tierline.people.models import User
 from tierline.people.services import system_user
+from tierline.sla import assignment, notices
 from tierline.sla.businesstime import (
     BusinessCalendar,
     CalendarError,
@@ -353,7 +355,7 @@ def message_added(
 
 
 def retarget(*, ticket_id: int) -> None:
-    """The priority or team changed: the policy that matches now, with the time already used."""
+    """The priority, team or category changed: the policy that matches now, with the time already used."""
     clock = _clock(ticket_id)
     facts = desk_queries.clock_facts(ticket_id)
     if clock is None or facts is None:
@@ -387,7 +389,7 @@ def on_message_added(event: MessageAdded) -> None:
     )
 
 
-def on_retarget(event: PriorityChanged | TierMoved) -> None:
+def on_retarget(event: PriorityChanged | TierMoved | CategoryChanged) -> None:
     retarget(ticket_id=event.ticket_id)
 
 
@@ -456,6 +458,7 @@ def _sweep_one(pk: int, *, actor: User, at: datetime) -> int:
     # Actions after the clock is saved: they go through the desk's services, whose events
     # retarget this clock from its saved row.
     policy = clock.policy
+    actions: set[str] = set()
     if policy is not None:
         actions = {
             policy.breach_action if level == "breached" else policy.at_risk_action
@@ -471,6 +474,14 @@ def _sweep_one(pk: int, *, actor: User, at: datetime) -> int:
                     for kind, level in passed.items()
                 ),
             )
+    if passed:
+        # Told on commit, after the actions: a reassigned ticket's new assignee hears of it.
+        notices.tell(
+            ticket=ticket,
+            level="breached" if "breached" in passed.values() else "at_risk",
+            text=" ".join(_notice_text(clock, kind, level) for kind, level in passed.items()),
+            recipient_ids=notices.recipients_for(ticket, leads=Action.NOTIFY_LEAD in actions),
+        )
     return len(passed)
 
 
@@ -490,6 +501,25 @@ def _act(action: str, *, ticket: Ticket, actor: User, why: str) -> None:
                 )
             elif action == Action.PAGE_ON_CALL:
                 page_on_call(ticket_id=ticket.pk, reason=f"service target {why}")
+            elif action == Action.NOTIFY_LEAD:
+                leads = list(User.objects.filter(pk__in=notices.team_lead_ids(ticket.team_id)))
+                if not leads:
+                    raise ValidationError(f"{ticket.team} has no team lead.")
+                desk_services.record_on_ticket(
+                    ticket_id=ticket.pk,
+                    by=actor,
+                    action="notified team lead",
+                    summary=f"{', '.join(str(lead) for lead in leads)}: {why}.",
+                )
+            elif action == Action.REASSIGN:
+                before = ticket.assignee
+                chosen = assignment.reassign(ticket=ticket, by=actor)
+                desk_services.record_on_ticket(
+                    ticket_id=ticket.pk,
+                    by=actor,
+                    action="reassigned",
+                    summary=f"From {before or 'nobody'} to {chosen}: {why}.",
+                )
     except ValidationError as refused:
         desk_services.record_on_ticket(
             ticket_id=ticket.pk,

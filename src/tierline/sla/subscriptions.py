@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from tierline.core import events
 from tierline.desk.events import (
+    CategoryChanged,
     MessageAdded,
     PriorityChanged,
     StatusChanged,
@@ -31,6 +32,7 @@ def subscribe_all() -> None:
     events.subscribe(MessageAdded, services.on_message_added, when="transaction")
     events.subscribe(PriorityChanged, services.on_retarget, when="transaction")
     events.subscribe(TierMoved, services.on_retarget, when="transaction")
+    events.subscribe(CategoryChanged, services.on_retarget, when="transaction")
     # After commit: a task with ids (auto-assignment, pages to who is on call).
     events.subscribe(TicketOpened, on_ticket_opened_routing, when="commit")
     events.subscribe(TierMoved, on_tier_moved_routing, when="commit")

@@ -23,8 +23,10 @@ def route_new_ticket(ticket_id: int) -> None:
 
 @task()
 def assign_moved_ticket(ticket_id: int) -> None:
-    """A ticket escalated (or de-escalated) to a team: assign it there."""
+    """A ticket escalated (or de-escalated) to a team: assign it there, and page the team's
+    on-call technician if it is urgent and the team is out of hours (once per team)."""
     assignment.auto_assign(ticket_id=ticket_id)
+    paging.page_if_urgent_move(ticket_id=ticket_id)
 
 
 @task()

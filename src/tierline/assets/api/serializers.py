@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from tierline.assets.models import Asset
@@ -175,6 +177,18 @@ class SecuritySerializer(StrictSerializer):
     antivirus = serializers.ChoiceField(choices=ON_OFF, required=False, default="unknown")
     screen_lock = serializers.ChoiceField(choices=ON_OFF, required=False, default="unknown")
     pending_updates = count(1_000_000)
+    last_update_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+    def validate_last_update_at(self, value: datetime | None) -> str | None:
+        """When updates were last applied, as the agent's platform tells: not in the future
+        (a day's clock skew allowed), not before 1990; kept as ISO 8601 text."""
+        if value is None:
+            return None
+        if value > timezone.now() + timedelta(days=1):
+            raise serializers.ValidationError("The last update time is in the future.")
+        if value.year < 1990:
+            raise serializers.ValidationError("The last update time is before 1990.")
+        return value.isoformat()
 
 
 class EnvelopeSerializer(serializers.Serializer):

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from tierline.assets.api.diagnostics import DiagnosticResultView, PendingDiagnosticsView
 from tierline.assets.api.views import AssetList, EnrolView, ReportView, UnchangedReportView
 
 urlpatterns = [
@@ -10,5 +11,11 @@ urlpatterns = [
     path("agent/report", ReportView.as_view(), name="api-agent-report"),
     path(
         "agent/report/unchanged", UnchangedReportView.as_view(), name="api-agent-report-unchanged"
+    ),
+    path("agent/diagnostics", PendingDiagnosticsView.as_view(), name="api-agent-diagnostics"),
+    path(
+        "agent/diagnostics/<int:pk>/result",
+        DiagnosticResultView.as_view(),
+        name="api-agent-diagnostic-result",
     ),
 ]

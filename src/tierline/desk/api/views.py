@@ -29,7 +29,6 @@ from tierline.desk import permissions as perms
 from tierline.desk.api import serializers as s
 from tierline.desk.filters import CallFilter, TicketFilter, WorkOrderFilter
 from tierline.desk.models import Call, Category, Ticket, WorkOrder
-from tierline.people import queries as directory
 
 # People sharing one number (a team's line, a shared desk phone) answered at most.
 INBOUND_CANDIDATES = 5
@@ -508,17 +507,16 @@ class CallViewSet(
         query = s.InboundCallQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         phone = query.validated_data["phone"]
-        candidates = directory.people_by_phone(phone, limit=INBOUND_CANDIDATES)
-        tickets, more = queries.open_tickets_of([p.pk for p in candidates], request.user)
+        ringing = queries.who_is_calling(phone, request.user, candidates=INBOUND_CANDIDATES)
         answer = {
             "phone": phone,
-            "caller": candidates[0] if len(candidates) == 1 else None,
-            "candidates": candidates,
-            "open_tickets": tickets,
-            "more_tickets": more,
+            "caller": ringing.caller,
+            "candidates": ringing.people,
+            "open_tickets": ringing.tickets,
+            "more_tickets": ringing.more,
             "log_call_url": reverse("desk:call_new") + "?" + urlencode({"phone": phone}),
         }
-        extras = extra_values(s.PERSON_EXTRAS, [p.pk for p in candidates])
+        extras = extra_values(s.PERSON_EXTRAS, [p.pk for p in ringing.people])
         return Response(s.InboundCallSerializer(answer, context={"person_extras": extras}).data)
 
     @extend_schema(

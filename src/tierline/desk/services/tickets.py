@@ -16,7 +16,13 @@ from tierline.core.errors import ActionRefused
 from tierline.core.history import record, record_changes
 from tierline.desk import permissions as perms
 from tierline.desk.defaults import DEFAULT_MATRIX
-from tierline.desk.events import PriorityChanged, TicketAssigned, TicketChanged, TicketOpened
+from tierline.desk.events import (
+    CategoryChanged,
+    PriorityChanged,
+    TicketAssigned,
+    TicketChanged,
+    TicketOpened,
+)
 from tierline.desk.models import (
     OPEN_STATUSES,
     Category,
@@ -272,7 +278,17 @@ def change_fields(
     described = tuple(
         name for name in ("subject", "category") if name in changes and old[name] != changes[name]
     )
-    if described:
+    if "category" in described:
+        events.publish(
+            CategoryChanged(
+                ticket_id=ticket.pk,
+                actor_id=by.pk,
+                fields=described,
+                old_category_id=old["category"].pk if old["category"] else None,
+                new_category_id=ticket.category_id,
+            )
+        )
+    elif described:
         events.publish(TicketChanged(ticket_id=ticket.pk, actor_id=by.pk, fields=described))
     if any(old[name] != getattr(ticket, name) for name in levels):
         events.publish(

@@ -88,10 +88,10 @@ def call_new(request: HttpRequest) -> HttpResponse:
             }
         ringing = _ringing(request)
         if ringing is not None:
-            initial["caller_phone"] = ringing["phone"]
-            if ringing["caller"] is not None and ticket is None:
-                initial["caller"] = ringing["caller"]
-                initial["caller_lookup"] = str(ringing["caller"])
+            initial["caller_phone"] = ringing.phone
+            if ringing.caller is not None and ticket is None:
+                initial["caller"] = ringing.caller
+                initial["caller_lookup"] = str(ringing.caller)
         form = CallForm(initial=initial)
         return _render_call_form(request, form, ticket=ticket, ringing=ringing)
 
@@ -144,21 +144,13 @@ def call_new(request: HttpRequest) -> HttpResponse:
     return redirect("desk:calls")
 
 
-def _ringing(request: HttpRequest) -> dict[str, Any] | None:
+def _ringing(request: HttpRequest) -> queries.Ringing | None:
     """?phone=: a phone system's screen pop (or the inbound-call API's `log_call_url`): who has
     that number, and their open tickets this technician may read. None without a usable number."""
     phone = request.GET.get("phone", "").strip()[:40]
     if not directory.looks_like_phone(phone):
         return None
-    people = directory.people_by_phone(phone, limit=5)
-    tickets, more = queries.open_tickets_of([p.pk for p in people], request.user)
-    return {
-        "phone": phone,
-        "people": people,
-        "caller": people[0] if len(people) == 1 else None,
-        "tickets": tickets,
-        "more": more,
-    }
+    return queries.who_is_calling(phone, request.user)
 
 
 def _render_call_form(
@@ -167,7 +159,7 @@ def _render_call_form(
     *,
     ticket: Ticket | None = None,
     status: int = 200,
-    ringing: dict[str, Any] | None = None,
+    ringing: queries.Ringing | None = None,
 ) -> HttpResponse:
     if form.is_bound:
         selected = getattr(form, "cleaned_data", {}).get("caller")

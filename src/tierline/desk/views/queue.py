@@ -19,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from tierline.core import list_columns
+from tierline.core import search as core_search
 from tierline.core.csv_export import csv_response
 from tierline.core.inputs import parse_id
 from tierline.core.lists import Window
@@ -32,7 +33,7 @@ from tierline.people import queries as directory
 View = Callable[..., HttpResponseBase]
 
 # Query-string keys that are not filters: never stored in a saved view.
-_NOT_FILTERS = {"page", "partial"}
+_NOT_FILTERS = {"page", "partial", "exact"}
 
 
 def staff_required(view: View) -> View:
@@ -99,6 +100,34 @@ def queue_page(request: HttpRequest) -> tuple[str, Page | Window, TicketFilter]:
         request.user, request.GET, scope=queries.queue_for(request.user, name)
     )
     return name, page, ticket_filter
+
+
+def corrected_page(
+    request: HttpRequest,
+    params: Any,
+    page: Page | Window,
+    run: Callable[[Any], tuple[Page | Window, Any]],
+) -> tuple[Page | Window, str | None]:
+    """When the text `q` finds nothing, the page of its correction ("pinter": "printer"; the
+    search index's word table, core.search) and that correction; else `page` and None.
+
+    Offered only when the corrected text finds tickets: `run` is the same list, with the same
+    filters and visibility, so a word known only from notes or tickets this person can't read
+    is never suggested. `?exact=1` ("search instead for") keeps the text as typed. The API's
+    `q`/`search` stay exact: an integration gets what it asked for.
+    """
+    typed = (params.get("q") or "").strip()
+    if not typed or page.object_list or request.GET.get("exact"):
+        return page, None
+    better = core_search.corrected_text(typed)
+    if not better or better == typed:
+        return page, None
+    again = params.copy()
+    again["q"] = better
+    corrected, _ = run(again)
+    if not corrected.object_list:
+        return page, None
+    return corrected, better
 
 
 def sort_columns(request: HttpRequest, default: str = DEFAULT_SORT) -> dict[str, dict[str, str]]:
@@ -204,12 +233,21 @@ def _saved_query(request: HttpRequest) -> str:
 @staff_required
 def queue(request: HttpRequest) -> HttpResponse:
     name, page, ticket_filter = queue_page(request)
+    scope = queries.queue_for(request.user, name)
+    page, corrected = corrected_page(
+        request,
+        request.GET,
+        page,
+        lambda params: lists.QUEUE.page(request.user, params, scope=scope),
+    )
     context = table_context(
         request,
         page,
         queue=name,
         queue_label=queries.QUEUES[name],
         filtered=any(request.GET.getlist(k) != [""] for k in _filter_keys(request)),
+        corrected=corrected,
+        typed=(request.GET.get("q") or "").strip(),
     )
     if request.htmx and not request.htmx.boosted:
         return render(request, "desk/_queue_table.html", context)
@@ -378,13 +416,22 @@ def search(request: HttpRequest) -> HttpResponse:
         if requester is not None:
             params["requester"] = str(requester.pk)
         page, _ = lists.TICKETS.page(request.user, params, default_ordering=default_sort)
+        page, corrected = corrected_page(
+            request,
+            params,
+            page,
+            lambda again: lists.TICKETS.page(request.user, again, default_ordering=default_sort),
+        )
     else:
         page = Window(object_list=[], number=1, page_size=1, more=False)
+        corrected = None
     context = table_context(
         request,
         page,
         default_sort=default_sort,
         q=text,
+        typed=text,
+        corrected=corrected,
         bulk=False,
         search=True,
         requester=requester,

@@ -106,6 +106,18 @@ def ticket_text_filter(text: str, user) -> Q:
     return wanted if by_number is None else wanted | by_number
 
 
+def corrected_text(text: str) -> str | None:
+    """The lists' "did you mean" (core.search): `text` with each word the index lacks replaced
+    by its nearest known word, or None when no word changes (a ticket number or an email
+    address is never corrected). The caller searches again with it and offers it only when
+    that finds tickets the person may read: the word table holds the words of internal notes
+    and articles too, and a correction alone must not tell they exist."""
+    parsed = _parse(text)
+    if parsed.empty or parsed.ticket_pk is not None or parsed.email:
+        return None
+    return words.corrected(parsed.words)
+
+
 def _readable_documents(
     user, *, kinds: tuple[str, ...], statuses: tuple[str, ...] | None
 ) -> QuerySet[SearchDocument]:

@@ -23,3 +23,4 @@ def subscribe_all() -> None:
     events.subscribe(TicketEvent, reindex_ticket)
     events.subscribe(MessageAdded, index_message)
     search.register_ticket_text_filter(queries.ticket_text_filter)
+    search.register_text_correction(queries.corrected_text)

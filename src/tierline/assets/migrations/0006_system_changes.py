@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assets', '0003_health_conditions_and_imports'),
+        ('assets', '0005_relations_and_diagnostics'),
     ]
 
     operations = [
