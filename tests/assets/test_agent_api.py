@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from tests.assets import factories
 from tierline.assets import agent
-from tierline.assets.models import AgentDevice, Asset, InstalledSoftware
+from tierline.assets.models import AgentDevice, Asset, InstalledSoftware, SystemChange
 from tierline.core.history import history_of
 
 pytestmark = pytest.mark.django_db
@@ -94,12 +94,20 @@ def test_an_unchanged_report_costs_one_update_and_writes_nothing_else():
     assert device.last_sequence == 2 and device.last_seen_at is not None
 
 
+def _log(asset) -> list[tuple[str, str, str, str]]:
+    return [
+        (c.kind, c.item, c.before, c.after)
+        for c in SystemChange.objects.filter(asset=asset).order_by("pk")
+    ]
+
+
 def test_a_changed_software_list_writes_exactly_the_change():
     _device, key = factories.enrolled_device()
     base = factories.report(1)
     assert _post(key, base).status_code == 200
     asset = Asset.objects.get()
     before = history_of(asset).count()
+    assert _log(asset) == [("inventoried", "", "", "3 packages")]
     software = [
         {"name": "bash", "version": "5.2.15-2", "source": "dpkg"},
         {"name": "curl", "version": "7.88.1-11", "source": "dpkg"},
@@ -110,17 +118,72 @@ def test_a_changed_software_list_writes_exactly_the_change():
     # then
     assert response.status_code == 200
     assert response.json()["installed"] == 1 and response.json()["removed"] == 1
-    changes = [(h.action, h.field, h.old_value, h.new_value) for h in history_of(asset)[before:]]
-    assert changes == [
-        ("software installed", "htop", "", "3.2.2-2"),
-        ("software removed", "openssl", "3.0.11-1", ""),
-        ("software upgraded", "curl", "7.88.1-10", "7.88.1-11"),
+    assert response.json()["upgraded"] == 1
+    assert _log(asset)[1:] == [
+        ("software_installed", "htop", "", "3.2.2-2"),
+        ("software_removed", "openssl", "3.0.11-1", ""),
+        ("software_upgraded", "curl", "7.88.1-10", "7.88.1-11"),
     ]
+    assert {c.sequence for c in SystemChange.objects.filter(asset=asset)} == {1, 2}
+    # the change log is the record of system changes; the history keeps people's edits
+    assert history_of(asset).count() == before
     assert dict(InstalledSoftware.objects.values_list("name", "version")) == {
         "bash": "5.2.15-2",
         "curl": "7.88.1-11",
         "htop": "3.2.2-2",
     }
+
+
+def test_an_os_upgrade_new_memory_disks_cpu_and_interfaces_are_each_one_change():
+    # given: a first report
+    _device, key = factories.enrolled_device()
+    assert _post(key, factories.report(1)).status_code == 200
+    asset = Asset.objects.get()
+    # when: the machine was upgraded and rebuilt (free space and addresses also moved)
+    changed = factories.report(
+        2,
+        hostname="ws-0042b",
+        os={"name": "Debian GNU/Linux", "version": "13", "kernel": "6.12.0"},
+        memory_bytes=32 * 2**30,
+        cpu={"model": "Intel Core i7", "cores": 8, "logical": 16},
+        disks=[
+            {"mount": "/", "total_bytes": 1000 * 2**30, "free_bytes": 900 * 2**30},
+            {"mount": "/data", "total_bytes": 2**39, "free_bytes": 2**38},
+        ],
+        nics=[
+            {"name": "eth0", "mac": "00:11:22:33:44:55", "addresses": ["10.0.0.99"]},
+            {"name": "wlan0", "mac": "00:11:22:33:44:66", "addresses": []},
+        ],
+    )
+    assert _post(key, changed).status_code == 200
+    # then: one entry per change, before -> after as a person reads it
+    assert _log(asset)[1:] == [
+        ("hostname", "hostname", "ws-0042", "ws-0042b"),
+        ("os", "operating system", "Debian GNU/Linux 12", "Debian GNU/Linux 13"),
+        ("kernel", "kernel", "6.1.0", "6.12.0"),
+        ("memory", "memory", "16 GiB", "32 GiB"),
+        ("cpu", "CPU", "Intel Core i5, 4 cores (8 threads)", "Intel Core i7, 8 cores (16 threads)"),
+        ("disk_added", "/data", "", "512 GiB"),
+        ("disk_resized", "/", "500 GiB", "1000 GiB"),
+        ("nic_added", "wlan0", "", "00:11:22:33:44:66"),
+    ]
+    # when: the disk goes and only its free space changes on the other
+    fewer = {**changed, "sequence": 3, "disks": [{"mount": "/", "total_bytes": 1000 * 2**30}]}
+    assert _post(key, {**fewer, "nics": changed["nics"][:1]}).status_code == 200
+    # then
+    assert _log(asset)[9:] == [
+        ("disk_removed", "/data", "512 GiB", ""),
+        ("nic_removed", "wlan0", "00:11:22:33:44:66", ""),
+    ]
+
+
+def test_a_changed_posture_alone_writes_no_change_log_entry():
+    _device, key = factories.enrolled_device()
+    assert _post(key, factories.report(1)).status_code == 200
+    asset = Asset.objects.get()
+    response = _post(key, factories.report(2, security={"firewall": "off"}, uptime_seconds=9))
+    assert response.status_code == 200 and response.json()["changed"] is True
+    assert [kind for kind, *_ in _log(asset)] == ["inventoried"]
 
 
 def test_search_finds_the_asset_a_report_created(api, tier1):

@@ -1,6 +1,7 @@
 """The real agent (agent/, installed into the venv by `make .venv`) runs on this machine
 against a live server: its inventory shows on the asset page, and a second run with one package
-more (the collector's TIERLINE_AGENT_FAKE_PACKAGES hook) writes exactly that change-log entry."""
+more (the collector's TIERLINE_AGENT_FAKE_PACKAGES hook) writes exactly that change-log entry, and
+a later run without it exactly the removal."""
 
 from __future__ import annotations
 
@@ -14,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from tierline.assets import agent
-from tierline.assets.models import Asset, InstalledSoftware
-from tierline.core.history import history_of
+from tierline.assets.models import Asset, InstalledSoftware, SystemChange
 
 AGENT = Path(sys.executable).with_name("tierline-agent")
 pytestmark = pytest.mark.skipif(
@@ -60,7 +60,14 @@ def test_the_real_agent_reports_this_machine_and_then_exactly_one_change(
     assert asset.os_name and asset.os_name in html
     assert f"Installed software ({software})" in html
     assert asset.hardware["memory_bytes"] > 0 and asset.hardware["disks"]
-    before = history_of(asset).count()
+    assert list(SystemChange.objects.filter(asset=asset).values_list("kind", flat=True)) == [
+        "inventoried"
+    ]
+    seen = SystemChange.objects.filter(asset=asset).latest("pk").pk
+
+    def new_entries() -> list[tuple[str, str, str, str]]:
+        rows = SystemChange.objects.filter(asset=asset, pk__gt=seen).order_by("pk")
+        return [(c.kind, c.item, c.before, c.after) for c in rows]
 
     # when: a second run with one package more
     fake = {"add": [{"name": "tierline-test-package", "version": "1.2.3"}]}
@@ -68,16 +75,24 @@ def test_the_real_agent_reports_this_machine_and_then_exactly_one_change(
         "report", "--once", config=config, TIERLINE_AGENT_FAKE_PACKAGES=json.dumps(fake)
     )
 
-    # then: exactly that entry in the change log
+    # then: exactly that entry in the change log, and on the asset page
     assert second["asset_id"] == asset.pk and second["installed"] == 1
-    entries = [(h.action, h.field, h.new_value) for h in history_of(asset)[before:]]
-    assert entries == [("software installed", "tierline-test-package", "1.2.3")]
+    assert new_entries() == [("software_installed", "tierline-test-package", "", "1.2.3")]
     html = client.get(f"/assets/{asset.pk}/").content.decode()
-    assert "tierline-test-package" in html
+    assert 'data-kind="software_installed"' in html and "tierline-test-package" in html
 
     # when: a third run, nothing changed: the agent only says so
     third = _agent("report", "--once", config=config, TIERLINE_AGENT_FAKE_PACKAGES=json.dumps(fake))
     # (unless the free space of a disk crossed a 64 MiB step meanwhile: then the whole
     # report goes, and still writes nothing to the change log)
     assert third["asset_id"] == asset.pk and not third.get("installed")
-    assert history_of(asset).count() == before + 1
+    assert len(new_entries()) == 1
+
+    # when: the package is gone again (a run without the hook)
+    fourth = _agent("report", "--once", config=config)
+
+    # then: exactly the removal
+    assert fourth["removed"] == 1
+    assert new_entries()[1:] == [("software_removed", "tierline-test-package", "1.2.3", "")]
+    html = client.get("/assets/changes/", {"kind": "software_removed"}).content.decode()
+    assert "tierline-test-package" in html and socket.gethostname() in html

@@ -1,11 +1,12 @@
 """The server side of the endpoint agent: enrolment tokens, per-device credentials, and
-receiving reports. The only code that writes EnrolmentToken and AgentDevice, and the agent's
-columns of Asset and its software.
+receiving reports. The only code that writes EnrolmentToken, AgentDevice and SystemChange, and
+the agent's columns of Asset and its software.
 
 A report is matched to its asset by serial, then by MAC address, then by hostname; no match
 creates an asset marked for review. An unchanged report (same hash of its inventory as the
-last one) costs one UPDATE of the device's row. A changed software list writes exactly what
-changed (installed, removed, upgraded) to the asset's history, as the `assets` system user.
+last one) costs one UPDATE of the device's row. A changed one writes exactly what changed
+(software installed, removed or upgraded; OS, kernel, hostname, memory, CPU; disks and network
+interfaces added, removed or resized) to the asset's change log, one `SystemChange` row each.
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ from tierline.assets.models import (
     AgentDevice,
     Asset,
     AssetType,
+    ChangeKind,
     EnrolmentToken,
     InstalledSoftware,
     NetworkAddress,
     Status,
+    SystemChange,
 )
 from tierline.core.history import record
 from tierline.core.tokens import digest
@@ -108,17 +111,21 @@ def inventory_hash(body: dict[str, Any]) -> str:
     inventory = {
         k: v for k, v in body.items() if k not in ("sequence", "sent_at", "uptime_seconds")
     }
-    text = json.dumps(inventory, sort_keys=True, default=str, separators=(",", ":"))
+    # A parsed JSON body holds no cycles: the encoder's check for them is a third of its time.
+    text = json.dumps(
+        inventory, sort_keys=True, default=str, separators=(",", ":"), check_circular=False
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def is_unchanged(device: AgentDevice, body: Any) -> bool:
-    """Whether this raw body carries the same inventory as the device's last accepted report."""
+def is_unchanged(device: AgentDevice, body: Any, *, body_hash: str = "") -> bool:
+    """Whether this raw body carries the same inventory as the device's last accepted report
+    (`body_hash`: its `inventory_hash`, when the caller has it already)."""
     return (
         isinstance(body, dict)
         and device.asset_id is not None
         and bool(device.report_hash)
-        and device.report_hash == inventory_hash(body)
+        and device.report_hash == (body_hash or inventory_hash(body))
     )
 
 
@@ -184,70 +191,155 @@ def _hardware(inventory: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _apply_software(
-    asset: Asset, software: list[dict[str, Any]], *, first: bool, by: Any
-) -> tuple[int, int, int]:
-    """Make the asset's software rows equal the report's; history gets exactly the change."""
+# One change: (kind, item, before, after), as the change log shows it.
+Change = tuple[str, str, str, str]
+
+
+def _apply_software(asset: Asset, software: list[dict[str, Any]]) -> tuple[list[Change], int]:
+    """Make the asset's software rows equal the report's. Returns what changed, and how many
+    packages the report lists."""
     reported = {row["name"]: row for row in software}
-    stored = {row.name: row for row in InstalledSoftware.objects.filter(asset=asset)}
-    installed = [name for name in reported if name not in stored]
-    removed = [name for name in stored if name not in reported]
-    upgraded = [
+    stored = {
+        name: (pk, version)
+        for pk, name, version in InstalledSoftware.objects.filter(asset=asset).values_list(
+            "pk", "name", "version"
+        )
+    }
+    installed = sorted(name for name in reported if name not in stored)
+    removed = sorted(name for name in stored if name not in reported)
+    upgraded = sorted(
         name
-        for name in reported
-        if name in stored and stored[name].version != reported[name].get("version", "")
-    ]
-    if removed:
-        InstalledSoftware.objects.filter(pk__in=[stored[n].pk for n in removed]).delete()
-    InstalledSoftware.objects.bulk_create(
-        [
-            InstalledSoftware(
-                asset=asset,
-                name=name,
-                version=reported[name].get("version", ""),
-                source=reported[name].get("source", ""),
-            )
-            for name in installed
-        ],
-        batch_size=500,
+        for name, row in reported.items()
+        if name in stored and stored[name][1] != row.get("version", "")
     )
-    old_versions = {name: stored[name].version for name in upgraded}
-    for name in upgraded:
-        row = stored[name]
-        row.version = reported[name].get("version", "")
-        row.source = reported[name].get("source", "")
+    if removed:
+        InstalledSoftware.objects.filter(pk__in=[stored[n][0] for n in removed]).delete()
+    if installed:
+        InstalledSoftware.objects.bulk_create(
+            [
+                InstalledSoftware(
+                    asset_id=asset.pk,
+                    name=name,
+                    version=reported[name].get("version", ""),
+                    source=reported[name].get("source", ""),
+                )
+                for name in installed
+            ],
+            batch_size=2000,
+        )
     if upgraded:
         InstalledSoftware.objects.bulk_update(
-            [stored[n] for n in upgraded], ["version", "source"], batch_size=500
+            [
+                InstalledSoftware(
+                    pk=stored[name][0],
+                    version=reported[name].get("version", ""),
+                    source=reported[name].get("source", ""),
+                )
+                for name in upgraded
+            ],
+            ["version", "source"],
+            batch_size=500,
         )
-    if first:
-        if reported:
-            record(asset, by, "software inventoried", summary=f"{len(reported)} packages")
-        return len(installed), len(removed), len(upgraded)
-    for name in sorted(installed):
-        record(
-            asset,
-            by,
-            "software installed",
-            field=name[:60],
-            new=reported[name].get("version", ""),
-            summary=name,
+    changes: list[Change] = [
+        (ChangeKind.SOFTWARE_INSTALLED, name, "", reported[name].get("version", ""))
+        for name in installed
+    ]
+    changes += [(ChangeKind.SOFTWARE_REMOVED, name, stored[name][1], "") for name in removed]
+    changes += [
+        (ChangeKind.SOFTWARE_UPGRADED, name, stored[name][1], reported[name].get("version", ""))
+        for name in upgraded
+    ]
+    return changes, len(reported)
+
+
+def _size(value: Any) -> str:
+    """Bytes as a person reads them (GiB, or MiB under one GiB); "" for none."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return ""
+    if value >= 2**30:
+        return f"{value / 2**30:.1f} GiB".replace(".0 GiB", " GiB")
+    return f"{value / 2**20:.0f} MiB"
+
+
+def _cpu(cpu: Any) -> str:
+    if not isinstance(cpu, dict) or not cpu.get("model"):
+        return ""
+    cores = f", {cpu['cores']} cores" if cpu.get("cores") else ""
+    threads = f" ({cpu['logical']} threads)" if cpu.get("logical") else ""
+    return f"{cpu['model']}{cores}{threads}"
+
+
+def _by(rows: Any, key: str) -> dict[str, dict[str, Any]]:
+    return {row[key]: row for row in rows or [] if isinstance(row, dict) and row.get(key)}
+
+
+def inventory_changes(asset: Asset, inventory: dict[str, Any]) -> list[Change]:
+    """What differs between the asset's stored inventory and a report's, besides software:
+    hostname, OS, kernel, memory, CPU, disks (by mount: added, removed, resized; free space is
+    not a change) and network interfaces (by name and MAC; addresses are not). A value the
+    asset did not have before (empty) is not a change: it is the inventory filling in."""
+    hardware = asset.hardware or {}
+    os_info = inventory.get("os") or {}
+    changes: list[Change] = []
+    scalars = [
+        (ChangeKind.HOSTNAME, "hostname", asset.hostname, inventory.get("hostname", "")),
+        (
+            ChangeKind.OS,
+            "operating system",
+            f"{asset.os_name} {asset.os_version}".strip(),
+            f"{os_info.get('name', '')} {os_info.get('version', '')}".strip(),
+        ),
+        (ChangeKind.KERNEL, "kernel", hardware.get("kernel", ""), os_info.get("kernel", "")),
+        (
+            ChangeKind.MEMORY,
+            "memory",
+            _size(hardware.get("memory_bytes")),
+            _size(inventory.get("memory_bytes")),
+        ),
+        (ChangeKind.CPU, "CPU", _cpu(hardware.get("cpu")), _cpu(inventory.get("cpu"))),
+    ]
+    changes += [(kind, item, old, new) for kind, item, old, new in scalars if old and old != new]
+    old_disks, new_disks = _by(hardware.get("disks"), "mount"), _by(inventory.get("disks"), "mount")
+    for mount in sorted(new_disks.keys() - old_disks.keys()):
+        changes.append(
+            (ChangeKind.DISK_ADDED, mount, "", _size(new_disks[mount].get("total_bytes")))
         )
-    for name in sorted(removed):
-        record(
-            asset, by, "software removed", field=name[:60], old=stored[name].version, summary=name
+    for mount in sorted(old_disks.keys() - new_disks.keys()):
+        changes.append(
+            (ChangeKind.DISK_REMOVED, mount, _size(old_disks[mount].get("total_bytes")), "")
         )
-    for name in sorted(upgraded):
-        record(
-            asset,
-            by,
-            "software upgraded",
-            field=name[:60],
-            old=old_versions[name],
-            new=reported[name].get("version", ""),
-            summary=name,
-        )
-    return len(installed), len(removed), len(upgraded)
+    for mount in sorted(old_disks.keys() & new_disks.keys()):
+        old, new = old_disks[mount].get("total_bytes"), new_disks[mount].get("total_bytes")
+        if old is not None and new is not None and old != new:
+            changes.append((ChangeKind.DISK_RESIZED, mount, _size(old), _size(new)))
+    old_nics = {(n, r.get("mac", "")) for n, r in _by(hardware.get("nics"), "name").items()}
+    new_nics = {(n, r.get("mac", "")) for n, r in _by(inventory.get("nics"), "name").items()}
+    for name, mac in sorted(old_nics - new_nics):
+        changes.append((ChangeKind.NIC_REMOVED, name, mac, ""))
+    for name, mac in sorted(new_nics - old_nics):
+        changes.append((ChangeKind.NIC_ADDED, name, "", mac))
+    return changes
+
+
+def _write_changes(asset: Asset, device: AgentDevice, sequence: int, changes: list[Change]) -> None:
+    """The change log: one row per change, all seen at the same moment."""
+    now = timezone.now()
+    SystemChange.objects.bulk_create(
+        [
+            SystemChange(
+                asset_id=asset.pk,
+                device_id=device.pk,
+                sequence=sequence,
+                seen_at=now,
+                kind=kind,
+                item=item[:200],
+                before=before[:255],
+                after=after[:255],
+            )
+            for kind, item, before, after in changes
+        ],
+        batch_size=1000,
+    )
 
 
 def _apply_macs(asset: Asset, macs: list[str]) -> None:
@@ -283,7 +375,6 @@ def receive_report(*, device: AgentDevice, report: dict[str, Any], raw_hash: str
     # The claim locked the device's row: a report that waited on it sees the asset the one
     # before it bound, rather than matching (or creating) one again.
     device.asset_id = AgentDevice.objects.values_list("asset_id", flat=True).get(pk=device.pk)
-    by = system_user("assets")
     created = False
     asset = None
     if device.asset_id is not None:
@@ -300,22 +391,17 @@ def receive_report(*, device: AgentDevice, report: dict[str, Any], raw_hash: str
             )
             created = True
             record(
-                asset, by, "created", summary="by an agent report that matched no asset; review it"
+                asset,
+                system_user("assets"),
+                "created",
+                summary="by an agent report that matched no asset; review it",
             )
         AgentDevice.objects.filter(pk=device.pk).update(asset=asset)
         device.asset = asset
     first = asset.inventory_at is None
+    hardware_changes = [] if first else inventory_changes(asset, inventory)
 
     os_info = inventory.get("os") or {}
-    changes = [
-        ("hostname", asset.hostname, inventory["hostname"]),
-        (
-            "operating system",
-            f"{asset.os_name} {asset.os_version}".strip(),
-            f"{os_info.get('name', '')} {os_info.get('version', '')}".strip(),
-        ),
-        ("memory", (asset.hardware or {}).get("memory_bytes"), inventory.get("memory_bytes")),
-    ]
     asset.hostname = inventory["hostname"]
     asset.os_name = os_info.get("name", "")
     asset.os_version = os_info.get("version", "")
@@ -343,14 +429,24 @@ def receive_report(*, device: AgentDevice, report: dict[str, Any], raw_hash: str
         asset.serial = serial
         fields.append("serial")
     asset.save(update_fields=fields)
-    if not first:
-        for field, old, new in changes:
-            if old != new and old not in (None, ""):
-                record(asset, by, "inventory changed", field=field, old=old, new=new)
     _apply_macs(asset, _usable_macs(inventory))
-    installed, removed, upgraded = _apply_software(
-        asset, inventory.get("software") or [], first=first, by=by
-    )
+    software_changes, packages = _apply_software(asset, inventory.get("software") or [])
+    if first:
+        # The first inventory is one entry, not one per package: nothing changed, it began.
+        if packages:
+            record(
+                asset, system_user("assets"), "software inventoried", summary=f"{packages} packages"
+            )
+        log = [(ChangeKind.INVENTORIED, "", "", f"{packages} packages")]
+    else:
+        log = hardware_changes + software_changes
+    _write_changes(asset, device, sequence, log)
+    counts = dict.fromkeys(ChangeKind, 0)
+    for kind, *_rest in software_changes:
+        counts[kind] += 1
+    installed = counts[ChangeKind.SOFTWARE_INSTALLED]
+    removed = counts[ChangeKind.SOFTWARE_REMOVED]
+    upgraded = counts[ChangeKind.SOFTWARE_UPGRADED]
     # Security checks, on the inventory just stored (assets.compliance).
     compliance.evaluate_asset(
         asset=asset, software=[row["name"] for row in inventory.get("software") or []]

@@ -152,6 +152,60 @@ class InstalledSoftware(models.Model):
         return f"{self.name} {self.version}".strip()
 
 
+class ChangeKind(models.TextChoices):
+    """What the agent saw change on a device (`assets.SystemChange.kind`)."""
+
+    INVENTORIED = "inventoried", _("First inventory")
+    SOFTWARE_INSTALLED = "software_installed", _("Software installed")
+    SOFTWARE_REMOVED = "software_removed", _("Software removed")
+    SOFTWARE_UPGRADED = "software_upgraded", _("Software upgraded")
+    OS = "os", _("Operating system changed")
+    KERNEL = "kernel", _("Kernel changed")
+    HOSTNAME = "hostname", _("Hostname changed")
+    MEMORY = "memory", _("Memory changed")
+    CPU = "cpu", _("CPU changed")
+    DISK_ADDED = "disk_added", _("Disk added")
+    DISK_REMOVED = "disk_removed", _("Disk removed")
+    DISK_RESIZED = "disk_resized", _("Disk resized")
+    NIC_ADDED = "nic_added", _("Network interface added")
+    NIC_REMOVED = "nic_removed", _("Network interface removed")
+
+
+class SystemChange(models.Model):
+    """One change the agent saw on a device between two reports: the asset's change log.
+    Written only by `assets.agent` (never edited); a row per change, so the estate's changes
+    can be listed and filtered by kind and time (`/assets/changes/`)."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="system_changes")
+    kind = models.CharField(_("kind"), max_length=20, choices=ChangeKind.choices)
+    item = models.CharField(_("item"), max_length=200, blank=True)
+    before = models.CharField(_("before"), max_length=255, blank=True)
+    after = models.CharField(_("after"), max_length=255, blank=True)
+    seen_at = models.DateTimeField(_("seen"), default=timezone.now)
+    device = models.ForeignKey(
+        "AgentDevice",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reported by"),
+    )
+    sequence = models.BigIntegerField(_("report number"), default=0)
+
+    class Meta:
+        ordering = ["-seen_at", "-pk"]
+        verbose_name = _("system change")
+        verbose_name_plural = _("system changes")
+        indexes = [
+            models.Index(fields=["asset", "-seen_at", "-id"], name="assets_change_asset_idx"),
+            models.Index(fields=["-seen_at", "-id"], name="assets_change_seen_idx"),
+            models.Index(fields=["kind", "-seen_at", "-id"], name="assets_change_kind_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset_id} {self.kind} {self.item}".strip()
+
+
 class AssetTicket(models.Model):
     """A ticket about an asset. The assets app owns the link; the desk knows nothing of it."""
 

@@ -14,9 +14,11 @@ from tierline.assets.models import (
     AgentDevice,
     Asset,
     AssetTicket,
+    ChangeKind,
     InstalledSoftware,
     PolicyResult,
     Status,
+    SystemChange,
 )
 from tierline.core.history import history_of
 from tierline.core.labels import Label
@@ -58,6 +60,34 @@ def software_of(asset: Asset) -> QuerySet[InstalledSoftware]:
 
 def history_for(asset: Asset) -> QuerySet[Any]:
     return history_of(asset).order_by("-created_at", "-pk")
+
+
+def changes_of(asset: Asset, *, kind: str = "") -> QuerySet[SystemChange]:
+    """An asset's change log, newest first; `kind` one of ChangeKind (else every kind)."""
+    rows = SystemChange.objects.filter(asset=asset)
+    if kind in ChangeKind.values:
+        rows = rows.filter(kind=kind)
+    return rows.order_by("-seen_at", "-pk")
+
+
+def estate_changes(
+    *, since: datetime | None = None, kind: str = "", search: str = ""
+) -> QuerySet[SystemChange]:
+    """What the agents saw change across the estate, newest first, with each row's asset:
+    since a moment, of one kind, on assets whose tag or hostname has `search`, or whose
+    changed item (a package, a mount) is `search`."""
+    rows = SystemChange.objects.select_related("asset")
+    if since is not None:
+        rows = rows.filter(seen_at__gte=since)
+    if kind in ChangeKind.values:
+        rows = rows.filter(kind=kind)
+    if search:
+        rows = rows.filter(
+            Q(item__iexact=search)
+            | Q(asset__hostname__icontains=search)
+            | Q(asset__tag__iexact=search)
+        )
+    return rows.order_by("-seen_at", "-pk")
 
 
 def linked_ticket_ids(asset: Asset) -> list[int]:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", views.asset_list, name="list"),
     path("export.csv", views.asset_export, name="export"),
     path("board/", views.status_board, name="board"),
+    path("changes/", views.estate_changes, name="changes"),
     path("compliance/", compliance_views.compliance_report, name="compliance"),
     path("compliance/export.csv", compliance_views.compliance_export, name="compliance_export"),
     path("reports/", report_views.estate_report, name="reports"),

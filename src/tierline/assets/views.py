@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from tierline.assets import importing, queries, services
 from tierline.assets.health import Thresholds
-from tierline.assets.models import AssetType, Condition, ImportBatch, Status
+from tierline.assets.models import AssetType, ChangeKind, Condition, ImportBatch, Status
 from tierline.core.csv_export import csv_response
 from tierline.core.inputs import parse_id
 from tierline.core.paging import page_of
@@ -127,6 +128,9 @@ def _asset(pk: int) -> Any:
     return asset
 
 
+CHANGE_LOG_PAGE_SIZE = 50
+
+
 @require_GET
 @staff_required
 def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -138,12 +142,21 @@ def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("-created_at")[:50]
     )
     ticket_ids = [t.pk for t in tickets]
+    kind = request.GET.get("kind") or ""
+    if kind not in ChangeKind.values:
+        kind = ""
+    changes = Paginator(queries.changes_of(asset, kind=kind), CHANGE_LOG_PAGE_SIZE).get_page(
+        request.GET.get("changes")
+    )
     return render(
         request,
         "assets/detail.html",
         {
             "asset": asset,
             "software": software,
+            "changes": changes,
+            "change_kinds": ChangeKind.choices,
+            "kind": kind,
             "tickets": tickets,
             # Work orders and calls reach an asset through its linked tickets.
             "work_orders": desk_queries.work_orders_on(ticket_ids) if ticket_ids else [],
@@ -349,5 +362,51 @@ def status_board(request: HttpRequest) -> HttpResponse:
             "thresholds": thresholds,
             "query": kept.urlencode(),
             "unsorted": unsorted.urlencode(),
+        },
+    )
+
+
+# ---- the estate's change log -------------------------------------------------------------------
+
+# ?since= choices: days back (the default a week, as in "what changed this week").
+SINCE_CHOICES = [
+    ("1", "Last day"),
+    ("7", "Last 7 days"),
+    ("30", "Last 30 days"),
+    ("all", "Any time"),
+]
+
+
+@require_GET
+@staff_required
+def estate_changes(request: HttpRequest) -> HttpResponse:
+    """What the agents saw change on every device: filters by kind, since and a hostname, tag
+    or item (a package, a mount); newest first; paged by ids first."""
+    kind = request.GET.get("kind") or ""
+    if kind not in ChangeKind.values:
+        kind = ""
+    since = request.GET.get("since") or "7"
+    if since not in dict(SINCE_CHOICES):
+        since = "7"
+    q = (request.GET.get("q") or "").strip()[:SEARCH_MAX]
+    rows = queries.estate_changes(
+        since=None if since == "all" else timezone.now() - timedelta(days=int(since)),
+        kind=kind,
+        search=q,
+    )
+    page = page_of(request, rows)
+    kept = request.GET.copy()
+    kept.pop("page", None)
+    return render(
+        request,
+        "assets/changes.html",
+        {
+            "page": page,
+            "kind": kind,
+            "kinds": ChangeKind.choices,
+            "since": since,
+            "since_choices": SINCE_CHOICES,
+            "q": q,
+            "query": kept.urlencode(),
         },
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import accumulate
 from typing import Any
 
 from django.conf import settings
@@ -20,21 +21,19 @@ MAX_JSON_DEPTH = 32
 # for an agent's 100 KB report.
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _BRACKET = re.compile(r"[\[\]{}]")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 def _too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
     """True when brackets outside strings nest deeper than `limit`; a scan, no recursion."""
     if text.count("[") + text.count("{") <= limit:  # the usual body: nothing to scan
         return False
-    depth = 0
-    for bracket in _BRACKET.findall(_STRING.sub("", text)):
-        if bracket in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        else:
-            depth -= 1
-    return False
+    # With no backslash in the text every quote opens or closes a string, so what lies outside
+    # the strings is every other piece between quotes (a split, in C: a third of the regex's
+    # time on an agent's report); with escapes, the regex takes the strings out.
+    outside = "".join(text.split('"')[::2]) if "\\" not in text else _STRING.sub("", text)
+    depths = accumulate(map(_STEP.__getitem__, _BRACKET.findall(outside)))
+    return next(filter(limit.__lt__, depths), None) is not None  # the first depth over limit
 
 
 class JSONParser(parsers.JSONParser):

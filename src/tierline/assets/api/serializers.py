@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -107,10 +108,59 @@ class NicSerializer(StrictSerializer):
     )
 
 
+# What `core.text.normalise_text` refuses on one line: control characters (tab excepted) and
+# unpaired surrogates (Unicode categories Cc and Cs).
+_REFUSED = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]")
+_SOFTWARE_KEYS = frozenset(("name", "version", "source"))
+_SOURCES = frozenset(SOFTWARE_SOURCES)
+
+
+class SoftwareList(serializers.ListSerializer):
+    """The software list: 1,500 rows of three fields each took DRF about 60 ms to validate
+    field by field. A row of plain strings within the rules is taken in one loop, giving what
+    SoftwareSerializer would give (text stripped, defaults filled); at the first row that is
+    anything else, the whole list goes through SoftwareSerializer, for its exact errors."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        rows = _plain_software(data)
+        if rows is None:
+            return super().to_internal_value(data)
+        return rows
+
+
+def _plain_software(data: Any) -> list[dict[str, str]] | None:
+    """The rows as SoftwareSerializer would return them, or None when any row needs its full
+    check (a refusal, or a value that is not a plain string)."""
+    if not isinstance(data, list) or len(data) > MAX_SOFTWARE:
+        return None
+    rows = []
+    search = _REFUSED.search
+    for row in data:
+        if type(row) is not dict or not row.keys() <= _SOFTWARE_KEYS:
+            return None
+        name, version, source = row.get("name"), row.get("version", ""), row.get("source")
+        if type(name) is not str or type(version) is not str:
+            return None
+        name, version = name.strip(), version.strip()
+        if not name or len(name) > 200 or len(version) > 100 or search(name) or search(version):
+            return None
+        if source is None:
+            if "source" in row:
+                return None
+            source = "other"
+        elif source not in _SOURCES or type(source) is not str:
+            return None
+        rows.append({"name": name, "version": version, "source": source})
+    return rows
+
+
 class SoftwareSerializer(StrictSerializer):
     name = text(200, required=True)
     version = text(100)
     source = serializers.ChoiceField(choices=SOFTWARE_SOURCES, required=False, default="other")
+
+    class Meta:
+        list_serializer_class = SoftwareList
 
 
 class AccountSerializer(StrictSerializer):

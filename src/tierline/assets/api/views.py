@@ -141,7 +141,8 @@ class ReportView(APIView):
             )
         device = request.auth
         raw = request.data
-        if agent.is_unchanged(device, raw):
+        raw_hash = agent.inventory_hash(raw) if isinstance(raw, dict) else ""
+        if agent.is_unchanged(device, raw, body_hash=raw_hash):
             # The same inventory as the last accepted report: only the envelope is checked.
             envelope = EnvelopeSerializer(
                 data={"sequence": raw.get("sequence"), "sent_at": raw.get("sent_at")}
@@ -164,9 +165,7 @@ class ReportView(APIView):
         if refusal is not None:
             return refusal
         try:
-            outcome = agent.receive_report(
-                device=device, report=report, raw_hash=agent.inventory_hash(raw)
-            )
+            outcome = agent.receive_report(device=device, report=report, raw_hash=raw_hash)
         except agent.ReportRefused as error:
             return _refused(error)
         return Response(ReportOutcomeSerializer(outcome).data)
