@@ -357,3 +357,15 @@ def test_deflection_rate_per_category_report(client, employee, lead, tier1, prin
     assert client.get("/assist/deflection/").status_code == 404
     client.force_login(employee)
     assert client.get("/assist/deflection/").status_code == 404
+
+
+def test_the_embed_command_fills_in_what_existed_before(
+    no_embedding_on_commit, employee, tier1, settings, capsys
+):
+    from tierline.cli import main
+
+    solve(employee, tier1, "VPN drops", "The VPN drops every hour.", "Updated the VPN client.")
+    settings.TIERLINE = {**settings.TIERLINE, "ASSIST_EMBEDDINGS": True}
+    assert main(["assist", "embed"]) == 0
+    assert "Embedded 1 solved tickets and articles." in capsys.readouterr().out
+    assert Embedding.objects.filter(kind=Embedding.Kind.TICKET).count() == 1

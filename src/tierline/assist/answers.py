@@ -238,7 +238,7 @@ class Corpus:
         self.vectors = np.zeros((0, embedding.DIMENSIONS), dtype=np.float32)
         self.counts = sparse.csr_matrix((0, _words.n_features), dtype=np.float32)
         self.document_counts = np.zeros(_words.n_features, dtype=np.float64)
-        self.weighted: sparse.csr_matrix | None = None
+        self.weighted: sparse.csc_matrix | None = None
         self.idf = np.ones(_words.n_features, dtype=np.float32)
         self.read_until = None
         self.checked_at = 0.0
@@ -294,7 +294,8 @@ class Corpus:
         weighted = self.counts.multiply(self.idf).tocsr()
         norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
         norms[norms == 0] = 1
-        self.weighted = sparse.diags((1 / norms).astype(np.float32)) @ weighted
+        # By column: a query reads only its own words' columns.
+        self.weighted = (sparse.diags((1 / norms).astype(np.float32)) @ weighted).tocsc()
 
     def __len__(self) -> int:
         return int(self.live.sum())
@@ -320,7 +321,7 @@ class Corpus:
             fused[row] = fused.get(row, 0.0) + 1 / (RRF_K + rank + 1)
         words = _counts([text[:QUERY_MAX_CHARS]]).multiply(self.idf).tocsr()
         if words.nnz and self.weighted is not None:
-            keyword = np.asarray((self.weighted @ words.T).todense()).ravel()
+            keyword = np.asarray(self.weighted[:, words.indices] @ words.data).ravel()
             keyword[dead] = 0
             for rank, row in enumerate(_top(keyword, NEAREST)):
                 if keyword[row] <= 0:
