@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from scipy import sparse
@@ -54,6 +54,8 @@ RRF_K = 60
 # Cosine below this is not "alike" (unrelated tickets score about 0 to 0.2 with this model).
 MIN_COSINE = 0.3
 REFRESH_SECONDS = 5.0
+# More stored rows than this and a process's first load runs in a thread of its own.
+LOAD_INLINE_ROWS = 20_000
 # Rows written up to this long before the newest one read are read again: another process may
 # commit a row stamped earlier than one already read.
 REREAD = timedelta(minutes=1)
@@ -223,6 +225,21 @@ def _counts(texts: list[str]) -> sparse.csr_matrix:
     return counts
 
 
+@dataclass
+class _State:
+    """What a ranking reads, replaced whole when rows arrive."""
+
+    keys: dict[tuple[str, int], int]
+    kinds: np.ndarray
+    ids: np.ndarray
+    live: np.ndarray
+    vectors: np.ndarray
+    counts: sparse.csr_matrix
+    document_counts: np.ndarray
+    weighted: sparse.csc_matrix | None
+    idf: np.ndarray
+
+
 class Corpus:
     """The stored rows of this process: vectors, keyword counts, and which row is which."""
 
@@ -231,21 +248,46 @@ class Corpus:
         self.reset()
 
     def reset(self) -> None:
-        self.keys: dict[tuple[str, int], int] = {}
-        self.kinds = np.zeros(0, dtype="U8")
-        self.ids = np.zeros(0, dtype=np.int64)
-        self.live = np.zeros(0, dtype=bool)
-        self.vectors = np.zeros((0, embedding.DIMENSIONS), dtype=np.float32)
-        self.counts = sparse.csr_matrix((0, _words.n_features), dtype=np.float32)
-        self.document_counts = np.zeros(_words.n_features, dtype=np.float64)
-        self.weighted: sparse.csc_matrix | None = None
-        self.idf = np.ones(_words.n_features, dtype=np.float32)
+        self.state = _State(
+            keys={},
+            kinds=np.zeros(0, dtype="U8"),
+            ids=np.zeros(0, dtype=np.int64),
+            live=np.zeros(0, dtype=bool),
+            vectors=np.zeros((0, embedding.DIMENSIONS), dtype=np.float32),
+            counts=sparse.csr_matrix((0, _words.n_features), dtype=np.float32),
+            document_counts=np.zeros(_words.n_features, dtype=np.float64),
+            weighted=None,
+            idf=np.ones(_words.n_features, dtype=np.float32),
+        )
         self.read_until = None
+        self._warming = False
         self.checked_at = 0.0
         self.stale = True
 
     def mark_stale(self) -> None:
         self.stale = True
+
+    def ready(self) -> bool:
+        """Loaded, or small enough to load within the request; else the load starts in a thread
+        of its own (100,000 rows take a minute on a busy machine) and the answer is no."""
+        if self.read_until is not None:
+            return True
+        if self._warming:
+            return False
+        if Embedding.objects.count() <= LOAD_INLINE_ROWS:
+            return True
+        self._warming = True
+        threading.Thread(target=self._warm, name="assist-corpus", daemon=True).start()
+        return False
+
+    def _warm(self) -> None:
+        try:
+            self.refresh(force=True)
+        except Exception:
+            log.exception("Loading the suggested answers' vectors failed.")
+        finally:
+            self._warming = False
+            connection.close()  # this thread's own connection
 
     def refresh(self, *, force: bool = False) -> None:
         """Read the rows written since the last read (all of them the first time)."""
@@ -264,71 +306,79 @@ class Corpus:
             self.read_until = max(r[4] for r in fresh)
 
     def _add(self, rows: list[tuple]) -> None:
-        # Rows read again or changed: the old row is dropped, the new one appended.
+        # Rows read again or changed: the old row is dropped, the new one appended. Built on a
+        # copy and swapped in whole: another thread may be ranking with the state it took.
+        old_state = self.state
+        s = _State(
+            **{**vars(old_state), "keys": dict(old_state.keys), "live": old_state.live.copy()},
+        )
+        s.document_counts = old_state.document_counts.copy()
         latest: dict[tuple[str, int], tuple] = {}
         for row in rows:
             latest[(row[0], row[1])] = row
         for key in latest:
-            old = self.keys.pop(key, None)
-            if old is not None and self.live[old]:
-                self.live[old] = False
-                self.document_counts -= np.bincount(
-                    self.counts[old].indices, minlength=_words.n_features
-                )
+            old = s.keys.pop(key, None)
+            if old is not None and s.live[old]:
+                s.live[old] = False
+                s.document_counts -= np.bincount(s.counts[old].indices, minlength=_words.n_features)
         new = list(latest.values())
-        start = len(self.ids)
+        start = len(s.ids)
         vectors = np.frombuffer(b"".join(bytes(r[2]) for r in new), dtype="<f4").reshape(
             len(new), embedding.DIMENSIONS
         )
         counts = _counts([r[3] for r in new])
-        self.vectors = np.vstack([self.vectors, vectors.astype(np.float32)])
-        self.counts = sparse.vstack([self.counts, counts], format="csr")
-        self.kinds = np.concatenate([self.kinds, np.array([r[0] for r in new], dtype="U8")])
-        self.ids = np.concatenate([self.ids, np.array([r[1] for r in new], dtype=np.int64)])
-        self.live = np.concatenate([self.live, np.ones(len(new), dtype=bool)])
+        s.vectors = np.vstack([s.vectors, vectors.astype(np.float32)])
+        s.counts = sparse.vstack([s.counts, counts], format="csr")
+        s.kinds = np.concatenate([s.kinds, np.array([r[0] for r in new], dtype="U8")])
+        s.ids = np.concatenate([s.ids, np.array([r[1] for r in new], dtype=np.int64)])
+        s.live = np.concatenate([s.live, np.ones(len(new), dtype=bool)])
         for offset, row in enumerate(new):
-            self.keys[(row[0], row[1])] = start + offset
-        self.document_counts += np.bincount(counts.indices, minlength=_words.n_features)
-        live = int(self.live.sum())
-        self.idf = (np.log((1 + live) / (1 + self.document_counts)) + 1).astype(np.float32)
-        weighted = self.counts.multiply(self.idf).tocsr()
+            s.keys[(row[0], row[1])] = start + offset
+        s.document_counts += np.bincount(counts.indices, minlength=_words.n_features)
+        live = int(s.live.sum())
+        s.idf = (np.log((1 + live) / (1 + s.document_counts)) + 1).astype(np.float32)
+        weighted = s.counts.multiply(s.idf).tocsr()
         norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
         norms[norms == 0] = 1
         # By column: a query reads only its own words' columns.
-        self.weighted = (sparse.diags((1 / norms).astype(np.float32)) @ weighted).tocsc()
+        s.weighted = (sparse.diags((1 / norms).astype(np.float32)) @ weighted).tocsc()
+        self.state = s
 
     def __len__(self) -> int:
-        return int(self.live.sum())
+        return int(self.state.live.sum())
 
     def ranked(
         self, text: str, *, exclude: tuple[str, int] | None = None
     ) -> list[tuple[str, int, float]]:
         """(kind, id, fused score) of the best candidates, best first, before visibility."""
-        self.refresh()
-        if not len(self) or not text.strip():
+        if not self.ready():
             return []
-        dead = ~self.live
-        if exclude is not None and exclude in self.keys:
+        self.refresh()
+        s = self.state
+        if not s.live.any() or not text.strip():
+            return []
+        dead = ~s.live
+        if exclude is not None and exclude in s.keys:
             dead = dead.copy()
-            dead[self.keys[exclude]] = True
+            dead[s.keys[exclude]] = True
         fused: dict[int, float] = {}
         query = embedding.embed([text[:QUERY_MAX_CHARS]])[0]
-        cosine = self.vectors @ query
+        cosine = s.vectors @ query
         cosine[dead] = -1
         for rank, row in enumerate(_top(cosine, NEAREST)):
             if cosine[row] < MIN_COSINE:
                 break
             fused[row] = fused.get(row, 0.0) + 1 / (RRF_K + rank + 1)
-        words = _counts([text[:QUERY_MAX_CHARS]]).multiply(self.idf).tocsr()
-        if words.nnz and self.weighted is not None:
-            keyword = np.asarray(self.weighted[:, words.indices] @ words.data).ravel()
+        words = _counts([text[:QUERY_MAX_CHARS]]).multiply(s.idf).tocsr()
+        if words.nnz and s.weighted is not None:
+            keyword = np.asarray(s.weighted[:, words.indices] @ words.data).ravel()
             keyword[dead] = 0
             for rank, row in enumerate(_top(keyword, NEAREST)):
                 if keyword[row] <= 0:
                     break
                 fused[row] = fused.get(row, 0.0) + 1 / (RRF_K + rank + 1)
         best = sorted(fused.items(), key=lambda item: -item[1])
-        return [(str(self.kinds[row]), int(self.ids[row]), score) for row, score in best]
+        return [(str(s.kinds[row]), int(s.ids[row]), score) for row, score in best]
 
 
 def _top(scores: np.ndarray, n: int) -> np.ndarray:
