@@ -75,6 +75,7 @@ def suggestions(args: argparse.Namespace, texts: list[str]) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tierline.settings")
     os.environ.setdefault("TIERLINE_DATA_DIR", "/tmp/tierline-bench-assist")
     import django
+    import django.utils.timezone
 
     django.setup()
     from tierline.assist import answers, embedding
@@ -117,6 +118,7 @@ def suggestions(args: argparse.Namespace, texts: list[str]) -> None:
     del rows
     answers.REFRESH_SECONDS = float("inf")  # no database here: the matrix is all there is
     corpus.stale, corpus.checked_at = False, time.monotonic()
+    corpus.read_until = django.utils.timezone.now()  # loaded: no first load to start
 
     for text in queries[:10]:  # warm up
         corpus.ranked(text)
