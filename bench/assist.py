@@ -6,6 +6,16 @@ Trains the classifier `tierline.assist` uses on 80% of the file (stratified: the
 date column) and reports accuracy and macro-F1 on the other 20%, the training time (wall and
 CPU), and the time to triage one ticket (one text through the fitted pipeline, as the desk's
 after-commit task does) at p50 and p95 over `--samples` held-out tickets, and peak memory.
+
+Then the suggested answers (`--suggestions N`, default 100,000 resolved tickets; 0 skips):
+the embedding model's time per text (one at a time, as a new ticket is, and in batches of 32,
+as the backfill does), and the time of one suggestion (`assist.answers.Corpus.ranked`: embed
+the typed text, cosine over N vectors, keyword TF-IDF over N texts, reciprocal rank fusion) at
+p50 and p95 over `--queries` held-out tickets. Embedding 100,000 texts would take over an hour
+here, so `--distinct` (2,000) texts of the file are embedded for real and the N stored vectors
+are those, each with a little noise (renormalised): random but realistic; the keyword side
+reads the file's real texts (repeated to N). Not timed: the one query that cuts the fused
+candidates to what the person may read (an indexed `id IN (...)` over at most 200 ids).
 """
 
 from __future__ import annotations
@@ -59,18 +69,133 @@ def main() -> int:
         help="comma-separated values of the SVM's C: print each one's 3-fold cross-validated "
         "accuracy on the training part only (the held-out part is never read), then stop",
     )
+    parser.add_argument(
+        "--suggestions", type=int, default=100_000, help="resolved tickets (0: skip)"
+    )
+    parser.add_argument("--distinct", type=int, default=2000, help="texts embedded for real")
+    parser.add_argument("--queries", type=int, default=200, help="suggestions timed")
+    parser.add_argument("--skip-triage", action="store_true")
     args = parser.parse_args()
 
     with args.csv.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     texts = [r[args.text] for r in rows]
     labels = [r[args.label] for r in rows]
+    if not args.skip_triage:
+        triage(args, rows, texts, labels)
+    if args.suggestions:
+        suggestions(args, texts)
+    return 0
+
+
+def suggestions(args: argparse.Namespace, texts: list[str]) -> None:
+    """The suggested answers over `args.suggestions` resolved tickets (see the docstring)."""
+    import random
+
+    import numpy as np
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tierline.settings")
+    os.environ.setdefault("TIERLINE_DATA_DIR", "/tmp/tierline-bench-assist")
+    import django
+    import django.utils.timezone
+
+    django.setup()
+    from tierline.assist import answers, embedding
+
+    rng = random.Random(11)
+    shuffled = texts[:]
+    rng.shuffle(shuffled)
+    queries, corpus_texts = shuffled[: args.queries], shuffled[args.queries :]
+    distinct = corpus_texts[: args.distinct]
+
+    started = time.perf_counter()
+    model = embedding.encoder()
+    load_s = time.perf_counter() - started
+    model.encode(distinct[:8])  # warm up
+    single, single_cpu = [], []
+    for text in distinct[:100]:
+        t, c = time.perf_counter(), time.process_time()
+        model.encode([text])
+        single.append((time.perf_counter() - t) * 1000)
+        single_cpu.append((time.process_time() - c) * 1000)
+    t = time.perf_counter()
+    vectors = model.encode(distinct)
+    batched_ms = (time.perf_counter() - t) * 1000 / len(distinct)
+
+    n = args.suggestions
+    np_rng = np.random.default_rng(11)
+    stored = vectors[np.arange(n) % len(distinct)] + np_rng.normal(
+        0, 0.02, (n, embedding.DIMENSIONS)
+    ).astype(np.float32)
+    stored /= np.linalg.norm(stored, axis=1, keepdims=True)
+    stored = stored.astype(np.float32)
+    rows = [
+        ("ticket", i + 1, stored[i].astype("<f4").tobytes(), corpus_texts[i % len(corpus_texts)])
+        for i in range(n)
+    ]
+    corpus = answers.Corpus()
+    t = time.perf_counter()
+    corpus._add(rows)
+    build_s = time.perf_counter() - t
+    del rows
+    answers.REFRESH_SECONDS = float("inf")  # no database here: the matrix is all there is
+    corpus.stale, corpus.checked_at = False, time.monotonic()
+    corpus.read_until = django.utils.timezone.now()  # loaded: no first load to start
+
+    for text in queries[:10]:  # warm up
+        corpus.ranked(text)
+    timings, cpu_timings = [], []
+    found = 0
+    for text in queries:
+        t, c = time.perf_counter(), time.process_time()
+        ranked = corpus.ranked(text)
+        timings.append((time.perf_counter() - t) * 1000)
+        cpu_timings.append((time.process_time() - c) * 1000)
+        found += bool(ranked)
+    load = os.getloadavg()[0]
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print()
+    print(f"suggested answers: {n:,} resolved tickets ({len(distinct):,} distinct texts embedded")
+    print("for real, each stored vector one of them plus noise; keyword side: the file's texts)")
+    print(f"machine: {os.cpu_count()} CPUs, load average {load:.1f} while timing")
+    print()
+    print("| measure | median | p95 | N | target |")
+    print("| --- | --- | --- | --- | --- |")
+    print(
+        f"| embed one text (model, 1 thread) | {statistics.median(single):.1f} ms "
+        f"| {percentile(single, 0.95):.1f} ms | {len(single)} | |"
+    )
+    print(
+        f"| embed one text, CPU time | {statistics.median(single_cpu):.1f} ms "
+        f"| {percentile(single_cpu, 0.95):.1f} ms | {len(single)} | |"
+    )
+    print(f"| embed, per text in batches of 32 | {batched_ms:.1f} ms | | {len(distinct)} | |")
+    print(
+        f"| suggestion (embed + cosine + keywords + fusion) | {statistics.median(timings):.1f} ms "
+        f"| {percentile(timings, 0.95):.1f} ms | {len(timings)} | p95 <= 100 ms |"
+    )
+    print(
+        f"| suggestion, CPU time | {statistics.median(cpu_timings):.1f} ms "
+        f"| {percentile(cpu_timings, 0.95):.1f} ms | {len(timings)} | |"
+    )
+    print()
+    print(f"model load {load_s:.1f} s; matrix + keyword index built in {build_s:.1f} s")
+    print(f"queries with at least one candidate: {found}/{len(queries)}; peak RSS {peak_mb:.0f} MB")
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def triage(args: argparse.Namespace, rows: list[dict], texts: list[str], labels: list[str]) -> None:
     train_x, test_x, train_y, test_y = train_test_split(
         texts, labels, test_size=0.2, stratify=labels, random_state=11
     )
 
     if args.tune_c:
-        return tune_c(train_x, train_y, [float(c) for c in args.tune_c.split(",")])
+        tune_c(train_x, train_y, [float(c) for c in args.tune_c.split(",")])
+        return
 
     wall, cpu = time.perf_counter(), time.process_time()
     model = classifier.train(train_x, train_y)
@@ -117,7 +242,6 @@ def main() -> int:
     print()
     for name, figure in PUBLISHED:
         print(f"published: {name}: accuracy {figure:.4f} -> ours {accuracy - figure:+.4f}")
-    return 0
 
 
 if __name__ == "__main__":

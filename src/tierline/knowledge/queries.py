@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
+from tierline.core.articles import ArticleText
 from tierline.core.inputs import parse_id
 from tierline.knowledge.models import Article, ArticleVersion, Audience, Category, TicketLink
 
@@ -138,3 +141,22 @@ def linked_ticket_count(article: Article) -> int:
 
 def categories() -> QuerySet[Category]:
     return Category.objects.order_by("name")
+
+
+def article_texts(ids: Sequence[int] | None) -> list[ArticleText]:
+    """The articles' text for other apps (the `core.articles` source): all when `ids` is None."""
+    rows = Article.objects.order_by("pk")
+    if ids is not None:
+        rows = rows.filter(pk__in=ids)
+    return [
+        ArticleText(
+            id=a.pk,
+            reference=a.reference,
+            title=a.title,
+            body=a.body,
+            is_public=a.is_public,
+            desk_url=reverse("knowledge:article", args=[a.pk]),
+            portal_url=reverse("portal:help_article", args=[a.pk]) if a.is_public else "",
+        )
+        for a in rows.only("pk", "title", "body", "audience")
+    ]

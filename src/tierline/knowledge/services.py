@@ -16,6 +16,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from tierline.core import events
+from tierline.core.articles import ArticleSaved
 from tierline.core.errors import StaleEdit
 from tierline.core.inputs import date_in_range
 from tierline.core.text import normalise_text
@@ -138,6 +140,7 @@ def create_article(
     note = f"Written from ticket {source_ticket.number}" if source_ticket else "Written"
     _keep_version(article, by, note)
     search_index.index_article(article.pk)
+    events.publish(ArticleSaved(article_id=article.pk))
     if source_ticket is not None:
         _link(ticket=source_ticket, article=article, by=by)
     return article
@@ -208,6 +211,7 @@ def _save_version(article: Article, by: Any, *, note: str, **values: Any) -> Art
     article.save()
     _keep_version(article, by, note)
     search_index.index_article(article.pk)
+    events.publish(ArticleSaved(article_id=article.pk))
     return article
 
 

@@ -3,13 +3,15 @@
 from django.urls import path
 
 from tierline.knowledge import views_guides
-from tierline.portal import help, views
+from tierline.portal import help, suggest, views
 
 app_name = "portal"
 PORTAL = {"where": views_guides.PORTAL}
 urlpatterns = [
     path("", views.home, name="home"),
     path("new/", views.new, name="new"),
+    path("new/might-solve/", suggest.might_solve, name="might_solve"),
+    path("new/solved/", suggest.solved, name="solved"),
     path("tickets/<str:number>/", views.detail, name="ticket"),
     path("tickets/<str:number>/do/<slug:action>/", views.action, name="ticket_action"),
     path("help/", help.help_home, name="help"),

@@ -29,6 +29,8 @@
  * details.more-actions       closes on outside click, on Escape, and after an item opened a dialog
  * .sidebar .nav              on a phone a strip that scrolls sideways: its current link is
  *   scrolled into view
+ * [data-fill-target="id"]    button (hidden until this script shows it): puts its data-fill-text
+ *   into the textarea #id (replacing what is there only after a confirm), focuses it; never sends
  *
  * Nothing submits itself when a select changes (WCAG 3.2.2): a keyboard user arrows through a
  * select's options, and every arrow is a change event; a form acts on its button only.
@@ -592,7 +594,23 @@
     true,
   );
 
+  // "Reply with this": the text goes into the reply box; sending stays the person's act.
+  document.addEventListener("click", function (event) {
+    var el = event.target instanceof Element ? event.target.closest("[data-fill-target]") : null;
+    if (!el) return;
+    var box = document.getElementById(el.getAttribute("data-fill-target"));
+    if (!box) return;
+    event.preventDefault();
+    if (box.value.trim() && !window.confirm("Replace what you have written with this text?")) return;
+    box.value = el.getAttribute("data-fill-text") || "";
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+    box.focus();
+  });
+
   function init(root) {
+    each(root, "[data-fill-target]", function (el) {
+      if (document.getElementById(el.getAttribute("data-fill-target"))) el.hidden = false;
+    });
     each(root, "dialog[open]", promoteOpenDialog);
     each(root, ".sidebar .nav", revealCurrentNavLink);
     each(root, "[data-timer]", initTimer);

@@ -1,0 +1,69 @@
+"""The NumPy forward pass of all-MiniLM-L6-v2 against the real sentence-transformers.
+
+`data/minilm_reference.json` holds the embeddings sentence-transformers 6.2.0 (torch 2.13.0,
+CPU, max_seq_length 128, normalised) gave for ten texts (English, French, German, HTML, empty,
+one word, a long paragraph), computed once in a virtualenv outside the repository; the app's
+own forward pass must give the same vectors (cosine >= 0.999).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tierline.assist import embedding
+
+REFERENCE = json.loads((Path(__file__).parent / "data" / "minilm_reference.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def encoder() -> embedding.Encoder:
+    return embedding.encoder()
+
+
+def test_numpy_forward_pass_matches_sentence_transformers(encoder):
+    ours = encoder.encode(REFERENCE["sentences"])
+    reference = np.array(REFERENCE["embeddings"], dtype=np.float32)
+    cosines = (ours * reference).sum(axis=1) / np.linalg.norm(reference, axis=1)
+    assert cosines.shape == (len(REFERENCE["sentences"]),)
+    assert cosines.min() >= 0.999, cosines
+
+
+def test_vectors_are_unit_length_float32_whatever_the_batching(encoder):
+    texts = REFERENCE["sentences"]
+    together = encoder.encode(texts, batch_size=4)
+    alone = np.vstack([encoder.encode([t]) for t in texts])
+    assert together.dtype == np.float32 and together.shape == (len(texts), embedding.DIMENSIONS)
+    np.testing.assert_allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+    # Padding a text in a batch with longer ones changes nothing it reads.
+    np.testing.assert_allclose(together, alone, atol=1e-4)
+
+
+def test_meaning_not_words_paraphrase_scores_above_an_unrelated_text(encoder):
+    vpn, paraphrase, printer = encoder.encode(
+        [
+            "My laptop cannot connect to the VPN since this morning.",
+            "Remote access tunnel fails to establish from my notebook today.",
+            "The printer on the third floor keeps jamming paper.",
+        ]
+    )
+    assert float(vpn @ paraphrase) > float(vpn @ printer) + 0.1
+
+
+def test_bad_input_never_crashes(encoder):
+    texts = [
+        "",
+        " ",
+        "\x00",
+        "<script>alert(1)</script>",
+        "网络连接失败",
+        "x" * 200_000,
+        "🙂" * 500,
+    ]
+    vectors = encoder.encode(texts)
+    assert vectors.shape == (len(texts), embedding.DIMENSIONS)
+    assert np.isfinite(vectors).all()
+    assert encoder.encode([]).shape == (0, embedding.DIMENSIONS)
