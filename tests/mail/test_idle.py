@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection
 
 from tests.mail import dovecot as dovecot_server
 from tests.mail.conftest import PASSWORD
@@ -231,7 +231,14 @@ def test_the_command_watches_until_sigterm(server, user, employee, capsys, monke
     # the command's own SIGTERM handler is replaced by a timer setting the same flag
     monkeypatch.setattr(cli.signal, "signal", lambda *args: None)
     result: list[int] = []
-    thread = threading.Thread(target=lambda: result.append(cli.main(["mail", "idle"])))
+
+    def command() -> None:
+        try:
+            result.append(cli.main(["mail", "idle"]))
+        finally:
+            connection.close()  # the thread's own, so the test database can be dropped
+
+    thread = threading.Thread(target=command)
     thread.start()
     assert wait_for(lambda: bool(stopped))
     server.append(user, PASSWORD, mail(subject="Seen by the command"))
