@@ -255,3 +255,21 @@ def test_the_command_watches_until_sigterm(server, user, employee, capsys, monke
 def test_the_command_refuses_an_unknown_mailbox(capsys, db):
     assert cli.main(["mail", "idle", "--mailbox", "Nope"]) == cli.EXIT_BAD_INPUT
     assert "No active mailbox named “Nope” has IMAP settings" in capsys.readouterr().err
+
+
+def test_the_worker_watches_only_when_told_to(server, user, employee, monkeypatch):
+    make_account(server, user)
+    monkeypatch.delenv("TIERLINE_MAIL_IDLE", raising=False)
+    assert cli._idle_watchers() is None
+    # with TIERLINE_MAIL_IDLE=1 the worker starts the watchers beside its jobs
+    monkeypatch.setenv("TIERLINE_MAIL_IDLE", "1")
+    watchers = cli._idle_watchers()
+    try:
+        assert wait_for(lambda: bool(watchers.threads))
+        watcher, _ = next(iter(watchers.threads.values()))
+        assert wait_for(lambda: watcher.name == "Help desk")
+        server.append(user, PASSWORD, mail(subject="Seen by the worker"))
+        assert wait_for(lambda: Ticket.objects.filter(subject="Seen by the worker").exists())
+    finally:
+        watchers.close()
+    assert not any(thread.is_alive() for _, thread in watchers.threads.values())

@@ -251,6 +251,7 @@ class Watchers:
         self.say = say
         self.stop = threading.Event()
         self.threads: dict[int, tuple[Watcher, threading.Thread]] = {}
+        self.keeper: threading.Thread | None = None
 
     def sync(self) -> int:
         """Start watchers for the accounts that have none (or whose watcher ended because the
@@ -273,7 +274,8 @@ class Watchers:
         """Stop every watcher and wait for them (each ends its IDLE and logs out)."""
         self.stop.set()
         deadline = time.monotonic() + timeout
-        for _, thread in self.threads.values():
+        threads = [thread for _, thread in self.threads.values()]
+        for thread in [*threads, *([self.keeper] if self.keeper else [])]:
             thread.join(timeout=max(deadline - time.monotonic(), 0.1))
 
 
@@ -293,5 +295,6 @@ def run_in_background(say: Say = _quiet, *, rescan: float = 60.0) -> Watchers:
         finally:
             connection.close()
 
-    threading.Thread(target=keep, name="imap-idle", daemon=True).start()
+    watchers.keeper = threading.Thread(target=keep, name="imap-idle", daemon=True)
+    watchers.keeper.start()
     return watchers
