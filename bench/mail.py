@@ -472,8 +472,16 @@ def idle_phase(args: argparse.Namespace, mix: Mix, vendor: str) -> Row:
     said: list[str] = []
     try:
         user = server.new_user()
+        # One IMAP account per mailbox: the IDLE phase reads into a second one, same policy.
+        box = Mailbox.objects.create(
+            name="Help desk (IDLE)",
+            addresses="idle-" + MAILBOX,
+            allowed_domains="example.com",
+            policy=Mailbox.Policy.ACCEPT,
+            rate_limit_per_hour=100_000,
+        )
         account = ImapAccount.objects.create(
-            mailbox=Mailbox.objects.get(name="Help desk"),
+            mailbox=box,
             host="127.0.0.1",
             port=server.imaps_port,
             security=ImapAccount.Security.TLS,
