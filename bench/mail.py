@@ -5,6 +5,7 @@
     python bench/mail.py --database-url postgresql://postgres@127.0.0.1:5432/postgres
                                                            PostgreSQL: creates and drops a bench database
     python bench/mail.py --imap                            also from a private Dovecot (IMAPS)
+    python bench/mail.py --imap --idle                     and delivered while an IDLE watcher waits
     python bench/mail.py --profile spool.prof              cProfile the spool drain into a file
 
 The mix (seeded): new requests from --senders known people (example.com), about 40% replies
@@ -20,11 +21,14 @@ Phases, each on the same database:
   while the main thread drains it every --interval seconds (the mailserver's default, 1 s):
   arrival (written to the spool) to ticket (committed), p95;
 - imap (with --imap): the messages APPENDed to a Dovecot folder, then fetched as `tierline mail
-  fetch` does (`mail.imap.fetch`, 500 per poll) until the folder is empty.
+  fetch` does (`mail.imap.fetch`, 500 per poll) until the folder is empty;
+- imap idle (with --imap --idle): an IDLE watcher (`mail.idle.Watcher`, as `tierline mail idle`
+  runs it) on a folder of its own, no poll due; --idle-messages APPENDed one by one at
+  --idle-rate per second: arrival (APPEND answered OK) to ticket (committed), p50 and p95.
 
 Prints one table: messages, msgs/s (wall), msgs/s per CPU-second of this process (the database
 server's CPU is not counted), p50/p95 ms per message (receive to commit), p95 arrival to
-ticket, the database. Not a test: nothing here asserts, and the suite never runs it.
+ticket (p50 too), the database. Not a test: nothing here asserts, and the suite never runs it.
 """
 
 from __future__ import annotations
@@ -85,6 +89,11 @@ def parse_args() -> argparse.Namespace:
         "--interval", type=float, default=1.0, help="steady phase: seconds between drains"
     )
     p.add_argument("--imap", action="store_true", help="also fetch them from a private Dovecot")
+    p.add_argument(
+        "--idle", action="store_true", help="with --imap: also delivered to an IDLE watcher"
+    )
+    p.add_argument("--idle-messages", type=int, default=200, help="IDLE phase (default 200)")
+    p.add_argument("--idle-rate", type=float, default=5.0, help="IDLE phase: APPENDs per second")
     p.add_argument("--profile", help="write a cProfile of the burst drain to this file")
     p.add_argument(
         "--tasks",
@@ -323,6 +332,7 @@ class Row:
 
     def cells(self) -> list[str]:
         lat = f"{percentile(self.latencies, 0.95):.2f}" if self.latencies else "-"
+        lat50 = f"{percentile(self.latencies, 0.50):.2f}" if self.latencies else "-"
         return [
             self.phase,
             str(self.messages),
@@ -330,6 +340,7 @@ class Row:
             f"{self.messages / self.cpu:.1f}" if self.cpu else "-",
             f"{percentile(self.samples, 0.50):.1f}" if self.samples else "-",
             f"{percentile(self.samples, 0.95):.1f}" if self.samples else "-",
+            lat50,
             lat,
             self.vendor,
         ]
@@ -445,6 +456,83 @@ def imap_phase(args: argparse.Namespace, mix: Mix, vendor: str) -> Row:
         server.stop()
 
 
+def idle_phase(args: argparse.Namespace, mix: Mix, vendor: str) -> Row:
+    from tests.mail import dovecot
+
+    from tierline.mail import idle, sealing, services
+    from tierline.mail.models import ImapAccount, Mailbox
+
+    why = dovecot.available()
+    if why:
+        print(f"imap idle: skipped: {why}")
+        return Row("imap idle (skipped)", 0, 1, 0, [], [], vendor)
+    password = "bench-password"
+    server = dovecot.Dovecot(password=password, users=1).start()
+    stop = threading.Event()
+    said: list[str] = []
+    try:
+        user = server.new_user()
+        # One IMAP account per mailbox: the IDLE phase reads into a second one, same policy.
+        box = Mailbox.objects.create(
+            name="Help desk (IDLE)",
+            addresses="idle-" + MAILBOX,
+            allowed_domains="example.com",
+            policy=Mailbox.Policy.ACCEPT,
+            rate_limit_per_hour=100_000,
+        )
+        account = ImapAccount.objects.create(
+            mailbox=box,
+            host="127.0.0.1",
+            port=server.imaps_port,
+            security=ImapAccount.Security.TLS,
+            trusted_certificate=server.certificate,
+            username=user,
+            password=sealing.seal(password),
+            folder="INBOX",
+            after=ImapAccount.After.MOVE,
+            move_to="Processed",
+            poll_minutes=24 * 60,  # no poll: only the watcher fetches
+        )
+        raws = [mix.next() for _ in range(args.idle_messages)]
+        watcher = idle.Watcher(account_id=account.pk, stop=stop, say=said.append)
+        thread = threading.Thread(target=watcher.run, daemon=True)
+        with Clock(services, "process") as clock:
+            thread.start()
+            deadline = time.monotonic() + 30
+            while not any("(IDLE)" in line for line in said) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            conn = server.client(user, password)
+            appended: list[float] = []
+            wall, cpu = time.perf_counter(), time.process_time()
+            try:
+                start = time.perf_counter()
+                for n, raw in enumerate(raws):
+                    pause = start + n / args.idle_rate - time.perf_counter()
+                    if pause > 0:
+                        time.sleep(pause)
+                    kind, data = conn.append('"INBOX"', None, None, raw)
+                    assert kind == "OK", data
+                    appended.append(time.perf_counter())
+            finally:
+                conn.logout()
+            deadline = time.monotonic() + 120
+            while len(clock.done) < len(raws) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            stop.set()
+            thread.join(timeout=30)
+        errors = [line for line in said if "IDLE:" in line or "not fetched" in line]
+        if errors:
+            print("imap idle: " + "; ".join(errors[:5]))
+        # UIDs are fetched in append order: the nth processed is the nth appended.
+        latencies = [end - start for end, start in zip(clock.done, appended, strict=False)]
+        phase = f"imap idle, {args.idle_rate:g}/s, no poll"
+        return Row(phase, len(clock.done), wall, cpu, clock.samples, latencies, vendor)
+    finally:
+        stop.set()
+        server.stop()
+
+
 def outcomes() -> str:
     from django.db.models import Count
 
@@ -479,6 +567,8 @@ def main() -> int:
             rows.append(steady(args, mix, vendor))
         if args.imap:
             rows.append(imap_phase(args, mix, vendor))
+        if args.imap and args.idle:
+            rows.append(idle_phase(args, mix, vendor))
         print(f"mix: {mix.counts}")
         print(f"outcomes: {outcomes()}")
     header = [
@@ -488,6 +578,7 @@ def main() -> int:
         "msgs/CPU-s",
         "p50 ms",
         "p95 ms",
+        "p50 arrival->ticket s",
         "p95 arrival->ticket s",
         "database",
     ]

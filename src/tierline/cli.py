@@ -18,6 +18,8 @@ a lease on the job's row decides who runs it, so any number of `serve` and `work
     tierline mail reprocess [--held]   process quarantined (and pending; held) messages again
     tierline mail send                 send the queued outgoing mail that is due (SMTP)
     tierline mail fetch [--mailbox N]  poll the mailboxes' IMAP folders now
+    tierline mail idle [--mailbox N]   watch the IMAP folders (IDLE): new mail fetched at once
+                                       (or TIERLINE_MAIL_IDLE=1 in `tierline worker`)
     tierline mail oauth-signin --grant NAME
                                        Microsoft 365: the administrator's one-time device-code
                                        sign-in for an OAuth2 grant (XOAUTH2 mailboxes)
@@ -445,6 +447,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         stopping["now"] = True
 
     signal.signal(signal.SIGTERM, stop)
+    watchers = _idle_watchers()
     _out(
         "Tierline worker: periodic jobs "
         + (", ".join(f"{j.name} ({j.schedule})" for j in scheduler.jobs) or "none")
@@ -466,6 +469,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
                 time.sleep(0.2)
     except KeyboardInterrupt:
         pass
+    finally:
+        if watchers is not None:
+            watchers.close()
     _out("Tierline worker stopped.")
     return 0
 
@@ -506,6 +512,7 @@ def _redis_worker(args: argparse.Namespace) -> int:
     worker.start()
     thread = SchedulerThread(scheduler)
     thread.start()
+    watchers = _idle_watchers()
     _out(
         f"Tierline worker {worker.worker_id}: periodic jobs "
         + (", ".join(f"{j.name} ({j.schedule})" for j in scheduler.jobs) or "none")
@@ -527,6 +534,8 @@ def _redis_worker(args: argparse.Namespace) -> int:
     finally:
         thread.stop()
         worker.stop()
+        if watchers is not None:
+            watchers.close()
         thread.join(timeout=10)
     _out("Tierline worker stopped.")
     return 0
@@ -728,6 +737,49 @@ def cmd_mail_fetch(args: argparse.Namespace) -> int:
         else:
             _out(f"{poll.mailbox}: {len(poll.lines)} message(s)")
     return EXIT_FAILED if failed else 0
+
+
+def cmd_mail_idle(args: argparse.Namespace) -> int:
+    """Watch each IMAP mailbox (one thread and one IDLE connection each) until stopped; a line
+    per message fetched, per error, and for a server without IDLE (left to the poller)."""
+    from tierline.mail import idle, imap
+
+    _require_migrated()
+    if not imap.accounts(args.mailbox):
+        where = f"named “{args.mailbox}” " if args.mailbox else ""
+        raise CommandFailed(
+            f"No active mailbox {where}has IMAP settings: add them in the admin (Mail › "
+            "Mailboxes).",
+            EXIT_BAD_INPUT,
+        )
+    watchers = idle.Watchers(args.mailbox, say=_out)
+
+    def stop(signum: int, frame: Any) -> None:
+        watchers.stop.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    _out("Tierline IMAP IDLE: watching the mailboxes' folders. Ctrl-C stops.")
+    try:
+        while not watchers.stop.is_set():
+            watchers.sync()
+            watchers.stop.wait(60)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        watchers.close()
+    _out("Tierline IMAP IDLE stopped.")
+    return 0
+
+
+def _idle_watchers() -> Any:
+    """With TIERLINE_MAIL_IDLE=1 the worker also watches the IMAP folders (IDLE); None
+    otherwise. The `mail-imap` poll job stays as the safety net."""
+    if os.environ.get("TIERLINE_MAIL_IDLE", "").strip().lower() not in {"1", "true", "yes", "on"}:
+        return None
+    from tierline.mail import idle
+
+    _out("IMAP IDLE watchers on (TIERLINE_MAIL_IDLE).")
+    return idle.run_in_background(say=_out)
 
 
 def cmd_mail_oauth_signin(args: argparse.Namespace) -> int:
@@ -952,6 +1004,11 @@ def build_parser() -> argparse.ArgumentParser:
     q = mail.add_parser("fetch", help="poll the mailboxes' IMAP folders now")
     q.add_argument("--mailbox", default="", help="only this mailbox (by name)")
     q.set_defaults(func=cmd_mail_fetch)
+    q = mail.add_parser(
+        "idle", help="watch the IMAP folders (IDLE) and fetch new mail as it arrives"
+    )
+    q.add_argument("--mailbox", default="", help="only this mailbox (by name)")
+    q.set_defaults(func=cmd_mail_idle)
     q = mail.add_parser(
         "oauth-signin", help="Microsoft 365: sign in once for an OAuth2 grant (device code)"
     )

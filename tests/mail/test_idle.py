@@ -1,0 +1,275 @@
+"""IMAP IDLE against the real Dovecot (tests/mail/dovecot.py): a watcher thread per account
+fetches new mail as soon as the server announces it, without any poll (the poll interval is a
+day here); it reconnects when the server drops it, and leaves a server without IDLE to the
+poller. The watcher's thread has its own database connection: transactional tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.db import OperationalError, connection
+
+from tests.mail import dovecot as dovecot_server
+from tests.mail.conftest import PASSWORD
+from tests.mail.factories import mail, mailbox
+from tierline import cli
+from tierline.desk.models import Ticket
+from tierline.mail import idle, imap, sealing
+from tierline.mail.models import ImapAccount
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SOON = 10.0  # seconds: generous for a loaded 2-core machine; the bench measures the real time
+
+
+def make_account(server, user: str) -> ImapAccount:
+    return ImapAccount.objects.create(
+        mailbox=mailbox(),
+        host="127.0.0.1",
+        port=server.imaps_port,
+        security=ImapAccount.Security.TLS,
+        trusted_certificate=server.certificate,
+        username=user,
+        password=sealing.seal(PASSWORD),
+        folder="INBOX",
+        after=ImapAccount.After.MOVE,
+        move_to="Processed",
+        poll_minutes=24 * 60,
+    )
+
+
+class Running:
+    """A watcher in its own thread, what it said kept."""
+
+    def __init__(self, account: ImapAccount) -> None:
+        self.lines: list[str] = []
+        self.stop = threading.Event()
+        self.watcher = idle.Watcher(
+            account_id=account.pk, stop=self.stop, say=self.lines.append, name="Help desk"
+        )
+        self.thread = threading.Thread(target=self.watcher.run, daemon=True)
+        self.thread.start()
+
+    def said(self, text: str, *, count: int = 1) -> bool:
+        return sum(text in line for line in self.lines) >= count
+
+
+def wait_for(check: Callable[[], bool], seconds: float = SOON) -> bool:
+    """Whether `check` came true within `seconds`. SQLite's shared in-memory test database
+    locks a table while the watcher's thread writes it: that is "not yet", asked again."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return True
+        except OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+        time.sleep(0.05)
+    return check()
+
+
+@pytest.fixture
+def watching(server, user, employee) -> Iterator[tuple[ImapAccount, Running]]:
+    account = make_account(server, user)
+    running = Running(account)
+    assert wait_for(lambda: running.said("watching INBOX (IDLE)")), running.lines
+    yield account, running
+    running.stop.set()
+    running.thread.join(timeout=10)
+    assert not running.thread.is_alive(), "the watcher did not stop"
+
+
+def test_a_message_appended_while_idling_becomes_a_ticket_without_a_poll(server, user, watching):
+    account, running = watching
+    # when a message arrives while the watcher idles (no poll is due for a day)
+    server.append(user, PASSWORD, mail(subject="IDLE: VPN drops"))
+    # then it is a ticket within seconds, fetched by the watcher, and left the inbox
+    assert wait_for(lambda: Ticket.objects.filter(subject="IDLE: VPN drops").exists())
+    assert wait_for(lambda: running.said("UID 1: new TL-"))
+    assert server.folder(user, PASSWORD) == {}
+    assert wait_for(
+        lambda: ImapAccount.objects.filter(pk=account.pk, last_uid=1, last_error="").exists()
+    )
+
+
+def test_two_messages_in_quick_succession_both_become_tickets(server, user, watching):
+    _, running = watching
+    server.append(user, PASSWORD, mail(subject="First of two"))
+    server.append(user, PASSWORD, mail(subject="Second of two"))
+    assert wait_for(
+        lambda: (
+            sorted(Ticket.objects.values_list("subject", flat=True))
+            == ["First of two", "Second of two"]
+        )
+    ), running.lines
+    # and another one after them still arrives (the watcher idles again)
+    server.append(user, PASSWORD, mail(subject="Third, later"))
+    assert wait_for(lambda: Ticket.objects.count() == 3), running.lines
+
+
+def test_mail_waiting_before_the_watcher_starts_is_fetched_at_once(server, user, employee):
+    account = make_account(server, user)
+    server.append(user, PASSWORD, mail(subject="Arrived while nobody watched"))
+    running = Running(account)
+    try:
+        assert wait_for(lambda: Ticket.objects.count() == 1), running.lines
+    finally:
+        running.stop.set()
+        running.thread.join(timeout=10)
+
+
+def test_a_busy_lease_is_tried_again_shortly_not_at_the_next_poll(
+    server, user, watching, monkeypatch
+):
+    account, running = watching
+    # given another fetch holds the account's lease
+    lease = imap.timezone.now() + imap.LEASE
+    ImapAccount.objects.filter(pk=account.pk).update(polling_until=lease)
+    server.append(user, PASSWORD, mail(subject="During another poll"))
+    assert not wait_for(lambda: Ticket.objects.exists(), seconds=1.5)
+    # when that fetch ends (its lease given back) the watcher's retry takes the message
+    ImapAccount.objects.filter(pk=account.pk).update(polling_until=None)
+    assert wait_for(lambda: Ticket.objects.count() == 1), running.lines
+
+
+def test_the_server_dropping_the_connection_makes_the_watcher_reconnect(server, user, watching):
+    _, running = watching
+    # when the server kicks the user's sessions (as a restart or a timeout would)
+    kicked = subprocess.run(
+        ["doveadm", "-c", str(server.config), "kick", user],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert kicked.returncode == 0, kicked.stderr
+    # then the error is recorded on the account and the watcher comes back
+    assert wait_for(lambda: running.said("watching INBOX (IDLE)", count=2)), running.lines
+    assert any("IDLE:" in line for line in running.lines), running.lines
+    assert wait_for(
+        lambda: (
+            ImapAccount.objects.get(pk=running.watcher.account_id).last_error.startswith(
+                "IDLE: the server"
+            )
+            or bool(ImapAccount.objects.get(pk=running.watcher.account_id).last_success_at)
+        )
+    )
+    # and mail arriving afterwards still becomes a ticket at once
+    server.append(user, PASSWORD, mail(subject="After the reconnect"))
+    assert wait_for(lambda: Ticket.objects.filter(subject="After the reconnect").exists())
+
+
+def test_a_server_that_cannot_be_reached_is_recorded_and_retried(employee, monkeypatch):
+    monkeypatch.setattr(idle, "BACKOFF_FIRST", 0.1)
+    account = ImapAccount.objects.create(
+        mailbox=mailbox(),
+        host="127.0.0.1",
+        port=1,
+        username="nobody",
+        password=sealing.seal(PASSWORD),
+    )
+    running = Running(account)
+    try:
+        assert wait_for(lambda: running.said("could not connect", count=2)), running.lines
+        assert wait_for(
+            lambda: ImapAccount.objects.get(pk=account.pk).last_error.startswith(
+                "IDLE: could not connect to 127.0.0.1:1"
+            )
+        )
+    finally:
+        running.stop.set()
+        running.thread.join(timeout=10)
+    assert not running.thread.is_alive()
+
+
+@pytest.fixture(scope="module")
+def server_without_idle():
+    why = dovecot_server.available()
+    if why:
+        if os.environ.get("CI"):
+            pytest.fail(why)
+        pytest.skip(why)
+    instance = dovecot_server.Dovecot(
+        password=PASSWORD, users=2, capabilities="IMAP4rev1 UIDPLUS MOVE"
+    ).start()
+    yield instance
+    instance.stop()
+
+
+def test_without_idle_the_watcher_says_so_and_leaves_the_account_to_polling(
+    server_without_idle, employee
+):
+    user = server_without_idle.new_user()
+    account = make_account(server_without_idle, user)
+    running = Running(account)
+    running.thread.join(timeout=SOON)
+    # then the watcher has ended, said why, and recorded no error: the poller reads the box
+    assert not running.thread.is_alive()
+    assert running.lines == ["Help desk: the server offers no IDLE; left to polling"]
+    assert running.watcher.no_idle
+    assert ImapAccount.objects.get(pk=account.pk).last_error == ""
+    server_without_idle.append(user, PASSWORD, mail(subject="Polled instead"))
+    assert imap.fetch(ImapAccount.objects.get(pk=account.pk)).error == ""
+    assert Ticket.objects.count() == 1
+
+
+def test_the_command_watches_until_sigterm(server, user, employee, capsys, monkeypatch):
+    make_account(server, user)
+    stopped: list[threading.Event] = []
+    original = idle.Watchers.__init__
+
+    def keep(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        stopped.append(self.stop)
+
+    monkeypatch.setattr(idle.Watchers, "__init__", keep)
+    # the command's own SIGTERM handler is replaced by a timer setting the same flag
+    monkeypatch.setattr(cli.signal, "signal", lambda *args: None)
+    result: list[int] = []
+
+    def command() -> None:
+        try:
+            result.append(cli.main(["mail", "idle"]))
+        finally:
+            connection.close()  # the thread's own, so the test database can be dropped
+
+    thread = threading.Thread(target=command)
+    thread.start()
+    assert wait_for(lambda: bool(stopped))
+    server.append(user, PASSWORD, mail(subject="Seen by the command"))
+    assert wait_for(lambda: Ticket.objects.count() == 1)
+    stopped[0].set()
+    thread.join(timeout=SOON + 60)
+    assert result == [0]
+    out = capsys.readouterr().out
+    assert "Help desk: watching INBOX (IDLE)" in out
+    assert "Help desk UID 1: new TL-" in out
+    assert out.rstrip().endswith("Tierline IMAP IDLE stopped.")
+
+
+def test_the_command_refuses_an_unknown_mailbox(capsys, db):
+    assert cli.main(["mail", "idle", "--mailbox", "Nope"]) == cli.EXIT_BAD_INPUT
+    assert "No active mailbox named “Nope” has IMAP settings" in capsys.readouterr().err
+
+
+def test_the_worker_watches_only_when_told_to(server, user, employee, monkeypatch):
+    make_account(server, user)
+    monkeypatch.delenv("TIERLINE_MAIL_IDLE", raising=False)
+    assert cli._idle_watchers() is None
+    # with TIERLINE_MAIL_IDLE=1 the worker starts the watchers beside its jobs
+    monkeypatch.setenv("TIERLINE_MAIL_IDLE", "1")
+    watchers = cli._idle_watchers()
+    try:
+        assert wait_for(lambda: bool(watchers.threads))
+        watcher, _ = next(iter(watchers.threads.values()))
+        assert wait_for(lambda: watcher.name == "Help desk")
+        server.append(user, PASSWORD, mail(subject="Seen by the worker"))
+        assert wait_for(lambda: Ticket.objects.filter(subject="Seen by the worker").exists())
+    finally:
+        watchers.close()
+    assert not any(thread.is_alive() for _, thread in watchers.threads.values())
