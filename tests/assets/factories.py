@@ -110,3 +110,13 @@ def firewall_policy() -> Any:
         name="Firewall on", defaults={"kind": "firewall", "enabled": True}
     )
     return found
+
+
+def software(*, asset: Asset, name: str, version: str = "") -> Any:
+    """One installed package, counted as the agent counts it (`assets.software_counts`)."""
+    from tierline.assets import software_counts
+    from tierline.assets.models import InstalledSoftware
+
+    row = InstalledSoftware.objects.create(asset=asset, name=name, version=version)
+    software_counts.adjust({(name, version): 1})
+    return row

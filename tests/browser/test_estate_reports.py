@@ -9,7 +9,7 @@ import pytest
 from tests.assets import factories
 from tests.browser import axe
 from tests.browser.conftest import sign_in
-from tierline.assets.models import AssetType, InstalledSoftware
+from tierline.assets.models import AssetType
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,7 +26,7 @@ def estate(tier1):
             os_name="Debian GNU/Linux",
             os_version="12",
         )
-        InstalledSoftware.objects.create(asset=asset, name="a-very-long-package-name-" * 3)
+        factories.software(asset=asset, name="a-very-long-package-name-" * 3)
     factories.asset(tag="PR-1", asset_type=printer)
     factories.device(tag="QUIET-1", seen_hours_ago=24 * 40)
 

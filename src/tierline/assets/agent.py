@@ -21,7 +21,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from tierline.assets import compliance
+from tierline.assets import compliance, software_counts
 from tierline.assets.models import (
     AgentDevice,
     Asset,
@@ -240,6 +240,13 @@ def _apply_software(asset: Asset, software: list[dict[str, Any]]) -> tuple[list[
             ["version", "source"],
             batch_size=500,
         )
+    # The estate report's stored install counts move with the rows, in this transaction.
+    deltas = software_counts.of_rows((n, reported[n].get("version", "")) for n in installed)
+    deltas.update(software_counts.of_rows(((n, stored[n][1]) for n in removed), sign=-1))
+    for name in upgraded:
+        deltas[(name, stored[name][1])] -= 1
+        deltas[(name, reported[name].get("version", ""))] += 1
+    software_counts.adjust(deltas)
     changes: list[Change] = [
         (ChangeKind.SOFTWARE_INSTALLED, name, "", reported[name].get("version", ""))
         for name in installed

@@ -16,3 +16,12 @@ class AssetsConfig(AppConfig):
         from tierline.core.labels import register_labels
 
         register_labels("assets.asset", asset_labels)
+        # The estate report's software counts lose a deleted asset's packages (however deleted).
+        from django.db.models.signals import pre_delete
+
+        from tierline.assets import software_counts
+        from tierline.assets.models import Asset
+
+        pre_delete.connect(
+            software_counts.asset_deleted, sender=Asset, dispatch_uid="assets.software_counts"
+        )

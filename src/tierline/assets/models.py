@@ -152,6 +152,27 @@ class InstalledSoftware(models.Model):
         return f"{self.name} {self.version}".strip()
 
 
+class SoftwareCount(models.Model):
+    """How many devices have a package at a version: the estate report's "software by install
+    count" reads these (a few thousand rows) instead of grouping every `InstalledSoftware` row.
+    Kept by `assets.software_counts` in the same transaction as the software rows change; a
+    row that falls to zero stays (the report skips it)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    version = models.CharField(_("version"), max_length=100, blank=True)
+    installs = models.IntegerField(_("installs"), default=0)
+
+    class Meta:
+        verbose_name = _("software install count")
+        verbose_name_plural = _("software install counts")
+        constraints = [
+            models.UniqueConstraint(fields=["name", "version"], name="assets_software_count_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version}: {self.installs}".strip()
+
+
 class ChangeKind(models.TextChoices):
     """What the agent saw change on a device (`assets.SystemChange.kind`)."""
 

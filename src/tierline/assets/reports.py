@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from tierline.assets import queries
-from tierline.assets.models import Asset, AssetType, InstalledSoftware, Status
+from tierline.assets.models import Asset, AssetType, InstalledSoftware, SoftwareCount, Status
 from tierline.people import queries as people_queries
 
 TOP_DEFAULT = 20
@@ -153,6 +153,10 @@ def _narrowed(queryset: QuerySet[Any], filters: Filters, prefix: str = "") -> Qu
     return queryset
 
 
+def _is_narrowed(filters: Filters) -> bool:
+    return bool(filters.location_id or filters.department_id or filters.type_id)
+
+
 def _filter_labels(filters: Filters) -> list[tuple[str, str]]:
     labels = []
     if filters.location_id:
@@ -239,21 +243,36 @@ def estate_report(*, filters: Filters, now: datetime, offline_hours: int = 72) -
         .order_by("-n", "os_name", "os_version")[:OS_MAX]
     ]
 
-    # 5. software by install count (a hash aggregate), then the versions of those top N only:
-    # COUNT(DISTINCT version) over every row would make the database sort them all
-    software = _narrowed(InstalledSoftware.objects.all(), filters, prefix="asset__")
-    if filters.software_search:
-        software = software.filter(name__icontains=filters.software_search)
-    top = list(
-        software.values("name").annotate(n=Count("pk")).order_by("-n", "name")[: filters.top]
-    )
-    versions = {
-        r["name"]: r["versions"]
-        for r in software.filter(name__in=[r["name"] for r in top])
-        .values("name")
-        .annotate(versions=Count("version", distinct=True))
-        .order_by()
-    }
+    # 5. software by install count. The whole estate reads the stored counts
+    # (`assets.SoftwareCount`, one row per name and version, kept as the agent reports), so
+    # its cost follows the number of distinct packages, not devices x packages; a report
+    # narrowed by location, department or type counts the software rows live (a hash
+    # aggregate, then the versions of those top N only: COUNT(DISTINCT version) over every
+    # row would make the database sort them all).
+    if _is_narrowed(filters):
+        software = _narrowed(InstalledSoftware.objects.all(), filters, prefix="asset__")
+        if filters.software_search:
+            software = software.filter(name__icontains=filters.software_search)
+        top = list(
+            software.values("name").annotate(n=Count("pk")).order_by("-n", "name")[: filters.top]
+        )
+        versions = {
+            r["name"]: r["versions"]
+            for r in software.filter(name__in=[r["name"] for r in top])
+            .values("name")
+            .annotate(versions=Count("version", distinct=True))
+            .order_by()
+        }
+    else:
+        stored = SoftwareCount.objects.filter(installs__gt=0)
+        if filters.software_search:
+            stored = stored.filter(name__icontains=filters.software_search)
+        top = list(
+            stored.values("name")
+            .annotate(n=Sum("installs"), versions=Count("pk"))
+            .order_by("-n", "name")[: filters.top]
+        )
+        versions = {r["name"]: r["versions"] for r in top}
     software_rows = []
     for r in top:
         count = versions.get(r["name"], 0)
