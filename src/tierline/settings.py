@@ -15,7 +15,10 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
-DATA_DIR = Path(os.environ.get("TIERLINE_DATA_DIR", "var")).resolve()
+# An empty TIERLINE_DATA_DIR means the default, never the working directory: `Path("")` is the
+# current folder, and a run with the variable set but empty once wrote the secret key and a
+# database into the root of a checkout, where they were committed.
+DATA_DIR = Path(os.environ.get("TIERLINE_DATA_DIR", "").strip() or "var").resolve()
 # The data dir holds the database, attachments and the secret key: only Tierline's own user may
 # read it. Everything the process creates is private (files 0600, folders 0700).
 os.umask(0o077)

@@ -24,7 +24,7 @@ from tierline.core.csv_export import safe_cell
 from tierline.desk import services
 
 
-def run_python(code: str, data_dir: Path, **env: str) -> dict:
+def run_python(code: str, data_dir: Path | str, cwd: Path | None = None, **env: str) -> dict:
     """Run `code` with Django set up in a new process; it prints one JSON object."""
     environment = {
         k: v
@@ -36,7 +36,12 @@ def run_python(code: str, data_dir: Path, **env: str) -> dict:
     )
     script = "import django, json\ndjango.setup()\n" + textwrap.dedent(code)
     result = subprocess.run(
-        [sys.executable, "-c", script], env=environment, capture_output=True, text=True, check=False
+        [sys.executable, "-c", script],
+        env=environment,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1]) | {"stderr": result.stderr}
@@ -250,3 +255,14 @@ def test_a_shared_sticky_data_dir_such_as_tmp_keeps_its_permissions(tmp_path):
     shared.chmod(0o1777)
     run_python("print(json.dumps({}))", shared)
     assert mode(shared) == 0o1777
+
+
+def test_an_empty_data_dir_setting_means_the_default_not_the_working_directory(tmp_path):
+    """`TIERLINE_DATA_DIR=` (set but empty) resolved to the working directory: a run from a checkout
+    wrote `secret_key` and `tierline.sqlite3` into its root, and they were committed. Empty now
+    means the default, `var` under the working directory."""
+    run_python("print(json.dumps({}))", "", cwd=tmp_path)
+    assert not (tmp_path / "secret_key").exists()
+    assert not (tmp_path / "tierline.sqlite3").exists()
+    assert (tmp_path / "var" / "secret_key").is_file()
+    assert mode(tmp_path / "var" / "secret_key") == 0o600
