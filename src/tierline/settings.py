@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 import stat
+from email.utils import formataddr
 from pathlib import Path
 
 import dj_database_url
@@ -447,6 +448,17 @@ MAIL_OUT = {
     "MAX_ATTEMPTS": int(os.environ.get("TIERLINE_MAIL_MAX_ATTEMPTS", "8")),
     "MAX_DELAY_MINUTES": 240,
 }
+# Django's own send_mail (on-call pages; service target notices without the mail app) uses the
+# same server. With no TIERLINE_SMTP_HOST nothing is sent by email (core.delivery.email_is_set_up):
+# the demo once retried its on-call emails against a port 25 nobody listens on.
+EMAIL_HOST = MAIL_OUT["SMTP_HOST"] or "localhost"
+EMAIL_PORT = MAIL_OUT["SMTP_PORT"]
+EMAIL_HOST_USER = MAIL_OUT["SMTP_USER"]
+EMAIL_HOST_PASSWORD = MAIL_OUT["SMTP_PASSWORD"]
+EMAIL_USE_TLS = MAIL_OUT["SMTP_TLS"] == "starttls"
+EMAIL_USE_SSL = MAIL_OUT["SMTP_TLS"] == "ssl"
+EMAIL_TIMEOUT = MAIL_OUT["SMTP_TIMEOUT"]
+DEFAULT_FROM_EMAIL = formataddr((MAIL_OUT["FROM_NAME"], MAIL_OUT["FROM"]))
 # The estate's status board and health job (tierline.assets.health).
 TIERLINE["ASSET_DISK_FREE_PERCENT"] = float(
     os.environ.get("TIERLINE_ASSET_DISK_FREE_PERCENT", "10")

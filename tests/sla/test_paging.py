@@ -199,3 +199,24 @@ def test_a_page_that_could_not_be_sent_is_an_error_on_the_health_page(client, ad
     assert finding.state == "error" and finding.count == 1
     client.force_login(admin_user)
     assert "On-call pages" in client.get("/health/").content.decode()
+
+
+def test_without_an_outgoing_mail_server_no_email_page_is_queued_and_the_ticket_says_so(
+    settings, employee, on_call
+):
+    """The demo paged by email with no SMTP server set: every page was retried against port 25 and
+    logged 'Connection refused'. Without TIERLINE_SMTP_HOST no email page is made; the ticket says
+    why, and a webhook page still goes."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.MAIL_OUT = {**settings.MAIL_OUT, "SMTP_HOST": ""}
+    team, person = on_call
+    rota_row = rota(team, calendar=closed_now())
+    ticket = urgent(employee)
+    assert not Page.objects.exists()
+    [entry] = history_of(ticket).filter(action="paged on-call")
+    assert "by no channel (outgoing mail is not set up, no webhook)" in entry.summary
+    with Receiver() as receiver:
+        rota_row.page_webhook_url = receiver.url
+        rota_row.save()
+        urgent(employee)
+        assert list(Page.objects.values_list("channel", flat=True)) == [Page.Channel.WEBHOOK]

@@ -370,6 +370,17 @@ def test_an_email_to_a_requester_without_address_is_a_recorded_failure(
     assert not RuleEmail.objects.exists()
 
 
+def test_an_email_rule_without_an_outgoing_mail_server_is_a_recorded_failure(
+    settings, employee, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.MAIL_OUT = {**settings.MAIL_OUT, "SMTP_HOST": ""}
+    rule("Ack", actions=[{"action": "send_email", "subject": "s", "body": "b"}])
+    opened(employee, django_capture_on_commit_callbacks)
+    assert "Outgoing mail is not set up" in RuleFiring.objects.get().error
+    assert not RuleEmail.objects.exists()
+
+
 def test_an_unexpected_error_is_recorded_not_raised(employee, monkeypatch):
     ticket = desk_factories.ticket(employee)
     row = rule("Boom")

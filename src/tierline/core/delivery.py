@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -39,6 +40,18 @@ logger = logging.getLogger(__name__)
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 SIGNATURE_HEADER = "X-Tierline-Signature"
+
+
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+
+def email_is_set_up() -> bool:
+    """Whether Django's `send_mail` can reach anyone: an SMTP backend needs TIERLINE_SMTP_HOST
+    (without it, nothing is queued for email at all); any other backend (tests' memory, a
+    file or console backend chosen by the deployment) takes what it is given."""
+    if settings.EMAIL_BACKEND != SMTP_BACKEND:
+        return True
+    return bool(getattr(settings, "MAIL_OUT", {}).get("SMTP_HOST"))
 
 
 def backoff(attempts: int, *, cap_minutes: int = 60) -> timedelta:

@@ -23,7 +23,7 @@ import logging
 from django.core.mail import send_mail
 from django.db import transaction
 
-from tierline.core import notifications
+from tierline.core import delivery, notifications
 from tierline.desk.models import Ticket
 from tierline.people import queries as people_queries
 from tierline.people.models import User
@@ -70,8 +70,10 @@ def tell(*, ticket: Ticket, level: str, text: str, recipient_ids: list[int]) -> 
 
 def email_fallback(*, recipient_ids: list[int], text: str) -> int:
     """Without a notification service: one email each (a failure is logged, not retried: the
-    history entry on the ticket stays). How many went."""
+    history entry on the ticket stays), none when outgoing mail is not set up. How many went."""
     sent = 0
+    if not delivery.email_is_set_up():
+        return sent
     for person in User.objects.filter(pk__in=recipient_ids, is_active=True).exclude(email=""):
         try:
             send_mail(

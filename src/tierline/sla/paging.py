@@ -121,6 +121,7 @@ def page_on_call(*, ticket_id: int, reason: str, at: datetime | None = None) -> 
         )
         return []
     pages: list[Page] = []
+    email_set_up = delivery.email_is_set_up()
     for shift in shifts:
         person = shift.person
         payload = {
@@ -138,7 +139,8 @@ def page_on_call(*, ticket_id: int, reason: str, at: datetime | None = None) -> 
         }
         common = {"ticket": ticket, "team_id": ticket.team_id, "person": person}
         ways = []
-        if rota.page_email and person.email:
+        by_email = rota.page_email and person.email and email_set_up
+        if by_email:
             pages.append(
                 Page(
                     **common,
@@ -162,7 +164,11 @@ def page_on_call(*, ticket_id: int, reason: str, at: datetime | None = None) -> 
                 )
             )
             ways.append("webhook")
-        how = " and ".join(ways) or "no channel (no email address, no webhook)"
+        how = " and ".join(ways) or (
+            "no channel (outgoing mail is not set up, no webhook)"
+            if rota.page_email and person.email
+            else "no channel (no email address, no webhook)"
+        )
         desk_services.record_on_ticket(
             ticket_id=ticket_id,
             by=actor,

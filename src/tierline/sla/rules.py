@@ -574,6 +574,8 @@ def apply_action(action: dict[str, Any], ticket: Ticket, actor: User, rule: Rule
         address = ticket.requester.email
         if not address:
             raise ValidationError(f"The requester {ticket.requester} has no email address.")
+        if not delivery.email_is_set_up():
+            raise ValidationError("Outgoing mail is not set up (TIERLINE_SMTP_HOST): no email.")
         subject = " ".join(render(action["subject"], ticket).split())[:250]
         RuleEmail.objects.create(
             rule=rule,
