@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from tests.desk import factories as desk_factories
 from tierline.core.errors import ActionRefused, StaleEdit
-from tierline.desk import canned, services
+from tierline.desk import canned, placeholders, services
 from tierline.desk.models import (
     CannedResponse,
     Category,
@@ -46,7 +46,7 @@ def test_placeholders_are_filled_as_plain_text(employee, tier1):
         title="Hello",
         body="Hi {first_name}, about {ticket_number} ({subject}): {ticket_link} {{ok}}",
     )
-    text = canned.fill(response.body, ticket=ticket, by=tier1, base="https://desk.example/")
+    text = placeholders.fill(response.body, ticket=ticket, by=tier1, base="https://desk.example/")
     link = "https://desk.example" + reverse("portal:ticket", args=[ticket.number])
     # Values go in as typed (escaped when shown, as every message), and are not filled again.
     assert text == f"Hi <b>Ann</b>, about {ticket.number} (VPN {{first_name}} down): {link} {{ok}}"

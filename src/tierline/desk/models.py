@@ -16,6 +16,7 @@ from tierline.desk.choices import (  # noqa: F401  (re-exported: the desk's own 
     Priority,
     Status,
 )
+from tierline.desk.placeholders import check_placeholders
 from tierline.people.models import Location, Team
 
 
@@ -461,7 +462,7 @@ class SavedView(models.Model):
 
 class CannedResponse(models.Model):
     """A reply template: personal (an owner), shared with a team, or shared with the whole desk
-    (neither). Placeholders such as {first_name} come from a fixed list (desk.canned), checked
+    (neither). Placeholders such as {first_name} come from a fixed list (desk.placeholders), checked
     when it is saved; the text is stored as typed and filled in as plain text."""
 
     title = models.CharField(_("title"), max_length=80)
@@ -505,8 +506,6 @@ class CannedResponse(models.Model):
         return self.title
 
     def clean(self) -> None:
-        from tierline.desk.canned import check_placeholders
-
         if self.owner_id and self.team_id:
             raise ValidationError(_("A response is personal or shared with a team, not both."))
         check_placeholders(self.body, field="body")

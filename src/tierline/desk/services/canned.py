@@ -6,8 +6,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from tierline.core.errors import ActionRefused
-from tierline.desk.canned import check_placeholders, fill, macros_for
+from tierline.desk.canned import macros_for
 from tierline.desk.models import CannedResponse, Macro, Ticket
+from tierline.desk.placeholders import check_placeholders, fill
 from tierline.desk.services.common import ensure_workable
 from tierline.desk.services.lifecycle import resolve
 from tierline.desk.services.messages import add_message

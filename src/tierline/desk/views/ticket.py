@@ -31,7 +31,7 @@ from tierline.core import idempotency
 from tierline.core.errors import IdempotencyConflict, StaleEdit
 from tierline.core.inputs import parse_id
 from tierline.core.sanitise import render_text
-from tierline.desk import canned, queries, services
+from tierline.desk import canned, placeholders, queries, services
 from tierline.desk import forms as desk_forms
 from tierline.desk import permissions as perms
 from tierline.desk.models import Attachment, Level, Priority, Status, Ticket
@@ -159,7 +159,7 @@ def canned_text(request: HttpRequest, ticket: Ticket) -> str:
     response = canned.responses_for(request.user).filter(pk=pk).first()
     if response is None:
         return ""
-    return canned.fill(
+    return placeholders.fill(
         response.body, ticket=ticket, by=request.user, base=request.build_absolute_uri("/")
     )
 
