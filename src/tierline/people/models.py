@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -167,6 +168,48 @@ class User(AbstractUser):
     @property
     def highest_tier(self) -> int:
         """The highest tier among the person's teams (0 when in none)."""
-        from tierline.people.queries import team_memberships
-
         return max((tier for _, tier in team_memberships(self)), default=0)
+
+
+# --- team access (read once per request, cached on the user; people.queries hands it out) ---
+
+
+def team_memberships(user: User) -> list[tuple[int, int]]:
+    """(team id, tier) of each team the person is in (read with the restricted teams, once per
+    request: cached on the user object)."""
+    if getattr(user, "_tierline_teams", None) is None:
+        _read_team_access(user)
+    return user._tierline_teams
+
+
+def restricted_team_ids_outside(user: User) -> list[int]:
+    """Ids of the restricted teams (HR, security) the person is not a member of (read with the
+    person's teams, once per request: cached on the user object)."""
+    if getattr(user, "_tierline_hidden_teams", None) is None:
+        _read_team_access(user)
+    return user._tierline_hidden_teams
+
+
+def _read_team_access(user: User) -> None:
+    """The person's teams and the restricted teams they are not in: one query over the (small)
+    team table, since a permission check usually needs both."""
+    memberships: list[tuple[int, int]] = []
+    hidden: list[int] = []
+    if user.pk:
+        is_member = Exists(
+            User.teams.through.objects.filter(team_id=OuterRef("pk"), user_id=user.pk)
+        )
+        rows = (
+            Team.objects.annotate(is_member=is_member)
+            .filter(Q(is_member=True) | Q(is_restricted=True))
+            .values_list("id", "tier", "is_member")
+        )
+        for team_id, tier, member in rows:
+            if member:
+                memberships.append((team_id, tier))
+            else:
+                hidden.append(team_id)
+    else:
+        hidden = list(Team.objects.filter(is_restricted=True).values_list("id", flat=True))
+    user._tierline_teams = memberships
+    user._tierline_hidden_teams = hidden

@@ -9,9 +9,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
-from tierline.people.models import Department, Location, Team, User, phone_key_for
+from tierline.people.models import (  # noqa: F401  (team access is read in models; asked for here)
+    Department,
+    Location,
+    Team,
+    User,
+    phone_key_for,
+    restricted_team_ids_outside,
+    team_memberships,
+)
 
 STAFF_ROLES = (User.Role.TECHNICIAN, User.Role.LEAD, User.Role.ADMIN)
 
@@ -166,47 +174,6 @@ def default_team_for_tier(tier: int) -> Team | None:
     """The team a ticket sent to `tier` without a named team goes to (its default, else the
     first by name); None when the tier has no team."""
     return Team.objects.filter(tier=tier).order_by("-is_tier_default", "name").first()
-
-
-def team_memberships(user: User) -> list[tuple[int, int]]:
-    """(team id, tier) of each team the person is in (read with the restricted teams, once per
-    request: cached on the user object)."""
-    if getattr(user, "_tierline_teams", None) is None:
-        _read_team_access(user)
-    return user._tierline_teams
-
-
-def restricted_team_ids_outside(user: User) -> list[int]:
-    """Ids of the restricted teams (HR, security) the person is not a member of (read with the
-    person's teams, once per request: cached on the user object)."""
-    if getattr(user, "_tierline_hidden_teams", None) is None:
-        _read_team_access(user)
-    return user._tierline_hidden_teams
-
-
-def _read_team_access(user: User) -> None:
-    """The person's teams and the restricted teams they are not in: one query over the (small)
-    team table, since a permission check usually needs both."""
-    memberships: list[tuple[int, int]] = []
-    hidden: list[int] = []
-    if user.pk:
-        is_member = Exists(
-            User.teams.through.objects.filter(team_id=OuterRef("pk"), user_id=user.pk)
-        )
-        rows = (
-            Team.objects.annotate(is_member=is_member)
-            .filter(Q(is_member=True) | Q(is_restricted=True))
-            .values_list("id", "tier", "is_member")
-        )
-        for team_id, tier, member in rows:
-            if member:
-                memberships.append((team_id, tier))
-            else:
-                hidden.append(team_id)
-    else:
-        hidden = list(Team.objects.filter(is_restricted=True).values_list("id", flat=True))
-    user._tierline_teams = memberships
-    user._tierline_hidden_teams = hidden
 
 
 def locations() -> QuerySet[Location]:
