@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 
 from tierline.assets import compliance, relations, services
@@ -25,6 +26,7 @@ from tierline.assets.models import (
     Status,
     SupportedOS,
 )
+from tierline.assets.tasks import evaluate_compliance
 from tierline.core.text import normalise_text
 
 
@@ -134,21 +136,28 @@ class ConditionTicketAdmin(admin.ModelAdmin):
 # ---- security checks (assets.compliance) ------------------------------------------------------
 
 
+def _policies_changed() -> None:
+    """Mark the change (in the admin's transaction) and queue the job that evaluates every
+    device again, after the commit: compliance itself imports no task."""
+    compliance.policies_changed()
+    transaction.on_commit(evaluate_compliance.enqueue)
+
+
 class _ChangesPolicies:
     """Any saved or deleted row here changes what the checks say: the compliance job
     evaluates every device again after the commit."""
 
     def save_related(self, request: Any, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)  # type: ignore[misc]
-        compliance.policies_changed()
+        _policies_changed()
 
     def delete_model(self, request: Any, obj: Any) -> None:
         super().delete_model(request, obj)  # type: ignore[misc]
-        compliance.policies_changed()
+        _policies_changed()
 
     def delete_queryset(self, request: Any, queryset: Any) -> None:
         super().delete_queryset(request, queryset)  # type: ignore[misc]
-        compliance.policies_changed()
+        _policies_changed()
 
 
 def _text_errors(form: forms.ModelForm, names: tuple[str, ...], cleaned: dict[str, Any]) -> None:

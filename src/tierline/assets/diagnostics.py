@@ -29,7 +29,13 @@ from tierline.assets.models import (
     DiagnosticRequest,
     DiagnosticState,
 )
+from tierline.assets.services import link_ticket
 from tierline.core.history import record
+from tierline.desk import permissions as perms
+from tierline.desk import services as desk_services
+from tierline.desk.choices import Channel
+from tierline.desk.models import Ticket
+from tierline.people.services import system_user
 
 logger = logging.getLogger(__name__)
 
@@ -132,9 +138,6 @@ def request_diagnostic(
     """Ask the asset's agent to run one diagnostic. The asset needs an enrolled agent; a
     ticket, when given, must be one `by` may write internal notes on, and is linked to the
     asset. One history entry on the asset."""
-    from tierline.assets import services
-    from tierline.desk import permissions as perms
-
     cleaned = clean_parameters(kind, parameters)
     if not has_agent(asset):
         raise DiagnosticRefused(
@@ -158,7 +161,7 @@ def request_diagnostic(
             status=429,
         )
     if ticket is not None:
-        services.link_ticket(asset=asset, ticket=ticket, by=by)
+        link_ticket(asset=asset, ticket=ticket, by=by)
     diagnostic = DiagnosticRequest.objects.create(
         asset=asset,
         ticket=ticket,
@@ -268,11 +271,6 @@ def receive_result(
 def _note_on_ticket(diagnostic: DiagnosticRequest) -> None:
     """The result as an internal note (plain text, escaped where the desk shows it). A ticket
     that cannot take a note (closed since) keeps the result on the asset's page only."""
-    from tierline.desk import services as desk_services
-    from tierline.desk.choices import Channel
-    from tierline.desk.models import Ticket
-    from tierline.people.services import system_user
-
     ticket = Ticket.objects.filter(pk=diagnostic.ticket_id).first()
     if ticket is None:
         return

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tierline.assets.tasks import sweep_health
+from tierline.assets.tasks import evaluate_compliance, sweep_health
 from tierline.core.scheduler import every, register
 
 
@@ -15,8 +15,6 @@ SWEEP_HEALTH = register("assets-health", schedule=every(minutes=15), run=enqueue
 
 
 def enqueue_evaluate_compliance() -> object:
-    from tierline.assets.tasks import evaluate_compliance
-
     return evaluate_compliance.enqueue()
 
 

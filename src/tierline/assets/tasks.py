@@ -1,10 +1,13 @@
-"""Background jobs of the estate. Each is safe to run twice."""
+"""Background jobs of the estate. Each is safe to run twice.
+
+Imported one way: tasks call `services` and `compliance`; neither imports
+a task (the admin queues `evaluate_compliance` after its commit)."""
 
 from __future__ import annotations
 
 from django_tasks import task
 
-from tierline.assets import services
+from tierline.assets import compliance, services
 
 
 @task()
@@ -18,6 +21,4 @@ def sweep_health() -> dict[str, int]:
 def evaluate_compliance() -> dict[str, int]:
     """Evaluate every device's security checks again (a policy changed, or a new day) and
     write today's compliance snapshot."""
-    from tierline.assets import compliance
-
     return compliance.run()
