@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -202,6 +202,17 @@ def pending_for(device: AgentDevice) -> QuerySet[DiagnosticRequest]:
     ).order_by("requested_at", "pk")
 
 
+def expire_overdue(*, now: datetime | None = None) -> int:
+    """Mark the pending requests whose time ran out (`expires_at` passed, no answer) expired,
+    in one UPDATE; the rows stay, for the asset page and the ticket's panel. The `assets-health`
+    job calls this; safe to run twice (an expired request is no longer pending). Returns how
+    many were marked."""
+    now = now or timezone.now()
+    return DiagnosticRequest.objects.filter(
+        state=DiagnosticState.PENDING, expires_at__lte=now
+    ).update(state=DiagnosticState.EXPIRED)
+
+
 def diagnostics_of(asset: Asset, limit: int = 20) -> list[DiagnosticRequest]:
     return list(
         DiagnosticRequest.objects.filter(asset=asset)
@@ -249,12 +260,12 @@ def receive_result(
     )
     if diagnostic is None:
         raise DiagnosticRefused("No such diagnostic request for this device.", status=404)
-    if diagnostic.state != DiagnosticState.PENDING:
-        raise DiagnosticRefused("This diagnostic was answered already.", status=409)
-    if diagnostic.expires_at <= timezone.now():
+    if diagnostic.expired:  # marked by the job, or past its time and not yet swept
         raise DiagnosticRefused(
             "This diagnostic request has expired; the technician asks again.", status=409
         )
+    if diagnostic.state != DiagnosticState.PENDING:
+        raise DiagnosticRefused("This diagnostic was answered already.", status=409)
     _claim_sequence(device, sequence)
     now = timezone.now()
     diagnostic.state = DiagnosticState.DONE if ok else DiagnosticState.FAILED

@@ -11,6 +11,7 @@ def enqueue_sweep_health() -> object:
     return sweep_health.enqueue()
 
 
+# Every 15 minutes: the health conditions' tickets, and the diagnostic requests that expired.
 SWEEP_HEALTH = register("assets-health", schedule=every(minutes=15), run=enqueue_sweep_health)
 
 
