@@ -324,6 +324,7 @@ SPECTACULAR_SETTINGS = {
         "SecuritySetting": "tierline.assets.api.serializers.ON_OFF",
         "SoftwareSource": "tierline.assets.api.serializers.SOFTWARE_SOURCES",
         "DiagnosticKind": "tierline.assets.models.DiagnosticKind",
+        "SystemChangeKind": "tierline.assets.models.ChangeKind",
         "ChangeKind": "tierline.changes.models.Kind",
         "ChangeRisk": "tierline.changes.models.Risk",
         "ChangeStatus": "tierline.changes.models.Status",

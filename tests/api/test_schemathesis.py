@@ -208,6 +208,7 @@ def seeded_desk(users: dict[str, User]) -> dict[str, list[Any]]:
     change_services.link_ticket(change=plan, ticket=mine, by=tier1)
     laptop = asset_factories.device(tag="LT-API", hostname="laptop-api")
     change_services.link_asset(change=plan, asset_id=laptop.pk, by=tier1)
+    asset_factories.system_change(laptop, "memory", before="8 GiB", after="16 GiB")
     wanted = diagnostics.request_diagnostic(
         asset=laptop, kind="disk_usage", parameters={}, by=tier1, ticket=mine
     )
@@ -236,6 +237,7 @@ def seeded_desk(users: dict[str, User]) -> dict[str, list[Any]]:
         "location": [site.pk, *Location.objects.values_list("pk", flat=True)[:1]],
         "resolution_code": [code.code],
         "version": [1, 2, 3],
+        "asset": [laptop.pk],
     }
 
 

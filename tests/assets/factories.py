@@ -120,3 +120,25 @@ def software(*, asset: Asset, name: str, version: str = "") -> Any:
     row = InstalledSoftware.objects.create(asset=asset, name=name, version=version)
     software_counts.adjust({(name, version): 1})
     return row
+
+
+def system_change(
+    asset: Asset,
+    kind: str,
+    item: str = "",
+    *,
+    seen_at: datetime | None = None,
+    before: str = "",
+    after: str = "",
+) -> Any:
+    """A row of the change log as `assets.agent` writes it after a changed report."""
+    from tierline.assets.models import SystemChange
+
+    return SystemChange.objects.create(
+        asset=asset,
+        kind=kind,
+        item=item,
+        before=before,
+        after=after,
+        seen_at=seen_at or timezone.now(),
+    )

@@ -355,3 +355,43 @@ def test_a_ticket_the_technician_may_not_note_is_refused(setting, employee):
         )
     assert refused.value.status == 403
     assert DiagnosticRequest.objects.count() == 1
+
+
+# ---- expiry ----------------------------------------------------------------------------------
+
+
+def test_the_health_job_marks_unanswered_requests_expired_and_keeps_them(setting, tier1, client):
+    from tierline.assets import jobs
+    from tierline.core.scheduler import Scheduler
+
+    # given: the setting's request past its time, one still in time, and one answered long ago
+    asset, _device, key, ticket, overdue = setting
+    fresh = diagnostics.request_diagnostic(asset=asset, kind="network", parameters={}, by=tier1)
+    answered = diagnostics.request_diagnostic(
+        asset=asset, kind="disk_usage", parameters={}, by=tier1
+    )
+    assert _post(key, answered.pk, _result()).status_code == 200
+    past = timezone.now() - timedelta(seconds=1)
+    DiagnosticRequest.objects.filter(pk__in=[overdue.pk, answered.pk]).update(expires_at=past)
+    # when: the `assets-health` job runs
+    assert Scheduler([jobs.SWEEP_HEALTH]).run_due() == ["assets-health"]
+    # then: the overdue request is expired, still there; the others are as they were
+    states = dict(DiagnosticRequest.objects.values_list("pk", "state"))
+    assert states == {
+        overdue.pk: DiagnosticState.EXPIRED,
+        fresh.pk: DiagnosticState.PENDING,
+        answered.pk: DiagnosticState.DONE,
+    }
+    # the agent no longer sees it, and its late answer is refused as expired
+    polled = factories.device_client(APIClient, key).get("/api/v1/agent/diagnostics").json()
+    assert [r["id"] for r in polled["requests"]] == [fresh.pk]
+    late = _post(key, overdue.pk, _result(sequence=99))
+    assert late.status_code == 409 and "expired" in late.json()["detail"]
+    overdue.refresh_from_db()
+    assert overdue.state == DiagnosticState.EXPIRED and overdue.result == {}
+    assert not Message.objects.filter(ticket=ticket).exists()
+    # the asset page shows it expired
+    client.force_login(tier1)
+    assert 'data-state="expired"' in client.get(f"/assets/{asset.pk}/").content.decode()
+    # and a second sweep has nothing more to do
+    assert diagnostics.expire_overdue() == 0

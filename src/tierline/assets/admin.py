@@ -8,6 +8,8 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from tierline.assets import compliance, relations, services
@@ -24,7 +26,10 @@ from tierline.assets.models import (
     SecurityPolicy,
     Status,
     SupportedOS,
+    SystemChange,
 )
+from tierline.assets.tasks import evaluate_compliance
+from tierline.core.inputs import parse_id
 from tierline.core.text import normalise_text
 
 
@@ -134,21 +139,28 @@ class ConditionTicketAdmin(admin.ModelAdmin):
 # ---- security checks (assets.compliance) ------------------------------------------------------
 
 
+def _policies_changed() -> None:
+    """Mark the change (in the admin's transaction) and queue the job that evaluates every
+    device again, after the commit: compliance itself imports no task."""
+    compliance.policies_changed()
+    transaction.on_commit(evaluate_compliance.enqueue)
+
+
 class _ChangesPolicies:
     """Any saved or deleted row here changes what the checks say: the compliance job
     evaluates every device again after the commit."""
 
     def save_related(self, request: Any, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)  # type: ignore[misc]
-        compliance.policies_changed()
+        _policies_changed()
 
     def delete_model(self, request: Any, obj: Any) -> None:
         super().delete_model(request, obj)  # type: ignore[misc]
-        compliance.policies_changed()
+        _policies_changed()
 
     def delete_queryset(self, request: Any, queryset: Any) -> None:
         super().delete_queryset(request, queryset)  # type: ignore[misc]
-        compliance.policies_changed()
+        _policies_changed()
 
 
 def _text_errors(form: forms.ModelForm, names: tuple[str, ...], cleaned: dict[str, Any]) -> None:
@@ -352,4 +364,78 @@ class DiagnosticRequestAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+# ---- the change log (assets.SystemChange, written only by assets.agent) ------------------------
+
+
+class ChangedAssetFilter(admin.SimpleListFilter):
+    """By asset: the assets of the latest changes (a few, read along the `seen` index, never a
+    DISTINCT over the whole log), and the asset chosen. Any other asset is found by the search
+    (its tag or hostname), or by `?asset=<id>`."""
+
+    title = "asset"
+    parameter_name = "asset"
+    RECENT_ROWS = 500  # rows read for the choices
+    CHOICES = 20
+
+    def lookups(self, request: Any, model_admin: Any) -> list[tuple[str, str]]:
+        ids: list[int] = []
+        recent = SystemChange.objects.order_by("-seen_at", "-pk").values_list(
+            "asset_id", flat=True
+        )[: self.RECENT_ROWS]
+        for asset_id in recent:
+            if asset_id not in ids:
+                ids.append(asset_id)
+            if len(ids) == self.CHOICES:
+                break
+        chosen = parse_id(self.value())
+        if chosen is not None and chosen not in ids:
+            ids.insert(0, chosen)
+        found = {asset.pk: str(asset) for asset in Asset.objects.filter(pk__in=ids)}
+        return [(str(pk), found[pk]) for pk in ids if pk in found]
+
+    def queryset(self, request: Any, queryset: QuerySet) -> QuerySet:
+        if self.value() in (None, ""):
+            return queryset
+        chosen = parse_id(self.value())
+        # Not a number a database holds: nothing matches (not a 500).
+        return queryset.none() if chosen is None else queryset.filter(asset_id=chosen)
+
+
+@admin.register(SystemChange)
+class SystemChangeAdmin(admin.ModelAdmin):
+    """The change log the agents' reports wrote: read only, for everyone (the agent is its only
+    writer; a row is what a device reported, not something to correct)."""
+
+    section = "Assets"
+    list_display = ["seen_at", "asset", "kind", "item", "before", "after", "sequence"]
+    list_filter = ["kind", ChangedAssetFilter, ("seen_at", admin.DateFieldListFilter)]
+    # "=tag": exact (any case); "^hostname": its beginning; the text anywhere in what changed.
+    search_fields = ["=asset__tag", "^asset__hostname", "item", "before", "after"]
+    search_help_text = "An asset's tag or the beginning of its hostname, or text of the change."
+    list_select_related = ["asset"]
+    # The log is the largest table of the app: no second COUNT(*) of the unfiltered rows.
+    show_full_result_count = False
+    readonly_fields = [
+        "asset",
+        "kind",
+        "item",
+        "before",
+        "after",
+        "seen_at",
+        "device",
+        "sequence",
+    ]
+    fields = readonly_fields
+    actions = None
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
         return False

@@ -32,6 +32,7 @@ from tierline.assets.compliance_models import (
     SupportedOS,
 )
 from tierline.assets.models import Asset, InstalledSoftware
+from tierline.assets.queries import devices
 
 MAX_PATTERNS = 500
 PATTERN_MAX_LENGTH = 200
@@ -390,20 +391,14 @@ def evaluate_asset(*, asset: Asset, software: Sequence[str] | None = None) -> No
     _store([facts], rules, timezone.now())
 
 
-def _devices() -> Any:
-    from tierline.assets.queries import devices
-
-    return devices()
-
-
 @transaction.atomic
 def evaluate_all(*, chunk: int = 500) -> int:
     """Evaluate every device on the status board (and drop the results of assets that left
     it). Returns the number of devices evaluated."""
     now = timezone.now()
     rules = Rules.load()
-    ids = list(_devices().order_by("pk").values_list("pk", flat=True))
-    PolicyResult.objects.exclude(asset_id__in=_devices().values("pk")).delete()
+    ids = list(devices().order_by("pk").values_list("pk", flat=True))
+    PolicyResult.objects.exclude(asset_id__in=devices().values("pk")).delete()
     for start in range(0, len(ids), chunk):
         part = ids[start : start + chunk]
         rows = Asset.objects.filter(pk__in=part).order_by("pk").values(*FACT_FIELDS)
@@ -428,13 +423,11 @@ def _state() -> ComplianceState:
 
 
 def policies_changed() -> None:
-    """A policy, the OS table or the approved accounts changed: mark it, and queue the job
-    that evaluates every device again (after the commit)."""
-    from tierline.assets.tasks import evaluate_compliance
-
+    """A policy, the OS table or the approved accounts changed: mark it, so that the next
+    `run` evaluates every device again. Whoever changed them queues that run after the commit
+    (the admin: `tasks.evaluate_compliance`); this module imports no task."""
     state = _state()
     ComplianceState.objects.filter(pk=state.pk).update(policies_changed_at=timezone.now())
-    transaction.on_commit(evaluate_compliance.enqueue)
 
 
 @transaction.atomic
@@ -445,7 +438,7 @@ def take_snapshot(*, day: date | None = None) -> int:
     per_policy: dict[tuple[int | None, int], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     per_device: dict[int, tuple[int | None, set[str]]] = {}
     rows = PolicyResult.objects.filter(
-        asset_id__in=_devices().values("pk"), policy__enabled=True
+        asset_id__in=devices().values("pk"), policy__enabled=True
     ).values_list("asset_id", "asset__assigned_to__department_id", "policy_id", "outcome")
     index = {Outcome.PASS: 1, Outcome.FAIL: 2, Outcome.UNKNOWN: 3}
     for asset_id, department_id, policy_id, outcome in rows.iterator(chunk_size=2000):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -29,7 +29,13 @@ from tierline.assets.models import (
     DiagnosticRequest,
     DiagnosticState,
 )
+from tierline.assets.services import link_ticket
 from tierline.core.history import record
+from tierline.desk import permissions as perms
+from tierline.desk import services as desk_services
+from tierline.desk.choices import Channel
+from tierline.desk.models import Ticket
+from tierline.people.services import system_user
 
 logger = logging.getLogger(__name__)
 
@@ -132,9 +138,6 @@ def request_diagnostic(
     """Ask the asset's agent to run one diagnostic. The asset needs an enrolled agent; a
     ticket, when given, must be one `by` may write internal notes on, and is linked to the
     asset. One history entry on the asset."""
-    from tierline.assets import services
-    from tierline.desk import permissions as perms
-
     cleaned = clean_parameters(kind, parameters)
     if not has_agent(asset):
         raise DiagnosticRefused(
@@ -158,7 +161,7 @@ def request_diagnostic(
             status=429,
         )
     if ticket is not None:
-        services.link_ticket(asset=asset, ticket=ticket, by=by)
+        link_ticket(asset=asset, ticket=ticket, by=by)
     diagnostic = DiagnosticRequest.objects.create(
         asset=asset,
         ticket=ticket,
@@ -197,6 +200,17 @@ def pending_for(device: AgentDevice) -> QuerySet[DiagnosticRequest]:
     return DiagnosticRequest.objects.filter(
         asset_id=device.asset_id, state=DiagnosticState.PENDING, expires_at__gt=timezone.now()
     ).order_by("requested_at", "pk")
+
+
+def expire_overdue(*, now: datetime | None = None) -> int:
+    """Mark the pending requests whose time ran out (`expires_at` passed, no answer) expired,
+    in one UPDATE; the rows stay, for the asset page and the ticket's panel. The `assets-health`
+    job calls this; safe to run twice (an expired request is no longer pending). Returns how
+    many were marked."""
+    now = now or timezone.now()
+    return DiagnosticRequest.objects.filter(
+        state=DiagnosticState.PENDING, expires_at__lte=now
+    ).update(state=DiagnosticState.EXPIRED)
 
 
 def diagnostics_of(asset: Asset, limit: int = 20) -> list[DiagnosticRequest]:
@@ -246,12 +260,12 @@ def receive_result(
     )
     if diagnostic is None:
         raise DiagnosticRefused("No such diagnostic request for this device.", status=404)
-    if diagnostic.state != DiagnosticState.PENDING:
-        raise DiagnosticRefused("This diagnostic was answered already.", status=409)
-    if diagnostic.expires_at <= timezone.now():
+    if diagnostic.expired:  # marked by the job, or past its time and not yet swept
         raise DiagnosticRefused(
             "This diagnostic request has expired; the technician asks again.", status=409
         )
+    if diagnostic.state != DiagnosticState.PENDING:
+        raise DiagnosticRefused("This diagnostic was answered already.", status=409)
     _claim_sequence(device, sequence)
     now = timezone.now()
     diagnostic.state = DiagnosticState.DONE if ok else DiagnosticState.FAILED
@@ -268,11 +282,6 @@ def receive_result(
 def _note_on_ticket(diagnostic: DiagnosticRequest) -> None:
     """The result as an internal note (plain text, escaped where the desk shows it). A ticket
     that cannot take a note (closed since) keeps the result on the asset's page only."""
-    from tierline.desk import services as desk_services
-    from tierline.desk.choices import Channel
-    from tierline.desk.models import Ticket
-    from tierline.people.services import system_user
-
     ticket = Ticket.objects.filter(pk=diagnostic.ticket_id).first()
     if ticket is None:
         return

@@ -22,8 +22,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.db.models.functions import Lower
 
-from tierline.assets import services
 from tierline.assets.models import Asset, AssetType, Status
+from tierline.assets.validation import NEXT_STATUSES, AssetError, clean_text
 from tierline.core.csv_export import safe_cell
 from tierline.core.text import normalise_text
 from tierline.people import queries as people_queries
@@ -317,8 +317,8 @@ def _values(cells: dict[str, str], lookups: _Lookups) -> tuple[dict[str, Any], s
     for column in TEXT_COLUMNS:
         if cells.get(column):
             try:
-                values[column] = services.clean_text(column, cells[column])
-            except services.AssetError as error:
+                values[column] = clean_text(column, cells[column])
+            except AssetError as error:
                 raise _RowError(str(error).rstrip(".")) from None
     for column in ("type", "location", "assigned_to"):
         if cells.get(column):
@@ -390,7 +390,7 @@ def _check_one(check: RowCheck, lookups: _Lookups, seen_tags: dict[str, int]) ->
     if asset is None:
         check.outcome = "new"
         return
-    if status and status != asset.status and status not in services.NEXT_STATUSES[asset.status]:
+    if status and status != asset.status and status not in NEXT_STATUSES[asset.status]:
         raise _RowError(
             f"an asset that is {Status(asset.status).label.lower()} cannot become "
             f"{Status(status).label.lower()}"

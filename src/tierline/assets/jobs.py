@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tierline.assets.tasks import sweep_health
+from tierline.assets.tasks import evaluate_compliance, sweep_health
 from tierline.core.scheduler import every, register
 
 
@@ -11,12 +11,11 @@ def enqueue_sweep_health() -> object:
     return sweep_health.enqueue()
 
 
+# Every 15 minutes: the health conditions' tickets, and the diagnostic requests that expired.
 SWEEP_HEALTH = register("assets-health", schedule=every(minutes=15), run=enqueue_sweep_health)
 
 
 def enqueue_evaluate_compliance() -> object:
-    from tierline.assets.tasks import evaluate_compliance
-
     return evaluate_compliance.enqueue()
 
 

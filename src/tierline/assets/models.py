@@ -435,6 +435,8 @@ class DiagnosticState(models.TextChoices):
     PENDING = "pending", _("Waiting for the agent")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed on the device")
+    # No answer within DIAGNOSTIC_TTL: marked by the `assets-health` job, the row kept.
+    EXPIRED = "expired", _("Expired")
 
 
 class DiagnosticRequest(models.Model):
@@ -476,7 +478,10 @@ class DiagnosticRequest(models.Model):
 
     @property
     def expired(self) -> bool:
-        return self.state == DiagnosticState.PENDING and self.expires_at <= timezone.now()
+        """Expired: marked so by the job, or still pending past its time (not yet swept)."""
+        return self.state == DiagnosticState.EXPIRED or (
+            self.state == DiagnosticState.PENDING and self.expires_at <= timezone.now()
+        )
 
 
 # The security checks' models live in their own module (assets.compliance_models).

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from tierline.assets import compliance
+from tierline.assets import compliance, health, importing, queries
 from tierline.assets.models import (
     Asset,
     AssetTicket,
@@ -21,20 +21,15 @@ from tierline.assets.models import (
     ImportBatch,
     Status,
 )
+from tierline.assets.validation import NEXT_STATUSES, AssetError, clean_text
 from tierline.core.history import history_of, record, record_changes
 from tierline.core.text import normalise_text
+from tierline.desk import services as desk_services
+from tierline.desk.choices import Channel
+from tierline.desk.models import Ticket
+from tierline.people.services import system_user
 
 logger = logging.getLogger(__name__)
-
-# The lifecycle: where an asset may go from each status. Disposed is the end.
-NEXT_STATUSES: dict[str, tuple[str, ...]] = {
-    Status.ORDERED: (Status.IN_STOCK, Status.RETIRED),
-    Status.IN_STOCK: (Status.DEPLOYED, Status.IN_REPAIR, Status.RETIRED),
-    Status.DEPLOYED: (Status.IN_STOCK, Status.IN_REPAIR, Status.RETIRED),
-    Status.IN_REPAIR: (Status.IN_STOCK, Status.DEPLOYED, Status.RETIRED),
-    Status.RETIRED: (Status.IN_STOCK, Status.DISPOSED),
-    Status.DISPOSED: (),
-}
 
 # The columns people edit (the inventory columns belong to the agent's reports).
 EDITABLE = (
@@ -54,10 +49,6 @@ EDITABLE = (
 TEXT_FIELDS = {"tag", "hostname", "serial", "make", "model", "supplier"}
 
 
-class AssetError(ValueError):
-    """A change the inventory refuses; the message says why, for a person."""
-
-
 def _clean(values: dict[str, Any]) -> dict[str, Any]:
     unknown = set(values) - set(EDITABLE)
     if unknown:
@@ -66,20 +57,6 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
     for name in TEXT_FIELDS & set(cleaned):
         cleaned[name] = clean_text(name, cleaned[name])
     return cleaned
-
-
-def clean_text(name: str, value: str | None) -> str:
-    """One of the asset's text fields as stored: typed text rules, stripped, within its length
-    (AssetError naming the field otherwise). The CSV import checks its cells with this too."""
-    label = str(Asset._meta.get_field(name).verbose_name).capitalize()
-    try:
-        text = normalise_text(value or "", label=label, multiline=False).strip()
-    except ValidationError as error:
-        raise AssetError(error.messages[0]) from None
-    limit = Asset._meta.get_field(name).max_length
-    if len(text) > limit:
-        raise AssetError(f"{label} is longer than {limit} characters.")
-    return text
 
 
 def _save(asset: Asset, fields: list[str]) -> None:
@@ -197,8 +174,6 @@ def _file_name(name: str) -> str:
 def preview_import(*, data: bytes, filename: str, by: Any) -> ImportBatch:
     """Read and check a CSV file (`assets.importing`) and keep the result as a preview for
     `by` to confirm. Nothing in the inventory changes. ImportFileError for a refused file."""
-    from tierline.assets import importing
-
     parsed = importing.read_csv(data)
     checks = importing.check_rows(parsed.rows)
     # Previews nobody applied in time are of no use: each upload tidies them away. An applied
@@ -233,8 +208,6 @@ def apply_import(*, batch_id: int, by: Any, all_or_nothing: bool) -> dict[str, A
     `all_or_nothing`, one row in error and nothing is applied (AssetError, the preview kept
     for another try); without it the valid rows are applied and the others reported. A
     preview is applied once, only by the person who uploaded it."""
-    from tierline.assets import importing
-
     batch = ImportBatch.objects.filter(pk=batch_id, created_by=by).first()
     if batch is None:
         raise AssetError("No such import of yours; upload the file again.")
@@ -291,9 +264,6 @@ def _touched_by_a_person(ticket: Any) -> bool:
 
 
 def _open_condition_ticket(asset: Asset, flag: Any, actor: Any, now: datetime) -> bool:
-    from tierline.desk import services as desk_services
-    from tierline.desk.choices import Channel
-
     try:
         with transaction.atomic():
             if ConditionTicket.objects.filter(
@@ -326,9 +296,6 @@ def _open_condition_ticket(asset: Asset, flag: Any, actor: Any, now: datetime) -
 def _clear_condition_ticket(row_id: int, actor: Any, now: datetime, why: str) -> str:
     """The condition cleared: resolve its ticket if it is open and no person touched it, else
     leave a note on it. Returns what was done."""
-    from tierline.desk import services as desk_services
-    from tierline.desk.models import Ticket
-
     with transaction.atomic():
         row = (
             ConditionTicket.objects.select_for_update()
@@ -372,9 +339,6 @@ def sweep_health(*, now: datetime | None = None) -> dict[str, int]:
     system user; a condition that cleared resolves its ticket (or notes it, when a person took
     it). Safe to run twice: the open `ConditionTicket` row is the memory. Each device and
     condition is its own transaction; one failing is logged and the sweep goes on."""
-    from tierline.assets import health, queries
-    from tierline.people.services import system_user
-
     now = now or timezone.now()
     counts = {"opened": 0, "resolved": 0, "noted": 0, "failed": 0}
     enabled = set(

@@ -9,6 +9,9 @@ from typing import Any
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from tierline.assets.agent import device_for_key
+from tierline.people.services import system_user
+
 _PLAUSIBLE_KEY = re.compile(r"[\x21-\x7e]{1,64}")
 
 
@@ -30,9 +33,6 @@ class DeviceAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid device credential.") from None
         if not _PLAUSIBLE_KEY.fullmatch(key):
             raise exceptions.AuthenticationFailed("Invalid device credential.")
-        from tierline.assets.agent import device_for_key
-        from tierline.people.services import system_user
-
         device = device_for_key(key)
         if device is None:
             raise exceptions.AuthenticationFailed("Unknown or revoked device credential.")

@@ -9,7 +9,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
-from tierline.assets.models import Asset
+from tierline.assets.models import Asset, SystemChange
 from tierline.core.text import accepts_plain_text
 
 MAX_SOFTWARE = 20_000
@@ -50,6 +50,35 @@ class AssetSerializer(serializers.ModelSerializer):
 
     def get_url(self, asset: Asset) -> str:
         return f"/assets/{asset.pk}/"
+
+
+class SystemChangeSerializer(serializers.ModelSerializer):
+    """One row of the change log: what the agent saw change on a device, as a person reads it
+    ("16 GiB" -> "32 GiB"), and the report that carried it."""
+
+    asset_tag = serializers.CharField(source="asset.tag", read_only=True)
+    asset_hostname = serializers.CharField(source="asset.hostname", read_only=True)
+    asset_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SystemChange
+        fields = [
+            "id",
+            "asset",
+            "asset_tag",
+            "asset_hostname",
+            "asset_url",
+            "kind",
+            "item",
+            "before",
+            "after",
+            "seen_at",
+            "sequence",
+        ]
+        read_only_fields = fields
+
+    def get_asset_url(self, change: SystemChange) -> str:
+        return f"/assets/{change.asset_id}/"
 
 
 @accepts_plain_text()

@@ -1,4 +1,5 @@
-"""The assets API: finding assets (help desk), and the agent's enrolment and reports."""
+"""The assets API: finding assets and reading the estate's change log (help desk), and the
+agent's enrolment and reports."""
 
 from __future__ import annotations
 
@@ -9,14 +10,19 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, permissions, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tierline.assets import agent
+from tierline.assets import agent, lists
 from tierline.assets.api.authentication import DeviceAuthentication
 from tierline.assets.api.serializers import (
     AssetSerializer,
@@ -25,10 +31,13 @@ from tierline.assets.api.serializers import (
     EnvelopeSerializer,
     ReportOutcomeSerializer,
     ReportSerializer,
+    SystemChangeSerializer,
     UnchangedReportSerializer,
 )
+from tierline.assets.filters import SystemChangeFilter
+from tierline.assets.models import SystemChange
 from tierline.assets.queries import assets_for_list
-from tierline.core.api import IsStaffMember
+from tierline.core.api import IsStaffMember, SpecListMixin
 from tierline.core.throttling import CallerRateThrottle
 
 SEARCH_MAX = 100
@@ -62,6 +71,27 @@ class AssetList(generics.ListAPIView):
                 Q(hostname__istartswith=search) | Q(tag__iexact=search) | Q(serial__iexact=search)
             )
         return queryset
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="list_system_changes",
+        summary="The estate's change log",
+        description="What the endpoint agents saw change between two reports (software "
+        "installed, removed or upgraded; operating system, kernel, hostname, memory, CPU; "
+        "disks; network interfaces), newest first, for the help desk. Filters: `asset` (its "
+        "id), `kind`, `since` (an ISO 8601 moment); an invalid one is a 400 naming it. Read "
+        "only: the agent's reports are the log's only writer.",
+        tags=["assets"],
+        parameters=[OpenApiParameter("asset", OpenApiTypes.INT, description="The asset's id.")],
+    )
+)
+class SystemChangeList(SpecListMixin, generics.ListAPIView):
+    permission_classes = [permissions.IsAuthenticated, IsStaffMember]
+    serializer_class = SystemChangeSerializer
+    filterset_class = SystemChangeFilter
+    list_spec = lists.SYSTEM_CHANGES
+    queryset = SystemChange.objects.none()
 
 
 class AgentThrottle(CallerRateThrottle):
