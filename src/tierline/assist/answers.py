@@ -6,16 +6,19 @@
   read). Written after commit by the `embed_ticket` / `embed_article` tasks the desk's Resolved
   and Closed and the knowledge base's ArticleSaved queue; `tierline assist embed` fills in
   what existed before. Unchanged text (same hash) is not embedded again.
-- **In memory, per process** (`Corpus`): the vectors as one (n, 384) float32 matrix and the
-  texts as a hashed sparse TF-IDF (words, English stop words out, sublinear counts; the idf is
-  the document counts kept as rows arrive, so nothing is fitted). Loaded on first use, then
-  refreshed from the rows written since (`updated_at`, read back a minute to tolerate commits
-  out of order), at most every REFRESH_SECONDS, or at once in the process that wrote them.
-- **Ranking** (`suggestions`): the NEAREST candidates by cosine on embeddings (at least
-  MIN_COSINE alike) and by keyword TF-IDF (a shared word at least) are fused by reciprocal rank
-  (1 / (60 + rank) from each list), then cut to what the person may read: the help desk, the
-  tickets `desk.permissions.visible_tickets` gives it that are resolved or closed now (one
-  query) and every article; anyone else public articles only.
+- **In memory, per process** (`Corpus`): the vectors as one (n, 384) float32 matrix (from
+  `vector_index.MIN_ROWS` rows, an inverted file: only the lists nearest the query are read)
+  and the texts as a hashed sparse TF-IDF (words, English stop words out, sublinear counts; the
+  idf is the document counts kept as rows arrive, so nothing is fitted; the rows since the last
+  full weighting in a small tail). Loaded on first use (or by `background`), then refreshed
+  from the rows written since (`updated_at`, read back a minute to tolerate commits out of
+  order), at most every REFRESH_SECONDS, or at once in the process that wrote them.
+- **Ranking** (`suggestions`): the typed text's first QUERY_MAX_TOKENS word pieces embedded
+  (the last QUERY_CACHE texts' embeddings kept); the NEAREST candidates by cosine on
+  embeddings (at least MIN_COSINE alike) and by keyword TF-IDF (a shared word at least) are
+  fused by reciprocal rank (1 / (60 + rank) from each list), then cut to what the person may
+  read: the help desk, the tickets `desk.permissions.visible_tickets` gives it that are
+  resolved or closed now (one query) and every article; anyone else public articles only.
 """
 
 from __future__ import annotations
