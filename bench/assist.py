@@ -10,8 +10,11 @@ after-commit task does) at p50 and p95 over `--samples` held-out tickets, and pe
 Then the suggested answers (`--suggestions N`, default 100,000 resolved tickets; 0 skips):
 the embedding model's time per text (one at a time, as a new ticket is, and in batches of 32,
 as the backfill does), and the time of one suggestion (`assist.answers.Corpus.ranked`: embed
-the typed text, cosine over N vectors, keyword TF-IDF over N texts, reciprocal rank fusion) at
-p50 and p95 over `--queries` held-out tickets. Embedding 100,000 texts would take over an hour
+the typed text, cosine over the inverted file's probed lists, keyword TF-IDF over N texts,
+reciprocal rank fusion) at p50 and p95 over `--queries` held-out tickets (none of them asked
+before: the kept query embeddings are emptied each time), each stage's CPU time alone, the
+same text asked again, recall@5 of the approximate cosine search against the whole scan, and
+how many of the five shown (fused) the approximation changes. Embedding 100,000 texts would take over an hour
 here, so `--distinct` (2,000) texts of the file are embedded for real and the N stored vectors
 are those, each with a little noise (renormalised): random but realistic; the keyword side
 reads the file's real texts (repeated to N). Not timed: the one query that cuts the fused
@@ -74,6 +77,9 @@ def main() -> int:
     )
     parser.add_argument("--distinct", type=int, default=2000, help="texts embedded for real")
     parser.add_argument("--queries", type=int, default=200, help="suggestions timed")
+    parser.add_argument(
+        "--query-tokens", type=int, help="word pieces of a typed text embedded (default: the app's)"
+    )
     parser.add_argument("--skip-triage", action="store_true")
     args = parser.parse_args()
 
@@ -90,6 +96,7 @@ def main() -> int:
 
 def suggestions(args: argparse.Namespace, texts: list[str]) -> None:
     """The suggested answers over `args.suggestions` resolved tickets (see the docstring)."""
+    import dataclasses
     import random
 
     import numpy as np
@@ -102,6 +109,8 @@ def suggestions(args: argparse.Namespace, texts: list[str]) -> None:
     django.setup()
     from tierline.assist import answers, embedding
 
+    if args.query_tokens:
+        answers.QUERY_MAX_TOKENS = args.query_tokens
     rng = random.Random(11)
     shuffled = texts[:]
     rng.shuffle(shuffled)
@@ -142,22 +151,86 @@ def suggestions(args: argparse.Namespace, texts: list[str]) -> None:
     corpus.stale, corpus.checked_at = False, time.monotonic()
     corpus.read_until = django.utils.timezone.now()  # loaded: no first load to start
 
+    def uncached_ranked(text: str) -> list:
+        answers._query_vectors.clear()  # each text embedded, as a new ticket's is
+        return corpus.ranked(text)
+
     for text in queries[:10]:  # warm up
-        corpus.ranked(text)
+        uncached_ranked(text)
     timings, cpu_timings = [], []
     found = 0
     for text in queries:
         t, c = time.perf_counter(), time.process_time()
-        ranked = corpus.ranked(text)
+        ranked = uncached_ranked(text)
         timings.append((time.perf_counter() - t) * 1000)
         cpu_timings.append((time.process_time() - c) * 1000)
         found += bool(ranked)
     load = os.getloadavg()[0]
+
+    # Each stage alone (CPU time), and what the approximate search finds of the exact scan's.
+    state = corpus.state
+    dead = ~state.live
+    # The whole matrix once, for the exact scan to compare with.
+    whole_scan = (
+        dataclasses.replace(state, index=None, vectors=state.index.matrix(len(state.ids)))
+        if state.index is not None
+        else state
+    )
+    stages: dict[str, list[float]] = {"embed": [], "meaning": [], "exact": [], "words": []}
+    recall, fused_agree = [], []
+    with embedding.one_blas_thread():
+        for text in queries:
+            c = time.process_time()
+            query = embedding.embed([text], max_tokens=answers.QUERY_MAX_TOKENS)[0]
+            stages["embed"].append((time.process_time() - c) * 1000)
+            c = time.process_time()
+            approximate = answers.nearest_by_meaning(state, query, dead)
+            stages["meaning"].append((time.process_time() - c) * 1000)
+            c = time.process_time()
+            exact = answers.nearest_by_meaning(whole_scan, query, dead)
+            stages["exact"].append((time.process_time() - c) * 1000)
+            c = time.process_time()
+            by_words = answers.nearest_by_words(state, text, dead)
+            stages["words"].append((time.process_time() - c) * 1000)
+            if exact:
+                recall.append(len(set(exact[:5]) & set(approximate[:5])) / len(exact[:5]))
+            fused_agree.append(
+                agreement(fuse(approximate, by_words)[:5], fuse(exact, by_words)[:5])
+            )
+    full_agree = []
+    if answers.QUERY_MAX_TOKENS < embedding.MAX_TOKENS:
+        # What cutting the typed text to fewer word pieces changes in the five shown.
+        with embedding.one_blas_thread():
+            for text in queries:
+                by_words = answers.nearest_by_words(state, text, dead)
+                cut = embedding.embed([text], max_tokens=answers.QUERY_MAX_TOKENS)[0]
+                whole = embedding.embed([text])[0]
+                full_agree.append(
+                    agreement(
+                        fuse(answers.nearest_by_meaning(state, cut, dead), by_words)[:5],
+                        fuse(answers.nearest_by_meaning(state, whole, dead), by_words)[:5],
+                    )
+                )
+    repeated = []
+    for text in queries[:50]:  # asked again: the query's embedding is kept
+        uncached_ranked(text)
+        t = time.perf_counter()
+        corpus.ranked(text)
+        repeated.append((time.perf_counter() - t) * 1000)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    index = state.index
     print()
     print(f"suggested answers: {n:,} resolved tickets ({len(distinct):,} distinct texts embedded")
     print("for real, each stored vector one of them plus noise; keyword side: the file's texts)")
     print(f"machine: {os.cpu_count()} CPUs, load average {load:.1f} while timing")
+    if index is not None:
+        print(
+            f"vector index: inverted file, {len(index.centroids)} lists, "
+            f"{index.probe_count()} probed per query"
+        )
+    else:
+        print("vector index: none (whole matrix scanned)")
+    print(f"query: the first {answers.QUERY_MAX_TOKENS} word pieces of the typed text")
     print()
     print("| measure | median | p95 | N | target |")
     print("| --- | --- | --- | --- | --- |")
@@ -178,9 +251,55 @@ def suggestions(args: argparse.Namespace, texts: list[str]) -> None:
         f"| suggestion, CPU time | {statistics.median(cpu_timings):.1f} ms "
         f"| {percentile(cpu_timings, 0.95):.1f} ms | {len(timings)} | |"
     )
+    for name, label in (
+        ("embed", "stage: embed the typed text, CPU"),
+        ("meaning", "stage: nearest by cosine (index), CPU"),
+        ("exact", "stage: nearest by cosine, whole scan, CPU"),
+        ("words", "stage: nearest by keywords, CPU"),
+    ):
+        values = stages[name]
+        print(
+            f"| {label} | {statistics.median(values):.1f} ms "
+            f"| {percentile(values, 0.95):.1f} ms | {len(values)} | |"
+        )
+    print(
+        f"| suggestion, same text asked again | {statistics.median(repeated):.1f} ms "
+        f"| {percentile(repeated, 0.95):.1f} ms | {len(repeated)} | |"
+    )
+    print(
+        f"| recall@5, cosine: index vs whole scan | {statistics.mean(recall):.3f} | "
+        f"| {len(recall)} | >= 0.95 |"
+    )
+    print(
+        f"| top 5 fused: index vs whole scan (shared) | {statistics.mean(fused_agree):.3f} | "
+        f"| {len(fused_agree)} | |"
+    )
+    if full_agree:
+        print(
+            f"| top 5 fused: {answers.QUERY_MAX_TOKENS} vs {embedding.MAX_TOKENS} word pieces "
+            f"(shared) | {statistics.mean(full_agree):.3f} | | {len(full_agree)} | |"
+        )
     print()
     print(f"model load {load_s:.1f} s; matrix + keyword index built in {build_s:.1f} s")
     print(f"queries with at least one candidate: {found}/{len(queries)}; peak RSS {peak_mb:.0f} MB")
+
+
+def fuse(*lists: list[int]) -> list[int]:
+    """Reciprocal rank fusion of row numbers, as `Corpus.ranked` does it."""
+    from tierline.assist import answers
+
+    fused: dict[int, float] = {}
+    for found in lists:
+        for rank, row in enumerate(found):
+            fused[row] = fused.get(row, 0.0) + 1 / (answers.RRF_K + rank + 1)
+    return [row for row, _ in sorted(fused.items(), key=lambda item: -item[1])]
+
+
+def agreement(got: list[int], reference: list[int]) -> float:
+    """The share of `reference` in `got` (1.0 when both are empty)."""
+    if not reference:
+        return 1.0 if not got else 0.0
+    return len(set(got) & set(reference)) / len(reference)
 
 
 def percentile(values: list[float], share: float) -> float:

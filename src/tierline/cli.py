@@ -352,6 +352,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if not args.no_scheduler:
             worker.tierline_scheduler = SchedulerThread()
             worker.tierline_scheduler.start()
+        # The embedding model and the suggestions' index load in a thread of the worker's own,
+        # not in the first request that needs them (assist.background).
+        from tierline.assist import background
+
+        background.start(corpus=True)
 
     def worker_exit(server: Any, worker: Any) -> None:
         thread = getattr(worker, "tierline_scheduler", None)
@@ -430,6 +435,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     _require_migrated()
     kind = _task_backend_kind()
+    if not args.once:
+        # The embedding model loads while the worker starts, not in its first task.
+        from tierline.assist import background
+
+        background.start(corpus=False)
     if kind == "redis":
         return _redis_worker(args)
     scheduler = Scheduler()

@@ -6,24 +6,29 @@
   read). Written after commit by the `embed_ticket` / `embed_article` tasks the desk's Resolved
   and Closed and the knowledge base's ArticleSaved queue; `tierline assist embed` fills in
   what existed before. Unchanged text (same hash) is not embedded again.
-- **In memory, per process** (`Corpus`): the vectors as one (n, 384) float32 matrix and the
-  texts as a hashed sparse TF-IDF (words, English stop words out, sublinear counts; the idf is
-  the document counts kept as rows arrive, so nothing is fitted). Loaded on first use, then
-  refreshed from the rows written since (`updated_at`, read back a minute to tolerate commits
-  out of order), at most every REFRESH_SECONDS, or at once in the process that wrote them.
-- **Ranking** (`suggestions`): the NEAREST candidates by cosine on embeddings (at least
-  MIN_COSINE alike) and by keyword TF-IDF (a shared word at least) are fused by reciprocal rank
-  (1 / (60 + rank) from each list), then cut to what the person may read: the help desk, the
-  tickets `desk.permissions.visible_tickets` gives it that are resolved or closed now (one
-  query) and every article; anyone else public articles only.
+- **In memory, per process** (`Corpus`): the vectors as one (n, 384) float32 matrix (from
+  `vector_index.MIN_ROWS` rows, an inverted file: only the lists nearest the query are read)
+  and the texts as a hashed sparse TF-IDF (words, English stop words out, sublinear counts; the
+  idf is the document counts kept as rows arrive, so nothing is fitted; the rows since the last
+  full weighting in a small tail). Loaded on first use (or by `background`), then refreshed
+  from the rows written since (`updated_at`, read back a minute to tolerate commits out of
+  order), at most every REFRESH_SECONDS, or at once in the process that wrote them.
+- **Ranking** (`suggestions`): the typed text's first QUERY_MAX_TOKENS word pieces embedded
+  (the last QUERY_CACHE texts' embeddings kept); the NEAREST candidates by cosine on
+  embeddings (at least MIN_COSINE alike) and by keyword TF-IDF (a shared word at least) are
+  fused by reciprocal rank (1 / (60 + rank) from each list), then cut to what the person may
+  read: the help desk, the tickets `desk.permissions.visible_tickets` gives it that are
+  resolved or closed now (one query) and every article; anyone else public articles only.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -36,9 +41,10 @@ from django.utils import timezone
 from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer
 
-from tierline.assist import embedding
+from tierline.assist import embedding, vector_index
 from tierline.assist.classifier import clean_text
 from tierline.assist.models import Embedding
+from tierline.assist.vector_index import InvertedFile
 from tierline.core.articles import article_texts
 from tierline.desk import permissions as perms
 from tierline.desk.choices import Status
@@ -62,6 +68,15 @@ REREAD = timedelta(minutes=1)
 # The characters of a typed problem read (the model reads 128 word pieces; keywords a bit more).
 QUERY_MAX_CHARS = 4_000
 TEXT_MAX_CHARS = 4_000
+# The word pieces of a typed problem the model reads (stored texts: embedding.MAX_TOKENS); the
+# model's time grows with them, and a problem is said first.
+QUERY_MAX_TOKENS = 64
+# Typed texts whose embedding is kept (by hash) for when the same text is asked again.
+QUERY_CACHE = 256
+# The keyword side's rows weighted again (today's idf) when those added since pass this many
+# and this share of the rest.
+TAIL_MIN = 2_000
+TAIL_SHARE = 0.1
 
 
 def enabled() -> bool:
@@ -227,17 +242,44 @@ def _counts(texts: list[str]) -> sparse.csr_matrix:
 
 @dataclass
 class _State:
-    """What a ranking reads, replaced whole when rows arrive."""
+    """What a ranking reads, replaced whole when rows arrive.
+
+    Row numbers run in the order rows arrived. The vectors are one matrix while there are fewer
+    than `vector_index.MIN_ROWS`, else filed in an inverted file (`index`; `vectors` is then
+    None). The keyword side is the rows up to `main_rows`, idf-weighted and normalised by
+    column (rebuilt when the tail grows past TAIL_SHARE of it), and the tail since, weighted
+    with the idf of when it arrived: one new row costs its own words, not the corpus's."""
 
     keys: dict[tuple[str, int], int]
     kinds: np.ndarray
     ids: np.ndarray
     live: np.ndarray
-    vectors: np.ndarray
-    counts: sparse.csr_matrix
+    vectors: np.ndarray | None
+    index: InvertedFile | None
+    main_rows: int
+    main_counts: sparse.csr_matrix
+    main_weighted: sparse.csc_matrix | None
+    tail_counts: sparse.csr_matrix
+    tail_weighted: sparse.csr_matrix | None
     document_counts: np.ndarray
-    weighted: sparse.csc_matrix | None
     idf: np.ndarray
+
+    def counts_of(self, row: int) -> sparse.csr_matrix:
+        if row < self.main_rows:
+            return self.main_counts[row]
+        return self.tail_counts[row - self.main_rows]
+
+
+def _empty_counts() -> sparse.csr_matrix:
+    return sparse.csr_matrix((0, _words.n_features), dtype=np.float32)
+
+
+def _weigh(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
+    """Counts times idf, each row of length 1 (an empty row stays empty)."""
+    weighted = counts.multiply(idf).tocsr().astype(np.float32)
+    norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
+    norms[norms == 0] = 1
+    return (sparse.diags((1 / norms).astype(np.float32)) @ weighted).tocsr()
 
 
 class Corpus:
@@ -245,6 +287,7 @@ class Corpus:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._start_lock = threading.Lock()
         self.reset()
 
     def reset(self) -> None:
@@ -254,9 +297,13 @@ class Corpus:
             ids=np.zeros(0, dtype=np.int64),
             live=np.zeros(0, dtype=bool),
             vectors=np.zeros((0, embedding.DIMENSIONS), dtype=np.float32),
-            counts=sparse.csr_matrix((0, _words.n_features), dtype=np.float32),
+            index=None,
+            main_rows=0,
+            main_counts=_empty_counts(),
+            main_weighted=None,
+            tail_counts=_empty_counts(),
+            tail_weighted=None,
             document_counts=np.zeros(_words.n_features, dtype=np.float64),
-            weighted=None,
             idf=np.ones(_words.n_features, dtype=np.float32),
         )
         self.read_until = None
@@ -267,18 +314,44 @@ class Corpus:
     def mark_stale(self) -> None:
         self.stale = True
 
+    @property
+    def loading(self) -> bool:
+        """The first load runs (in a thread of its own): a ranking gets nothing meanwhile."""
+        return self._warming and self.read_until is None
+
     def ready(self) -> bool:
         """Loaded, or small enough to load within the request; else the load starts in a thread
-        of its own (100,000 rows take a minute on a busy machine) and the answer is no."""
+        of its own (100,000 rows take 6 s to a minute, as busy as the machine is) and the answer
+        is no: the request ranks nothing meanwhile (no suggestions), it does not wait."""
         if self.read_until is not None:
             return True
         if self._warming:
             return False
         if Embedding.objects.count() <= LOAD_INLINE_ROWS:
             return True
-        self._warming = True
-        threading.Thread(target=self._warm, name="assist-corpus", daemon=True).start()
+        self.load_in_background()
         return False
+
+    def _claim(self) -> bool:
+        with self._start_lock:
+            if self._warming or self.read_until is not None:
+                return False
+            self._warming = True
+            return True
+
+    def load_in_background(self) -> bool:
+        """Start the first load in a thread of its own unless it is loaded or loading."""
+        if not self._claim():
+            return False
+        threading.Thread(target=self._warm, name="assist-corpus", daemon=True).start()
+        return True
+
+    def load_here(self) -> bool:
+        """The first load, in this (background) thread, unless it is loaded or loading."""
+        if not self._claim():
+            return False
+        self._warm()
+        return True
 
     def _warm(self) -> None:
         try:
@@ -309,10 +382,12 @@ class Corpus:
         # Rows read again or changed: the old row is dropped, the new one appended. Built on a
         # copy and swapped in whole: another thread may be ranking with the state it took.
         old_state = self.state
-        s = _State(
-            **{**vars(old_state), "keys": dict(old_state.keys), "live": old_state.live.copy()},
+        s = dataclasses.replace(
+            old_state,
+            keys=dict(old_state.keys),
+            live=old_state.live.copy(),
+            document_counts=old_state.document_counts.copy(),
         )
-        s.document_counts = old_state.document_counts.copy()
         latest: dict[tuple[str, int], tuple] = {}
         for row in rows:
             latest[(row[0], row[1])] = row
@@ -320,15 +395,14 @@ class Corpus:
             old = s.keys.pop(key, None)
             if old is not None and s.live[old]:
                 s.live[old] = False
-                s.document_counts -= np.bincount(s.counts[old].indices, minlength=_words.n_features)
+                np.subtract.at(s.document_counts, s.counts_of(old).indices, 1)
         new = list(latest.values())
         start = len(s.ids)
         vectors = np.frombuffer(b"".join(bytes(r[2]) for r in new), dtype="<f4").reshape(
             len(new), embedding.DIMENSIONS
         )
+        vectors = vectors.astype(np.float32)
         counts = _counts([r[3] for r in new])
-        s.vectors = np.vstack([s.vectors, vectors.astype(np.float32)])
-        s.counts = sparse.vstack([s.counts, counts], format="csr")
         s.kinds = np.concatenate([s.kinds, np.array([r[0] for r in new], dtype="U8")])
         s.ids = np.concatenate([s.ids, np.array([r[1] for r in new], dtype=np.int64)])
         s.live = np.concatenate([s.live, np.ones(len(new), dtype=bool)])
@@ -337,12 +411,38 @@ class Corpus:
         s.document_counts += np.bincount(counts.indices, minlength=_words.n_features)
         live = int(s.live.sum())
         s.idf = (np.log((1 + live) / (1 + s.document_counts)) + 1).astype(np.float32)
-        weighted = s.counts.multiply(s.idf).tocsr()
-        norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
-        norms[norms == 0] = 1
-        # By column: a query reads only its own words' columns.
-        s.weighted = (sparse.diags((1 / norms).astype(np.float32)) @ weighted).tocsc()
+        self._add_words(s, counts)
+        self._add_vectors(s, vectors, start)
         self.state = s
+
+    @staticmethod
+    def _add_words(s: _State, counts: sparse.csr_matrix) -> None:
+        tail = sparse.vstack([s.tail_counts, counts], format="csr")
+        if s.main_weighted is None or tail.shape[0] > max(TAIL_MIN, TAIL_SHARE * s.main_rows):
+            # Everything weighted again with today's idf; by column: a query reads only its
+            # own words' columns.
+            s.main_counts = sparse.vstack([s.main_counts, tail], format="csr")
+            s.main_rows = s.main_counts.shape[0]
+            s.main_weighted = _weigh(s.main_counts, s.idf).tocsc()
+            s.tail_counts, s.tail_weighted = _empty_counts(), None
+        else:
+            s.tail_counts = tail
+            s.tail_weighted = _weigh(tail, s.idf)
+
+    @staticmethod
+    def _add_vectors(s: _State, vectors: np.ndarray, start: int) -> None:
+        n = start + len(vectors)
+        if s.index is not None and n <= 2 * s.index.trained_on:
+            s.index = s.index.add(vectors, np.arange(start, n, dtype=np.int64))
+            return
+        everything = np.vstack(
+            [s.index.matrix(start) if s.index is not None else s.vectors, vectors]
+        )
+        if n >= vector_index.MIN_ROWS:
+            # Centroids trained again whenever the rows have doubled since they were.
+            s.index, s.vectors = InvertedFile.build(everything), None
+        else:
+            s.index, s.vectors = None, everything
 
     def __len__(self) -> int:
         return int(self.state.live.sum())
@@ -357,28 +457,73 @@ class Corpus:
         s = self.state
         if not s.live.any() or not text.strip():
             return []
+        text = text[:QUERY_MAX_CHARS]
         dead = ~s.live
         if exclude is not None and exclude in s.keys:
             dead = dead.copy()
             dead[s.keys[exclude]] = True
+        with embedding.one_blas_thread():
+            by_meaning = nearest_by_meaning(s, query_vector(text), dead)
+        by_words = nearest_by_words(s, text, dead)
         fused: dict[int, float] = {}
-        query = embedding.embed([text[:QUERY_MAX_CHARS]])[0]
-        cosine = s.vectors @ query
-        cosine[dead] = -1
-        for rank, row in enumerate(_top(cosine, NEAREST)):
-            if cosine[row] < MIN_COSINE:
-                break
-            fused[row] = fused.get(row, 0.0) + 1 / (RRF_K + rank + 1)
-        words = _counts([text[:QUERY_MAX_CHARS]]).multiply(s.idf).tocsr()
-        if words.nnz and s.weighted is not None:
-            keyword = np.asarray(s.weighted[:, words.indices] @ words.data).ravel()
-            keyword[dead] = 0
-            for rank, row in enumerate(_top(keyword, NEAREST)):
-                if keyword[row] <= 0:
-                    break
+        for found in (by_meaning, by_words):
+            for rank, row in enumerate(found):
                 fused[row] = fused.get(row, 0.0) + 1 / (RRF_K + rank + 1)
         best = sorted(fused.items(), key=lambda item: -item[1])
         return [(str(s.kinds[row]), int(s.ids[row]), score) for row, score in best]
+
+
+def query_vector(text: str) -> np.ndarray:
+    """The typed text's embedding (its first QUERY_MAX_TOKENS word pieces), kept for the last
+    QUERY_CACHE texts: the ticket page's panel and the portal ask again for the same text."""
+    key = hashlib.sha256(text.encode()).digest()
+    with _query_lock:
+        cached = _query_vectors.get(key)
+        if cached is not None:
+            _query_vectors.move_to_end(key)
+            return cached
+    vector = embedding.embed([text], max_tokens=QUERY_MAX_TOKENS)[0]
+    with _query_lock:
+        _query_vectors[key] = vector
+        while len(_query_vectors) > QUERY_CACHE:
+            _query_vectors.popitem(last=False)
+    return vector
+
+
+_query_vectors: OrderedDict[bytes, np.ndarray] = OrderedDict()
+_query_lock = threading.Lock()
+
+
+def nearest_by_meaning(
+    s: _State, query: np.ndarray, dead: np.ndarray, *, exact: bool = False
+) -> list[int]:
+    """Row numbers of the NEAREST live rows by cosine (at least MIN_COSINE), best first: from
+    the inverted file's probed lists, or (small corpus, or `exact`) the whole matrix."""
+    if s.index is not None and not exact:
+        rows, cosine = s.index.search(query)
+        keep = ~dead[rows]
+        rows, cosine = rows[keep], cosine[keep]
+    else:
+        vectors = s.vectors if s.index is None else s.index.matrix(len(s.ids))
+        rows = np.arange(len(vectors))
+        cosine = vectors @ query
+        cosine[dead] = -1
+    top = _top(cosine, NEAREST)
+    return [int(rows[i]) for i in top if cosine[i] >= MIN_COSINE]
+
+
+def nearest_by_words(s: _State, text: str, dead: np.ndarray) -> list[int]:
+    """Row numbers of the NEAREST live rows by keyword TF-IDF (a shared word at least)."""
+    words = _counts([text])
+    if not words.nnz or s.main_weighted is None:
+        return []
+    weights = words.data * s.idf[words.indices]
+    parts = [np.asarray(s.main_weighted[:, words.indices] @ weights).ravel()]
+    if s.tail_weighted is not None:
+        parts.append(np.asarray(s.tail_weighted[:, words.indices] @ weights).ravel())
+    keyword = np.concatenate(parts) if len(parts) > 1 else parts[0]
+    keyword[dead] = 0
+    return [int(row) for row in _top(keyword, NEAREST) if keyword[row] > 0]
 
 
 def _top(scores: np.ndarray, n: int) -> np.ndarray:

@@ -19,11 +19,11 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.special import erf
 from threadpoolctl import ThreadpoolController
 
 DIMENSIONS = 384
@@ -80,8 +80,38 @@ def _layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float) 
     return centred / np.sqrt(var + eps) * gamma + beta
 
 
+def _erf(x: np.ndarray) -> np.ndarray:
+    """erf in float32 by Abramowitz & Stegun 7.1.26 (error at most 1.5e-7), in place where it
+    can: the GELU took about 30% less time than with scipy's erf (which was a fifth of a
+    128-token forward pass)."""
+    a = np.abs(x)
+    t = a * np.float32(0.3275911)
+    t += 1
+    np.reciprocal(t, out=t)
+    y = t * np.float32(1.061405429)
+    y -= np.float32(1.453152027)
+    y *= t
+    y += np.float32(1.421413741)
+    y *= t
+    y -= np.float32(0.284496736)
+    y *= t
+    y += np.float32(0.254829592)
+    y *= t
+    a *= a
+    np.negative(a, out=a)
+    np.exp(a, out=a)
+    y *= a
+    np.subtract(1, y, out=y)
+    return np.copysign(y, x, out=y)
+
+
 def _gelu(x: np.ndarray) -> np.ndarray:
-    return 0.5 * x * (1.0 + erf(x / np.float32(np.sqrt(2.0))))
+    """GELU with the exact (erf) form the model was trained with."""
+    y = _erf(x * np.float32(1 / np.sqrt(2.0)))
+    y += 1
+    y *= x
+    y *= np.float32(0.5)
+    return y
 
 
 class Encoder:
@@ -183,29 +213,36 @@ class Encoder:
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
 
-    def encode(self, texts: Sequence[str], *, batch_size: int = BATCH) -> np.ndarray:
+    def encode(
+        self, texts: Sequence[str], *, batch_size: int = BATCH, max_tokens: int = MAX_TOKENS
+    ) -> np.ndarray:
         """Embed `texts` (any length, any language, empty allowed): float32 (len(texts), 384).
 
         BLAS runs on one thread: these products are small, and on a shared machine (web workers,
         a task worker) OpenBLAS's threads spun against each other (32 short texts took 52 s
         with them, under 1 s without)."""
-        with _controller().limit(limits=1, user_api="blas"):
-            return self._encode(texts, batch_size=batch_size)
+        with one_blas_thread():
+            return self._encode(texts, batch_size=batch_size, max_tokens=max_tokens)
 
-    def _encode(self, texts: Sequence[str], *, batch_size: int) -> np.ndarray:
+    def _encode(self, texts: Sequence[str], *, batch_size: int, max_tokens: int) -> np.ndarray:
         out = np.zeros((len(texts), self.hidden), dtype=np.float32)
         if not texts:
             return out
         encodings = self.tokenizer.encode_batch([str(t or "")[:MAX_CHARS] for t in texts])
+        # Fewer word pieces than the tokenizer's cut: the first ones, then its closing [SEP].
+        pieces = [
+            e.ids if len(e.ids) <= max_tokens else [*e.ids[: max(1, max_tokens - 1)], e.ids[-1]]
+            for e in encodings
+        ]
         # Similar lengths batched together: less padding to compute.
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        order = sorted(range(len(texts)), key=lambda i: len(pieces[i]))
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
-            width = max(len(encodings[i].ids) for i in chunk)
+            width = max(len(pieces[i]) for i in chunk)
             ids = np.zeros((len(chunk), width), dtype=np.int64)
             mask = np.zeros((len(chunk), width), dtype=np.int64)
             for row, i in enumerate(chunk):
-                piece = encodings[i].ids
+                piece = pieces[i]
                 ids[row, : len(piece)] = piece
                 mask[row, : len(piece)] = 1
             out[chunk] = self._forward(ids, mask)
@@ -225,6 +262,16 @@ def _controller() -> ThreadpoolController:
     return _threadpools
 
 
+def one_blas_thread() -> AbstractContextManager:
+    """BLAS held to one thread in this block (see `Encoder.encode`)."""
+    return _controller().limit(limits=1, user_api="blas")
+
+
+def loaded() -> bool:
+    """Whether this process has loaded the model already (nothing is loaded to find out)."""
+    return _encoder is not None
+
+
 def encoder() -> Encoder:
     """The process's one loaded model (about 90 MB; loaded on first use, in about a second)."""
     global _encoder
@@ -235,6 +282,7 @@ def encoder() -> Encoder:
     return _encoder
 
 
-def embed(texts: Sequence[str]) -> np.ndarray:
-    """Embed `texts` with the process's model: float32 (len(texts), 384), rows of length 1."""
-    return encoder().encode(list(texts))
+def embed(texts: Sequence[str], *, max_tokens: int = MAX_TOKENS) -> np.ndarray:
+    """Embed `texts` with the process's model: float32 (len(texts), 384), rows of length 1;
+    each text cut to `max_tokens` word pieces (at most MAX_TOKENS)."""
+    return encoder().encode(list(texts), max_tokens=min(max_tokens, MAX_TOKENS))

@@ -5,6 +5,9 @@ answers."""
 
 from __future__ import annotations
 
+from django_tasks.backends.immediate import ImmediateBackend
+
+from tierline.assist import background
 from tierline.assist.tasks import embed_article, embed_ticket, find_duplicates, triage_ticket
 from tierline.core import events
 from tierline.core.articles import ArticleSaved
@@ -20,14 +23,29 @@ def compare_new_ticket(event: TicketOpened) -> None:
     find_duplicates.enqueue(ticket_id=event.ticket_id)
 
 
+def _in_background(job: object, **kwargs: int) -> bool:
+    """Under TIERLINE_TASKS=immediate a queued task runs in the request, which would wait on
+    the model's first load (0.3-3 s) and on the embedding: in a server process the assistant's
+    thread (assist.background) does it instead. Elsewhere a worker runs the task anyway."""
+    return isinstance(embed_ticket.get_backend(), ImmediateBackend) and background.hand_over(
+        job, **kwargs
+    )
+
+
 def embed_solved_ticket(event: Resolved | Closed) -> None:
     # Resolved, then Closed (the answer may have been edited meanwhile: an unchanged text is
     # not embedded again); a reopened ticket keeps its row and is never suggested while open.
-    embed_ticket.enqueue(ticket_id=event.ticket_id)
+    from tierline.assist import answers
+
+    if not _in_background(answers.embed_ticket, ticket_id=event.ticket_id):
+        embed_ticket.enqueue(ticket_id=event.ticket_id)
 
 
 def embed_saved_article(event: ArticleSaved) -> None:
-    embed_article.enqueue(article_id=event.article_id)
+    from tierline.assist import answers
+
+    if not _in_background(answers.embed_article, article_id=event.article_id):
+        embed_article.enqueue(article_id=event.article_id)
 
 
 def subscribe_all() -> None:

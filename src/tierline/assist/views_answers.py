@@ -32,6 +32,7 @@ def similar(request: HttpRequest, number: str) -> HttpResponse:
         "answers": answers.suggestions(user=request.user, ticket=ticket),
         "can_reply": perms.can_work_ticket(request.user, ticket),
         "enabled": answers.enabled(),
+        "loading": answers.corpus().loading,
     }
     if request.headers.get("HX-Request"):
         return render(request, "assist/_similar_list.html", context)
