@@ -17,7 +17,8 @@ Loads N tickets (subjects and descriptions drawn from an IT vocabulary) with thr
 each (one in four an internal note), builds the index (`reindex_all`, timed), then times
 searches of two random words as a technician: the search page's ranked query with snippets
 (`knowledge.search.queries.search`) and the queue's first page with the text filter
-(`desk.lists.TICKETS.page`, what the API's `q` runs). Prints one table (median, p95, N).
+(`desk.lists.TICKETS.page`, what the API's `q` runs), and a lead's whole open queue with the
+text filter, counted (`desk.lists.QUEUE.page`). Prints one table (median, p95, N).
 Not a test: nothing here asserts, and the suite never runs it.
 """
 
@@ -296,6 +297,7 @@ def main() -> int:
     rng = random.Random(args.seed)
     with database(args) as vendor:
         from tierline.desk import lists
+        from tierline.desk import queries as desk_queries
         from tierline.desk.models import Message, Ticket
         from tierline.knowledge.search import index, queries
         from tierline.people.models import User
@@ -323,10 +325,20 @@ def main() -> int:
         technician, _ = User.objects.get_or_create(
             username="bench-tech", defaults={"role": User.Role.TECHNICIAN}
         )
+        lead, _ = User.objects.get_or_create(
+            username="bench-lead", defaults={"role": User.Role.LEAD}
+        )
         texts = [f"{rng.choice(WORDS)} {rng.choice(WORDS)}" for _ in range(args.searches)]
 
         def page(text: str) -> None:
             found, _ = lists.TICKETS.page(technician, {"q": text, "sort": "-updated"})
+            list(found.object_list)
+
+        def counted(text: str) -> None:
+            # The workspace's "all open" queue of a lead (every loaded ticket is open): counted.
+            found, _ = lists.QUEUE.page(
+                lead, {"q": text}, scope=desk_queries.queue_for(lead, "all")
+            )
             list(found.object_list)
 
         rows = [
@@ -335,6 +347,7 @@ def main() -> int:
                 timed(lambda t: queries.search(technician, t), texts),
             ),
             ("queue/API first page (q)", timed(page, texts)),
+            ("lead's open queue, counted (q)", timed(counted, texts)),
         ]
         print(
             f"\n{vendor}: {args.tickets:,} tickets, {counts['message']:,} messages; "

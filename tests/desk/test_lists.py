@@ -3,6 +3,9 @@ and scope the pages use, and the lists built from them page, filter and count th
 
 from __future__ import annotations
 
+import dataclasses
+from unittest import mock
+
 import pytest
 from django.db import connection
 from django.http import QueryDict
@@ -144,3 +147,41 @@ def test_an_invalid_filter_is_ignored_on_a_page_and_refused_by_the_api(employee,
     assert set(ticket_filter.errors) == {"status", "sort"}
     with pytest.raises(ValueError, match="status"):
         lists.TICKETS.filter(tier1, params, strict=True)
+
+
+def test_a_counted_list_counts_up_to_its_cap_and_still_offers_the_next_page(employee, lead):
+    # given: five open tickets in a lead's whole queue, a spec that counts two rows at most
+    made = [desk_factories.ticket(employee, subject=f"Ticket {n}") for n in range(5)]
+    spec = dataclasses.replace(lists.QUEUE, count_cap=2)
+    queryset, _ = spec.filter(lead, {"sort": "number"}, scope=queries.queue_for(lead, "all"))
+    # when
+    pages = [spec.paginate(queryset, str(n), page_size=2) for n in (1, 2, 3)]
+    # then: the first page counts "2+" and offers a next page; a deeper page counts as far as
+    # it needs; the last page knows the exact total
+    assert [(p.paginator.count, p.paginator.capped, p.paginator.num_pages) for p in pages] == [
+        (2, True, 2),
+        (4, True, 3),
+        (5, False, 3),
+    ]
+    assert [p.has_next() for p in pages] == [True, True, False]
+    assert [[t.pk for t in p.object_list] for p in pages] == [
+        [made[0].pk, made[1].pk],
+        [made[2].pk, made[3].pk],
+        [made[4].pk],
+    ]
+    # and the real spec counts them exactly (under its cap)
+    exact = lists.QUEUE.paginate(queryset, "1", page_size=2)
+    assert (exact.paginator.count, exact.paginator.capped) == (5, False)
+
+
+def test_a_capped_count_reads_as_a_lower_bound(client, employee, lead):
+    # given: three open tickets, and a queue page that counts one at most
+    for n in range(3):
+        desk_factories.ticket(employee, subject=f"Ticket {n}")
+    client.force_login(lead)
+    capped = dataclasses.replace(lists.QUEUE, count_cap=1, page_size=1)
+    # when
+    with mock.patch.object(lists, "QUEUE", capped):
+        html = client.get("/desk/?queue=all").content.decode()
+    # then
+    assert "1–1 of 1+" in html

@@ -56,7 +56,9 @@ TICKETS = ListSpec(
     filterset=TicketFilter,
     orderings=TICKET_ORDERINGS,
     default_ordering=DEFAULT_SORT,
-    columns=("requester", "assignee", "team", "category", "parent", "merged_into"),
+    columns=("requester", "assignee", "team", "category"),
+    # The API's row shows them; few tickets have one (one query then, none otherwise).
+    prefetched=("parent", "merged_into"),
     extras=TICKET_EXTRAS,
 )
 

@@ -66,14 +66,9 @@ def ticket_text_filter(text: str, user) -> Q:
     database.
     """
     parsed = _parse(text)
-    typed = text.strip()
-    by_number = None
-    if any(ch.isdigit() for ch in typed):  # a ticket number has digits; words alone stay one IN
-        by_number = Q(number__iexact=typed)
-        if parsed.ticket_pk is not None:
-            by_number |= Q(number=ticket_number(parsed.ticket_pk))
+    numbered = _numbered(text.strip(), parsed)
     if parsed.empty:
-        return by_number if by_number is not None else Q(pk__in=[])
+        return Q(pk__in=numbered)
     param = backends.match_param(parsed)
     staff = user is not None and perms.is_staff_member(user)
     hidden = perms.hidden_team_ids(user) if staff else []
@@ -97,13 +92,38 @@ def ticket_text_filter(text: str, user) -> Q:
         if internal is False:
             documents = documents.filter(internal=False)
         wanted = Q(Exists(documents))
+        if numbered:  # SQLite walks the list's order and asks per row anyway
+            wanted |= Q(pk__in=numbered)
     else:
-        found = RawSQL(backends.matching_ids_sql(kinds=TICKET_KINDS, internal=internal), [param])  # noqa: S611 (only %s takes typed text)
+        # The numbered ticket joins the matches inside the one subquery: `IN (...) OR id = 17`
+        # made PostgreSQL walk all 1,000,000 tickets with the matches hashed (9 s); the text is
+        # then one token, a number, which few documents hold.
+        found = RawSQL(  # noqa: S611 (only %s takes typed text; the ids are ints from the database)
+            backends.matching_ids_sql(kinds=TICKET_KINDS, internal=internal)
+            + "".join(f" UNION ALL SELECT {int(pk)}" for pk in numbered),
+            [param],
+        )
         wanted = Q(pk__in=found)
     if hidden:
         notes = RawSQL(backends.matching_ids_sql(kinds=(Kind.MESSAGE,), internal=True), [param])  # noqa: S611 (only %s takes typed text)
         wanted |= Q(pk__in=notes) & (~Q(team_id__in=hidden) | Q(assignee_id=user.pk))
-    return wanted if by_number is None else wanted | by_number
+    return wanted
+
+
+def _numbered(typed: str, parsed: terms.Terms) -> list[int]:
+    """The ids of the tickets whose number is `typed` ("TL-12" for TL-000012), read first by
+    the number's unique index: none for text that is no ticket's number. Never an OR of the
+    number beside the text's subquery: PostgreSQL could then no longer walk the list's index
+    and probe each ticket's documents, and collected every match of the words instead
+    ("bench17 printer" over 1,000,000 tickets: 0.7 s)."""
+    if not any(ch.isdigit() for ch in typed) or any(ch.isspace() for ch in typed):
+        return []  # a ticket number has digits and no space
+    # As typed, upper or lower case (numbers are made upper case: "tl-000012" finds TL-000012):
+    # exact forms the unique index answers, where "any case" read the whole table.
+    numbers = {typed, typed.upper(), typed.lower()}
+    if parsed.ticket_pk is not None:
+        numbers.add(ticket_number(parsed.ticket_pk))
+    return list(Ticket.objects.filter(number__in=numbers).values_list("pk", flat=True)[:10])
 
 
 def corrected_text(text: str) -> str | None:
