@@ -7,6 +7,9 @@
     python bench/mail.py --imap                            also from a private Dovecot (IMAPS)
     python bench/mail.py --imap --idle                     and delivered while an IDLE watcher waits
     python bench/mail.py --profile spool.prof              cProfile the spool drain into a file
+    python bench/mail.py --tasks redis                     after-commit tasks queued in Redis for
+                                                           the task workers (a cluster's set-up):
+                                                           the mail worker's own share is timed
 
 The mix (seeded): new requests from --senders known people (example.com), about 40% replies
 onto earlier tickets (half by `[TL-000123]` in the subject, half by In-Reply-To only), 15% with a
