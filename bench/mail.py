@@ -7,6 +7,9 @@
     python bench/mail.py --imap                            also from a private Dovecot (IMAPS)
     python bench/mail.py --imap --idle                     and delivered while an IDLE watcher waits
     python bench/mail.py --profile spool.prof              cProfile the spool drain into a file
+    python bench/mail.py --tasks redis                     after-commit tasks queued in Redis for
+                                                           the task workers (a cluster's set-up):
+                                                           the mail worker's own share is timed
 
 The mix (seeded): new requests from --senders known people (example.com), about 40% replies
 onto earlier tickets (half by `[TL-000123]` in the subject, half by In-Reply-To only), 15% with a
@@ -97,12 +100,14 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--profile", help="write a cProfile of the burst drain to this file")
     p.add_argument(
         "--tasks",
-        choices=["immediate", "database"],
+        choices=["immediate", "database", "redis"],
         default="immediate",
         help="the task backend (TIERLINE_TASKS): immediate (the default) runs the search\n"
-        "indexing and the other after-commit tasks in the drain; database queues them for\n"
-        "the task worker (not timed here)",
+        "indexing and the other after-commit tasks in the drain; database and redis queue\n"
+        "them for the task workers (not timed here; redis: --redis-url, keys of its own,\n"
+        "deleted after)",
     )
+    p.add_argument("--redis-url", default="redis://127.0.0.1:6379/0", help="with --tasks redis")
     args = p.parse_args()
     if args.messages < 10 or args.senders < 1 or args.rate <= 0 or args.interval <= 0:
         p.error("--messages >= 10, --senders >= 1, --rate and --interval > 0")
@@ -547,12 +552,30 @@ def migrated_database(args: argparse.Namespace) -> Iterator[str]:
     """common.migrated_database, with the task backend chosen by --tasks."""
     with fresh_database(args) as vendor:
         os.environ["TIERLINE_TASKS"] = args.tasks
+        prefix = f"tierline-bench-{os.getpid()}"
+        if args.tasks == "redis":  # the tasks (and the cache) through Redis, as a cluster runs
+            os.environ["TIERLINE_REDIS_URL"] = args.redis_url
+            os.environ["TIERLINE_REDIS_PREFIX"] = prefix
         import django
         from django.core.management import call_command
 
         django.setup()
         call_command("migrate", verbosity=0)
-        yield vendor
+        try:
+            yield vendor
+        finally:
+            if args.tasks == "redis":
+                _forget_redis(args.redis_url, prefix)
+
+
+def _forget_redis(url: str, prefix: str) -> None:
+    """Delete the tasks the bench queued (nobody ran them); the backend's keys are
+    `{prefix}:...` (core.redis_tasks.Keys). Never the whole database: others share it."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    for key in client.scan_iter(match="{" + prefix + "}:*", count=1000):
+        client.delete(key)
 
 
 def main() -> int:

@@ -9,7 +9,7 @@ import pytest
 from tests.mail.factories import mail, mailbox
 from tierline.core.models import HistoryEntry
 from tierline.desk.models import Ticket
-from tierline.mail import rawstore, services, spool
+from tierline.mail import parsing, rawstore, services, spool
 from tierline.mail.models import Inbound, RawMessage
 from tierline.people.models import User
 
@@ -85,6 +85,8 @@ def test_a_failed_batch_is_taken_again_one_at_a_time_keeping_those_before_the_fa
 
 def test_a_crash_mid_batch_loses_nothing_and_doubles_nothing(employee, monkeypatch):
     mailbox()
+    # One batch of the five: on a busy machine 0.5 s can pass within one message.
+    monkeypatch.setattr(spool, "BATCH_SECONDS", 3600)
     _spool(*_five())
     receive, calls = services.receive, []
 
@@ -132,6 +134,72 @@ def test_a_mailbox_changed_between_batches_is_seen_by_the_next(employee, monkeyp
     _spool(mail(sender="stranger2@elsewhere.test"))
     [(_, second)] = spool.drain()
     assert second.line.startswith("new TL-")
+
+
+# --- what a batch does not do twice ---------------------------------------------------------
+
+
+def test_a_drained_message_is_parsed_once_and_not_read_back_from_the_raw_store(
+    employee, monkeypatch
+):
+    mailbox()
+    _spool(*_five())
+    loads, reads = [], []
+    load, read = parsing.load, rawstore.read
+    monkeypatch.setattr(parsing, "load", lambda raw: loads.append(1) or load(raw))
+    monkeypatch.setattr(rawstore, "read", lambda path: reads.append(path) or read(path))
+
+    done = spool.drain()
+
+    assert [r.line.split()[0] for _, r in done] == ["new"] * 5
+    assert len(loads) == 5 and reads == []
+
+
+def test_what_a_batch_returns_is_what_it_committed(employee):
+    mailbox()
+    _spool(
+        *_five(), mail(subject="Re: printer", body="", headers={"Auto-Submitted": "auto-replied"})
+    )
+
+    done = spool.drain()
+
+    for _, received in done:
+        stored = Inbound.objects.select_related("ticket").get(pk=received.inbound.pk)
+        assert stored.line == received.line == received.inbound.line
+        assert stored.ticket_id == received.inbound.ticket_id
+        assert stored.outcome != Inbound.Outcome.PENDING
+    assert [r.line.split()[0] for _, r in done] == ["new"] * 5 + ["ignored:"]
+
+
+def test_the_same_message_twice_in_one_batch_is_one_entry(employee):
+    mailbox()
+    raw = mail(message_id="<once@client.example>")
+    _spool(raw, raw.replace(b"Printer jammed", b"Printer jammed!"))
+
+    lines = [received.line for _, received in spool.drain()]
+
+    assert lines[0].startswith("new TL-")
+    assert lines[1] == "ignored: duplicate of <once@client.example>"
+    assert Ticket.objects.count() == 1 and RawMessage.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_received_outside_a_transaction_the_row_is_read_again_locked(employee, monkeypatch):
+    # `tierline mail ingest` runs with no transaction open: the pending row is committed
+    # (another worker or `reprocess` may see it), so `process` takes it again, locked.
+    mailbox()
+    locked = []
+    original = Inbound.objects.select_for_update
+
+    def counting(*args, **kwargs):
+        locked.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(Inbound.objects, "select_for_update", counting)
+    received = services.receive(mail(), source=RawMessage.Source.INGEST)
+    assert received.line.startswith("new TL-") and locked == [1]
+    again = services.receive(mail(), source=RawMessage.Source.INGEST)  # a new Message-ID
+    assert again.line.startswith("new TL-") and locked == [1, 1]
 
 
 # --- the raw store's flush together ----------------------------------------------------------

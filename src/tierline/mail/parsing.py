@@ -469,9 +469,10 @@ def load(raw: bytes) -> EmailMessage:
     return msg
 
 
-def parse(raw: bytes) -> tuple[EmailMessage, ParsedMail]:
-    """The message object and what Tierline reads from it."""
-    msg = load(raw)
+def parse(raw: bytes, *, loaded: EmailMessage | None = None) -> tuple[EmailMessage, ParsedMail]:
+    """The message object and what Tierline reads from it. `loaded`: `load(raw)` already done
+    (the gateway read the Message-ID from it), so the bytes are not parsed twice."""
+    msg = loaded if loaded is not None else load(raw)
     parsed = ParsedMail()
     parsed.message_id = message_id_of(msg)
     parsed.subject = header(msg, "subject")

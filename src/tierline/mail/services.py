@@ -128,11 +128,25 @@ def mailbox_for(msg: parsing.Message, parsed: parsing.ParsedMail) -> Mailbox | N
 # --- receiving ------------------------------------------------------------------------------
 
 
-def _header_message_id(raw: bytes) -> str:
+def _loaded(raw: bytes) -> parsing.EmailMessage | None:
+    """The message object (parsed once: its Message-ID here, the rest by `process`), or None
+    when it holds no message (`process` quarantines it with the reason)."""
     try:
-        return parsing.message_id_of(parsing.load(raw))[:998]
+        return parsing.load(raw)
     except parsing.Unparseable:
-        return ""
+        return None
+
+
+@dataclass(frozen=True)
+class _InHand:
+    """What `receive` already has of a message it just stored, handed to `process` so it is
+    not read again: the row (locked by its own uncommitted insert when `fresh`), the bytes and
+    their message object."""
+
+    inbound: Inbound
+    raw: bytes
+    msg: parsing.EmailMessage | None
+    fresh: bool
 
 
 def _duplicate_of(sha256: str, message_id: str) -> RawMessage | None:
@@ -160,10 +174,16 @@ def receive(
 
     The same bytes, or a message with the same Message-ID (the same mail in two mailboxes, a
     fetch retried), make no second entry: "ignored: duplicate of <id>"."""
-    stored = store(raw, source=source, mailbox=mailbox, envelope_sender=envelope_sender)
+    # Inside a transaction (a spool batch) the new rows stay invisible to every other worker
+    # until it commits: `process` needs no locked read of the row it was just handed.
+    fresh = transaction.get_connection().in_atomic_block
+    msg = _loaded(raw)
+    stored = _store(raw, msg, source=source, mailbox=mailbox, envelope_sender=envelope_sender)
     if stored.duplicate:
         return stored
-    inbound = process(stored.inbound.pk)
+    inbound = process(
+        stored.inbound.pk, _in_hand=_InHand(inbound=stored.inbound, raw=raw, msg=msg, fresh=fresh)
+    )
     return Received(inbound=inbound, line=inbound.line)
 
 
@@ -177,8 +197,21 @@ def store(
     """Store `raw` (on disk, then RawMessage + a pending Inbound) without processing it; for a
     duplicate, the first arrival's record. `receive` is `store` then `process`; the IMAP
     fetcher commits its UID bookkeeping with these rows before processing."""
+    return _store(
+        raw, _loaded(raw), source=source, mailbox=mailbox, envelope_sender=envelope_sender
+    )
+
+
+def _store(
+    raw: bytes,
+    msg: parsing.EmailMessage | None,
+    *,
+    source: str,
+    mailbox: Mailbox | None,
+    envelope_sender: str | None,
+) -> Received:
     sha256 = rawstore.digest(raw)
-    message_id = _header_message_id(raw)
+    message_id = parsing.message_id_of(msg)[:998] if msg is not None else ""
     first = _duplicate_of(sha256, message_id)
     if first is not None:
         return _as_duplicate(first)
@@ -220,14 +253,20 @@ class _Outcome(Exception):
         self.after = after
 
 
-def process(inbound_id: int, *, release: bool = False) -> Inbound:
+def process(inbound_id: int, *, release: bool = False, _in_hand: _InHand | None = None) -> Inbound:
     """Process a pending (or quarantined; with `release`, held) message once; its Inbound.
 
     The ticket or reply and the outcome commit together, so running this twice, or after a
-    crash, never makes a second ticket."""
+    crash, never makes a second ticket. `_in_hand`: `receive`'s row, bytes and message object
+    (not read again; the row not locked again when its insert is not yet committed)."""
     try:
         with transaction.atomic():
-            inbound = Inbound.objects.select_for_update().select_related("raw").get(pk=inbound_id)
+            if _in_hand is not None and _in_hand.fresh:
+                inbound = _in_hand.inbound
+            else:
+                inbound = (
+                    Inbound.objects.select_for_update().select_related("raw").get(pk=inbound_id)
+                )
             again = {Outcome.PENDING, Outcome.QUARANTINED} | ({Outcome.HELD} if release else set())
             if inbound.outcome not in again:
                 return inbound
@@ -235,7 +274,7 @@ def process(inbound_id: int, *, release: bool = False) -> Inbound:
             inbound.notes = []
             try:
                 with transaction.atomic():
-                    _process(inbound, release=release)
+                    _process(inbound, release=release, in_hand=_in_hand)
             except _Outcome as done:
                 inbound.outcome, inbound.reason = done.outcome, done.reason[:500]
                 inbound.ticket = inbound.ticket_message = None
@@ -250,6 +289,8 @@ def process(inbound_id: int, *, release: bool = False) -> Inbound:
                 inbound.ticket = inbound.ticket_message = None
             inbound.processed_at = timezone.now()
             inbound.save()
+        if _in_hand is not None and _in_hand.fresh:
+            return inbound  # as saved: its ticket and raw rows are the ones just written
     except Exception as exc:  # never out of the gateway: quarantined with the reason
         logger.exception("mail: message %s could not be processed", inbound_id)
         Inbound.objects.filter(pk=inbound_id).update(
@@ -278,10 +319,10 @@ def _failure_reason(exc: Exception) -> str:
     return f"could not be processed: {exc.__class__.__name__}: {exc}"
 
 
-def _process(inbound: Inbound, *, release: bool) -> None:
-    raw = rawstore.read(inbound.raw.path)
+def _process(inbound: Inbound, *, release: bool, in_hand: _InHand | None = None) -> None:
+    raw = in_hand.raw if in_hand is not None else rawstore.read(inbound.raw.path)
     try:
-        msg, parsed = parsing.parse(raw)
+        msg, parsed = parsing.parse(raw, loaded=in_hand.msg if in_hand is not None else None)
     except parsing.Unparseable as exc:
         raise _Outcome(Outcome.QUARANTINED, f"unparseable: {exc}") from None
     inbound.sender = parsed.sender.lower()[:320]
