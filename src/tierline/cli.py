@@ -774,10 +774,10 @@ def cmd_mail_idle(args: argparse.Namespace) -> int:
 def _idle_watchers() -> Any:
     """With TIERLINE_MAIL_IDLE=1 the worker also watches the IMAP folders (IDLE); None
     otherwise. The `mail-imap` poll job stays as the safety net."""
-    if os.environ.get("TIERLINE_MAIL_IDLE", "").strip().lower() not in {"1", "true", "yes", "on"}:
-        return None
     from tierline.mail import idle
 
+    if not idle.enabled():
+        return None
     _out("IMAP IDLE watchers on (TIERLINE_MAIL_IDLE).")
     return idle.run_in_background(say=_out)
 
