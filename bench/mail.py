@@ -6,6 +6,7 @@
                                                            PostgreSQL: creates and drops a bench database
     python bench/mail.py --imap                            also from a private Dovecot (IMAPS)
     python bench/mail.py --imap --idle                     and delivered while an IDLE watcher waits
+    python bench/mail.py --imap --imap-only --steady 0     the IMAP fetch alone
     python bench/mail.py --profile spool.prof              cProfile the spool drain into a file
     python bench/mail.py --tasks redis                     after-commit tasks queued in Redis for
                                                            the task workers (a cluster's set-up):
@@ -92,6 +93,11 @@ def parse_args() -> argparse.Namespace:
         "--interval", type=float, default=1.0, help="steady phase: seconds between drains"
     )
     p.add_argument("--imap", action="store_true", help="also fetch them from a private Dovecot")
+    p.add_argument(
+        "--imap-only",
+        action="store_true",
+        help="with --imap: skip the spool phases (measure the IMAP fetcher alone)",
+    )
     p.add_argument(
         "--idle", action="store_true", help="with --imap: also delivered to an IDLE watcher"
     )
@@ -585,8 +591,8 @@ def main() -> int:
 
         set_up(args)
         mix = Mix(args.seed, args.senders, next_ticket_pk(), settings.TIERLINE["TICKET_PREFIX"])
-        rows = [burst(args, mix, vendor)]
-        if args.steady > 0:
+        rows = [] if args.imap and args.imap_only else [burst(args, mix, vendor)]
+        if args.steady > 0 and not (args.imap and args.imap_only):
             rows.append(steady(args, mix, vendor))
         if args.imap:
             rows.append(imap_phase(args, mix, vendor))

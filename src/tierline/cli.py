@@ -21,8 +21,9 @@ a lease on the job's row decides who runs it, so any number of `serve` and `work
     tierline mail idle [--mailbox N]   watch the IMAP folders (IDLE): new mail fetched at once
                                        (or TIERLINE_MAIL_IDLE=1 in `tierline worker`)
     tierline mail oauth-signin --grant NAME
-                                       Microsoft 365: the administrator's one-time device-code
-                                       sign-in for an OAuth2 grant (XOAUTH2 mailboxes)
+                                       the administrator's one-time sign-in for an OAuth2 grant
+                                       (XOAUTH2 mailboxes): Microsoft 365 by device code,
+                                       Google in a browser (a loopback redirect)
     tierline mailserver [--lmtp]       an SMTP/LMTP listener for the mailboxes: spools each
                                        message (fsync) before its 250, and drains the spool
     tierline search reindex            build the search index again (tickets, replies, notes,
@@ -784,17 +785,18 @@ def cmd_mail_idle(args: argparse.Namespace) -> int:
 def _idle_watchers() -> Any:
     """With TIERLINE_MAIL_IDLE=1 the worker also watches the IMAP folders (IDLE); None
     otherwise. The `mail-imap` poll job stays as the safety net."""
-    if os.environ.get("TIERLINE_MAIL_IDLE", "").strip().lower() not in {"1", "true", "yes", "on"}:
-        return None
     from tierline.mail import idle
 
+    if not idle.enabled():
+        return None
     _out("IMAP IDLE watchers on (TIERLINE_MAIL_IDLE).")
     return idle.run_in_background(say=_out)
 
 
 def cmd_mail_oauth_signin(args: argparse.Namespace) -> int:
-    """Microsoft's device-code sign-in for a grant: prints where to go and the code, waits for
-    the administrator to sign in, keeps the refresh token (sealed)."""
+    """The administrator's sign-in for a grant, kept as its refresh token (sealed). Microsoft:
+    the device code (prints where to go and the code). Google: the installed-app flow (prints
+    the address to open; the browser comes back to a listener on 127.0.0.1)."""
     from tierline.mail import oauth
     from tierline.mail.models import OAuthGrant
 
@@ -807,8 +809,18 @@ def cmd_mail_oauth_signin(args: argparse.Namespace) -> int:
             + (f" (there are: {names})." if names else ": add one in the admin first."),
             EXIT_BAD_INPUT,
         )
+    if args.timeout <= 0:
+        raise CommandFailed("--timeout is a number of seconds above 0.", EXIT_BAD_INPUT)
     try:
-        oauth.sign_in_with_device_code(grant, _out)
+        if grant.provider == OAuthGrant.Provider.GOOGLE:
+            oauth.sign_in_with_browser(
+                grant,
+                _out,
+                authorization_url=args.authorization_url or oauth.GOOGLE_AUTHORIZATION_URL,
+                timeout=args.timeout,
+            )
+        else:
+            oauth.sign_in_with_device_code(grant, _out)
     except oauth.OAuthFailure as exc:
         raise CommandFailed(f"Sign-in failed: {exc}", EXIT_FAILED) from None
     _out(f"Signed in: {grant.name} keeps its refresh token; its mailboxes sign in by XOAUTH2.")
@@ -1020,9 +1032,21 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--mailbox", default="", help="only this mailbox (by name)")
     q.set_defaults(func=cmd_mail_idle)
     q = mail.add_parser(
-        "oauth-signin", help="Microsoft 365: sign in once for an OAuth2 grant (device code)"
+        "oauth-signin",
+        help="sign in once for an OAuth2 grant (Microsoft: device code; Google: a browser)",
     )
     q.add_argument("--grant", required=True, help="the grant's name (admin: OAuth2 sign-ins)")
+    q.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        help="Google: seconds to wait for the browser's answer (default 300)",
+    )
+    q.add_argument(
+        "--authorization-url",
+        default="",
+        help="Google: another authorization endpoint (default Google's own)",
+    )
     q.set_defaults(func=cmd_mail_oauth_signin)
 
     p = sub.add_parser(

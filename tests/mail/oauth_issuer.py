@@ -4,7 +4,11 @@ servers do, small enough to read.
 - HTTPS (a self-signed certificate the tests trust through REQUESTS_CA_BUNDLE): OpenID discovery
   at `/<tenant>/v2.0/.well-known/openid-configuration` and a token endpoint, as MSAL expects of
   an authority, including the device-code flow (`/devicecode`: the "administrator" signs in at
-  once); `/token` for google-auth and plain OAuth2 clients (client credentials, refresh token).
+  once); `/token` for google-auth and plain OAuth2 clients (client credentials, refresh token,
+  and an authorization code checked against its PKCE S256 challenge and redirect address);
+  `/authorize`, Google's consent page without the page: it redirects the "browser" at once to
+  its loopback `redirect_uri` with a code and the state (or `error=access_denied` when
+  `deny` is set).
 - HTTP (loopback only): `/introspect` (RFC 7662), which Dovecot's oauth2 passdb asks about each
   token it is given.
 
@@ -14,6 +18,8 @@ revoked (`revoke_all`), as an administrator revoking a grant would.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import secrets
 import socket
@@ -43,6 +49,9 @@ class Issuer:
         self.refresh_tokens: set[str] = set()
         self.requests: list[dict[str, str]] = []  # every token request's form, for assertions
         self.introspections = 0
+        self.codes: dict[str, tuple[str, str]] = {}  # code -> (PKCE challenge, redirect_uri)
+        self.authorizations: list[dict[str, str]] = []  # every /authorize query
+        self.deny = False
         self.lock = threading.Lock()
         self.root = Path(tempfile.mkdtemp(prefix="tierline-oauth-"))
         self.https_port = _free_port()
@@ -134,7 +143,31 @@ class Issuer:
                         },
                     )
                     return
+                if self.path.startswith("/authorize"):
+                    self._authorize()
+                    return
                 self._answer(404, {"error": "not_found"})
+
+            def _authorize(self) -> None:
+                query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
+                issuer.authorizations.append(query)
+                redirect = query.get("redirect_uri", "")
+                if query.get("client_id") != issuer.client_id or not redirect.startswith(
+                    "http://127.0.0.1:"
+                ):
+                    self._answer(400, {"error": "invalid_request"})
+                    return
+                if issuer.deny:
+                    back = {"error": "access_denied", "state": query.get("state", "")}
+                else:
+                    code = "code-" + secrets.token_urlsafe(12)
+                    with issuer.lock:
+                        issuer.codes[code] = (query.get("code_challenge", ""), redirect)
+                    back = {"code": code, "state": query.get("state", "")}
+                self.send_response(302)
+                self.send_header("Location", redirect + "?" + urllib.parse.urlencode(back))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -189,6 +222,22 @@ class Issuer:
                             400,
                             {"error": "invalid_grant", "error_description": "Token has been expired or revoked."},
                         )  # fmt: skip
+                        return
+                    self._answer(200, issuer.issue(refresh=True))
+                elif grant == "authorization_code":
+                    with issuer.lock:
+                        challenge, redirect = issuer.codes.pop(form.get("code", ""), ("", ""))
+                    verifier = form.get("code_verifier", "").encode()
+                    computed = base64.urlsafe_b64encode(hashlib.sha256(verifier).digest())
+                    if (
+                        not challenge
+                        or computed.rstrip(b"=").decode() != challenge
+                        or form.get("redirect_uri") != redirect
+                        or form.get("client_secret") != issuer.client_secret
+                    ):
+                        self._answer(
+                            400, {"error": "invalid_grant", "error_description": "Bad code."}
+                        )
                         return
                     self._answer(200, issuer.issue(refresh=True))
                 elif grant == "urn:ietf:params:oauth:grant-type:device_code":

@@ -273,3 +273,79 @@ def test_the_worker_watches_only_when_told_to(server, user, employee, monkeypatc
     finally:
         watchers.close()
     assert not any(thread.is_alive() for _, thread in watchers.threads.values())
+
+
+# --- one connection for IDLE and fetches; the heartbeat the health page reads ---------------
+
+
+def test_the_watcher_fetches_on_its_own_connection_signing_in_once(
+    server, user, employee, monkeypatch
+):
+    # given a watcher whose sign-ins are counted
+    opened: list[int] = []
+    original = imap.connect
+
+    def counted(account):
+        opened.append(account.pk)
+        return original(account)
+
+    monkeypatch.setattr(imap, "connect", counted)
+    account = make_account(server, user)
+    running = Running(account)
+    try:
+        assert wait_for(lambda: running.said("watching INBOX (IDLE)")), running.lines
+        # when three messages arrive one after another
+        for n in range(3):
+            server.append(user, PASSWORD, mail(subject=f"One connection {n}"))
+            assert wait_for(lambda n=n: Ticket.objects.count() == n + 1), running.lines
+        # then all were fetched and moved on the watcher's one connection
+        assert wait_for(lambda: server.folder(user, PASSWORD) == {})
+        assert opened == [account.pk]
+    finally:
+        running.stop.set()
+        running.thread.join(timeout=10)
+
+
+def test_the_watcher_writes_heartbeats_that_the_health_page_reads(
+    server, user, employee, monkeypatch
+):
+    from tierline.mail import health
+
+    monkeypatch.setenv("TIERLINE_MAIL_IDLE", "1")
+    monkeypatch.setattr(idle, "HEARTBEAT_SECONDS", 0.3)
+    account = make_account(server, user)
+    running = Running(account)
+    try:
+        assert wait_for(lambda: running.said("watching INBOX (IDLE)")), running.lines
+        row = ImapAccount.objects.get(pk=account.pk)
+        assert row.idle_state == ImapAccount.IdleState.WATCHING and row.idle_since
+        assert str(os.getpid()) in row.idle_by
+        # while it idles, the heartbeat moves on
+        first = row.idle_heartbeat_at
+        assert wait_for(lambda: ImapAccount.objects.get(pk=account.pk).idle_heartbeat_at > first)
+        finding = health.idle_watchers()
+        assert finding.state == "ok", finding.summary
+        assert finding.summary.startswith("Watched by IDLE: Help desk (heartbeat ")
+    finally:
+        running.stop.set()
+        running.thread.join(timeout=10)
+    # when it stops, the health page says no watcher runs for the mailbox
+    assert ImapAccount.objects.get(pk=account.pk).idle_state == ImapAccount.IdleState.STOPPED
+    assert health.idle_watchers().state == "warning"
+    assert "no watcher has reported" in health.idle_watchers().summary
+
+
+def test_a_dropped_watcher_records_its_error_in_its_heartbeat(server, user, watching):
+    account, running = watching
+    kicked = subprocess.run(
+        ["doveadm", "-c", str(server.config), "kick", user],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert kicked.returncode == 0, kicked.stderr
+    assert wait_for(lambda: running.said("watching INBOX (IDLE)", count=2)), running.lines
+    row = ImapAccount.objects.get(pk=account.pk)
+    assert row.idle_state == ImapAccount.IdleState.WATCHING
+    assert row.idle_error.startswith("IDLE: the server") and row.idle_error_at
+    assert row.idle_since > row.idle_error_at

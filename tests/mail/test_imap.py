@@ -5,6 +5,7 @@ down loses nothing and doubles nothing."""
 
 from __future__ import annotations
 
+import imaplib
 import os
 from datetime import timedelta
 
@@ -301,17 +302,18 @@ def test_without_move_a_message_is_copied_then_deleted_by_uid(old_server, employ
         password=sealing.seal(PASSWORD),
         move_to="Done",
     )
-    old_server.append(user, PASSWORD, mail(subject="No MOVE here"))
+    for n in range(3):
+        old_server.append(user, PASSWORD, mail(subject=f"No MOVE here {n}"))
     poll = imap.fetch(fresh(account))
     assert poll.error == ""
-    assert list(old_server.folder(user, PASSWORD, "Done").values()) == [set()]
+    assert list(old_server.folder(user, PASSWORD, "Done").values()) == [set(), set(), set()]
     if "UIDPLUS" in old_server.capabilities:
         assert old_server.folder(user, PASSWORD) == {}
     else:  # flagged, left for the server's own expunge: no other \Deleted mail is expunged
-        assert old_server.folder(user, PASSWORD) == {1: {"\\Deleted"}}
+        assert old_server.folder(user, PASSWORD) == {n: {"\\Deleted"} for n in (1, 2, 3)}
     # and the next poll takes nothing again
     assert imap.fetch(fresh(account)).lines == []
-    assert Ticket.objects.count() == 1
+    assert Ticket.objects.count() == 3
 
 
 def test_a_password_sealed_under_another_secret_key_is_an_error_not_a_crash(account, settings):
@@ -338,3 +340,164 @@ def test_a_database_error_while_storing_flags_nothing_and_the_next_poll_takes_it
     imap.fetch(fresh(account))
     assert Ticket.objects.count() == 1
     assert server.folder(user, PASSWORD) == {}
+
+
+# --- batches: one UID FETCH and one settling command for many UIDs ---------------------------
+
+
+class Commands:
+    """Records the UID commands the fetcher sends (imaplib's `uid`), passing them on."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.sent: list[tuple[str, ...]] = []
+        original = imaplib.IMAP4.uid
+
+        def uid(conn, command, *args):
+            self.sent.append((command.upper(), *[str(a) for a in args]))
+            return original(conn, command, *args)
+
+        monkeypatch.setattr(imaplib.IMAP4, "uid", uid)
+
+    def named(self, command: str) -> list[tuple[str, ...]]:
+        return [c for c in self.sent if c[0] == command]
+
+
+def test_a_batch_is_fetched_by_one_command_and_moved_by_one_command(
+    server, user, account, monkeypatch
+):
+    # given seven messages and batches of three
+    for n in range(7):
+        server.append(user, PASSWORD, mail(subject=f"Batch {n}", sender=f"user{n}@example.com"))
+    monkeypatch.setattr(imap, "FETCH_BATCH", 3)
+    commands = Commands(monkeypatch)
+    # when the mailbox is fetched
+    poll = imap.fetch(fresh(account))
+    # then the bodies came in three UID FETCHes and left in three UID MOVEs, by UID set
+    assert poll.error == ""
+    bodies = [c[1] for c in commands.named("FETCH") if c[2] == "(BODY.PEEK[])"]
+    assert bodies == ["1:3", "4:6", "7"]
+    assert [c[1] for c in commands.named("MOVE")] == ["1:3", "4:6", "7"]
+    # and every message is one ticket, in order, out of the inbox
+    assert [t.subject for t in Ticket.objects.order_by("pk")] == [f"Batch {n}" for n in range(7)]
+    assert len(poll.lines) == 7
+    assert server.folder(user, PASSWORD) == {}
+    assert len(server.folder(user, PASSWORD, "Processed")) == 7
+    assert set(ImapMessage.objects.values_list("state", flat=True)) == {"done"}
+
+
+def test_a_batch_killed_mid_way_loses_and_doubles_nothing(server, user, account, monkeypatch):
+    # given seven messages, batches of three, and a worker that dies on the fifth message
+    for n in range(7):
+        server.append(user, PASSWORD, mail(subject=f"Killed {n}", sender=f"user{n}@example.com"))
+    monkeypatch.setattr(imap, "FETCH_BATCH", 3)
+    original = services.process
+    calls = {"n": 0}
+
+    def dies_on_the_fifth(inbound_id: int, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise Crash
+        return original(inbound_id, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(services, "process", dies_on_the_fifth)
+        with pytest.raises(Crash):
+            imap.fetch(fresh(account))
+    # then the first batch is settled; the second is stored up to its second message (the
+    # fifth is stored before it is processed) and nothing of it was moved; the rest waits
+    states = dict(ImapMessage.objects.values_list("uid", "state"))
+    assert states == {1: "done", 2: "done", 3: "done", 4: "processed", 5: "stored"}
+    assert sorted(server.folder(user, PASSWORD)) == [4, 5, 6, 7]
+    assert Ticket.objects.count() == 4
+    # when the next poll runs (the dead one's lease run out)
+    ImapAccount.objects.filter(pk=account.pk).update(polling_until=None)
+    poll = imap.fetch(fresh(account))
+    # then every message is on exactly one ticket and has left the inbox
+    assert poll.error == ""
+    subjects = sorted(Ticket.objects.values_list("subject", flat=True))
+    assert subjects == [f"Killed {n}" for n in range(7)]
+    assert Inbound.objects.count() == RawMessage.objects.count() == 7
+    assert server.folder(user, PASSWORD) == {}
+    assert len(server.folder(user, PASSWORD, "Processed")) == 7
+    assert set(ImapMessage.objects.values_list("state", flat=True)) == {"done"}
+
+
+def test_a_crash_before_a_batch_is_moved_settles_it_all_at_the_next_poll(
+    server, user, account, monkeypatch
+):
+    for n in range(4):
+        server.append(user, PASSWORD, mail(subject=f"Unmoved {n}", sender=f"user{n}@example.com"))
+
+    def crash(*args, **kwargs) -> None:
+        raise Crash
+
+    with monkeypatch.context() as patch:
+        patch.setattr(imap, "settle", crash)
+        with pytest.raises(Crash):
+            imap.fetch(fresh(account))
+    assert set(ImapMessage.objects.values_list("state", flat=True)) == {"processed"}
+    assert len(server.folder(user, PASSWORD)) == 4
+    ImapAccount.objects.filter(pk=account.pk).update(polling_until=None)
+    commands = Commands(monkeypatch)
+    poll = imap.fetch(fresh(account))
+    # the rerun moves the four in one command and opens nothing new
+    assert [c[1] for c in commands.named("MOVE")] == ["1:4"]
+    assert len(poll.lines) == 4
+    assert Ticket.objects.count() == 4
+    assert server.folder(user, PASSWORD) == {}
+
+
+def test_a_large_message_comes_in_a_batch_of_its_own(server, user, account, monkeypatch):
+    big = mail(subject="Big one", body="x" * 4000)
+    server.append(user, PASSWORD, mail(subject="Small one"))
+    server.append(user, PASSWORD, big)
+    server.append(user, PASSWORD, mail(subject="Small two", sender="other@example.com"))
+    monkeypatch.setattr(imap, "FETCH_BYTES", len(big))
+    commands = Commands(monkeypatch)
+    imap.fetch(fresh(account))
+    bodies = [c[1] for c in commands.named("FETCH") if c[2] == "(BODY.PEEK[])"]
+    assert bodies == ["1", "2", "3"]
+    assert Ticket.objects.count() == 3
+
+
+@pytest.mark.parametrize(
+    ("uids", "written"),
+    [([1], "1"), ([1, 2, 3, 7], "1:3,7"), ([9, 3, 4, 4, 12, 10, 11], "3:4,9:12"), ([5, 7], "5,7")],
+)
+def test_uid_sets_are_written_as_ranges(uids, written):
+    assert imap.uid_set(uids) == written
+
+
+def test_an_empty_uid_set_is_refused():
+    with pytest.raises(ValueError):
+        imap.uid_set([])
+
+
+def test_batches_are_cut_by_count_and_by_bytes(monkeypatch):
+    monkeypatch.setattr(imap, "FETCH_BATCH", 3)
+    monkeypatch.setattr(imap, "FETCH_BYTES", 100)
+    sizes = {1: 10, 2: 10, 3: 10, 4: 10, 5: 95, 6: 500, 7: 1}
+    assert list(imap.batches([1, 2, 3, 4, 5, 6, 7], sizes)) == [[1, 2, 3], [4], [5], [6], [7]]
+
+
+class FakeConnection:
+    def __init__(self, data: list) -> None:
+        self.data = data
+
+    def uid(self, *args):
+        return "OK", self.data
+
+
+def test_a_uid_after_the_body_is_read_too():
+    # given a server that names the UID after the literal, and an unsolicited FLAGS update
+    data = [
+        (b"1 (BODY[] {5}", b"first"),
+        b" UID 7)",
+        b"2 FETCH (FLAGS (\\Seen))",
+        (b"3 (UID 9 BODY[] {6}", b"second"),
+        b")",
+        (b"4 (UID 99 BODY[] {5}", b"other"),
+        b")",
+    ]
+    # then each body is found under its UID, and a UID not asked for is left out
+    assert imap._fetch_raws(FakeConnection(data), [7, 9]) == {7: b"first", 9: b"second"}

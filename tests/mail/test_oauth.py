@@ -10,6 +10,11 @@ from __future__ import annotations
 
 import base64
 import os
+import ssl
+import threading
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -340,3 +345,135 @@ def test_outgoing_mail_waits_while_the_grant_is_refused(
     [queued] = Outbox.objects.all()
     assert queued.status == Outbox.Status.QUEUED and "Invalid client secret" in queued.last_error
     assert xoauth_smtp.received == []
+
+
+# --- Google's browser sign-in (installed-app loopback flow) --------------------------------
+
+
+class Browser:
+    """Plays the administrator's browser: opens the address the command shows (trusting the
+    issuer's certificate) and follows its redirect back to the command's loopback listener."""
+
+    def __init__(self, issuer: Issuer, visit: Callable[[str], str] | None = None) -> None:
+        self.context = ssl.create_default_context(cafile=issuer.ca_file)
+        self.visit = visit or (lambda url: url)
+        self.shown: list[str] = []
+        self.answers: list[str] = []
+        self.thread: threading.Thread | None = None
+
+    def show(self, text: str) -> None:
+        self.shown.append(text)
+        urls = [word for word in text.split() if word.startswith(("https://", "http://"))]
+        if urls:
+            self.thread = threading.Thread(target=self._open, args=(urls[-1],), daemon=True)
+            self.thread.start()
+
+    def _open(self, url: str) -> None:
+        with urllib.request.urlopen(self.visit(url), context=self.context, timeout=30) as page:
+            self.answers.append(page.read().decode())
+
+
+def google_grant(issuer: Issuer) -> OAuthGrant:
+    return grant_for(
+        issuer,
+        name="Google",
+        provider=OAuthGrant.Provider.GOOGLE,
+        flow=OAuthGrant.Flow.REFRESH_TOKEN,
+        token_url=issuer.token_url,
+    )
+
+
+@pytest.fixture
+def trusted(issuer, monkeypatch) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", issuer.ca_file)  # urllib's token request trusts it
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", issuer.ca_file)  # google-auth's refresh too
+
+
+def test_google_browser_sign_in_keeps_a_refresh_token(
+    oauth_server, issuer, user, employee, trusted, monkeypatch
+):
+    # given a Google grant nobody signed in to yet
+    grant = google_grant(issuer)
+    account = account_for(oauth_server, user, grant)
+    assert "nobody has signed in yet" in fetch(account).error
+    browser = Browser(issuer)
+    monkeypatch.setattr(cli, "_out", browser.show)
+    # when the administrator runs the command and signs in in the browser
+    authorize = f"https://127.0.0.1:{issuer.https_port}/authorize"
+    code = cli.main(["mail", "oauth-signin", "--grant", "Google", "--authorization-url", authorize])
+    # then the command asked with PKCE S256, a state and offline access, and kept the token
+    assert code == 0, browser.shown
+    asked = issuer.authorizations[-1]
+    assert asked["code_challenge_method"] == "S256" and len(asked["code_challenge"]) == 43
+    assert len(asked["state"]) >= 32 and asked["access_type"] == "offline"
+    assert asked["scope"] == "https://mail.google.com/"
+    assert asked["redirect_uri"].startswith("http://127.0.0.1:")
+    assert "You can close this window" in browser.answers[0]
+    assert browser.shown[-1].startswith("Signed in: Google keeps its refresh token")
+    grant.refresh_from_db()
+    assert sealing.is_sealed(grant.refresh_token) and grant.last_error == ""
+    # and the kept refresh token gets new access tokens through google-auth
+    OAuthGrant.objects.filter(pk=grant.pk).update(expires_at=timezone.now())
+    oauth_server.append(user, PASSWORD, mail(subject="Gmail after sign-in"))
+    assert fetch(account).error == ""
+    assert issuer.requests[-1]["grant_type"] == "refresh_token"
+    assert Ticket.objects.get().subject == "Gmail after sign-in"
+
+
+def run_signin(grant: OAuthGrant, browser: Browser, issuer: Issuer, **kwargs) -> str:
+    with pytest.raises(oauth.OAuthFailure) as failure:
+        oauth.sign_in_with_browser(
+            grant,
+            browser.show,
+            authorization_url=f"https://127.0.0.1:{issuer.https_port}/authorize",
+            **kwargs,
+        )
+    return str(failure.value)
+
+
+def test_google_sign_in_with_a_wrong_state_stores_nothing(issuer, trusted):
+    grant = google_grant(issuer)
+
+    def forged(url: str) -> str:  # the redirect arrives with another state
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
+        return (
+            query["redirect_uri"]
+            + "?"
+            + urllib.parse.urlencode({"code": "code-stolen", "state": "not-the-one"})
+        )
+
+    message = run_signin(grant, Browser(issuer, forged), issuer, timeout=30)
+    assert message.startswith("the answer's state does not match this sign-in")
+    grant.refresh_from_db()
+    assert grant.refresh_token == "" and grant.access_token == ""
+
+
+def test_google_sign_in_refused_in_the_browser_stores_nothing(issuer, trusted, monkeypatch):
+    monkeypatch.setattr(issuer, "deny", True)
+    grant = google_grant(issuer)
+    message = run_signin(grant, Browser(issuer), issuer, timeout=30)
+    assert message == "Google refused: access_denied; nothing was stored"
+    grant.refresh_from_db()
+    assert grant.refresh_token == ""
+
+
+def test_google_sign_in_that_nobody_answers_times_out(issuer, trusted, capsys):
+    google_grant(issuer)
+    code = cli.main(
+        ["mail", "oauth-signin", "--grant", "Google", "--timeout", "0.5",
+         "--authorization-url", f"https://127.0.0.1:{issuer.https_port}/authorize"]
+    )  # fmt: skip
+    assert code == cli.EXIT_FAILED
+    captured = capsys.readouterr()
+    assert "code_challenge_method=S256" in captured.out
+    assert "Sign-in failed: no answer from the browser within 0.5 s; nothing was stored" in (
+        captured.err
+    )
+    assert OAuthGrant.objects.get().refresh_token == ""
+
+
+def test_google_sign_in_refuses_a_non_positive_timeout(issuer, capsys):
+    google_grant(issuer)
+    code = cli.main(["mail", "oauth-signin", "--grant", "Google", "--timeout", "0"])
+    assert code == cli.EXIT_BAD_INPUT
+    assert "--timeout is a number of seconds above 0." in capsys.readouterr().err

@@ -1,14 +1,15 @@
 """Mail's checks on the health page (core/health.py): quarantined and held mail, mail that could
-not be sent, mailboxes that cannot be read, webhooks that gave up."""
+not be sent, mailboxes that cannot be read, the IMAP IDLE watchers, webhooks that gave up."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import F, Q
 from django.utils import timezone
 
 from tierline.core.health import Finding, admin_url, counted, register_check
+from tierline.mail import idle
 from tierline.mail.models import ImapAccount, Inbound, OAuthGrant, Outbox, WebhookDelivery
 
 
@@ -94,6 +95,96 @@ def grants() -> Finding:
     return Finding("ok", "Every OAuth2 sign-in in use works.", count=0)
 
 
+def _ago(when: datetime | None, now: datetime) -> str:
+    if when is None:
+        return "never"
+    seconds = max(int((now - when).total_seconds()), 0)
+    if seconds < 120:
+        return f"{seconds} s ago"
+    if seconds < 2 * 3600:
+        return f"{seconds // 60} min ago"
+    return f"{seconds // 3600} h ago"
+
+
+def _watched(account: ImapAccount, now: datetime) -> str:
+    text = f"{account.mailbox.name} (heartbeat {_ago(account.idle_heartbeat_at, now)}"
+    if account.idle_error and account.idle_error_at:
+        text += f"; last error {_ago(account.idle_error_at, now)}: {account.idle_error[:150]}"
+    return text + ")"
+
+
+def idle_watchers(now: datetime | None = None) -> Finding:
+    """The IMAP IDLE watchers (mail/idle.py), from the heartbeats they write on their accounts
+    (the watchers run in the worker or `tierline mail idle`, this page in another process):
+    which mailbox is watched, its last heartbeat and last error. With TIERLINE_MAIL_IDLE on, a
+    mailbox whose watcher has not written a heartbeat for `idle.STALE` is "not running": its
+    mail still comes, at each poll."""
+    now = now or timezone.now()
+    accounts = list(
+        ImapAccount.objects.filter(is_active=True, mailbox__is_active=True)
+        .select_related("mailbox")
+        .order_by("mailbox__name")
+    )
+    if not accounts:
+        return Finding("ok", "No IMAP mailbox to watch.", count=0)
+    fresh = now - idle.STALE
+    watching, reconnecting, polled, not_running = [], [], [], []
+    for account in accounts:
+        alive = account.idle_heartbeat_at is not None and account.idle_heartbeat_at >= fresh
+        if account.idle_state == ImapAccount.IdleState.UNSUPPORTED:
+            polled.append(account)
+        elif alive and account.idle_state == ImapAccount.IdleState.WATCHING:
+            watching.append(account)
+        elif alive and account.idle_state == ImapAccount.IdleState.RECONNECTING:
+            reconnecting.append(account)
+        else:
+            not_running.append(account)
+    url = admin_url("mail_mailbox_changelist")
+    minutes = int(idle.STALE.total_seconds() // 60)
+    if idle.enabled() and not_running:
+        names = ", ".join(
+            f"{a.mailbox.name} (last heartbeat {_ago(a.idle_heartbeat_at, now)})"
+            for a in not_running[:5]
+        )
+        return Finding(
+            "warning",
+            f"IMAP IDLE is on (TIERLINE_MAIL_IDLE) but no watcher has reported for {minutes} "
+            f"minutes for {counted(len(not_running), 'mailbox', 'mailboxes')}: {names}. Is "
+            "`tierline worker` running? Their mail comes at each poll meanwhile.",
+            count=len(not_running),
+            url=url,
+        )
+    if reconnecting:
+        names = "; ".join(_watched(a, now) for a in reconnecting[:5])
+        return Finding(
+            "warning",
+            f"The IDLE watcher of {counted(len(reconnecting), 'mailbox is', 'mailboxes are')} "
+            f"reconnecting: {names}. Their mail comes at each poll meanwhile.",
+            count=len(reconnecting),
+            url=url,
+        )
+    if not watching:
+        if polled:
+            return Finding(
+                "ok",
+                f"No IDLE watcher: {counted(len(polled), 'mailbox offers', 'mailboxes offer')} "
+                "no IDLE; read at each poll.",
+                count=0,
+            )
+        return Finding(
+            "ok",
+            "IMAP IDLE is off (TIERLINE_MAIL_IDLE): mailboxes are read at each poll.",
+            count=0,
+        )
+    summary = "Watched by IDLE: " + "; ".join(_watched(a, now) for a in watching[:5])
+    if len(watching) > 5:
+        summary += f"; and {len(watching) - 5} more"
+    if polled:
+        names = ", ".join(a.mailbox.name for a in polled[:5])
+        summary += f". Read at each poll (the server offers no IDLE): {names}"
+    return Finding("ok", summary + ".", count=0)
+
+
 def webhooks() -> Finding:
     since = timezone.now() - timedelta(days=1)
     failed = WebhookDelivery.objects.filter(
@@ -113,5 +204,6 @@ def register_checks() -> None:
     register_check("mail.quarantine", "Quarantined mail", quarantine, order=40)
     register_check("mail.mailboxes", "Mailboxes (IMAP)", mailboxes, order=41)
     register_check("mail.oauth", "Mailbox sign-ins (OAuth2)", grants, order=42)
+    register_check("mail.idle", "Mailbox watchers (IMAP IDLE)", idle_watchers, order=42)
     register_check("mail.outbox", "Outgoing mail", outbox, order=42)
     register_check("mail.webhooks", "Webhooks", webhooks, order=43)

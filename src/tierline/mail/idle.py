@@ -1,14 +1,25 @@
 """IMAP IDLE (RFC 2177): mail fetched by IMAP reaches its ticket within seconds, not at the
 next poll.
 
-One watcher thread per active account whose server offers IDLE. Its own connection
-(`imap.connect`, so the same TLS and sign-in, XOAUTH2 included) EXAMINEs the folder and IDLEs;
-when the server says EXISTS or RECENT it ends the IDLE (DONE) and calls `imap.fetch(account)`,
-which does all the bookkeeping under the account's lease, as the poller does. A busy lease
-(a poll is running) is tried again every `BUSY_RETRY` seconds, so a message that arrived
-during that poll does not wait for the next one. The IDLE is renewed every 25 minutes
+One watcher thread per active account whose server offers IDLE, on one connection of its own
+(`imap.connect`, so the same TLS and sign-in, XOAUTH2 included) that it also fetches on: it
+fetches what is already there (`imap.fetch(account, conn=...)`: SELECT, the bookkeeping under
+the account's lease, as the poller does), IDLEs on the selected folder, and when the server
+says EXISTS or RECENT it ends the IDLE (DONE), fetches on the same connection, and IDLEs
+again; no sign-in per message. A fetch is repeated while it brought mail or the server
+announced more during it (imaplib keeps those announcements, IDLE would not see them again).
+A busy lease (a poll is running) is tried again every `BUSY_RETRY` seconds, so a message that
+arrived during that poll does not wait for the next one. The IDLE is renewed every 25 minutes
 (servers end it after 30); an error is recorded on the account like a poll error and the
-watcher reconnects with back-off; a server without IDLE is left to the poller.
+watcher reconnects with back-off on a new connection; a server without IDLE is left to the
+poller.
+
+Each watcher writes a heartbeat on its account (`idle_state`, `idle_heartbeat_at`, `idle_since`,
+`idle_by`, `idle_error`): when it starts watching, every `HEARTBEAT_SECONDS` while it idles or
+waits to reconnect, after each fetch, on an error, and when it stops. The health page
+(`mail.idle` in mail/health.py) reads them from the database, since the watchers run in the
+worker or `tierline mail idle` and the page in `tierline serve`: a heartbeat older than `STALE`
+while TIERLINE_MAIL_IDLE is on means no watcher is running for that mailbox.
 
 `imaplib` (Python 3.11) has no idle(). It is written here on imaplib's own connection, with
 care for its buffered reader: a socket timeout inside `makefile()`'s reader poisons it, and
@@ -22,13 +33,17 @@ from __future__ import annotations
 
 import imaplib
 import logging
+import os
 import re
 import select
+import socket
 import ssl
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
@@ -44,6 +59,11 @@ BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 300.0
 # How often a waiting watcher looks at its stop flag.
 SLICE = 0.5
+# How often a watcher writes its heartbeat; older than STALE, the health page says it is not
+# running.
+HEARTBEAT_SECONDS = 60.0
+STALE = timedelta(minutes=5)
+IdleState = ImapAccount.IdleState
 _NEW_MAIL = re.compile(rb"^\* \d+ (EXISTS|RECENT)\b", re.IGNORECASE)
 _LITERAL = re.compile(rb"\{(\d+)\+?\}\r?\n$")
 
@@ -56,6 +76,20 @@ class NoIdle(Exception):
 
 class Gone(Exception):
     """The account was deleted or made inactive: its watcher ends."""
+
+
+class FetchFailed(Exception):
+    """A fetch on the watcher's connection failed (recorded on the account by the fetch): the
+    connection is dropped and a new one made after the back-off."""
+
+
+def enabled() -> bool:
+    """Whether the worker runs the watchers (TIERLINE_MAIL_IDLE=1)."""
+    return os.environ.get("TIERLINE_MAIL_IDLE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _process_name() -> str:
+    return f"{socket.gethostname()} pid {os.getpid()}"[:200]
 
 
 def _quiet(_line: str) -> None:
@@ -115,10 +149,19 @@ class _Tags:
         return b"TLI%d" % self.n
 
 
-def idle(conn: imaplib.IMAP4, tags: _Tags, *, seconds: float, stop: threading.Event) -> bool:
+def idle(
+    conn: imaplib.IMAP4,
+    tags: _Tags,
+    *,
+    seconds: float,
+    stop: threading.Event,
+    tick: Callable[[], None] | None = None,
+    every: float = HEARTBEAT_SECONDS,
+) -> bool:
     """One IDLE of at most `seconds`: True when the server announced new mail (EXISTS or
-    RECENT), False when the time ran out or `stop` was set. The IDLE is ended (DONE, tagged
-    OK read) before this returns, so the connection can be used again."""
+    RECENT), False when the time ran out or `stop` was set; `tick` is called every `every`
+    seconds meanwhile (the heartbeat). The IDLE is ended (DONE, tagged OK read) before this
+    returns, so the connection can be used again."""
     tag = tags.next()
     conn.send(tag + b" IDLE\r\n")
     new_mail = False
@@ -131,10 +174,15 @@ def idle(conn: imaplib.IMAP4, tags: _Tags, *, seconds: float, stop: threading.Ev
             raise imap.ImapFailure(f"IDLE refused: {said}")
         new_mail = new_mail or bool(_NEW_MAIL.match(line))
     deadline = time.monotonic() + seconds
+    next_tick = time.monotonic() + every
     while not new_mail and not stop.is_set():
-        left = deadline - time.monotonic()
+        now = time.monotonic()
+        left = deadline - now
         if left <= 0:
             break
+        if tick is not None and now >= next_tick:
+            tick()
+            next_tick = now + every
         if _readable(conn, min(left, SLICE)):
             new_mail = bool(_NEW_MAIL.match(_response(conn)))
     conn.send(b"DONE\r\n")
@@ -170,19 +218,35 @@ class Watcher:
                     self._session()
                 except (Gone, NoIdle):
                     return
+                except FetchFailed as exc:  # the fetch wrote it on the account already
+                    self._failed(f"IDLE: fetch failed: {exc}", on_account=False)
                 except (imap.ImapFailure, OSError, imaplib.IMAP4.error, EOFError) as exc:
                     self._failed(f"IDLE: {imap._describe(exc)}")
                 except DatabaseError as exc:
-                    self._failed(f"IDLE: database error: {exc}", record=False)
+                    self._failed(f"IDLE: database error: {exc}", on_account=False)
                 except Exception as exc:  # a bug: logged, and the watcher carries on
                     logger.exception("mail: IDLE watcher for %s failed", self.name)
                     self._failed(f"IDLE: {exc.__class__.__name__}: {exc}")
                 if time.monotonic() - started > 60:
                     backoff = BACKOFF_FIRST  # it had been working: the first retry is quick
-                self.stop.wait(backoff)
+                self._wait(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX)
         finally:
+            if not self.no_idle:
+                self._beat(IdleState.STOPPED)
             connection.close()
+
+    def _wait(self, seconds: float) -> None:
+        """The back-off before reconnecting, the heartbeat kept meanwhile."""
+        deadline = time.monotonic() + seconds
+        while not self.stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            if self.stop.wait(min(left, HEARTBEAT_SECONDS)):
+                return
+            if deadline - time.monotonic() > 0:
+                self._beat()
 
     def _account(self) -> ImapAccount:
         close_old_connections()
@@ -203,40 +267,67 @@ class Watcher:
         with imap.connect(account) as conn:
             if "IDLE" not in imap._capabilities(conn):
                 self.no_idle = True
+                self._beat(IdleState.UNSUPPORTED, idle_since=None)
                 self.say(f"{self.name}: the server offers no IDLE; left to polling")
                 raise NoIdle
-            imap._ok(
-                conn.select(imap.quoted_folder(account.folder), readonly=True),
-                f"opening the folder {account.folder}",
-            )
-            self._fetch()  # what came while nobody watched
+            self._fetch(conn)  # what came while nobody watched; the folder is selected after
+            self._beat(IdleState.WATCHING, idle_since=timezone.now())
             self.say(f"{self.name}: watching {account.folder} (IDLE)")
             while not self.stop.is_set():
-                if idle(conn, tags, seconds=REIDLE_SECONDS, stop=self.stop):
-                    self._fetch()
+                if idle(
+                    conn,
+                    tags,
+                    seconds=REIDLE_SECONDS,
+                    stop=self.stop,
+                    tick=self._beat,
+                    every=HEARTBEAT_SECONDS,
+                ):
+                    self._fetch(conn)
+                    self._beat()
                 elif not self.stop.is_set():
                     self._account()  # renewing: still active?
 
-    def _fetch(self) -> None:
-        """Fetch now; while another fetch holds the lease, try again shortly."""
+    def _fetch(self, conn: imaplib.IMAP4) -> None:
+        """Fetch now on the watcher's connection; while another fetch holds the lease, try
+        again shortly; again while a fetch brings mail or the server announced more during it
+        (imaplib swallowed that EXISTS: the next IDLE would not hear it)."""
         while not self.stop.is_set():
-            poll = imap.fetch(self._account())
-            if not poll.busy:
-                for line in poll.lines:
-                    self.say(f"{poll.mailbox} {line}")
-                if poll.error:
-                    self.say(f"{poll.mailbox}: not fetched: {poll.error}")
+            conn.untagged_responses.clear()
+            poll = imap.fetch(self._account(), conn=conn)
+            if poll.busy:
+                self.stop.wait(BUSY_RETRY)
+                continue
+            for line in poll.lines:
+                self.say(f"{poll.mailbox} {line}")
+            if poll.error:
+                self.say(f"{poll.mailbox}: not fetched: {poll.error}")
+                raise FetchFailed(poll.error)
+            # The SELECT's own EXISTS is the first; any later one is mail that came meanwhile.
+            announced = len(conn.untagged_responses.get("EXISTS", [])) > 1
+            conn.untagged_responses.clear()
+            if not poll.lines and not announced:
                 return
-            self.stop.wait(BUSY_RETRY)
 
-    def _failed(self, error: str, *, record: bool = True) -> None:
+    def _beat(self, state: str = "", **changes: Any) -> None:
+        """The heartbeat on the account (a database that is away is logged, not raised)."""
+        changes.update(idle_heartbeat_at=timezone.now(), idle_by=_process_name())
+        if state:
+            changes["idle_state"] = state
+        try:
+            ImapAccount.objects.filter(pk=self.account_id).update(**changes)
+        except DatabaseError:
+            logger.warning("mail: could not write the IDLE heartbeat of %s", self.name)
+
+    def _failed(self, error: str, *, on_account: bool = True) -> None:
         logger.warning("mail: %s: %s", self.name or self.account_id, error)
         self.say(f"{self.name or self.account_id}: {error}")
-        if not record:
+        now = timezone.now()
+        self._beat(IdleState.RECONNECTING, idle_error=error[:5000], idle_error_at=now)
+        if not on_account:
             return
         try:
             ImapAccount.objects.filter(pk=self.account_id).update(
-                last_error=error[:5000], last_error_at=timezone.now()
+                last_error=error[:5000], last_error_at=now
             )
         except DatabaseError:
             logger.exception("mail: could not record the IDLE error of %s", self.name)

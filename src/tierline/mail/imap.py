@@ -6,12 +6,17 @@ stored and committed before anything changes on the server.
        ones it already has by their bytes or Message-ID: no second ticket) and a note says so.
     2. Finish what an earlier run left (a crash, a server that went away): UIDs stored but not
        processed are processed; UIDs processed but not moved or flagged are settled.
-    3. `UID SEARCH UID <last+1>:*`; for each new UID, oldest first:
-         FETCH BODY.PEEK[] (PEEK: fetching sets no \\Seen)
-         one transaction: raw on disk (fsync), RawMessage + Inbound (pending) + ImapMessage
-             (UIDVALIDITY, UID, sha256, Message-ID) + the folder's last UID
-         process it (`services.process`: the ticket and the outcome commit together)
-         then, by UID: MOVE to a folder, or +FLAGS \\Seen, or +FLAGS \\Deleted and UID EXPUNGE
+    3. `UID SEARCH UID <last+1>:*`, then the sizes of the first `BATCH` new UIDs (one
+       `UID FETCH (RFC822.SIZE)`), cut into batches of up to `FETCH_BATCH` messages and
+       `FETCH_BYTES` bytes. For each batch, oldest first:
+         one `UID FETCH <set> (BODY.PEEK[])` (PEEK: fetching sets no \\Seen)
+         per message, one transaction: raw on disk (fsync), RawMessage + Inbound (pending) +
+             ImapMessage (UIDVALIDITY, UID, sha256, Message-ID) + the folder's last UID;
+             then it is processed (`services.process`: the ticket and the outcome commit
+             together)
+         then the whole batch, by UID set, in one command: UID MOVE to a folder (COPY +
+             STORE \\Deleted + UID EXPUNGE without MOVE), or +FLAGS \\Seen, or +FLAGS
+             \\Deleted and UID EXPUNGE; then its rows are marked done in one UPDATE
     A crash anywhere leaves a state the next poll finishes: nothing lost, nothing doubled.
 
 One fetcher per mailbox at a time: a poll takes a lease on the account's row (`polling_until`,
@@ -27,7 +32,7 @@ import imaplib
 import logging
 import re
 import ssl
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -45,10 +50,16 @@ logger = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 30
 # UIDs taken per poll: a poll stays well inside its lease; the rest come at the next one.
 BATCH = 500
+# Messages fetched by one UID FETCH, and settled (moved, flagged) by one command: at most this
+# many, and at most this many bytes held in memory (a message larger than that comes alone).
+FETCH_BATCH = 50
+FETCH_BYTES = 20 * 1024 * 1024
 LEASE = timedelta(minutes=15)
 State = ImapMessage.State
 After = ImapAccount.After
 _UNSAFE_IN_NAME = re.compile(r"[\x00-\x1f\x7f]")
+_UID = re.compile(rb"\bUID (\d+)", re.IGNORECASE)
+_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)", re.IGNORECASE)
 
 
 class ImapFailure(Exception):
@@ -224,13 +235,77 @@ def _ensure_folder(conn: imaplib.IMAP4, name: str) -> None:
     _ok(conn.create(quoted_folder(name)), f"creating the folder {name}")
 
 
-def _fetch_raw(conn: imaplib.IMAP4, uid: int) -> bytes | None:
-    """The message's bytes as the server holds them, without setting \\Seen; None if it is gone."""
-    data = _ok(conn.uid("FETCH", str(uid), "(BODY.PEEK[])"), f"fetching UID {uid}")
+def uid_set(uids: Iterable[int]) -> str:
+    """UIDs as one IMAP sequence set, runs written as ranges: 1, 2, 3, 7 is `1:3,7`."""
+    ordered = sorted(set(uids))
+    if not ordered:
+        raise ValueError("an empty UID set")
+    runs: list[str] = []
+    start = end = ordered[0]
+    for uid in ordered[1:]:
+        if uid == end + 1:
+            end = uid
+            continue
+        runs.append(str(start) if start == end else f"{start}:{end}")
+        start = end = uid
+    runs.append(str(start) if start == end else f"{start}:{end}")
+    return ",".join(runs)
+
+
+def _sizes(conn: imaplib.IMAP4, uids: list[int]) -> dict[int, int]:
+    """Each UID's size in bytes (one UID FETCH), to cut the batches; a UID gone is absent."""
+    data = _ok(conn.uid("FETCH", uid_set(uids), "(RFC822.SIZE)"), "reading message sizes")
+    sizes: dict[int, int] = {}
     for item in data:
-        if isinstance(item, tuple) and b"BODY[]" in item[0].upper():
-            return item[1]
-    return None
+        head = item[0] if isinstance(item, tuple) else item
+        if not isinstance(head, bytes):
+            continue
+        uid, size = _UID.search(head), _SIZE.search(head)
+        if uid and size:
+            sizes[int(uid.group(1))] = int(size.group(1))
+    return sizes
+
+
+def batches(uids: list[int], sizes: dict[int, int]) -> Iterator[list[int]]:
+    """`uids` in order, cut into runs of at most FETCH_BATCH messages and FETCH_BYTES bytes."""
+    batch: list[int] = []
+    held = 0
+    for uid in uids:
+        size = sizes.get(uid, 0)
+        if batch and (len(batch) >= FETCH_BATCH or held + size > FETCH_BYTES):
+            yield batch
+            batch, held = [], 0
+        batch.append(uid)
+        held += size
+    if batch:
+        yield batch
+
+
+def _fetch_raws(conn: imaplib.IMAP4, uids: list[int]) -> dict[int, bytes]:
+    """The messages' bytes as the server holds them, by UID, in one UID FETCH, without setting
+    \\Seen; a UID expunged meanwhile is absent. The UID may come before the literal or after
+    it (`* 3 FETCH (BODY[] {n}...  UID 7)`): both are read."""
+    wanted = set(uids)
+    data = _ok(conn.uid("FETCH", uid_set(uids), "(BODY.PEEK[])"), f"fetching UIDs {uid_set(uids)}")
+    found: dict[int, bytes] = {}
+    waiting: bytes | None = None  # a body whose UID follows its literal
+    for item in data:
+        if isinstance(item, tuple):
+            head, body = item[0], item[1]
+            waiting = None
+            if b"BODY[]" not in head.upper():
+                continue
+            uid = _UID.search(head)
+            if uid is None:
+                waiting = body
+            elif int(uid.group(1)) in wanted:
+                found[int(uid.group(1))] = body
+        elif isinstance(item, bytes) and waiting is not None:
+            uid = _UID.search(item)
+            if uid is not None and int(uid.group(1)) in wanted:
+                found[int(uid.group(1))] = waiting
+            waiting = None
+    return found
 
 
 # --- one poll -------------------------------------------------------------------------------
@@ -246,16 +321,20 @@ class Poll:
     busy: bool = False
 
 
-def fetch(account: ImapAccount) -> Poll:
+def fetch(account: ImapAccount, *, conn: imaplib.IMAP4 | None = None) -> Poll:
     """Poll one account now (its lease taken and given back); what it did. Never raises for
-    an IMAP or network failure: that is recorded on the account."""
+    an IMAP or network failure: that is recorded on the account. `conn`: a signed-in
+    connection to use (the IDLE watcher's), left open; else one is opened and closed."""
     poll = Poll(mailbox=account.mailbox.name)
     now = timezone.now()
     if not _claim(account, now, due_only=False):
         poll.busy = True
         return poll
     try:
-        _poll(account, poll)
+        if conn is None:
+            _poll(account, poll)
+        else:
+            _poll_on(conn, account, poll)
     except ImapFailure as exc:
         poll.error = str(exc)
     except Exception as exc:  # a bug or the database: logged, recorded, the mail stays there
@@ -321,29 +400,40 @@ def _release(account: ImapAccount, poll: Poll) -> None:
 
 def _poll(account: ImapAccount, poll: Poll) -> None:
     with connect(account) as conn:
-        capabilities = _capabilities(conn)
-        _ok(conn.select(quoted_folder(account.folder)), f"opening the folder {account.folder}")
-        uidvalidity = _uidvalidity(conn)
-        if account.uidvalidity != uidvalidity:
-            _new_uidvalidity(account, uidvalidity)
-        if account.after == After.MOVE:
-            _ensure_folder(conn, account.move_to)
-        for row in _unfinished(account):
-            poll.lines.append(_finish(conn, account, row, capabilities))
-        data = _ok(
-            conn.uid("SEARCH", None, "UID", f"{account.last_uid + 1}:*"), "searching new mail"
-        )
-        # `n:*` always names the highest UID, even below n: only those above the last count.
-        uids = sorted(
-            {int(word) for word in b" ".join(data).split() if int(word) > account.last_uid}
-        )
-        for uid in uids[:BATCH]:
-            raw = _fetch_raw(conn, uid)
+        _poll_on(conn, account, poll)
+
+
+def _poll_on(conn: imaplib.IMAP4, account: ImapAccount, poll: Poll) -> None:
+    capabilities = _capabilities(conn)
+    _ok(conn.select(quoted_folder(account.folder)), f"opening the folder {account.folder}")
+    uidvalidity = _uidvalidity(conn)
+    if account.uidvalidity != uidvalidity:
+        _new_uidvalidity(account, uidvalidity)
+    if account.after == After.MOVE:
+        _ensure_folder(conn, account.move_to)
+    unfinished = _unfinished(account)
+    for start in range(0, len(unfinished), FETCH_BATCH):
+        rows = unfinished[start : start + FETCH_BATCH]
+        poll.lines.extend(_process_batch(rows))
+        _settle_batch(conn, account, rows, capabilities)
+    data = _ok(conn.uid("SEARCH", None, "UID", f"{account.last_uid + 1}:*"), "searching new mail")
+    # `n:*` always names the highest UID, even below n: only those above the last count.
+    uids = sorted({int(word) for word in b" ".join(data).split() if int(word) > account.last_uid})
+    uids = uids[:BATCH]
+    if not uids:
+        return
+    for batch in batches(uids, _sizes(conn, uids)):
+        raws = _fetch_raws(conn, batch)
+        rows: list[ImapMessage] = []
+        for uid in batch:
+            raw = raws.pop(uid, None)
             if raw is None:  # expunged by someone else between the search and the fetch
                 poll.lines.append(f"UID {uid}: gone from the server before it was read")
                 continue
-            row = _store(account, uidvalidity, uid, raw)
-            poll.lines.append(_finish(conn, account, row, capabilities))
+            rows.append(_store(account, uidvalidity, uid, raw))
+            poll.lines.extend(_process_batch(rows[-1:]))
+        if rows:
+            _settle_batch(conn, account, rows, capabilities)
 
 
 def _new_uidvalidity(account: ImapAccount, uidvalidity: int) -> None:
@@ -398,40 +488,57 @@ def _process(row: ImapMessage) -> Inbound:
     return inbound
 
 
-def _finish(
-    conn: imaplib.IMAP4, account: ImapAccount, row: ImapMessage, capabilities: frozenset[str]
-) -> str:
-    """Process a stored UID (once) and settle it on the server; its line."""
-    inbound = _process(row)
-    if row.state == State.STORED:
-        ImapMessage.objects.filter(pk=row.pk).update(state=State.PROCESSED)
-    line = inbound.line
-    if row.sha256 != inbound.raw.sha256 or inbound.raw.imap_messages.exclude(pk=row.pk).exists():
-        line = f"ignored: duplicate of {inbound.raw.message_id or inbound.raw.sha256[:12]}"
-    settle(conn, account, row.uid, capabilities)
-    ImapMessage.objects.filter(pk=row.pk).update(state=State.DONE, done_at=timezone.now())
-    return f"UID {row.uid}: {line}"
+def _process_batch(rows: list[ImapMessage]) -> list[str]:
+    """Process stored UIDs (each once: `services.process` commits the ticket with the
+    outcome) and mark them processed in one UPDATE; a line each."""
+    lines = []
+    for row in rows:
+        inbound = _process(row)
+        line = inbound.line
+        if (
+            row.sha256 != inbound.raw.sha256
+            or inbound.raw.imap_messages.exclude(pk=row.pk).exists()
+        ):
+            line = f"ignored: duplicate of {inbound.raw.message_id or inbound.raw.sha256[:12]}"
+        lines.append(f"UID {row.uid}: {line}")
+    stored = [row.pk for row in rows if row.state == State.STORED]
+    if stored:
+        ImapMessage.objects.filter(pk__in=stored).update(state=State.PROCESSED)
+        for row in rows:
+            row.state = State.PROCESSED
+    return lines
+
+
+def _settle_batch(
+    conn: imaplib.IMAP4, account: ImapAccount, rows: list[ImapMessage], capabilities: frozenset
+) -> None:
+    """Settle processed rows on the server in one command (by UID set), then mark them done."""
+    settle(conn, account, [row.uid for row in rows], capabilities)
+    ImapMessage.objects.filter(pk__in=[row.pk for row in rows]).update(
+        state=State.DONE, done_at=timezone.now()
+    )
 
 
 def settle(
-    conn: imaplib.IMAP4, account: ImapAccount, uid: int, capabilities: frozenset[str]
+    conn: imaplib.IMAP4, account: ImapAccount, uids: list[int], capabilities: frozenset[str]
 ) -> None:
-    """What the account says to do with a processed message, by UID (a UID no longer there is
-    no error: it was settled before a crash)."""
-    number = str(uid)
+    """What the account says to do with processed messages, by UID set, one command each step
+    (a UID no longer there is no error: it was settled before a crash)."""
+    numbers = uid_set(uids)
+    what = f"UID {numbers}" if len(uids) == 1 else f"UIDs {numbers}"
     if account.after == After.SEEN:
-        _ok(conn.uid("STORE", number, "+FLAGS.SILENT", r"(\Seen)"), f"flagging UID {uid}")
+        _ok(conn.uid("STORE", numbers, "+FLAGS.SILENT", r"(\Seen)"), f"flagging {what}")
         return
     if account.after == After.MOVE:
         target = quoted_folder(account.move_to)
         if "MOVE" in capabilities:
-            _ok(conn.uid("MOVE", number, target), f"moving UID {uid} to {account.move_to}")
+            _ok(conn.uid("MOVE", numbers, target), f"moving {what} to {account.move_to}")
             return
-        _ok(conn.uid("COPY", number, target), f"copying UID {uid} to {account.move_to}")
-    _ok(conn.uid("STORE", number, "+FLAGS.SILENT", r"(\Deleted)"), f"deleting UID {uid}")
+        _ok(conn.uid("COPY", numbers, target), f"copying {what} to {account.move_to}")
+    _ok(conn.uid("STORE", numbers, "+FLAGS.SILENT", r"(\Deleted)"), f"deleting {what}")
     if "UIDPLUS" in capabilities:
-        _ok(conn.uid("EXPUNGE", number), f"expunging UID {uid}")
-    # Without UIDPLUS the message stays flagged \Deleted: a plain EXPUNGE would also remove
+        _ok(conn.uid("EXPUNGE", numbers), f"expunging {what}")
+    # Without UIDPLUS the messages stay flagged \Deleted: a plain EXPUNGE would also remove
     # what someone else flagged, so the server's own expunge is left to do it.
 
 

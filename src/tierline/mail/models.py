@@ -322,6 +322,12 @@ class ImapAccount(models.Model):
         TLS = "tls", _("TLS (port 993)")
         STARTTLS = "starttls", _("STARTTLS (port 143)")
 
+    class IdleState(models.TextChoices):
+        WATCHING = "watching", _("Watching (IDLE)")
+        RECONNECTING = "reconnecting", _("Reconnecting after an error")
+        UNSUPPORTED = "unsupported", _("The server offers no IDLE: polled")
+        STOPPED = "stopped", _("Stopped")
+
     class After(models.TextChoices):
         MOVE = "move", _("Move it to a folder")
         SEEN = "seen", _("Mark it read (\\Seen) and leave it")
@@ -373,6 +379,24 @@ class ImapAccount(models.Model):
     last_error = models.TextField(_("last error"), blank=True, editable=False)
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True, editable=False)
     notes = models.TextField(_("notes"), blank=True, editable=False)
+    # The IDLE watcher's heartbeat (mail/idle.py), written by whichever process runs it (the
+    # worker, `tierline mail idle`) and read by the health page in another.
+    idle_state = models.CharField(
+        _("IDLE watcher"), max_length=12, choices=IdleState.choices, blank=True, editable=False
+    )
+    idle_heartbeat_at = models.DateTimeField(
+        _("IDLE heartbeat"), null=True, blank=True, editable=False
+    )
+    idle_since = models.DateTimeField(
+        _("IDLE watching since"), null=True, blank=True, editable=False
+    )
+    idle_by = models.CharField(
+        _("IDLE watcher process"), max_length=200, blank=True, editable=False
+    )
+    idle_error = models.TextField(_("IDLE last error"), blank=True, editable=False)
+    idle_error_at = models.DateTimeField(
+        _("IDLE last error at"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("IMAP account")

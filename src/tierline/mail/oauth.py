@@ -8,6 +8,9 @@ google-auth, any other OAuth2 server by its token endpoint.
     sign_in_with_device_code(grant, show)
                           Microsoft's one-time device-code sign-in by an administrator
                           (`tierline mail oauth-signin`): keeps the refresh token it gives
+    sign_in_with_browser(grant, show)
+                          Google's (Gmail's scope is not allowed in the device flow): the
+                          installed-app loopback flow, PKCE S256 and a state; the same command
 
 Tokens and secrets are sealed on the row (`mail/sealing.py`). A grant that can no longer be
 refreshed (revoked, expired, a wrong secret) stops the mailbox's polls with that error on the
@@ -16,12 +19,18 @@ mailbox and on the health page; the mail waits on the server, so nothing is lost
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
+import secrets
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 from django.utils import timezone
@@ -39,6 +48,9 @@ MICROSOFT_DELEGATED_SCOPES = (
 )
 GOOGLE_SCOPE = "https://mail.google.com/"
 GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"
+GOOGLE_AUTHORIZATION_URL = "https://accounts.google.com/o/oauth2/v2/auth"
+# How long the browser sign-in waits for the administrator.
+SIGNIN_SECONDS = 300
 MICROSOFT_AUTHORITY = "https://login.microsoftonline.com/organizations"
 # A token this close to its end is refreshed before use.
 MARGIN = timedelta(seconds=60)
@@ -252,6 +264,135 @@ def sign_in_with_device_code(grant: OAuthGrant, show: Callable[[str], None]) -> 
         refresh_token=sealing.seal(result["refresh_token"]),
         access_token=sealing.seal(token),
         expires_at=now + timedelta(seconds=max(expires_in, 60)),
+        last_refreshed_at=now,
+        last_error="",
+    )
+
+
+# --- the administrator's one-time sign-in (Google: a browser, a loopback redirect) ----------
+
+
+class _Redirect(HTTPServer):
+    """The loopback listener the browser is sent back to: keeps the first answer's query."""
+
+    answer: dict[str, str] | None = None
+
+
+class _RedirectHandler(BaseHTTPRequestHandler):
+    server: _Redirect
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        path, _, query = self.path.partition("?")
+        if path != "/" or self.server.answer is not None:
+            self.send_error(404)
+            return
+        self.server.answer = {
+            key: values[0] for key, values in urllib.parse.parse_qs(query).items() if values
+        }
+        body = (
+            b"<!doctype html><meta charset=utf-8><title>Tierline</title>"
+            b"<p>Tierline has the answer. You can close this window and go back to the terminal."
+        )
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _pkce() -> tuple[str, str]:
+    """(verifier, S256 challenge), RFC 7636."""
+    verifier = secrets.token_urlsafe(64)
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def sign_in_with_browser(
+    grant: OAuthGrant,
+    show: Callable[[str], None],
+    *,
+    authorization_url: str = GOOGLE_AUTHORIZATION_URL,
+    timeout: float = SIGNIN_SECONDS,
+) -> None:
+    """Google's installed-app sign-in: a listener on 127.0.0.1 (a free port), the address to
+    open shown (PKCE S256, a random state, offline access), the redirect's `code` exchanged
+    at the token endpoint with the verifier, the refresh token kept (sealed) on the grant.
+    No answer within `timeout`, a state that does not match, or `error=` in the redirect:
+    OAuthFailure, and nothing is stored."""
+    if grant.provider != Provider.GOOGLE or grant.flow != Flow.REFRESH_TOKEN:
+        raise OAuthFailure("the browser sign-in is for a Google grant with a person's consent")
+    if not grant.client_id:
+        raise OAuthFailure("the grant has no client ID")
+    if not authorization_url.lower().startswith(("https://", "http://")):
+        raise OAuthFailure(f"not an http(s) address: {authorization_url[:100]}")
+    verifier, challenge = _pkce()
+    state = secrets.token_urlsafe(24)
+    listener = _Redirect(("127.0.0.1", 0), _RedirectHandler)
+    try:
+        redirect_uri = f"http://127.0.0.1:{listener.server_address[1]}/"
+        query = urllib.parse.urlencode(
+            {
+                "client_id": grant.client_id,
+                "redirect_uri": redirect_uri,
+                "response_type": "code",
+                "scope": " ".join(_scopes(grant)),
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+                "state": state,
+                "access_type": "offline",
+                "prompt": "consent",
+            }
+        )
+        separator = "&" if "?" in authorization_url else "?"
+        show(
+            "Open this address in a browser on this machine, sign in as the mailbox's user and "
+            f"allow access (waiting {timeout:g} s):\n{authorization_url}{separator}{query}"
+        )
+        deadline = time.monotonic() + timeout
+        while listener.answer is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise OAuthFailure(
+                    f"no answer from the browser within {timeout:g} s; nothing was stored"
+                )
+            listener.timeout = min(left, 1.0)
+            listener.handle_request()
+        answer = listener.answer
+    finally:
+        listener.server_close()
+    if not hmac.compare_digest(answer.get("state", ""), state):
+        raise OAuthFailure(
+            "the answer's state does not match this sign-in (an old or forged redirect); "
+            "nothing was stored"
+        )
+    if "error" in answer:
+        why = answer.get("error_description") or answer["error"]
+        raise OAuthFailure(f"Google refused: {why[:300]}; nothing was stored")
+    if not answer.get("code"):
+        raise OAuthFailure("the redirect carried no code; nothing was stored")
+    tokens = _post_form(
+        grant.token_url or GOOGLE_TOKEN_URL,
+        {
+            "grant_type": "authorization_code",
+            "code": answer["code"],
+            "client_id": grant.client_id,
+            "client_secret": _unsealed(grant.client_secret),
+            "redirect_uri": redirect_uri,
+            "code_verifier": verifier,
+        },
+    )
+    if not tokens.get("refresh_token") or not tokens.get("access_token"):
+        raise OAuthFailure(
+            "Google gave no refresh token (was offline access allowed?); nothing was stored"
+        )
+    now = timezone.now()
+    OAuthGrant.objects.filter(pk=grant.pk).update(
+        refresh_token=sealing.seal(tokens["refresh_token"]),
+        access_token=sealing.seal(tokens["access_token"]),
+        expires_at=now + timedelta(seconds=max(int(tokens.get("expires_in", 3600)), 60)),
         last_refreshed_at=now,
         last_error="",
     )
