@@ -11,17 +11,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-if TYPE_CHECKING:
-    from tierline.desk.models import Ticket
+
+class Filled(Protocol):
+    """What filling in reads of a ticket (a `desk.Ticket`; no model is imported here, not even
+    for the type checker, so `desk.models` imports this module one way)."""
+
+    number: str
+    subject: str
+    requester: Any
+
 
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}\s]{0,40})\}")
 
-PLACEHOLDERS: dict[str, tuple[str, Callable[[Ticket, object, str], str]]] = {
+PLACEHOLDERS: dict[str, tuple[str, Callable[[Filled, object, str], str]]] = {
     "first_name": (
         "the requester's first name",
         lambda t, by, base: t.requester.first_name or t.requester.get_username(),
@@ -58,7 +65,7 @@ def check_placeholders(text: str, *, field: str = "body") -> None:
         )
 
 
-def fill(text: str, *, ticket: Ticket, by: object, base: str = "") -> str:
+def fill(text: str, *, ticket: Filled, by: object, base: str = "") -> str:
     """The template's text with its placeholders filled in for this ticket, as plain text."""
 
     def replace(match: re.Match) -> str:
