@@ -29,6 +29,7 @@ from tierline.assets.models import (
     SystemChange,
 )
 from tierline.assets.tasks import evaluate_compliance
+from tierline.core.admin import ReadOnlyAdmin
 from tierline.core.inputs import parse_id
 from tierline.core.text import normalise_text
 
@@ -405,7 +406,7 @@ class ChangedAssetFilter(admin.SimpleListFilter):
 
 
 @admin.register(SystemChange)
-class SystemChangeAdmin(admin.ModelAdmin):
+class SystemChangeAdmin(ReadOnlyAdmin):
     """The change log the agents' reports wrote: read only, for everyone (the agent is its only
     writer; a row is what a device reported, not something to correct)."""
 
@@ -430,12 +431,3 @@ class SystemChangeAdmin(admin.ModelAdmin):
     ]
     fields = readonly_fields
     actions = None
-
-    def has_add_permission(self, request: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
-        return False

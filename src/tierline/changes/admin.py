@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import admin
 
 from tierline.changes.models import ChangeApproval, ChangeRequest
+from tierline.core.admin import ReadOnlyAdmin
 
 
 class ApprovalInline(admin.TabularInline):
@@ -23,7 +24,7 @@ class ApprovalInline(admin.TabularInline):
 
 
 @admin.register(ChangeRequest)
-class ChangeRequestAdmin(admin.ModelAdmin):
+class ChangeRequestAdmin(ReadOnlyAdmin):
     section = "Changes"
     list_display = ["number", "title", "kind", "risk", "status", "window_start", "requested_by"]
     list_filter = ["status", "kind", "risk"]
@@ -49,12 +50,3 @@ class ChangeRequestAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
-        return False

@@ -9,6 +9,20 @@ from django.utils.translation import gettext_lazy as _
 from tierline.core.models import ScheduledJob
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record to read, never to add, change or delete from the admin (superusers included):
+    what a service or an agent wrote, shown as it was written."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 class LabelledListEditable(admin.ModelAdmin):
     """A changelist whose editable cells (`list_editable`) each have a name.
 
