@@ -108,6 +108,10 @@ def _ago(when: datetime | None, now: datetime) -> str:
 
 def _watched(account: ImapAccount, now: datetime) -> str:
     text = f"{account.mailbox.name} (heartbeat {_ago(account.idle_heartbeat_at, now)}"
+    if account.idle_by:
+        text += f" from {account.idle_by}"
+    if account.idle_state == ImapAccount.IdleState.CONNECTING:
+        text += ", connecting"
     if account.idle_error and account.idle_error_at:
         text += f"; last error {_ago(account.idle_error_at, now)}: {account.idle_error[:150]}"
     return text + ")"
@@ -116,9 +120,11 @@ def _watched(account: ImapAccount, now: datetime) -> str:
 def idle_watchers(now: datetime | None = None) -> Finding:
     """The IMAP IDLE watchers (mail/idle.py), from the heartbeats they write on their accounts
     (the watchers run in the worker or `tierline mail idle`, this page in another process):
-    which mailbox is watched, its last heartbeat and last error. With TIERLINE_MAIL_IDLE on, a
-    mailbox whose watcher has not written a heartbeat for `idle.STALE` is "not running": its
-    mail still comes, at each poll."""
+    which mailbox is watched, by which watcher (host, pid), its last heartbeat and last error.
+    One watcher per account writes it (the heartbeat is its lease; another stands by and
+    writes nothing), so a fresh heartbeat is that watcher's own word. With TIERLINE_MAIL_IDLE
+    on, a mailbox whose watcher has not written a heartbeat for `idle.STALE` is "not running":
+    its mail still comes, at each poll."""
     now = now or timezone.now()
     accounts = list(
         ImapAccount.objects.filter(is_active=True, mailbox__is_active=True)
@@ -133,7 +139,10 @@ def idle_watchers(now: datetime | None = None) -> Finding:
         alive = account.idle_heartbeat_at is not None and account.idle_heartbeat_at >= fresh
         if account.idle_state == ImapAccount.IdleState.UNSUPPORTED:
             polled.append(account)
-        elif alive and account.idle_state == ImapAccount.IdleState.WATCHING:
+        elif alive and account.idle_state in (
+            ImapAccount.IdleState.WATCHING,
+            ImapAccount.IdleState.CONNECTING,  # the first seconds of a watcher taking over
+        ):
             watching.append(account)
         elif alive and account.idle_state == ImapAccount.IdleState.RECONNECTING:
             reconnecting.append(account)
