@@ -95,7 +95,8 @@ def grants() -> Finding:
     return Finding("ok", "Every OAuth2 sign-in in use works.", count=0)
 
 
-def _ago(when: datetime | None, now: datetime) -> str:
+def ago(when: datetime | None, now: datetime) -> str:
+    """How long ago, in plain words: `20 s ago`, `12 min ago`, `3 h ago`, `never`."""
     if when is None:
         return "never"
     seconds = max(int((now - when).total_seconds()), 0)
@@ -107,13 +108,13 @@ def _ago(when: datetime | None, now: datetime) -> str:
 
 
 def _watched(account: ImapAccount, now: datetime) -> str:
-    text = f"{account.mailbox.name} (heartbeat {_ago(account.idle_heartbeat_at, now)}"
+    text = f"{account.mailbox.name} (heartbeat {ago(account.idle_heartbeat_at, now)}"
     if account.idle_by:
         text += f" from {account.idle_by}"
     if account.idle_state == ImapAccount.IdleState.CONNECTING:
         text += ", connecting"
     if account.idle_error and account.idle_error_at:
-        text += f"; last error {_ago(account.idle_error_at, now)}: {account.idle_error[:150]}"
+        text += f"; last error {ago(account.idle_error_at, now)}: {account.idle_error[:150]}"
     return text + ")"
 
 
@@ -152,7 +153,7 @@ def idle_watchers(now: datetime | None = None) -> Finding:
     minutes = int(idle.STALE.total_seconds() // 60)
     if idle.enabled() and not_running:
         names = ", ".join(
-            f"{a.mailbox.name} (last heartbeat {_ago(a.idle_heartbeat_at, now)})"
+            f"{a.mailbox.name} (last heartbeat {ago(a.idle_heartbeat_at, now)})"
             for a in not_running[:5]
         )
         return Finding(
