@@ -494,3 +494,30 @@ def test_a_watcher_whose_lease_was_taken_ends_its_idle_and_stands_by(server, use
         assert row_of(account).idle_by == running.watcher.me
     finally:
         stop_all(running)
+
+
+def test_a_watcher_of_a_killed_worker_on_this_host_is_taken_over_at_once(
+    server, user, employee, quick
+):
+    # given the mailbox held, with a fresh heartbeat, by a watcher of a process on this host
+    # that has ended (a worker killed and restarted: no need to wait for STALE)
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    holder = f"{idle.socket.gethostname()[:150]} pid {ended.pid} watcher 1"
+    account = make_account(server, user)
+    ImapAccount.objects.filter(pk=account.pk).update(
+        idle_by=holder,
+        idle_state=ImapAccount.IdleState.WATCHING,
+        idle_heartbeat_at=imap.timezone.now(),
+    )
+    running = Running(account)
+    try:
+        # then the new watcher takes the mailbox at once, without standing by
+        assert wait_for(lambda: running.said("watching INBOX (IDLE)")), running.lines
+        assert not running.said("standing by")
+        assert row_of(account).idle_by == running.watcher.me
+    finally:
+        stop_all(running)
+    # while a holder whose process still runs (the parent of this one) is waited for
+    assert not idle._dead_here(f"{idle.socket.gethostname()[:150]} pid {os.getppid()} watcher 1")
+    assert not idle._dead_here(f"other-host pid {ended.pid} watcher 1")

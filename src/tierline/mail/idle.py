@@ -18,7 +18,9 @@ The heartbeat on the account (`idle_state`, `idle_heartbeat_at`, `idle_since`, `
 `idle_error`) is also a lease: one watcher per account IDLEs, whatever the number of workers.
 A watcher first claims the account (one conditional UPDATE: free when nobody holds it, when
 the holder stopped or found no IDLE, or when its heartbeat is older than `STALE`), naming
-itself in `idle_by` (host, pid and a watcher number, so two in one process differ). Only the
+itself in `idle_by` (host, pid and a watcher number, so two in one process differ; a holder
+named by this host whose pid has ended is free too: a worker killed and restarted does not
+wait for `STALE`). Only the
 holder writes the heartbeat, and every write is conditional on `idle_by` still naming it:
 when it starts watching, every `HEARTBEAT_SECONDS` while it idles, fetches or waits to
 reconnect, after each fetch, on an error, and when it stops. A write that finds another name
@@ -110,11 +112,31 @@ def enabled() -> bool:
 
 
 _serial = itertools.count(1)
+_HOLDER = re.compile(r"^(?P<host>.+) pid (?P<pid>\d+) watcher \d+$")
 
 
 def _identity() -> str:
     """Who a watcher is, for its lease and the admin: host, pid and its number in the process."""
-    return f"{socket.gethostname()} pid {os.getpid()} watcher {next(_serial)}"[:200]
+    return f"{socket.gethostname()[:150]} pid {os.getpid()} watcher {next(_serial)}"
+
+
+def _dead_here(holder: str) -> bool:
+    """Whether `holder` names a watcher of another process on this host that has ended (a
+    worker killed and restarted: its lease need not wait for `STALE`). A pid reused by
+    another process counts as alive: the lease then waits for `STALE`."""
+    found = _HOLDER.match(holder)
+    if found is None or found["host"] != socket.gethostname()[:150]:
+        return False
+    pid = int(found["pid"])
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError, OSError):
+        return False
+    return False
 
 
 def _quiet(_line: str) -> None:
@@ -292,6 +314,11 @@ class Watcher:
             | Q(idle_heartbeat_at__lt=now - STALE)
             | Q(idle_state__in=["", IdleState.STOPPED, IdleState.UNSUPPORTED])
         )
+        holder = (
+            ImapAccount.objects.filter(pk=self.account_id).values_list("idle_by", flat=True).first()
+        )
+        if holder and _dead_here(holder):
+            free |= Q(idle_by=holder)
         taken = (
             ImapAccount.objects.filter(pk=self.account_id)
             .filter(free)
