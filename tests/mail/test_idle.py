@@ -349,3 +349,175 @@ def test_a_dropped_watcher_records_its_error_in_its_heartbeat(server, user, watc
     assert row.idle_state == ImapAccount.IdleState.WATCHING
     assert row.idle_error.startswith("IDLE: the server") and row.idle_error_at
     assert row.idle_since > row.idle_error_at
+
+
+# --- one watcher per mailbox: the heartbeat is a lease, another watcher stands by -----------
+
+
+def row_of(account: ImapAccount) -> ImapAccount:
+    """The account as the database has it now (SQLite's locked table: asked again)."""
+    found: list[ImapAccount] = []
+    assert wait_for(lambda: found.append(ImapAccount.objects.get(pk=account.pk)) is None)
+    return found[-1]
+
+
+@pytest.fixture
+def quick(monkeypatch):
+    """Heartbeats and standby rounds in fractions of a second; the health line switched on."""
+    monkeypatch.setenv("TIERLINE_MAIL_IDLE", "1")
+    monkeypatch.setattr(idle, "HEARTBEAT_SECONDS", 0.3)
+    monkeypatch.setattr(idle, "STANDBY_SECONDS", 0.2)
+
+
+def stop_all(*runnings: Running) -> None:
+    for running in runnings:
+        running.stop.set()
+    for running in runnings:
+        running.thread.join(timeout=10)
+        assert not running.thread.is_alive(), "a watcher did not stop"
+
+
+def test_regression_two_watchers_of_one_mailbox_do_not_overwrite_each_others_heartbeat(
+    server, user, employee, quick
+):
+    """Two workers with TIERLINE_MAIL_IDLE both watched a mailbox and wrote the same heartbeat
+    row: one stopping wrote "stopped" over the other still watching, and one's bare heartbeat
+    kept the other's "watching" fresh after it died. Now one IDLEs, the other stands by."""
+    from tierline.mail import health
+
+    account = make_account(server, user)
+    first = Running(account)
+    assert wait_for(lambda: first.said("watching INBOX (IDLE)")), first.lines
+    # when a second watcher starts for the same mailbox
+    second = Running(account)
+    try:
+        assert wait_for(lambda: second.said("standing by")), second.lines
+        assert second.lines == [f"Help desk: watched by {first.watcher.me}; standing by"]
+        # then over several heartbeats the row is the first watcher's alone
+        seen: set[tuple[str, str]] = set()
+        for _ in range(10):
+            row = row_of(account)
+            seen.add((row.idle_by, row.idle_state))
+            assert wait_for(
+                lambda row=row: row_of(account).idle_heartbeat_at > row.idle_heartbeat_at
+            )
+        assert seen == {(first.watcher.me, ImapAccount.IdleState.WATCHING)}
+        # and a message is fetched once, by the watcher that IDLEs
+        server.append(user, PASSWORD, mail(subject="Two watchers, one ticket"))
+        assert wait_for(lambda: Ticket.objects.count() == 1), first.lines
+        assert wait_for(lambda: first.said("UID 1: new TL-")), first.lines
+        assert not second.said("UID 1")
+        # when the first stops, the second takes over within seconds and the page names it
+        stop_all(first)
+        assert wait_for(lambda: second.said("watching INBOX (IDLE)")), second.lines
+        row = row_of(account)
+        assert (row.idle_by, row.idle_state) == (second.watcher.me, ImapAccount.IdleState.WATCHING)
+        finding = health.idle_watchers()
+        assert finding.state == "ok", finding.summary
+        assert f"from {second.watcher.me}" in finding.summary
+        server.append(user, PASSWORD, mail(subject="After the takeover"))
+        assert wait_for(lambda: Ticket.objects.count() == 2), second.lines
+    finally:
+        stop_all(first, second)
+    assert row_of(account).idle_state == ImapAccount.IdleState.STOPPED
+
+
+def test_regression_a_dead_watcher_is_not_kept_alive_by_one_standing_by(
+    server, user, employee, quick, monkeypatch
+):
+    from tierline.mail import health
+
+    # given the mailbox held by a watcher of another worker that then died (SIGKILL: it
+    # writes nothing more)
+    account = make_account(server, user)
+    dead = "other-host pid 4242 watcher 1"
+    then = imap.timezone.now()
+    ImapAccount.objects.filter(pk=account.pk).update(
+        idle_by=dead,
+        idle_state=ImapAccount.IdleState.WATCHING,
+        idle_since=then,
+        idle_heartbeat_at=then,
+    )
+    rounds: list[int] = []
+    original = idle.Watcher._stand_by
+
+    def counted(self):
+        rounds.append(1)
+        return original(self)
+
+    monkeypatch.setattr(idle.Watcher, "_stand_by", counted)
+    running = Running(account)
+    try:
+        # then this one stands by for round after round and writes nothing on the row
+        assert wait_for(lambda: len(rounds) >= 4), running.lines
+        assert running.lines == [f"Help desk: watched by {dead}; standing by"]
+        row = row_of(account)
+        assert (row.idle_by, row.idle_heartbeat_at) == (dead, then)
+        # so the dead one's heartbeat ages, and once it is STALE the page says so
+        later = then + idle.STALE + idle.timedelta(seconds=1)
+        assert health.idle_watchers(later).state == "warning"
+        assert "no watcher has reported" in health.idle_watchers(later).summary
+        # when it is that old, the one standing by takes over and the page names it
+        ImapAccount.objects.filter(pk=account.pk).update(
+            idle_heartbeat_at=then - idle.STALE - idle.timedelta(seconds=1)
+        )
+        assert wait_for(lambda: running.said("watching INBOX (IDLE)")), running.lines
+        assert row_of(account).idle_by == running.watcher.me
+        assert f"from {running.watcher.me}" in health.idle_watchers().summary
+        server.append(user, PASSWORD, mail(subject="Taken over"))
+        assert wait_for(lambda: Ticket.objects.count() == 1), running.lines
+    finally:
+        stop_all(running)
+
+
+def test_a_watcher_whose_lease_was_taken_ends_its_idle_and_stands_by(server, user, employee, quick):
+    account = make_account(server, user)
+    running = Running(account)
+    try:
+        assert wait_for(lambda: running.said("watching INBOX (IDLE)")), running.lines
+        # when another watcher took the mailbox over (as if this one had been silent for STALE)
+        other = "other-host pid 7 watcher 3"
+        taken = imap.timezone.now()
+        ImapAccount.objects.filter(pk=account.pk).update(
+            idle_by=other, idle_state=ImapAccount.IdleState.WATCHING, idle_heartbeat_at=taken
+        )
+        # then at its next heartbeat this one ends its IDLE and stands by, writing nothing
+        assert wait_for(lambda: running.said("took the mailbox over; standing by")), running.lines
+        assert wait_for(lambda: running.said(f"watched by {other}; standing by")), running.lines
+        row = row_of(account)
+        assert (row.idle_by, row.idle_heartbeat_at) == (other, taken)
+        # and takes the mailbox back once the other has been silent for STALE
+        ImapAccount.objects.filter(pk=account.pk).update(
+            idle_heartbeat_at=taken - idle.STALE - idle.timedelta(seconds=1)
+        )
+        assert wait_for(lambda: running.said("watching INBOX (IDLE)", count=2)), running.lines
+        assert row_of(account).idle_by == running.watcher.me
+    finally:
+        stop_all(running)
+
+
+def test_a_watcher_of_a_killed_worker_on_this_host_is_taken_over_at_once(
+    server, user, employee, quick
+):
+    # given the mailbox held, with a fresh heartbeat, by a watcher of a process on this host
+    # that has ended (a worker killed and restarted: no need to wait for STALE)
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    holder = f"{idle.socket.gethostname()[:150]} pid {ended.pid} watcher 1"
+    account = make_account(server, user)
+    ImapAccount.objects.filter(pk=account.pk).update(
+        idle_by=holder,
+        idle_state=ImapAccount.IdleState.WATCHING,
+        idle_heartbeat_at=imap.timezone.now(),
+    )
+    running = Running(account)
+    try:
+        # then the new watcher takes the mailbox at once, without standing by
+        assert wait_for(lambda: running.said("watching INBOX (IDLE)")), running.lines
+        assert not running.said("standing by")
+        assert row_of(account).idle_by == running.watcher.me
+    finally:
+        stop_all(running)
+    # while a holder whose process still runs (the parent of this one) is waited for
+    assert not idle._dead_here(f"{idle.socket.gethostname()[:150]} pid {os.getppid()} watcher 1")
+    assert not idle._dead_here(f"other-host pid {ended.pid} watcher 1")

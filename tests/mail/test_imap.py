@@ -285,7 +285,7 @@ def old_server(request):
         if os.environ.get("CI"):
             pytest.fail(why)
         pytest.skip(why)
-    instance = dovecot_server.Dovecot(password=PASSWORD, users=4, capabilities=request.param)
+    instance = dovecot_server.Dovecot(password=PASSWORD, users=8, capabilities=request.param)
     instance.start()
     yield instance
     instance.stop()
@@ -314,6 +314,92 @@ def test_without_move_a_message_is_copied_then_deleted_by_uid(old_server, employ
     # and the next poll takes nothing again
     assert imap.fetch(fresh(account)).lines == []
     assert Ticket.objects.count() == 3
+
+
+def old_account(old_server) -> tuple[str, ImapAccount]:
+    user = old_server.new_user()
+    account = ImapAccount.objects.create(
+        mailbox=mailbox(),
+        host="127.0.0.1",
+        port=old_server.imaps_port,
+        trusted_certificate=old_server.certificate,
+        username=user,
+        password=sealing.seal(PASSWORD),
+        move_to="Done",
+    )
+    return user, account
+
+
+def crash_after(monkeypatch, command: str) -> None:
+    """The worker dies right after the server has done `command` (the STORE that flags
+    \\Deleted, for STORE) while a batch is settled."""
+    original = imaplib.IMAP4.uid
+
+    def uid(conn, name, *args):
+        answer = original(conn, name, *args)
+        if name.upper() == command and (command != "STORE" or "Deleted" in str(args[-1])):
+            raise Crash
+        return answer
+
+    monkeypatch.setattr(imaplib.IMAP4, "uid", uid)
+
+
+@pytest.mark.parametrize("crashed_after", ["COPY", "STORE", "EXPUNGE"])
+def test_regression_copy_without_move_never_copies_twice_after_a_crash(
+    old_server, employee, monkeypatch, crashed_after
+):
+    """Data duplication: without MOVE a processed message is COPY'd, then flagged \\Deleted
+    and expunged. A crash in between made the next poll COPY it again (two copies in the
+    processed folder); now the recovery looks there first (Message-ID, then the bytes)."""
+    if crashed_after == "EXPUNGE" and "UIDPLUS" not in old_server.capabilities:
+        pytest.skip("without UIDPLUS nothing is expunged by UID: STORE is the last step")
+    user, account = old_account(old_server)
+    for n in range(3):
+        old_server.append(user, PASSWORD, mail(subject=f"Copied once {n}"))
+    # when the worker dies after the batch's COPY (or its \Deleted, or its expunge)
+    with monkeypatch.context() as patch:
+        crash_after(patch, crashed_after)
+        with pytest.raises(Crash):
+            imap.fetch(fresh(account))
+    assert len(old_server.folder(user, PASSWORD, "Done")) == 3
+    assert set(ImapMessage.objects.values_list("state", flat=True)) == {"processed"}
+    # and the next poll finishes the batch
+    ImapAccount.objects.filter(pk=account.pk).update(polling_until=None)
+    poll = imap.fetch(fresh(account))
+    # then each message is in the processed folder once, on one ticket, out of the inbox
+    assert poll.error == ""
+    assert len(old_server.folder(user, PASSWORD, "Done")) == 3
+    assert Ticket.objects.count() == 3
+    assert set(ImapMessage.objects.values_list("state", flat=True)) == {"done"}
+    if "UIDPLUS" in old_server.capabilities:
+        assert old_server.folder(user, PASSWORD) == {}
+    else:
+        assert old_server.folder(user, PASSWORD) == {n: {"\\Deleted"} for n in (1, 2, 3)}
+
+
+def test_a_different_message_with_the_same_message_id_is_no_copy_of_it(
+    old_server, employee, monkeypatch
+):
+    # given the processed folder already holds another message under the same Message-ID
+    user, account = old_account(old_server)
+    same = "<reused@client.example>"
+    conn = old_server.client(user, PASSWORD)
+    try:
+        assert conn.create('"Done"')[0] == "OK"
+    finally:
+        conn.logout()
+    old_server.append(user, PASSWORD, mail(subject="Someone else's", message_id=same), "Done")
+    old_server.append(user, PASSWORD, mail(subject="Ours", message_id=same))
+    # when the worker dies after copying ours, and the next poll finishes
+    with monkeypatch.context() as patch:
+        crash_after(patch, "COPY")
+        with pytest.raises(Crash):
+            imap.fetch(fresh(account))
+    ImapAccount.objects.filter(pk=account.pk).update(polling_until=None)
+    assert imap.fetch(fresh(account)).error == ""
+    # then ours was copied once: the other one did not stand for it (other bytes)
+    assert len(old_server.folder(user, PASSWORD, "Done")) == 2
+    assert Ticket.objects.filter(subject="Ours").count() == 1
 
 
 def test_a_password_sealed_under_another_secret_key_is_an_error_not_a_crash(account, settings):

@@ -3,6 +3,8 @@ and the last poll's error on the mailbox's page."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -111,3 +113,77 @@ def test_the_uid_bookkeeping_is_listed_read_only(client, admin_user):
     client.force_login(admin_user)
     assert client.get(reverse("admin:mail_imapmessage_changelist")).status_code == 200
     assert client.get(reverse("admin:mail_imapmessage_add")).status_code == 403
+
+
+# --- the IDLE watcher's heartbeat, read-only, in plain words ---------------------------------
+
+
+def imap_account(box: Mailbox, **fields) -> ImapAccount:
+    return ImapAccount.objects.create(
+        mailbox=box,
+        host="imap.example.org",
+        username="helpdesk",
+        password=sealing.seal(SECRET),
+        **fields,
+    )
+
+
+def test_the_mailbox_page_says_when_no_idle_watcher_has_reported(client, admin_user):
+    box = mailbox()
+    imap_account(box)
+    client.force_login(admin_user)
+    response = client.get(change_url(box))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "IDLE watcher" in page
+    assert "No IDLE watcher has reported: the mailbox is read at each poll." in page
+    assert "Stale:" not in page
+    listing = client.get(reverse("admin:mail_mailbox_changelist")).content.decode()
+    assert "no watcher" in listing
+
+
+def test_the_mailbox_page_shows_a_watching_watcher_read_only(client, admin_user):
+    box = mailbox()
+    now = timezone.now()
+    since = now - timedelta(hours=2)
+    account = imap_account(
+        box,
+        idle_state=ImapAccount.IdleState.WATCHING,
+        idle_since=since,
+        idle_heartbeat_at=now - timedelta(seconds=20),
+        idle_by="desk-1 pid 812 watcher 1",
+        idle_error="IDLE: the server closed the connection <bye>",
+        idle_error_at=since,
+    )
+    client.force_login(admin_user)
+    page = client.get(change_url(box)).content.decode()
+    assert "Watching (IDLE)" in page
+    assert f"Watching since: {since:%Y-%m-%d %H:%M:%S} UTC" in page
+    assert "Last heard: " in page and "s ago) · by: desk-1 pid 812 watcher 1" in page
+    assert "the server closed the connection &lt;bye&gt;" in page
+    assert "Stale:" not in page
+    # and none of it is a field: posting the form does not change the heartbeat
+    assert 'name="imap-0-idle_by"' not in page and 'name="imap-0-idle_state"' not in page
+    response = client.post(change_url(box), form_data(box, account))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert ImapAccount.objects.get(pk=account.pk).idle_by == "desk-1 pid 812 watcher 1"
+    listing = client.get(reverse("admin:mail_mailbox_changelist")).content.decode()
+    assert "watching (idle), last heard " in listing
+
+
+def test_a_watcher_not_heard_from_for_too_long_is_shown_stale(client, admin_user):
+    box = mailbox()
+    now = timezone.now()
+    imap_account(
+        box,
+        idle_state=ImapAccount.IdleState.WATCHING,
+        idle_since=now - timedelta(hours=3),
+        idle_heartbeat_at=now - timedelta(minutes=12),
+        idle_by="desk-2 pid 99 watcher 1",
+    )
+    client.force_login(admin_user)
+    page = client.get(change_url(box)).content.decode()
+    assert "Stale: not heard from for over 5 minutes; the watcher is not running" in page
+    assert "12 min ago" in page
+    listing = client.get(reverse("admin:mail_mailbox_changelist")).content.decode()
+    assert "stale: last heard 12 min ago" in listing

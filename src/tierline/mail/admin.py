@@ -11,9 +11,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
-from tierline.mail import imap, outbound, outbound_templates, sealing, services
+from tierline.mail import idle, imap, outbound, outbound_templates, sealing, services
+from tierline.mail.health import ago
 from tierline.mail.models import (
     ImapAccount,
     ImapMessage,
@@ -172,6 +175,74 @@ class OAuthGrantAdmin(admin.ModelAdmin):
         return "Not used yet."
 
 
+def _utc(moment: object) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else "never"
+
+
+def idle_is_stale(account: ImapAccount, now: object = None) -> bool:
+    """Whether a watcher said to be running (connecting, watching, reconnecting) has not
+    been heard from for `idle.STALE`: it is not running any more."""
+    if account.idle_state not in (
+        ImapAccount.IdleState.CONNECTING,
+        ImapAccount.IdleState.WATCHING,
+        ImapAccount.IdleState.RECONNECTING,
+    ):
+        return False
+    now = now or timezone.now()
+    return account.idle_heartbeat_at is None or now - account.idle_heartbeat_at > idle.STALE
+
+
+def idle_summary(account: ImapAccount) -> str:
+    """One line for the mailbox list: the IDLE watcher's state and when it was last heard."""
+    if not account.idle_state:
+        return "no watcher"
+    now = timezone.now()
+    heard = ago(account.idle_heartbeat_at, now)
+    if idle_is_stale(account, now):
+        return f"stale: last heard {heard}"
+    if account.idle_state == ImapAccount.IdleState.UNSUPPORTED:
+        return "no IDLE on the server: polled"
+    return f"{account.get_idle_state_display().lower()}, last heard {heard}"
+
+
+def idle_status(account: ImapAccount | None) -> SafeString | str:
+    """The IDLE watcher in plain words, read-only: what it is doing, since when, when it was
+    last heard, by whom, and "stale" when it has been silent for `idle.STALE`."""
+    if account is None or account.pk is None or not account.idle_state:
+        return (
+            "No IDLE watcher has reported: the mailbox is read at each poll. (Watchers run in "
+            "`tierline worker` with TIERLINE_MAIL_IDLE=1, or in `tierline mail idle`.)"
+        )
+    now = timezone.now()
+    state = account.get_idle_state_display()
+    stale = ""
+    if idle_is_stale(account, now):
+        minutes = int(idle.STALE.total_seconds() // 60)
+        stale = format_html(
+            '<p class="errornote">Stale: not heard from for over {} minutes; the watcher is '
+            "not running (mail comes at each poll meanwhile).</p>",
+            minutes,
+        )
+    since = ""
+    if account.idle_since and account.idle_state == ImapAccount.IdleState.WATCHING:
+        since = format_html("Watching since: {} · ", _utc(account.idle_since))
+    error = ""
+    if account.idle_error:
+        error = format_html(
+            "<p>Last IDLE error ({}): {}</p>", _utc(account.idle_error_at), account.idle_error
+        )
+    return format_html(
+        "{}<p>{}</p><p>{}Last heard: {} ({}) · by: {}</p>{}",
+        stale,
+        state,
+        since,
+        _utc(account.idle_heartbeat_at),
+        ago(account.idle_heartbeat_at, now),
+        account.idle_by or "—",
+        error,
+    )
+
+
 class ImapAccountInline(admin.StackedInline):
     model = ImapAccount
     form = ImapAccountForm
@@ -180,7 +251,11 @@ class ImapAccountInline(admin.StackedInline):
     can_delete = True
     verbose_name = "IMAP fetching"
     verbose_name_plural = "IMAP fetching"
-    readonly_fields = ("status",)
+    readonly_fields = ("status", "idle_watcher")
+
+    @admin.display(description="IDLE watcher")
+    def idle_watcher(self, obj: ImapAccount) -> SafeString | str:
+        return idle_status(obj)
 
     @admin.display(description="status")
     def status(self, obj: ImapAccount) -> str:
@@ -210,7 +285,14 @@ class ImapAccountInline(admin.StackedInline):
 
 @admin.register(Mailbox)
 class MailboxAdmin(admin.ModelAdmin):
-    list_display = ("name", "policy", "rate_limit_per_hour", "is_active", "imap_status")
+    list_display = (
+        "name",
+        "policy",
+        "rate_limit_per_hour",
+        "is_active",
+        "imap_status",
+        "idle_watcher",
+    )
     list_filter = ("policy", "is_active")
     search_fields = ("name", "addresses")
     inlines = (ImapAccountInline,)
@@ -226,6 +308,11 @@ class MailboxAdmin(admin.ModelAdmin):
         if account.last_success_at:
             return f"ok, {account.last_success_at:%Y-%m-%d %H:%M} UTC"
         return "not polled yet"
+
+    @admin.display(description="IDLE")
+    def idle_watcher(self, obj: Mailbox) -> str:
+        account = getattr(obj, "imap", None)
+        return "—" if account is None else idle_summary(account)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -95,7 +95,8 @@ def grants() -> Finding:
     return Finding("ok", "Every OAuth2 sign-in in use works.", count=0)
 
 
-def _ago(when: datetime | None, now: datetime) -> str:
+def ago(when: datetime | None, now: datetime) -> str:
+    """How long ago, in plain words: `20 s ago`, `12 min ago`, `3 h ago`, `never`."""
     if when is None:
         return "never"
     seconds = max(int((now - when).total_seconds()), 0)
@@ -107,18 +108,24 @@ def _ago(when: datetime | None, now: datetime) -> str:
 
 
 def _watched(account: ImapAccount, now: datetime) -> str:
-    text = f"{account.mailbox.name} (heartbeat {_ago(account.idle_heartbeat_at, now)}"
+    text = f"{account.mailbox.name} (heartbeat {ago(account.idle_heartbeat_at, now)}"
+    if account.idle_by:
+        text += f" from {account.idle_by}"
+    if account.idle_state == ImapAccount.IdleState.CONNECTING:
+        text += ", connecting"
     if account.idle_error and account.idle_error_at:
-        text += f"; last error {_ago(account.idle_error_at, now)}: {account.idle_error[:150]}"
+        text += f"; last error {ago(account.idle_error_at, now)}: {account.idle_error[:150]}"
     return text + ")"
 
 
 def idle_watchers(now: datetime | None = None) -> Finding:
     """The IMAP IDLE watchers (mail/idle.py), from the heartbeats they write on their accounts
     (the watchers run in the worker or `tierline mail idle`, this page in another process):
-    which mailbox is watched, its last heartbeat and last error. With TIERLINE_MAIL_IDLE on, a
-    mailbox whose watcher has not written a heartbeat for `idle.STALE` is "not running": its
-    mail still comes, at each poll."""
+    which mailbox is watched, by which watcher (host, pid), its last heartbeat and last error.
+    One watcher per account writes it (the heartbeat is its lease; another stands by and
+    writes nothing), so a fresh heartbeat is that watcher's own word. With TIERLINE_MAIL_IDLE
+    on, a mailbox whose watcher has not written a heartbeat for `idle.STALE` is "not running":
+    its mail still comes, at each poll."""
     now = now or timezone.now()
     accounts = list(
         ImapAccount.objects.filter(is_active=True, mailbox__is_active=True)
@@ -133,7 +140,10 @@ def idle_watchers(now: datetime | None = None) -> Finding:
         alive = account.idle_heartbeat_at is not None and account.idle_heartbeat_at >= fresh
         if account.idle_state == ImapAccount.IdleState.UNSUPPORTED:
             polled.append(account)
-        elif alive and account.idle_state == ImapAccount.IdleState.WATCHING:
+        elif alive and account.idle_state in (
+            ImapAccount.IdleState.WATCHING,
+            ImapAccount.IdleState.CONNECTING,  # the first seconds of a watcher taking over
+        ):
             watching.append(account)
         elif alive and account.idle_state == ImapAccount.IdleState.RECONNECTING:
             reconnecting.append(account)
@@ -143,7 +153,7 @@ def idle_watchers(now: datetime | None = None) -> Finding:
     minutes = int(idle.STALE.total_seconds() // 60)
     if idle.enabled() and not_running:
         names = ", ".join(
-            f"{a.mailbox.name} (last heartbeat {_ago(a.idle_heartbeat_at, now)})"
+            f"{a.mailbox.name} (last heartbeat {ago(a.idle_heartbeat_at, now)})"
             for a in not_running[:5]
         )
         return Finding(

@@ -14,12 +14,26 @@ arrived during that poll does not wait for the next one. The IDLE is renewed eve
 watcher reconnects with back-off on a new connection; a server without IDLE is left to the
 poller.
 
-Each watcher writes a heartbeat on its account (`idle_state`, `idle_heartbeat_at`, `idle_since`,
-`idle_by`, `idle_error`): when it starts watching, every `HEARTBEAT_SECONDS` while it idles or
-waits to reconnect, after each fetch, on an error, and when it stops. The health page
-(`mail.idle` in mail/health.py) reads them from the database, since the watchers run in the
-worker or `tierline mail idle` and the page in `tierline serve`: a heartbeat older than `STALE`
-while TIERLINE_MAIL_IDLE is on means no watcher is running for that mailbox.
+The heartbeat on the account (`idle_state`, `idle_heartbeat_at`, `idle_since`, `idle_by`,
+`idle_error`) is also a lease: one watcher per account IDLEs, whatever the number of workers.
+A watcher first claims the account (one conditional UPDATE: free when nobody holds it, when
+the holder stopped or found no IDLE, or when its heartbeat is older than `STALE`), naming
+itself in `idle_by` (host, pid and a watcher number, so two in one process differ; a holder
+named by this host whose pid has ended is free too: a worker killed and restarted does not
+wait for `STALE`). Only the
+holder writes the heartbeat, and every write is conditional on `idle_by` still naming it:
+when it starts watching, every `HEARTBEAT_SECONDS` while it idles, fetches or waits to
+reconnect, after each fetch, on an error, and when it stops. A write that finds another name
+there means its lease was taken (it had fallen silent for `STALE`): it ends its IDLE and stands
+by. Another watcher for the same account (a second worker, `tierline mail idle` beside the
+worker) stands by: it writes nothing and tries the claim every `STANDBY_SECONDS`, so it takes
+over within seconds of a stop and within `STALE` of a crash. Before this lease two watchers
+wrote the same row: a standing-by or reconnecting watcher's bare heartbeat kept the state
+another had written ("watching") fresh after that one died, and one stopping wrote "stopped"
+over the other that still watched. The health page (`mail.idle` in mail/health.py) reads the
+row from the database, since the watchers run in the worker or `tierline mail idle` and the
+page in `tierline serve`: a heartbeat older than `STALE` while TIERLINE_MAIL_IDLE is on means
+no watcher is running for that mailbox.
 
 `imaplib` (Python 3.11) has no idle(). It is written here on imaplib's own connection, with
 care for its buffered reader: a socket timeout inside `makefile()`'s reader poisons it, and
@@ -32,6 +46,7 @@ does select() wait on the socket, in slices short enough to notice a stop.
 from __future__ import annotations
 
 import imaplib
+import itertools
 import logging
 import os
 import re
@@ -41,11 +56,12 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from django.db import DatabaseError, close_old_connections, connection
+from django.db.models import Q
 from django.utils import timezone
 
 from tierline.mail import imap
@@ -63,6 +79,8 @@ SLICE = 0.5
 # running.
 HEARTBEAT_SECONDS = 60.0
 STALE = timedelta(minutes=5)
+# How often a watcher standing by (another holds the account) tries to take it over.
+STANDBY_SECONDS = 15.0
 IdleState = ImapAccount.IdleState
 _NEW_MAIL = re.compile(rb"^\* \d+ (EXISTS|RECENT)\b", re.IGNORECASE)
 _LITERAL = re.compile(rb"\{(\d+)\+?\}\r?\n$")
@@ -78,6 +96,11 @@ class Gone(Exception):
     """The account was deleted or made inactive: its watcher ends."""
 
 
+class LostLease(Exception):
+    """Another watcher holds the account now (this one fell silent for `STALE`): this one ends
+    its session and stands by."""
+
+
 class FetchFailed(Exception):
     """A fetch on the watcher's connection failed (recorded on the account by the fetch): the
     connection is dropped and a new one made after the back-off."""
@@ -88,8 +111,32 @@ def enabled() -> bool:
     return os.environ.get("TIERLINE_MAIL_IDLE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _process_name() -> str:
-    return f"{socket.gethostname()} pid {os.getpid()}"[:200]
+_serial = itertools.count(1)
+_HOLDER = re.compile(r"^(?P<host>.+) pid (?P<pid>\d+) watcher \d+$")
+
+
+def _identity() -> str:
+    """Who a watcher is, for its lease and the admin: host, pid and its number in the process."""
+    return f"{socket.gethostname()[:150]} pid {os.getpid()} watcher {next(_serial)}"
+
+
+def _dead_here(holder: str) -> bool:
+    """Whether `holder` names a watcher of another process on this host that has ended (a
+    worker killed and restarted: its lease need not wait for `STALE`). A pid reused by
+    another process counts as alive: the lease then waits for `STALE`."""
+    found = _HOLDER.match(holder)
+    if found is None or found["host"] != socket.gethostname()[:150]:
+        return False
+    pid = int(found["pid"])
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError, OSError):
+        return False
+    return False
 
 
 def _quiet(_line: str) -> None:
@@ -155,13 +202,13 @@ def idle(
     *,
     seconds: float,
     stop: threading.Event,
-    tick: Callable[[], None] | None = None,
+    tick: Callable[[], bool] | None = None,
     every: float = HEARTBEAT_SECONDS,
 ) -> bool:
     """One IDLE of at most `seconds`: True when the server announced new mail (EXISTS or
-    RECENT), False when the time ran out or `stop` was set; `tick` is called every `every`
-    seconds meanwhile (the heartbeat). The IDLE is ended (DONE, tagged OK read) before this
-    returns, so the connection can be used again."""
+    RECENT), False when the time ran out, `stop` was set or `tick` said False; `tick` is
+    called every `every` seconds meanwhile (the heartbeat). The IDLE is ended (DONE, tagged
+    OK read) before this returns, so the connection can be used again."""
     tag = tags.next()
     conn.send(tag + b" IDLE\r\n")
     new_mail = False
@@ -181,7 +228,8 @@ def idle(
         if left <= 0:
             break
         if tick is not None and now >= next_tick:
-            tick()
+            if not tick():
+                break
             next_tick = now + every
         if _readable(conn, min(left, SLICE)):
             new_mail = bool(_NEW_MAIL.match(_response(conn)))
@@ -201,13 +249,18 @@ def idle(
 
 @dataclass
 class Watcher:
-    """Watches one account's folder until `stop` is set; says what it does through `say`."""
+    """Watches one account's folder until `stop` is set, while it holds the account's lease
+    (else it stands by); says what it does through `say`."""
 
     account_id: int
     stop: threading.Event
     say: Say = _quiet
     name: str = ""
     no_idle: bool = False
+    me: str = field(default_factory=_identity)
+    holding: bool = False
+    standing_by: bool = False
+    _last_beat: float = 0.0
 
     def run(self) -> None:
         backoff = BACKOFF_FIRST
@@ -215,9 +268,16 @@ class Watcher:
             while not self.stop.is_set():
                 started = time.monotonic()
                 try:
+                    if not self._claim():
+                        self._stand_by()
+                        continue
                     self._session()
                 except (Gone, NoIdle):
                     return
+                except LostLease:
+                    self.say(f"{self.name}: another watcher took the mailbox over; standing by")
+                    self.holding = False
+                    continue
                 except FetchFailed as exc:  # the fetch wrote it on the account already
                     self._failed(f"IDLE: fetch failed: {exc}", on_account=False)
                 except (imap.ImapFailure, OSError, imaplib.IMAP4.error, EOFError) as exc:
@@ -232,12 +292,65 @@ class Watcher:
                 self._wait(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX)
         finally:
-            if not self.no_idle:
+            if self.holding and not self.no_idle:
                 self._beat(IdleState.STOPPED)
             connection.close()
 
+    # --- the lease ---------------------------------------------------------------------------
+
+    def _claim(self) -> bool:
+        """Hold the account's lease: kept if this watcher holds it (the heartbeat renewed),
+        else taken when it is free (nobody, stopped, no IDLE, or silent for `STALE`)."""
+        close_old_connections()
+        now = timezone.now()
+        mine = ImapAccount.objects.filter(pk=self.account_id, idle_by=self.me)
+        if self.holding and mine.update(idle_heartbeat_at=now):
+            self._last_beat = time.monotonic()
+            return True
+        free = (
+            Q(idle_by="")
+            | Q(idle_by=self.me)
+            | Q(idle_heartbeat_at__isnull=True)
+            | Q(idle_heartbeat_at__lt=now - STALE)
+            | Q(idle_state__in=["", IdleState.STOPPED, IdleState.UNSUPPORTED])
+        )
+        holder = (
+            ImapAccount.objects.filter(pk=self.account_id).values_list("idle_by", flat=True).first()
+        )
+        if holder and _dead_here(holder):
+            free |= Q(idle_by=holder)
+        taken = (
+            ImapAccount.objects.filter(pk=self.account_id)
+            .filter(free)
+            .update(
+                idle_by=self.me,
+                idle_state=IdleState.CONNECTING,
+                idle_heartbeat_at=now,
+                idle_since=None,
+            )
+        )
+        self.holding = bool(taken)
+        if self.holding:
+            self._last_beat = time.monotonic()
+            self.standing_by = False
+        return self.holding
+
+    def _stand_by(self) -> None:
+        """Another watcher holds the account: wait, writing nothing, and try again."""
+        self._account()  # still active? (Gone ends this watcher)
+        if not self.standing_by:
+            self.standing_by = True
+            holder = (
+                ImapAccount.objects.filter(pk=self.account_id)
+                .values_list("idle_by", flat=True)
+                .first()
+            )
+            self.say(f"{self.name}: watched by {holder or 'another watcher'}; standing by")
+        self.stop.wait(STANDBY_SECONDS)
+
     def _wait(self, seconds: float) -> None:
-        """The back-off before reconnecting, the heartbeat kept meanwhile."""
+        """The back-off before reconnecting, the heartbeat kept meanwhile if this watcher
+        holds the account (the lease found lost: back at once, to stand by)."""
         deadline = time.monotonic() + seconds
         while not self.stop.is_set():
             left = deadline - time.monotonic()
@@ -245,8 +358,8 @@ class Watcher:
                 return
             if self.stop.wait(min(left, HEARTBEAT_SECONDS)):
                 return
-            if deadline - time.monotonic() > 0:
-                self._beat()
+            if self.holding and deadline - time.monotonic() > 0 and not self._beat():
+                return
 
     def _account(self) -> ImapAccount:
         close_old_connections()
@@ -271,7 +384,7 @@ class Watcher:
                 self.say(f"{self.name}: the server offers no IDLE; left to polling")
                 raise NoIdle
             self._fetch(conn)  # what came while nobody watched; the folder is selected after
-            self._beat(IdleState.WATCHING, idle_since=timezone.now())
+            self._renew(IdleState.WATCHING, idle_since=timezone.now())
             self.say(f"{self.name}: watching {account.folder} (IDLE)")
             while not self.stop.is_set():
                 if idle(
@@ -283,18 +396,23 @@ class Watcher:
                     every=HEARTBEAT_SECONDS,
                 ):
                     self._fetch(conn)
-                    self._beat()
+                    self._renew()
+                elif not self.holding:
+                    raise LostLease
                 elif not self.stop.is_set():
                     self._account()  # renewing: still active?
 
     def _fetch(self, conn: imaplib.IMAP4) -> None:
         """Fetch now on the watcher's connection; while another fetch holds the lease, try
-        again shortly; again while a fetch brings mail or the server announced more during it
-        (imaplib swallowed that EXISTS: the next IDLE would not hear it)."""
+        again shortly (the heartbeat kept); again while a fetch brings mail or the server
+        announced more during it (imaplib swallowed that EXISTS: the next IDLE would not hear
+        it)."""
         while not self.stop.is_set():
             conn.untagged_responses.clear()
             poll = imap.fetch(self._account(), conn=conn)
             if poll.busy:
+                if time.monotonic() - self._last_beat >= HEARTBEAT_SECONDS:
+                    self._renew()
                 self.stop.wait(BUSY_RETRY)
                 continue
             for line in poll.lines:
@@ -308,15 +426,28 @@ class Watcher:
             if not poll.lines and not announced:
                 return
 
-    def _beat(self, state: str = "", **changes: Any) -> None:
-        """The heartbeat on the account (a database that is away is logged, not raised)."""
-        changes.update(idle_heartbeat_at=timezone.now(), idle_by=_process_name())
+    def _beat(self, state: str = "", **changes: Any) -> bool:
+        """The heartbeat on the account, written only while `idle_by` names this watcher;
+        False when another holds the account now (the lease lost). A database that is away is
+        logged, not raised (the lease is thought kept: its writes say otherwise later)."""
+        changes.update(idle_heartbeat_at=timezone.now())
         if state:
             changes["idle_state"] = state
         try:
-            ImapAccount.objects.filter(pk=self.account_id).update(**changes)
+            written = ImapAccount.objects.filter(pk=self.account_id, idle_by=self.me).update(
+                **changes
+            )
         except DatabaseError:
             logger.warning("mail: could not write the IDLE heartbeat of %s", self.name)
+            return self.holding
+        self._last_beat = time.monotonic()
+        self.holding = bool(written)
+        return self.holding
+
+    def _renew(self, state: str = "", **changes: Any) -> None:
+        """The heartbeat, or LostLease when another watcher holds the account now."""
+        if not self._beat(state, **changes):
+            raise LostLease
 
     def _failed(self, error: str, *, on_account: bool = True) -> None:
         logger.warning("mail: %s: %s", self.name or self.account_id, error)

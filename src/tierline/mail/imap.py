@@ -18,6 +18,9 @@ stored and committed before anything changes on the server.
              STORE \\Deleted + UID EXPUNGE without MOVE), or +FLAGS \\Seen, or +FLAGS
              \\Deleted and UID EXPUNGE; then its rows are marked done in one UPDATE
     A crash anywhere leaves a state the next poll finishes: nothing lost, nothing doubled.
+    Without MOVE, a crash between the COPY and the expunge leaves rows processed whose copy
+    may already be in the move-to folder: the next poll looks there (EXAMINE, UID SEARCH by
+    Message-ID or size, the same sha256) and copies only the ones not found, never twice.
 
 One fetcher per mailbox at a time: a poll takes a lease on the account's row (`polling_until`,
 one conditional UPDATE), as the scheduler does for its jobs. Errors (a refused login, a server
@@ -414,8 +417,13 @@ def _poll_on(conn: imaplib.IMAP4, account: ImapAccount, poll: Poll) -> None:
     unfinished = _unfinished(account)
     for start in range(0, len(unfinished), FETCH_BATCH):
         rows = unfinished[start : start + FETCH_BATCH]
+        # Processed before this poll: an earlier run may have copied them already.
+        maybe_copied = [row for row in rows if row.state == State.PROCESSED]
         poll.lines.extend(_process_batch(rows))
-        _settle_batch(conn, account, rows, capabilities)
+        copied: set[int] = set()
+        if maybe_copied and account.after == After.MOVE and "MOVE" not in capabilities:
+            copied = _already_copied(conn, account, maybe_copied, uidvalidity)
+        _settle_batch(conn, account, rows, capabilities, copied=copied)
     data = _ok(conn.uid("SEARCH", None, "UID", f"{account.last_uid + 1}:*"), "searching new mail")
     # `n:*` always names the highest UID, even below n: only those above the last count.
     uids = sorted({int(word) for word in b" ".join(data).split() if int(word) > account.last_uid})
@@ -510,20 +518,32 @@ def _process_batch(rows: list[ImapMessage]) -> list[str]:
 
 
 def _settle_batch(
-    conn: imaplib.IMAP4, account: ImapAccount, rows: list[ImapMessage], capabilities: frozenset
+    conn: imaplib.IMAP4,
+    account: ImapAccount,
+    rows: list[ImapMessage],
+    capabilities: frozenset,
+    *,
+    copied: Iterable[int] = (),
 ) -> None:
     """Settle processed rows on the server in one command (by UID set), then mark them done."""
-    settle(conn, account, [row.uid for row in rows], capabilities)
+    settle(conn, account, [row.uid for row in rows], capabilities, copied=copied)
     ImapMessage.objects.filter(pk__in=[row.pk for row in rows]).update(
         state=State.DONE, done_at=timezone.now()
     )
 
 
 def settle(
-    conn: imaplib.IMAP4, account: ImapAccount, uids: list[int], capabilities: frozenset[str]
+    conn: imaplib.IMAP4,
+    account: ImapAccount,
+    uids: list[int],
+    capabilities: frozenset[str],
+    *,
+    copied: Iterable[int] = (),
 ) -> None:
     """What the account says to do with processed messages, by UID set, one command each step
-    (a UID no longer there is no error: it was settled before a crash)."""
+    (a UID no longer there is no error: it was settled before a crash). `copied`: UIDs whose
+    copy is already in the move-to folder (COPY without MOVE, a crash before the expunge):
+    not copied again, only deleted."""
     numbers = uid_set(uids)
     what = f"UID {numbers}" if len(uids) == 1 else f"UIDs {numbers}"
     if account.after == After.SEEN:
@@ -534,12 +554,54 @@ def settle(
         if "MOVE" in capabilities:
             _ok(conn.uid("MOVE", numbers, target), f"moving {what} to {account.move_to}")
             return
-        _ok(conn.uid("COPY", numbers, target), f"copying {what} to {account.move_to}")
+        to_copy = sorted(set(uids) - set(copied))
+        if to_copy:
+            _ok(
+                conn.uid("COPY", uid_set(to_copy), target),
+                f"copying UIDs {uid_set(to_copy)} to {account.move_to}",
+            )
     _ok(conn.uid("STORE", numbers, "+FLAGS.SILENT", r"(\Deleted)"), f"deleting {what}")
     if "UIDPLUS" in capabilities:
         _ok(conn.uid("EXPUNGE", numbers), f"expunging {what}")
     # Without UIDPLUS the messages stay flagged \Deleted: a plain EXPUNGE would also remove
     # what someone else flagged, so the server's own expunge is left to do it.
+
+
+def _search_key(row: ImapMessage) -> list[str]:
+    """The UID SEARCH criteria that find a copy of `row` in another folder: its Message-ID
+    header when it has one that can be written as an IMAP string, else its exact size."""
+    message_id = row.message_id
+    if message_id and message_id.isascii() and not _UNSAFE_IN_NAME.search(message_id):
+        quoted = '"' + message_id.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return ["HEADER", "Message-ID", quoted]
+    size = row.raw.size
+    return ["LARGER", str(max(size - 1, 0)), "SMALLER", str(size + 1)]
+
+
+def _already_copied(
+    conn: imaplib.IMAP4, account: ImapAccount, rows: list[ImapMessage], uidvalidity: int
+) -> set[int]:
+    """The UIDs of `rows` (processed by an earlier run that may have died between its COPY and
+    its expunge) whose copy is already in the move-to folder: found there by Message-ID (or
+    size), then the same bytes (sha256). The folder is looked at read-only (EXAMINE), then
+    the read folder selected again; its UIDVALIDITY changed meanwhile is a failure (the next
+    poll rereads it). Two byte-identical messages count as one: the copy of the first stands
+    for the second too (the bytes are kept, and in the raw store)."""
+    found: set[int] = set()
+    kind, _ = conn.select(quoted_folder(account.move_to), readonly=True)
+    if kind == "OK":
+        for row in rows:
+            data = _ok(conn.uid("SEARCH", None, *_search_key(row)), "looking for a copy")
+            candidates = sorted({int(word) for word in b" ".join(d or b"" for d in data).split()})
+            if not candidates:
+                continue
+            bodies = _fetch_raws(conn, candidates)
+            if any(rawstore.digest(body) == row.sha256 for body in bodies.values()):
+                found.add(row.uid)
+    _ok(conn.select(quoted_folder(account.folder)), f"opening the folder {account.folder}")
+    if _uidvalidity(conn) != uidvalidity:
+        raise ImapFailure(f"the folder {account.folder}'s UIDVALIDITY changed during the poll")
+    return found
 
 
 # --- for the command ------------------------------------------------------------------------

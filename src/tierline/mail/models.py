@@ -323,6 +323,7 @@ class ImapAccount(models.Model):
         STARTTLS = "starttls", _("STARTTLS (port 143)")
 
     class IdleState(models.TextChoices):
+        CONNECTING = "connecting", _("Connecting")
         WATCHING = "watching", _("Watching (IDLE)")
         RECONNECTING = "reconnecting", _("Reconnecting after an error")
         UNSUPPORTED = "unsupported", _("The server offers no IDLE: polled")
@@ -379,8 +380,9 @@ class ImapAccount(models.Model):
     last_error = models.TextField(_("last error"), blank=True, editable=False)
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True, editable=False)
     notes = models.TextField(_("notes"), blank=True, editable=False)
-    # The IDLE watcher's heartbeat (mail/idle.py), written by whichever process runs it (the
-    # worker, `tierline mail idle`) and read by the health page in another.
+    # The IDLE watcher's heartbeat (mail/idle.py), read by the health page in another process.
+    # It is also the watcher's lease: only the watcher named in `idle_by` (host, pid, watcher
+    # number) writes it; another one (a second worker) stands by until it is stale or stopped.
     idle_state = models.CharField(
         _("IDLE watcher"), max_length=12, choices=IdleState.choices, blank=True, editable=False
     )
