@@ -101,7 +101,7 @@ def ticket_text_filter(text: str, user) -> Q:
     elif (few := _few_ticket_ids(parsed, kinds=TICKET_KINDS, internal=internal)) is not None:
         # PostgreSQL, few matches (counted first): the list looks up those tickets alone,
         # whatever the planner guessed of the words' frequency.
-        wanted = Q(pk__in=sorted(few | set(numbered)))
+        wanted = _among(few | set(numbered))
     else:
         # The numbered ticket joins the matches inside the one subquery: `IN (...) OR id = 17`
         # made PostgreSQL walk all 1,000,000 tickets with the matches hashed (9 s); the text is
@@ -115,7 +115,7 @@ def ticket_text_filter(text: str, user) -> Q:
     if hidden:
         few_notes = _few_ticket_ids(parsed, kinds=(Kind.MESSAGE.value,), internal=True)
         if few_notes is not None:
-            notes = Q(pk__in=sorted(few_notes))
+            notes = _among(few_notes)
         else:
             notes = Q(
                 pk__in=RawSQL(  # noqa: S611 (only %s takes typed text)
@@ -124,6 +124,14 @@ def ticket_text_filter(text: str, user) -> Q:
             )
         wanted |= notes & (~Q(team_id__in=hidden) | Q(assignee_id=user.pk))
     return wanted
+
+
+def _among(ids: set[int]) -> Q:
+    """The tickets of these ids: one array parameter (`unnest`), not one per id (5,000 ids as
+    `IN (...)` took 20 ms more to plan and join than the array at 1,000,000 tickets)."""
+    if not ids:
+        return Q(pk__in=[])
+    return Q(pk__in=RawSQL("SELECT unnest(%s::bigint[])", [sorted(ids)]))  # noqa: S611 (ints from the database, one parameter)
 
 
 def _few_ticket_ids(
