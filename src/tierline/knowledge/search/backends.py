@@ -222,21 +222,16 @@ def match_param(terms) -> str:
     return terms.as_postgres() if is_postgres() else terms.as_fts5()
 
 
-def ranked(
-    terms, *, where: tuple[str, list], window: int, limit: int, among: list[int] | None = None
-) -> list[tuple]:
+def ranked(terms, *, where: tuple[str, list], window: int, limit: int) -> list[tuple]:
     """(id, kind, object_id, ticket_id, internal, rank) of the best `limit` among the newest
     `window` matches that pass `where`, best first.
 
     `where` is SQL over the document table by its own name (DOCS, never aliased: the queries
     compile it from the ORM, visibility included), so the database walks the matches newest
     first, keeps the readable ones and stops at `window`: only those are ranked (bm25 or
-    ts_rank_cd), however many documents match a common word. `among` (PostgreSQL): the ids
-    of every matching document (few_matching), looked up alone.
+    ts_rank_cd), however many documents match a common word.
     """
     where_sql, where_params = where
-    if is_postgres() and among is not None:
-        where_sql, where_params = f"({where_sql}) AND {DOCS}.id = ANY(%s)", [*where_params, among]
     if is_postgres():
         sql = f"""SELECT id, kind, object_id, ticket_id, internal,
                          ts_rank_cd(search_vector, plainto_tsquery('{LANGUAGE}', %s)) AS rank
