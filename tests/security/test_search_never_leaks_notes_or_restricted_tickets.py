@@ -22,10 +22,11 @@ API = "/api/v1/tickets/"
 
 @pytest.fixture(autouse=True, params=["few matches", "many matches"])
 def sqlite_path(request, monkeypatch):
-    """SQLite's lists take another path when many documents match (queries.DENSE): every
-    test here runs on both."""
+    """The lists and the search page take another path when many documents match (SQLite:
+    queries.DENSE; PostgreSQL: queries.FEW): every test here runs on both."""
     if request.param == "many matches":
         monkeypatch.setattr(queries, "DENSE", 1)
+        monkeypatch.setattr(queries, "FEW", 0)
 
 
 def api_numbers(api, user, text):

@@ -3,23 +3,30 @@ loaded off the request, and, under TIERLINE_TASKS=immediate, the embedding of so
 and saved articles done there instead of in the request that queued it.
 
 `tierline serve` starts it in each gunicorn worker (post_worker_init) with `corpus=True`;
-`tierline worker` with `corpus=False` (it embeds, it never ranks). The thread loads the
+`tierline worker` with `corpus=False` (it embeds, it never ranks). Any other WSGI server
+(uwsgi, mod_wsgi, gunicorn run by hand) serves `tierline.wsgi.application`, which starts it
+with `corpus=True` at the first request of each process (`on_first_request`): not at import,
+since a server may import the application in a master that forks its workers afterwards (a
+thread does not cross a fork, and one loading then left the children stuck on an import lock). The thread loads the
 embedding model (0.3-3 s), then the in-memory index of the stored rows (6 s to a minute at
 100,000), then runs the jobs handed to it one after the other. Meanwhile a request is not
 held: a suggestion over more than `answers.LOAD_INLINE_ROWS` rows gets none until the index is
 there, and a resolve's embedding waits in the thread's queue.
 
-Not started (tests, management commands): nothing is handed over; the tasks run as queued.
+Not started (tests, management commands, `TIERLINE_ASSIST_BACKGROUND=0`): nothing is handed
+over; the tasks run as queued.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 
 log = logging.getLogger(__name__)
@@ -27,6 +34,10 @@ log = logging.getLogger(__name__)
 _jobs: queue.Queue[tuple[Callable[..., Any], dict[str, Any]]] = queue.Queue()
 _thread: threading.Thread | None = None
 _start_lock = threading.Lock()
+# The process whose first request (on_first_request) asked for the thread: one ask per process.
+_served_pid: int | None = None
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def start(*, corpus: bool) -> bool:
@@ -45,6 +56,27 @@ def start(*, corpus: bool) -> bool:
         )
         _thread.start()
     return True
+
+
+def on_first_request(app: WSGIApp) -> WSGIApp:
+    """`app`, starting this process's assistant thread (corpus=True) at its first request:
+    once per process (a forked worker asks again, a thread never crosses a fork), never a
+    second thread where one runs (`tierline serve` started it in post_worker_init), and not
+    when TIERLINE["ASSIST_BACKGROUND"] is off (the test suite). The request is not held."""
+
+    def served(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        global _served_pid
+        pid = os.getpid()
+        if _served_pid != pid:
+            _served_pid = pid  # first: one ask per process, whatever follows
+            if settings.TIERLINE.get("ASSIST_BACKGROUND", True):
+                try:
+                    start(corpus=True)
+                except Exception:
+                    log.exception("Starting the assistant's thread failed.")
+        return app(environ, start_response)
+
+    return served
 
 
 def running() -> bool:

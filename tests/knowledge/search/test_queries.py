@@ -39,9 +39,11 @@ def paper_jam(committed, employee):
 
 @pytest.fixture(params=["few matches", "many matches"])
 def either_path(request, monkeypatch):
-    """SQLite's lists ask per ticket when many documents match (queries.DENSE)."""
+    """When many documents match, SQLite's lists ask per ticket (queries.DENSE) and
+    PostgreSQL's planner chooses (past queries.FEW; below it, the matches are read first)."""
     if request.param == "many matches":
         monkeypatch.setattr(queries, "DENSE", 1)
+        monkeypatch.setattr(queries, "FEW", 0)
 
 
 def test_words_match_in_any_order_and_form(paper_jam, tier1, either_path):
