@@ -44,20 +44,27 @@ PUBLISHED = [
 ]
 
 
-def tune_c(texts: list[str], labels: list[str], values: list[float]) -> int:
-    """The SVM alone (no calibration) at each C, 3-fold stratified cross-validation on the
-    training part. The features are fitted once on the whole training part (their idf sees the
-    validation folds' words, not their labels): cheaper, and the same for every C."""
+def tune_c(
+    texts: list[str], labels: list[str], values: list[float], chars: list[float] | None = None
+) -> int:
+    """The SVM alone (no calibration) at each C and weight of the character n-grams, 3-fold
+    stratified cross-validation on the training part. The features are fitted once on the whole
+    training part (their idf sees the validation folds' words, not their labels): cheaper, and
+    the same for every C."""
+    from scipy import sparse
     from sklearn.model_selection import StratifiedKFold, cross_val_score
 
     features = classifier.build_pipeline().named_steps["features"]
-    matrix = features.fit_transform([classifier.clean_text(t) for t in texts])
+    cleaned = [classifier.clean_text(t) for t in texts]
+    parts = {name: part.fit_transform(cleaned) for name, part in features.transformer_list}
     folds = StratifiedKFold(3, shuffle=True, random_state=0)
-    print(f"{'C':>6} {'CV accuracy (training part)':>28}")
-    for c in values:
-        svm = classifier.build_pipeline(c=c).named_steps["model"].estimator
-        scores = cross_val_score(svm, matrix, labels, cv=folds)
-        print(f"{c:>6} {scores.mean():>28.4f}")
+    print(f"{'C':>6} {'chars':>6} {'CV accuracy (training part)':>28}")
+    for weight in chars or [classifier.CHARS_WEIGHT]:
+        matrix = sparse.hstack([parts["words"], parts["chars"] * weight]).tocsr()
+        for c in values:
+            svm = classifier.build_pipeline(c=c).named_steps["model"].estimator
+            scores = cross_val_score(svm, matrix, labels, cv=folds)
+            print(f"{c:>6} {weight:>6} {scores.mean():>28.4f}", flush=True)
     return 0
 
 
@@ -71,6 +78,10 @@ def main() -> int:
         "--tune-c",
         help="comma-separated values of the SVM's C: print each one's 3-fold cross-validated "
         "accuracy on the training part only (the held-out part is never read), then stop",
+    )
+    parser.add_argument(
+        "--tune-chars",
+        help="with --tune-c: comma-separated weights of the character n-grams to try with each C",
     )
     parser.add_argument(
         "--suggestions", type=int, default=100_000, help="resolved tickets (0: skip)"
@@ -313,7 +324,8 @@ def triage(args: argparse.Namespace, rows: list[dict], texts: list[str], labels:
     )
 
     if args.tune_c:
-        tune_c(train_x, train_y, [float(c) for c in args.tune_c.split(",")])
+        chars = [float(w) for w in args.tune_chars.split(",")] if args.tune_chars else None
+        tune_c(train_x, train_y, [float(c) for c in args.tune_c.split(",")], chars)
         return
 
     wall, cpu = time.perf_counter(), time.process_time()

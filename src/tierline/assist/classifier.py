@@ -39,11 +39,19 @@ def clean_text(text: str) -> str:
 # only (bench/assist.py --tune-c; never on its held-out part): 0.15: 0.8558, 0.3: 0.8568,
 # 0.5: 0.8558, 1.0: 0.8543.
 SVM_C = 0.3
+# The weight of the character n-grams against the words (each part is L2-normalised first),
+# chosen the same way (bench/assist.py --tune-c 0.3,0.5 --tune-chars 0.3,0.5,0.7,1): at C 0.3,
+# 1.0: 0.8568, 0.7: 0.8589, 0.5: 0.8595, 0.3: 0.8590. Words carry the topic; character
+# n-grams add word forms and typos, and at full weight they drown the words' evidence.
+CHARS_WEIGHT = 0.5
 
 
-def build_pipeline(*, folds: int = 3, c: float = SVM_C) -> Pipeline:
-    """Word 1-2-grams and character 4-grams within words (word forms, typos: "printr"), a
-    linear SVM, sigmoid-calibrated so a prediction has a probability.
+def build_pipeline(
+    *, folds: int = 3, c: float = SVM_C, chars_weight: float = CHARS_WEIGHT
+) -> Pipeline:
+    """Word 1-2-grams and character 4-grams within words (word forms, typos: "printr"), the
+    latter weighted `chars_weight`, a linear SVM, sigmoid-calibrated so a prediction has a
+    probability.
 
     The SVM is fitted once on every training example; the sigmoids on its cross-validated
     scores (`folds` folds, `ensemble=False`). The default (`ensemble=True`) keeps `folds`
@@ -68,7 +76,8 @@ def build_pipeline(*, folds: int = 3, c: float = SVM_C) -> Pipeline:
                     max_features=50_000,
                 ),
             ),
-        ]
+        ],
+        transformer_weights={"words": 1.0, "chars": chars_weight},
     )
     svm = LinearSVC(C=c, class_weight="balanced")
     return Pipeline(
@@ -127,7 +136,7 @@ class CompiledTriage:
     scikit-learn validates its input at every step, and a calibrated 8-class model is 24
     calibrators: 30-80 ms for one text, nearly all of it checks. The same arithmetic on the
     vocabularies and weights takes well under a millisecond: counts of the analyzers' n-grams,
-    (1 + log tf) x idf, L2 per vectorizer; per fold, the SVM's scores, each class's sigmoid
+    (1 + log tf) x idf, L2 per vectorizer times its weight; per fold, the SVM's scores, each class's sigmoid
     `1 / (1 + exp(a s + b))`, normalised; the folds averaged. `compile_pipeline` checks it
     against the pipeline on sample texts and refuses to return a copy that differs.
     """
@@ -138,9 +147,17 @@ class CompiledTriage:
         self.classes_ = np.asarray(calibrated.classes_)
         self.parts = []
         offset = 0
-        for _, vectorizer in union.transformer_list:
+        weights_by_part = union.transformer_weights or {}
+        for name, vectorizer in union.transformer_list:
+            weight = float(weights_by_part.get(name, 1.0))
             self.parts.append(
-                (vectorizer.build_analyzer(), vectorizer.vocabulary_, vectorizer.idf_, offset)
+                (
+                    vectorizer.build_analyzer(),
+                    vectorizer.vocabulary_,
+                    vectorizer.idf_,
+                    offset,
+                    weight,
+                )
             )
             offset += len(vectorizer.vocabulary_)
         binary = len(self.classes_) == 2
@@ -160,14 +177,14 @@ class CompiledTriage:
     def _vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         indices: list[int] = []
         values: list[float] = []
-        for analyzer, vocabulary, idf, offset in self.parts:
+        for analyzer, vocabulary, idf, offset, weight in self.parts:
             counts = Counter(g for g in analyzer(text) if g in vocabulary)
             if not counts:
                 continue
             columns = np.fromiter((vocabulary[g] for g in counts), dtype=np.int64)
             tf = np.fromiter(counts.values(), dtype=float)
             weighted = (1.0 + np.log(tf)) * idf[columns]
-            weighted /= np.sqrt(weighted @ weighted)
+            weighted *= weight / np.sqrt(weighted @ weighted)
             indices.extend(columns + offset)
             values.extend(weighted)
         return np.asarray(indices, dtype=np.int64), np.asarray(values, dtype=float)
