@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from tierline.assist.classifier import MAX_CHARS
 from tierline.assist.models import ClusterMember, DuplicateSuggestion, IncidentCluster
-from tierline.assist.similarity import similarity_matrix
+from tierline.assist.similarity import Pairwise
 from tierline.core.errors import ActionRefused
 from tierline.desk import permissions as perms
 from tierline.desk import services as desk
@@ -130,11 +130,13 @@ def find_duplicates(*, ticket_id: int) -> Found:
         .exclude(pk__in=compared)
         .values("subject", **TEXT)[:BACKGROUND]
     ]
-    matrix = similarity_matrix([_text(r) for r in rows], background)
+    # The pairs asked for are few (the new ticket with each, then within a forming group):
+    # scored one at a time, not as the whole matrix (similarity.Pairwise gives the same).
+    pairs = Pairwise([_text(r) for r in rows], background)
     index = {r["id"]: i for i, r in enumerate(rows)}
 
     def alike(a: int, b: int) -> float:
-        return float(matrix[index[a], index[b]])
+        return pairs(index[a], index[b])
 
     found.duplicates = _suggest_duplicates(ticket_id, own, alike)
     if others:
