@@ -77,25 +77,36 @@ class Pairwise:
     """
 
     def __init__(self, texts: Sequence[str], background: Sequence[str] = ()) -> None:
-        counts = [_counts(t) for t in texts]
-        seen_in: Counter[str] = Counter()
+        self._counts = [_counts(t) for t in texts]
+        self._seen_in: Counter[str] = Counter()
         for text in background:
-            seen_in.update(word for word, _ in _counts(text))
-        n = len(background)
-        self._vectors: list[dict[str, float]] = []
-        for words in counts:
-            weighted = {w: tf * (math.log((1 + n) / (1 + seen_in[w])) + 1) for w, tf in words}
-            length = math.sqrt(sum(v * v for v in weighted.values()))
-            if length:
-                weighted = {w: v / length for w, v in weighted.items()}
-            self._vectors.append(weighted)
+            self._seen_in.update(word for word, _ in _counts(text))
+        self._n = len(background)
+        self._idf: dict[str, float] = {}
+        # Each text's vector when first asked for: most pairs are never scored.
+        self._vectors: dict[int, dict[str, float]] = {}
         # No word anywhere: similarity_matrix answers with the identity.
-        self._no_words = not any(counts) and not seen_in
+        self._no_words = not any(self._counts) and not self._seen_in
+
+    def _weight(self, word: str) -> float:
+        idf = self._idf.get(word)
+        if idf is None:  # scikit-learn's smooth idf, over the background alone
+            idf = self._idf[word] = math.log((1 + self._n) / (1 + self._seen_in[word])) + 1
+        return idf
+
+    def _vector(self, i: int) -> dict[str, float]:
+        vector = self._vectors.get(i)
+        if vector is None:
+            weighted = {w: tf * self._weight(w) for w, tf in self._counts[i]}
+            length = math.sqrt(sum(v * v for v in weighted.values()))
+            vector = {w: v / length for w, v in weighted.items()} if length else {}
+            self._vectors[i] = vector
+        return vector
 
     def __call__(self, i: int, j: int) -> float:
         if self._no_words:
             return 1.0 if i == j else 0.0
-        a, b = self._vectors[i], self._vectors[j]
+        a, b = self._vector(i), self._vector(j)
         if len(b) < len(a):
             a, b = b, a
         score = sum(v * b[w] for w, v in a.items() if w in b)
