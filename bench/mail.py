@@ -42,11 +42,13 @@ import base64
 import cProfile
 import os
 import random
+import re
 import sys
 import threading
 import time
+from collections import Counter, deque
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -104,6 +106,13 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--idle-messages", type=int, default=200, help="IDLE phase (default 200)")
     p.add_argument("--idle-rate", type=float, default=5.0, help="IDLE phase: APPENDs per second")
     p.add_argument("--profile", help="write a cProfile of the burst drain to this file")
+    p.add_argument(
+        "--queries",
+        type=int,
+        default=0,
+        metavar="N",
+        help="print the burst drain's SQL statements per message and its N most run (by shape)",
+    )
     p.add_argument(
         "--tasks",
         choices=["immediate", "database", "redis"],
@@ -358,12 +367,18 @@ class Row:
 
 
 def burst(args: argparse.Namespace, mix: Mix, vendor: str) -> Row:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     from tierline.mail import services, spool
 
     for _ in range(args.messages):
         spool.write(mix.next(), mail_from="someone@example.com", recipients=[MAILBOX])
     profiler = cProfile.Profile() if args.profile else None
-    with Clock(services, "receive") as clock:
+    counting = CaptureQueriesContext(connection) if args.queries else nullcontext()
+    if args.queries:
+        connection.queries_log = deque(maxlen=100 * args.messages + 10_000)  # Django keeps 9,000
+    with Clock(services, "receive") as clock, counting:
         wall, cpu = time.perf_counter(), time.process_time()
         if profiler:
             profiler.enable()
@@ -372,7 +387,19 @@ def burst(args: argparse.Namespace, mix: Mix, vendor: str) -> Row:
             profiler.disable()
             profiler.dump_stats(args.profile)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    if args.queries:
+        print_queries(counting.captured_queries, len(done), args.queries)
     return Row("spool, burst", len(done), wall, cpu, clock.samples, [], vendor)
+
+
+def print_queries(captured: list[dict], messages: int, top: int) -> None:
+    """Statements per message, and the most run by shape (literals and lists of values as ?)."""
+    shapes = Counter(
+        re.sub(r"'[^']*'|\b\d+\b|\((?:\?, )+\?\)", "?", q["sql"])[:160] for q in captured
+    )
+    print(f"SQL statements: {len(captured)}, {len(captured) / max(messages, 1):.1f} per message")
+    for shape, count in shapes.most_common(top):
+        print(f"  {count / max(messages, 1):6.2f}/msg  {shape}")
 
 
 def steady(args: argparse.Namespace, mix: Mix, vendor: str) -> Row:

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from tierline.assist.classifier import MAX_CHARS
 from tierline.assist.models import ClusterMember, DuplicateSuggestion, IncidentCluster
-from tierline.assist.similarity import similarity_matrix
+from tierline.assist.similarity import Pairwise
 from tierline.core.errors import ActionRefused
 from tierline.desk import permissions as perms
 from tierline.desk import services as desk
@@ -100,8 +100,6 @@ def find_duplicates(*, ticket_id: int) -> Found:
     new = Ticket.objects.filter(pk=ticket_id).values(*FIELDS, **TEXT).first()
     if new is None or not new["is_open"] or new["merged_into_id"]:
         return found
-    if _incident_parents([ticket_id]):
-        return found
     created: datetime = new["created_at"]
     since = created - timedelta(days=setting("ASSIST_DUPLICATE_DAYS"))
     window_start = created - timedelta(minutes=setting("ASSIST_BURST_MINUTES"))
@@ -117,7 +115,10 @@ def find_duplicates(*, ticket_id: int) -> Found:
         .order_by("-created_at", "-id")
         .values(*FIELDS, **TEXT)[:MAX_COMPARED]
     )
-    parents = _incident_parents([r["id"] for r in own + others])
+    # One query for the new ticket and those compared: a major incident ticket is never one.
+    parents = _incident_parents([ticket_id, *(r["id"] for r in own + others)])
+    if ticket_id in parents:
+        return found
     own = [r for r in own if r["id"] not in parents]
     others = [r for r in others if r["id"] not in parents]
     if not own and not others:
@@ -130,11 +131,13 @@ def find_duplicates(*, ticket_id: int) -> Found:
         .exclude(pk__in=compared)
         .values("subject", **TEXT)[:BACKGROUND]
     ]
-    matrix = similarity_matrix([_text(r) for r in rows], background)
+    # The pairs asked for are few (the new ticket with each, then within a forming group):
+    # scored one at a time, not as the whole matrix (similarity.Pairwise gives the same).
+    pairs = Pairwise([_text(r) for r in rows], background)
     index = {r["id"]: i for i, r in enumerate(rows)}
 
     def alike(a: int, b: int) -> float:
-        return float(matrix[index[a], index[b]])
+        return pairs(index[a], index[b])
 
     found.duplicates = _suggest_duplicates(ticket_id, own, alike)
     if others:
@@ -182,9 +185,12 @@ def _group_burst_once(new: dict, others: list[dict], alike: Any) -> IncidentClus
     by_id = {r["id"]: r for r in others}
     memberships: dict[int, list[int]] = {}
     statuses: dict[int, str] = {}
-    for member in ClusterMember.objects.filter(ticket_id__in=list(by_id)).select_related("cluster"):
-        memberships.setdefault(member.cluster_id, []).append(member.ticket_id)
-        statuses[member.cluster_id] = member.cluster.status
+    # Plain values, not model rows: in a burst this is every member of the window's clusters.
+    for cluster_id, member_id, status in ClusterMember.objects.filter(
+        ticket_id__in=list(by_id)
+    ).values_list("cluster_id", "ticket_id", "cluster__status"):
+        memberships.setdefault(cluster_id, []).append(member_id)
+        statuses[cluster_id] = status
     # An open suggestion it reads like (on average, over the members in the window): join it.
     best: tuple[float, int] | None = None
     for cluster_id, member_ids in memberships.items():

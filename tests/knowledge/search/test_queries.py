@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests.desk import factories as desk_factories
 from tests.people import factories as people_factories
@@ -10,7 +12,7 @@ from tierline.core import search as core_search
 from tierline.desk import services
 from tierline.desk.filters import TicketFilter
 from tierline.desk.models import Status, Ticket
-from tierline.knowledge.models_search import SearchDocument
+from tierline.knowledge.models_search import SearchDocument, SearchWord
 from tierline.knowledge.search import index, queries
 
 pytestmark = pytest.mark.django_db
@@ -200,3 +202,26 @@ def test_without_the_index_the_lists_match_a_substring(paper_jam, tier1):
 def test_registering_something_not_callable_is_refused():
     with pytest.raises(TypeError):
         core_search.register_ticket_text_filter("not a function")  # type: ignore[arg-type]
+
+
+def test_an_unchanged_document_is_read_not_written_again(paper_jam, employee):
+    # given: the ticket and its requester indexed; the ticket's document made stale
+    document = SearchDocument.objects.get(kind=SearchDocument.Kind.TICKET, object_id=paper_jam.pk)
+    SearchDocument.objects.filter(pk=document.pk).update(body="stale")
+    person = SearchDocument.objects.get(kind=SearchDocument.Kind.PERSON, object_id=employee.pk)
+    before = person.indexed_at, person.body
+    # when: the ticket is indexed again
+    with CaptureQueriesContext(connection) as queries_run:
+        assert index.index_ticket(paper_jam.pk)
+    # then: the changed document is written again as the rows say, the unchanged one kept
+    document.refresh_from_db()
+    assert "red light" in document.body and document.body != "stale"
+    person.refresh_from_db()
+    assert (person.indexed_at, person.body) == before
+    written = [
+        q["sql"]
+        for q in queries_run.captured_queries
+        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE"))
+        and SearchWord._meta.db_table in q["sql"]
+    ]
+    assert len(written) == 1  # the ticket's words; the person's were known

@@ -86,7 +86,20 @@ def article_document(article: Article) -> SearchDocument:
     )
 
 
+_STORED = ("ticket_id", "internal", "title", "body")
+
+
 def _save(document: SearchDocument) -> None:
+    # Most events leave a document as it was (a reply re-indexes its ticket, and the
+    # requester's person document with it): one read then, no write. Its words were
+    # remembered when it was written (here, or by reindex_all, the only one to forget words).
+    stored = (
+        SearchDocument.objects.filter(kind=document.kind, object_id=document.object_id)
+        .values_list(*_STORED)
+        .first()
+    )
+    if stored == tuple(getattr(document, name) for name in _STORED):
+        return
     words.remember(words.words_of(document.title, document.body))
     SearchDocument.objects.update_or_create(
         kind=document.kind,
