@@ -36,7 +36,7 @@ class ImapAccountForm(forms.ModelForm):
     page; left blank, the saved one stays."""
 
     password = forms.CharField(
-        label="password",
+        label="Password",
         required=False,
         strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
