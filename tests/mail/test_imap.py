@@ -292,16 +292,7 @@ def old_server(request):
 
 
 def test_without_move_a_message_is_copied_then_deleted_by_uid(old_server, employee):
-    user = old_server.new_user()
-    account = ImapAccount.objects.create(
-        mailbox=mailbox(),
-        host="127.0.0.1",
-        port=old_server.imaps_port,
-        trusted_certificate=old_server.certificate,
-        username=user,
-        password=sealing.seal(PASSWORD),
-        move_to="Done",
-    )
+    user, account = old_account(old_server)
     for n in range(3):
         old_server.append(user, PASSWORD, mail(subject=f"No MOVE here {n}"))
     poll = imap.fetch(fresh(account))

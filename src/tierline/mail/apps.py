@@ -10,7 +10,7 @@ class MailConfig(AppConfig):
         from tierline.mail.panels import register_panels
 
         register_panels()
-        from tierline.mail.outbound_events import subscribe_all
+        from tierline.mail.outbound_subscriptions import subscribe_all
 
         subscribe_all()
         from tierline.mail import notify

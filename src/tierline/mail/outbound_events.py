@@ -1,8 +1,9 @@
 """Mail to the requester on the desk's events, and the polite refusal of the "reject" policy.
 
-After-commit handlers only enqueue a task with ids (`outbound_tasks.mail_for_desk_event`); the
-task reads the rows as they are now and queues at most one message per event (its `key`), so
-a task run twice sends once:
+After-commit handlers (mail/outbound_subscriptions.py) only enqueue a task with ids
+(`outbound_tasks.mail_for_desk_event`, which calls `mail_for_desk_event` here); the task reads
+the rows as they are now and queues at most one message per event (its `key`), so a task run
+twice sends once:
 
     TicketOpened    an acknowledgement (not for a child ticket, nor one opened by mail that the
                     loop rules call automatic)
@@ -19,45 +20,15 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from tierline.core import events
 from tierline.desk import permissions as perms
-from tierline.desk.events import MessageAdded, Resolved, TicketOpened
 from tierline.desk.models import Attachment, Message, Status, Ticket
 from tierline.desk.services import conf
-from tierline.mail import loops, outbound, parsing, rawstore
+from tierline.mail import loops, mailboxes, outbound, parsing, rawstore
 from tierline.mail.models import Inbound, Outbox
 
 logger = logging.getLogger(__name__)
 
 REJECTION_EVERY = timedelta(hours=24)
-
-
-def _enqueue(kind: str, ticket_id: int, message_id: int | None = None) -> None:
-    if not outbound.enabled():
-        return
-    from tierline.mail.outbound_tasks import mail_for_desk_event
-
-    mail_for_desk_event.enqueue(kind=kind, ticket_id=ticket_id, message_id=message_id)
-
-
-def on_ticket_opened(event: TicketOpened) -> None:
-    _enqueue("acknowledgement", event.ticket_id)
-
-
-def on_message_added(event: MessageAdded) -> None:
-    if not event.internal:
-        _enqueue("reply", event.ticket_id, event.message_id)
-
-
-def on_resolved(event: Resolved) -> None:
-    _enqueue("resolved", event.ticket_id)
-
-
-def subscribe_all() -> None:
-    """Subscribe the handlers (safe to call twice: core.events ignores a repeat)."""
-    events.subscribe(TicketOpened, on_ticket_opened)
-    events.subscribe(MessageAdded, on_message_added)
-    events.subscribe(Resolved, on_resolved)
 
 
 # --- the task's work ------------------------------------------------------------------------
@@ -92,10 +63,11 @@ def opened_by_machine(ticket: Ticket) -> str | None:
         msg, parsed = parsing.parse(rawstore.read(inbound.raw.path))
     except Exception as exc:  # noqa: BLE001 - unreadable now: answer nothing
         return f"its email can't be read again ({exc.__class__.__name__})"
-    from tierline.mail.services import own_addresses
-
     return loops.automatic_reason(
-        msg, parsed, envelope_sender=inbound.raw.envelope_sender, own_addresses=own_addresses()
+        msg,
+        parsed,
+        envelope_sender=inbound.raw.envelope_sender,
+        own_addresses=mailboxes.own_addresses(),
     )
 
 

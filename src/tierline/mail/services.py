@@ -17,9 +17,7 @@ may reply on that ticket), so the desk's rules about who may say what apply to m
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -33,7 +31,15 @@ from django.utils import timezone
 from tierline.desk import permissions as perms
 from tierline.desk import services as desk
 from tierline.desk.models import Channel, Status, Ticket
-from tierline.mail import loops, outbound, outbound_events, parsing, rawstore, watchers
+from tierline.mail import (
+    loops,
+    mailboxes,
+    outbound,
+    outbound_events,
+    parsing,
+    rawstore,
+    watchers,
+)
 from tierline.mail.models import DEFAULT_RATE_LIMIT, Inbound, Mailbox, RawMessage
 from tierline.mail.quoting import trim_reply
 from tierline.mail.threads import find_ticket
@@ -57,72 +63,6 @@ class Received:
     inbound: Inbound
     line: str
     duplicate: bool = False
-
-
-# --- what a batch reads once -----------------------------------------------------------------
-
-# Inside `batch_cache()` (a spool drain's batch) the mailboxes and the mail system user are read
-# once for the batch instead of once or twice per message (None: outside a batch, read each time).
-_batch: ContextVar[dict[str, object] | None] = ContextVar("mail_batch_cache", default=None)
-
-
-@contextmanager
-def batch_cache() -> Iterator[None]:
-    """Read the mailboxes and the mail system user once for the messages processed in the
-    block. A mailbox changed meanwhile is seen by the next batch. Use it around one
-    transaction: what it read is forgotten with the block (a rolled-back batch keeps nothing)."""
-    # The mail user is read (or created) here, before any message's savepoint: created inside
-    # one that rolls back, the cache would name a row that no longer exists.
-    token = _batch.set({"mail-user": people_services.system_user("mail")})
-    try:
-        yield
-    finally:
-        _batch.reset(token)
-
-
-def _once(key: str, read: Callable[[], object]) -> object:
-    cache = _batch.get()
-    if cache is None:
-        return read()
-    if key not in cache:
-        cache[key] = read()
-    return cache[key]
-
-
-def _mail_user() -> User:
-    return _once("mail-user", lambda: people_services.system_user("mail"))  # type: ignore[return-value]
-
-
-# --- mailboxes ------------------------------------------------------------------------------
-
-
-def own_addresses() -> frozenset[str]:
-    """Every address of every mailbox: mail from them is our own coming back."""
-
-    def read() -> frozenset[str]:
-        found: set[str] = set()
-        for mailbox in Mailbox.objects.all():
-            found.update(mailbox.address_list)
-        return frozenset(found)
-
-    return _once("own-addresses", read)  # type: ignore[return-value]
-
-
-def mailbox_for(msg: parsing.Message, parsed: parsing.ParsedMail) -> Mailbox | None:
-    """The active mailbox the message was sent to (To, Cc, Delivered-To, X-Original-To), else
-    the first active one, else None."""
-    mailboxes: list[Mailbox] = _once(  # type: ignore[assignment]
-        "mailboxes", lambda: list(Mailbox.objects.filter(is_active=True))
-    )
-    recipients = {address.lower() for address in [*parsed.to, *parsed.cc]}
-    for name in ("delivered-to", "x-original-to"):
-        recipients.update(
-            value.strip().strip("<>").lower() for value in parsing.raw_header_values(msg, name)
-        )
-    for mailbox in mailboxes:
-        if recipients & set(mailbox.address_list):
-            return mailbox
-    return mailboxes[0] if mailboxes else None
 
 
 # --- receiving ------------------------------------------------------------------------------
@@ -335,14 +275,14 @@ def _process(inbound: Inbound, *, release: bool, in_hand: _InHand | None = None)
     inbound.notes = parsed.notes
     inbound.bounced_address = parsed.bounced_address
     if inbound.mailbox_id is None:
-        inbound.mailbox = mailbox_for(msg, parsed)
+        inbound.mailbox = mailboxes.mailbox_for(msg, parsed)
     mailbox = inbound.mailbox
 
     automatic = loops.automatic_reason(
         msg,
         parsed,
         envelope_sender=inbound.raw.envelope_sender,
-        own_addresses=own_addresses(),
+        own_addresses=mailboxes.own_addresses(),
     )
     if automatic:
         after = None
@@ -354,7 +294,7 @@ def _process(inbound: Inbound, *, release: bool, in_hand: _InHand | None = None)
     if not release:
         _check_rate(inbound, mailbox)
 
-    mail_user = _mail_user()
+    mail_user = mailboxes.mail_user()
     person = people.person_by_email(parsed.sender)
     if person is not None and not person.is_active and not release:
         raise _Outcome(Outcome.HELD, f"the sender's account ({person.username}) is deactivated")
@@ -373,7 +313,7 @@ def _process(inbound: Inbound, *, release: bool, in_hand: _InHand | None = None)
 def _cc_watch(inbound: Inbound, parsed: parsing.ParsedMail, mail_user: User) -> None:
     """The known people CC'd on the mail follow its ticket (`mail.watchers`)."""
     if inbound.ticket is not None and parsed.cc:
-        own = own_addresses()
+        own = mailboxes.own_addresses()
         cc = [address for address in parsed.cc if address.lower() not in own]
         watchers.add_cc_watchers(ticket=inbound.ticket, addresses=cc, by=mail_user)
 

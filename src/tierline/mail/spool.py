@@ -36,7 +36,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
-from tierline.mail import rawstore, services
+from tierline.mail import mailboxes, rawstore, services
 from tierline.mail.models import RawMessage
 
 logger = logging.getLogger(__name__)
@@ -126,7 +126,7 @@ def _drain_batch(
     position = 0
     try:
         # Left in reverse order: the raw files and their folders are flushed, then it commits.
-        with services.batch_cache(), transaction.atomic(), rawstore.synced_together():
+        with mailboxes.batch_cache(), transaction.atomic(), rawstore.synced_together():
             while position < len(paths) and len(taken) < BATCH:
                 if taken and time.monotonic() - started >= BATCH_SECONDS:
                     break
