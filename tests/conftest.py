@@ -16,6 +16,17 @@ from tierline.people.defaults import install_default_teams
 from tierline.people.models import User
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_assistant_thread_from_wsgi():
+    """No request through tierline.wsgi's application starts the assistant's thread, not even
+    one made by a module- or session-scoped fixture before any test's own settings apply (the
+    schemathesis schema is read that way: a thread started then ran the whole suite, embedding
+    into other tests' databases). tests/assist/test_wsgi_background.py turns it on."""
+    from django.conf import settings as django_settings
+
+    django_settings.TIERLINE["ASSIST_BACKGROUND"] = False
+
+
 @pytest.fixture(autouse=True)
 def _data_dir(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "files"

@@ -138,3 +138,17 @@ def test_the_schema_validates_without_a_warning(tmp_path):
     out = tmp_path / "schema.yaml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
     assert "operationId: create_ticket" in out.read_text()
+
+
+def test_an_id_in_the_path_is_never_negative_in_the_schema(openapi):
+    # A URL's <int:...> segment is digits only: "/agent/diagnostics/-542/result" is no URL
+    # (404 before the sign-in check), so the schema must not offer a client a negative id.
+    integers = [
+        (path, parameter)
+        for path, operations in openapi["paths"].items()
+        for operation in operations.values()
+        for parameter in operation.get("parameters", [])
+        if parameter.get("in") == "path" and parameter["schema"].get("type") == "integer"
+    ]
+    assert any(path == "/api/v1/agent/diagnostics/{id}/result" for path, _ in integers)
+    assert all(parameter["schema"].get("minimum") == 0 for _, parameter in integers), integers

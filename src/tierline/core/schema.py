@@ -69,6 +69,16 @@ def _answer(description: str, component: str) -> dict[str, Any]:
     }
 
 
+def _ids_are_digits(operation: dict) -> None:
+    """An integer in the path is a URL's `<int:...>` segment: digits only, so never negative
+    (`/diagnostics/-5/result` is no URL here, 404 before any sign-in check). Said in the schema,
+    so a client, or a generator of test input, does not build such a path."""
+    for parameter in operation.get("parameters", []):
+        schema = parameter.get("schema", {})
+        if parameter.get("in") == "path" and schema.get("type") == "integer":
+            schema.setdefault("minimum", 0)
+
+
 def add_error_responses(result: dict, generator: Any, request: Any, public: bool) -> dict:
     """drf-spectacular POSTPROCESSING_HOOKS entry: error answers on every API operation."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
@@ -80,6 +90,7 @@ def add_error_responses(result: dict, generator: Any, request: Any, public: bool
         for method, operation in operations.items():
             if method not in {"get", *_WRITES}:
                 continue
+            _ids_are_digits(operation)
             responses = operation.setdefault("responses", {})
             # A write without a body can be refused too: confirming a ticket that is not
             # resolved, taking a closed one (`non_field_errors`).
