@@ -6,6 +6,7 @@ import csv
 import io
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from tests.desk import factories as desk_factories
@@ -426,8 +427,12 @@ def test_search_query_count_does_not_grow_with_rows(
         for n in range(rows):
             desk_factories.ticket(employee, subject=f"Printer {n} jams")
     client.force_login(tier1)
-    # when / then: session, user, teams, ids, rows, and what the page frame asks
-    with django_assert_max_num_queries(9):
+    # when / then: session, user, teams, ids, rows, and what the page frame asks; on
+    # PostgreSQL six more, as many for 3 rows as for 30: the planner's estimate of the word's
+    # matches, then (few expected) their bounded read, its plan settings set and put back in a
+    # savepoint (knowledge.search.backends.few_matching)
+    budget = 9 + (6 if connection.vendor == "postgresql" else 0)
+    with django_assert_max_num_queries(budget):
         response = client.get("/desk/search/", {"q": "printer"})
     assert len(response.context["tickets"]) == min(rows, 25)
 
