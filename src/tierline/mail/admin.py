@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -179,7 +180,7 @@ def _utc(moment: object) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else "never"
 
 
-def idle_is_stale(account: ImapAccount, now: object = None) -> bool:
+def idle_is_stale(account: ImapAccount, now: datetime | None = None) -> bool:
     """Whether a watcher said to be running (connecting, watching, reconnecting) has not
     been heard from for `idle.STALE`: it is not running any more."""
     if account.idle_state not in (
@@ -188,8 +189,7 @@ def idle_is_stale(account: ImapAccount, now: object = None) -> bool:
         ImapAccount.IdleState.RECONNECTING,
     ):
         return False
-    now = now or timezone.now()
-    return account.idle_heartbeat_at is None or now - account.idle_heartbeat_at > idle.STALE
+    return not idle.heard_lately(account, now)
 
 
 def idle_summary(account: ImapAccount) -> str:

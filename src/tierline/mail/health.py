@@ -134,10 +134,9 @@ def idle_watchers(now: datetime | None = None) -> Finding:
     )
     if not accounts:
         return Finding("ok", "No IMAP mailbox to watch.", count=0)
-    fresh = now - idle.STALE
     watching, reconnecting, polled, not_running = [], [], [], []
     for account in accounts:
-        alive = account.idle_heartbeat_at is not None and account.idle_heartbeat_at >= fresh
+        alive = idle.heard_lately(account, now)
         if account.idle_state == ImapAccount.IdleState.UNSUPPORTED:
             polled.append(account)
         elif alive and account.idle_state in (

@@ -57,7 +57,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import DatabaseError, close_old_connections, connection
@@ -82,6 +82,15 @@ STALE = timedelta(minutes=5)
 # How often a watcher standing by (another holds the account) tries to take it over.
 STANDBY_SECONDS = 15.0
 IdleState = ImapAccount.IdleState
+
+
+def heard_lately(account: ImapAccount, now: datetime | None = None) -> bool:
+    """Whether the account's watcher wrote its heartbeat within `STALE` (its lease holds):
+    what the health page and the mailbox admin both read."""
+    now = now or timezone.now()
+    return account.idle_heartbeat_at is not None and now - account.idle_heartbeat_at <= STALE
+
+
 _NEW_MAIL = re.compile(rb"^\* \d+ (EXISTS|RECENT)\b", re.IGNORECASE)
 _LITERAL = re.compile(rb"\{(\d+)\+?\}\r?\n$")
 
