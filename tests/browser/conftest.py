@@ -82,7 +82,33 @@ class Browser:
         )
         context.set_default_timeout(10_000)
         self.watch.attach(context, who)
-        return context.new_page()
+        return steady_screenshots(context.new_page())
+
+
+# Chromium now and then refuses a capture ("Protocol error (Page.captureScreenshot): Unable to
+# capture screenshot"), most often of a full page just after it changed: seen once in ~30 full
+# runs, never twice in a row. A screenshot here is a picture for people, not an assertion.
+SCREENSHOT_REFUSED = "Unable to capture screenshot"
+SCREENSHOT_TRIES = 3
+
+
+def steady_screenshots(page):
+    """`page`, its `screenshot` tried again (after a frame) when Chromium refuses a capture;
+    any other error, or a third refusal, is raised as it was."""
+    capture = page.screenshot
+
+    def screenshot(**kwargs):
+        for _ in range(SCREENSHOT_TRIES - 1):
+            try:
+                return capture(**kwargs)
+            except Exception as exc:
+                if SCREENSHOT_REFUSED not in str(exc):
+                    raise
+                page.wait_for_timeout(200)
+        return capture(**kwargs)
+
+    page.screenshot = screenshot
+    return page
 
 
 @pytest.fixture
