@@ -402,6 +402,11 @@ def test_regression_two_watchers_of_one_mailbox_do_not_overwrite_each_others_hea
                 lambda row=row: row_of(account).idle_heartbeat_at > row.idle_heartbeat_at
             )
         assert seen == {(first.watcher.me, ImapAccount.IdleState.WATCHING)}
+        # and the one standing by is named beside it, on the page and in its own columns
+        assert row_of(account).idle_standby_by == second.watcher.me
+        finding = health.idle_watchers()
+        assert f"from {first.watcher.me}" in finding.summary
+        assert f"standing by: {second.watcher.me}" in finding.summary
         # and a message is fetched once, by the watcher that IDLEs
         server.append(user, PASSWORD, mail(subject="Two watchers, one ticket"))
         assert wait_for(lambda: Ticket.objects.count() == 1), first.lines
@@ -415,6 +420,8 @@ def test_regression_two_watchers_of_one_mailbox_do_not_overwrite_each_others_hea
         finding = health.idle_watchers()
         assert finding.state == "ok", finding.summary
         assert f"from {second.watcher.me}" in finding.summary
+        assert "standing by" not in finding.summary  # its note went when it took over
+        assert row_of(account).idle_standby_by == ""
         server.append(user, PASSWORD, mail(subject="After the takeover"))
         assert wait_for(lambda: Ticket.objects.count() == 2), second.lines
     finally:
@@ -453,6 +460,7 @@ def test_regression_a_dead_watcher_is_not_kept_alive_by_one_standing_by(
         assert running.lines == [f"Help desk: watched by {dead}; standing by"]
         row = row_of(account)
         assert (row.idle_by, row.idle_heartbeat_at) == (dead, then)
+        assert row.idle_standby_by == running.watcher.me  # its own note, not the lease
         # so the dead one's heartbeat ages, and once it is STALE the page says so
         later = then + idle.STALE + idle.timedelta(seconds=1)
         assert health.idle_watchers(later).state == "warning"

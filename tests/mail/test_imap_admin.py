@@ -171,6 +171,27 @@ def test_the_mailbox_page_shows_a_watching_watcher_read_only(client, admin_user)
     assert "watching (idle), last heard " in listing
 
 
+def test_the_mailbox_page_names_a_watcher_standing_by_while_it_is_fresh(client, admin_user):
+    box = mailbox()
+    now = timezone.now()
+    account = imap_account(
+        box,
+        idle_state=ImapAccount.IdleState.WATCHING,
+        idle_since=now - timedelta(hours=1),
+        idle_heartbeat_at=now - timedelta(seconds=20),
+        idle_by="desk-1 pid 812 watcher 1",
+        idle_standby_by="desk-2 pid <9> watcher 1",
+        idle_standby_at=now - timedelta(seconds=10),
+    )
+    client.force_login(admin_user)
+    page = client.get(change_url(box)).content.decode()
+    assert "Standing by to take over: desk-2 pid &lt;9&gt; watcher 1 (heard " in page
+    # a standby note older than STALE is a watcher that has gone: not shown
+    ImapAccount.objects.filter(pk=account.pk).update(idle_standby_at=now - timedelta(minutes=6))
+    page = client.get(change_url(box)).content.decode()
+    assert "Standing by" not in page
+
+
 def test_a_watcher_not_heard_from_for_too_long_is_shown_stale(client, admin_user):
     box = mailbox()
     now = timezone.now()

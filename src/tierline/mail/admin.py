@@ -231,8 +231,15 @@ def idle_status(account: ImapAccount | None) -> SafeString | str:
         error = format_html(
             "<p>Last IDLE error ({}): {}</p>", _utc(account.idle_error_at), account.idle_error
         )
+    standby = ""
+    if name := idle.standby_of(account, now):
+        standby = format_html(
+            "<p>Standing by to take over: {} (heard {})</p>",
+            name,
+            ago(account.idle_standby_at, now),
+        )
     return format_html(
-        "{}<p>{}</p><p>{}Last heard: {} ({}) · by: {}</p>{}",
+        "{}<p>{}</p><p>{}Last heard: {} ({}) · by: {}</p>{}{}",
         stale,
         state,
         since,
@@ -240,6 +247,7 @@ def idle_status(account: ImapAccount | None) -> SafeString | str:
         ago(account.idle_heartbeat_at, now),
         account.idle_by or "—",
         error,
+        standby,
     )
 
 

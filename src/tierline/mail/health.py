@@ -115,6 +115,8 @@ def _watched(account: ImapAccount, now: datetime) -> str:
         text += ", connecting"
     if account.idle_error and account.idle_error_at:
         text += f"; last error {ago(account.idle_error_at, now)}: {account.idle_error[:150]}"
+    if standby := idle.standby_of(account, now):
+        text += f"; standing by: {standby}, heard {ago(account.idle_standby_at, now)}"
     return text + ")"
 
 

@@ -26,8 +26,11 @@ when it starts watching, every `HEARTBEAT_SECONDS` while it idles, fetches or wa
 reconnect, after each fetch, on an error, and when it stops. A write that finds another name
 there means its lease was taken (it had fallen silent for `STALE`): it ends its IDLE and stands
 by. Another watcher for the same account (a second worker, `tierline mail idle` beside the
-worker) stands by: it writes nothing and tries the claim every `STANDBY_SECONDS`, so it takes
-over within seconds of a stop and within `STALE` of a crash. Before this lease two watchers
+worker) stands by: it tries the claim every `STANDBY_SECONDS`, so it takes over within seconds
+of a stop and within `STALE` of a crash, and it writes nothing of the lease; only its own name
+and time in `idle_standby_by` / `idle_standby_at` at each round (cleared when it takes over or
+stops), so the health page and the admin show the standby too (`standby_of`; with several
+standing by, the last to write). Before this lease two watchers
 wrote the same row: a standing-by or reconnecting watcher's bare heartbeat kept the state
 another had written ("watching") fresh after that one died, and one stopping wrote "stopped"
 over the other that still watched. The health page (`mail.idle` in mail/health.py) reads the
@@ -89,6 +92,16 @@ def heard_lately(account: ImapAccount, now: datetime | None = None) -> bool:
     what the health page and the mailbox admin both read."""
     now = now or timezone.now()
     return account.idle_heartbeat_at is not None and now - account.idle_heartbeat_at <= STALE
+
+
+def standby_of(account: ImapAccount, now: datetime | None = None) -> str:
+    """The watcher standing by for the account (another holds the lease), if it said so within
+    `STALE` (it writes at every round, `STANDBY_SECONDS`); "" when none is."""
+    now = now or timezone.now()
+    at = account.idle_standby_at
+    if not account.idle_standby_by or at is None or now - at > STALE:
+        return ""
+    return account.idle_standby_by
 
 
 _NEW_MAIL = re.compile(rb"^\* \d+ (EXISTS|RECENT)\b", re.IGNORECASE)
@@ -303,6 +316,8 @@ class Watcher:
         finally:
             if self.holding and not self.no_idle:
                 self._beat(IdleState.STOPPED)
+            if self.standing_by:
+                self._not_standing_by()
             connection.close()
 
     # --- the lease ---------------------------------------------------------------------------
@@ -341,8 +356,19 @@ class Watcher:
         self.holding = bool(taken)
         if self.holding:
             self._last_beat = time.monotonic()
-            self.standing_by = False
+            if self.standing_by:
+                self._not_standing_by()
         return self.holding
+
+    def _not_standing_by(self) -> None:
+        """Its standby note gone (it took over, or stops), unless another wrote its own."""
+        self.standing_by = False
+        try:
+            ImapAccount.objects.filter(pk=self.account_id, idle_standby_by=self.me).update(
+                idle_standby_by="", idle_standby_at=None
+            )
+        except DatabaseError:
+            logger.warning("mail: could not clear the IDLE standby note of %s", self.name)
 
     def _stand_by(self) -> None:
         """Another watcher holds the account: wait, writing nothing, and try again."""
@@ -355,6 +381,12 @@ class Watcher:
                 .first()
             )
             self.say(f"{self.name}: watched by {holder or 'another watcher'}; standing by")
+        try:  # its own note, never the lease's columns
+            ImapAccount.objects.filter(pk=self.account_id).update(
+                idle_standby_by=self.me, idle_standby_at=timezone.now()
+            )
+        except DatabaseError:
+            logger.warning("mail: could not note the IDLE standby of %s", self.name)
         self.stop.wait(STANDBY_SECONDS)
 
     def _wait(self, seconds: float) -> None:

@@ -399,6 +399,14 @@ class ImapAccount(models.Model):
     idle_error_at = models.DateTimeField(
         _("IDLE last error at"), null=True, blank=True, editable=False
     )
+    # A watcher standing by (another holds the lease) says so here at each of its rounds, never
+    # in the lease's own columns: the health page and the admin name it while it is fresh.
+    idle_standby_by = models.CharField(
+        _("IDLE standby process"), max_length=200, blank=True, editable=False
+    )
+    idle_standby_at = models.DateTimeField(
+        _("IDLE standby heard"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("IMAP account")
