@@ -9,6 +9,7 @@ from unittest import mock
 import pytest
 from django.db import connection
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 
 from tests.desk import factories as desk_factories
 from tests.people import factories as people_factories
@@ -172,6 +173,23 @@ def test_a_counted_list_counts_up_to_its_cap_and_still_offers_the_next_page(empl
     # and the real spec counts them exactly (under its cap)
     exact = lists.QUEUE.paginate(queryset, "1", page_size=2)
     assert (exact.paginator.count, exact.paginator.capped) == (5, False)
+
+
+def test_the_capped_count_asks_no_order(employee, lead):
+    """A count needs no order; with the list's ORDER BY the database walked the order index or
+    sorted every candidate before it could stop at the cap (most of a lead's counted queue at
+    1,000,000 tickets)."""
+    for n in range(3):
+        desk_factories.ticket(employee, subject=f"Ticket {n}")
+    queryset, _ = lists.QUEUE.filter(lead, {"sort": "number"}, scope=queries.queue_for(lead, "all"))
+    with CaptureQueriesContext(connection) as ctx:
+        page = lists.QUEUE.paginate(queryset, "1", page_size=2)
+        assert (page.paginator.count, page.paginator.capped) == (3, False)
+    counts = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert len(counts) == 1, ctx.captured_queries
+    assert "ORDER BY" not in counts[0].upper() and "LIMIT" in counts[0].upper()
+    # the page itself keeps its order
+    assert [t.number for t in page.object_list] == sorted(t.number for t in page.object_list)
 
 
 def test_a_capped_count_reads_as_a_lower_bound(client, employee, lead):
