@@ -9,6 +9,12 @@ ignored, held or quarantined, each with its reason. Never lost, never doubled.
                    (`reprocess` takes it again); anything that goes wrong is a quarantine with
                    the reason, never an exception out of the gateway.
 
+Inside a transaction (a spool batch, `mail/spool.py`) `receive` does both in one savepoint per
+message: the RawMessage row first (its unique indexes answer "duplicate"), then the raw file
+(flushed with the batch, before it commits), the processing and the Inbound row, written once
+with its outcome. A message that is not a ticket or a reply rolls its savepoint back and its
+rows are written again with the outcome, so what it did in the desk is undone, as above.
+
 Mail changes tickets only through `tierline.desk.services`: a new ticket is opened by the
 mail system user for the sender; a reply is the sender's own public message (when the sender
 may reply on that ticket), so the desk's rules about who may say what apply to mail as well.
