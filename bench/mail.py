@@ -395,7 +395,8 @@ def burst(args: argparse.Namespace, mix: Mix, vendor: str) -> Row:
 def print_queries(captured: list[dict], messages: int, top: int) -> None:
     """Statements per message, and the most run by shape (literals and lists of values as ?)."""
     shapes = Counter(
-        re.sub(r"'[^']*'|\b\d+\b|\((?:\?, )+\?\)", "?", q["sql"])[:160] for q in captured
+        re.sub(r"'[^']*'|\b\d+\b|\((?:\?, )+\?\)|\"s\d+_x\d+\"", "?", q["sql"])[:160]
+        for q in captured
     )
     print(f"SQL statements: {len(captured)}, {len(captured) / max(messages, 1):.1f} per message")
     for shape, count in shapes.most_common(top):

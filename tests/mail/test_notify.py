@@ -5,7 +5,8 @@ written when the service's transaction commits, as in production."""
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from tests.desk import factories as desk_factories
 from tests.mail.factories import mail, mailbox
@@ -217,6 +218,24 @@ def test_cc_d_known_people_on_mail_become_watchers_and_hear_of_replies(employee,
     desk.add_message(ticket=ticket, by=tier1, body="Looking at it.")
     assert told(colleague)[-1] == (Kind.REPLY, ticket.number)
     assert told(stranger) == []
+
+
+def test_a_transaction_s_replies_read_their_tickets_followers_once(employee, employee2, tier1):
+    first, second = desk_factories.ticket(employee), desk_factories.ticket(employee)
+    desk.share_ticket(ticket=first, by=employee, colleague=employee2)
+    follower = technician(1, username="w-tech", email="w-tech@example.com")
+    Watcher.objects.create(ticket=second, person=follower, added_by=tier1)
+    desk.take(ticket=first, by=tier1)
+    desk.take(ticket=second, by=tier1)
+    # when one transaction replies on both (a spool batch of mail does)
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        desk.add_message(ticket=first, by=tier1, body="On it.")
+        desk.add_message(ticket=second, by=tier1, body="On it too.")
+    # then each follower hears of their own ticket, read in one query for both
+    assert told(employee2) == [(Kind.REPLY, first.number)]
+    assert told(follower)[-1] == (Kind.REPLY, second.number)
+    assert (Kind.REPLY, first.number) not in told(follower)
+    assert len([q for q in queries.captured_queries if '"mail_watcher"' in q["sql"]]) == 1
 
 
 def test_sharing_from_the_portal_makes_the_colleague_follow_the_request(employee, employee2, tier1):

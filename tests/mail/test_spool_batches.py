@@ -5,6 +5,7 @@ batch taken again one message at a time."""
 from __future__ import annotations
 
 import pytest
+from django.db import DatabaseError
 
 from tests.mail.factories import mail, mailbox
 from tierline.core.models import HistoryEntry
@@ -246,3 +247,47 @@ def test_a_file_in_place_with_other_bytes_is_written_again():
     target.write_bytes(b"\0" * len(raw))  # a crash before the flush: the size, not the bytes
     assert rawstore.store(raw) == rawstore.relative_path(sha256)
     assert target.read_bytes() == raw
+
+
+# --- one savepoint a message ------------------------------------------------------------------
+
+
+def test_a_duplicate_in_a_batch_writes_no_raw_file(employee):
+    # The unique index answers "duplicate" before the file is written: no file names nothing.
+    mailbox()
+    raw = mail(message_id="<twice@client.example>")
+    _spool(raw, raw.replace(b"Printer jammed", b"Printer jammed again"))
+
+    lines = [received.line for _, received in spool.drain()]
+
+    assert lines[1] == "ignored: duplicate of <twice@client.example>"
+    files = list(rawstore.root().rglob("*.eml"))
+    assert [p.name for p in files] == [f"{RawMessage.objects.get().sha256}.eml"]
+
+
+def test_a_message_whose_outcome_cannot_be_written_is_quarantined_and_the_batch_goes_on(
+    employee, monkeypatch
+):
+    mailbox()
+    monkeypatch.setattr(spool, "BATCH_SECONDS", 3600)
+    _spool(*_five()[:3])
+    save, calls = Inbound.save, []
+
+    def fails_once(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:  # the second message's outcome, after its ticket was opened
+            raise DatabaseError("the row could not be written")
+        return save(self, *args, **kwargs)
+
+    monkeypatch.setattr(Inbound, "save", fails_once)
+    done = spool.drain()
+
+    lines = [received.line for _, received in done]
+    assert lines[0].startswith("new TL-") and lines[2].startswith("new TL-")
+    assert lines[1] == (
+        "quarantined: could not be processed: DatabaseError: the row could not be written"
+    )
+    second = Inbound.objects.get(pk=done[1][1].inbound.pk)
+    assert second.ticket_id is None and second.raw_id is not None
+    assert Ticket.objects.count() == 2 and RawMessage.objects.count() == 3
+    assert spool.waiting() == []

@@ -55,7 +55,7 @@ from tierline.mail.models import (
     NotificationKind,
     NotificationPreference,
 )
-from tierline.mail.watchers import watcher_ids
+from tierline.mail.watchers import watcher_ids_by_ticket
 from tierline.people import queries as people
 from tierline.people.models import User
 
@@ -210,10 +210,40 @@ def _requester_side(ticket: Ticket) -> set[int]:
     return {ticket.requester_id}
 
 
+class Lookups:
+    """What `recipients` reads, read once for all the events of a transaction: the followers of
+    its tickets (one query for them all, when first asked) and each team's members (once per
+    team). Nothing is written between the events' reads, so each reads what it read alone."""
+
+    def __init__(self, ticket_ids: Iterable[int]) -> None:
+        self.ticket_ids = set(ticket_ids)
+        self._followers: dict[int, set[int]] | None = None
+        self._members: dict[int, set[int]] = {}
+
+    def watcher_ids(self, ticket_id: int) -> set[int]:
+        if self._followers is None:
+            self._followers = watcher_ids_by_ticket(self.ticket_ids | {ticket_id})
+        elif ticket_id not in self.ticket_ids:
+            self._followers.update(watcher_ids_by_ticket([ticket_id]))
+            self.ticket_ids.add(ticket_id)
+        return set(self._followers.get(ticket_id, ()))
+
+    def team_member_ids(self, team_id: int) -> set[int]:
+        if team_id not in self._members:
+            members = people.team_members(team_id).values_list("pk", flat=True)
+            self._members[team_id] = set(members)
+        return set(self._members[team_id])
+
+
 def recipients(
-    event: desk_events.TicketEvent, ticket: Ticket, message: Message | None
+    event: desk_events.TicketEvent,
+    ticket: Ticket,
+    message: Message | None,
+    lookups: Lookups | None = None,
 ) -> list[Reason]:
-    """The reasons this event gives people to hear of its ticket (before any filtering)."""
+    """The reasons this event gives people to hear of its ticket (before any filtering).
+    `lookups`: the transaction's reads, shared by its events (else read for this one)."""
+    lookups = lookups or Lookups([ticket.pk])
     ids: set[int] = set()
     kind = ""
     desk_only = False
@@ -221,12 +251,12 @@ def recipients(
     match event:
         case desk_events.TicketOpened():
             kind = Kind.NEW_TICKET
-            ids = set(people.team_members(event.team_id).values_list("pk", flat=True))
+            ids = lookups.team_member_ids(event.team_id)
         case desk_events.TicketAssigned(new_assignee_id=int() as assignee):
             kind, ids = Kind.ASSIGNED, {assignee}
         case desk_events.MessageAdded():
             kind = Kind.REPLY
-            followers = watcher_ids(ticket.pk) | {ticket.assignee_id or 0}
+            followers = lookups.watcher_ids(ticket.pk) | {ticket.assignee_id or 0}
             if event.internal:
                 desk_only, ids = True, followers
                 names = mentioned_usernames(message.body if message else "")
@@ -236,11 +266,11 @@ def recipients(
                 ids = followers | _requester_side(ticket)
         case desk_events.Escalated():
             kind = Kind.ESCALATED
-            ids = set(people.team_members(event.to_team_id).values_list("pk", flat=True))
+            ids = lookups.team_member_ids(event.to_team_id)
         case desk_events.Resolved():
-            kind, ids = Kind.RESOLVED, watcher_ids(ticket.pk) | _requester_side(ticket)
+            kind, ids = Kind.RESOLVED, lookups.watcher_ids(ticket.pk) | _requester_side(ticket)
         case desk_events.Reopened():
-            followers = watcher_ids(ticket.pk) | {ticket.assignee_id or 0}
+            followers = lookups.watcher_ids(ticket.pk) | {ticket.assignee_id or 0}
             kind, ids = Kind.REOPENED, followers | _requester_side(ticket)
         case desk_events.WorkOrderOpened():
             kind, ids = Kind.WORK_ORDER, {event.technician_id}
@@ -316,6 +346,7 @@ def notify(batch: list[desk_events.TicketEvent]) -> list[Notification]:
     message_ids = [e.message_id for e in batch if isinstance(e, desk_events.MessageAdded)]
     messages = {m.pk: m for m in Message.objects.filter(pk__in=message_ids)}
     reasons: list[Reason] = []
+    lookups = Lookups(tickets)
     for event in batch:
         ticket = tickets.get(event.ticket_id)
         if ticket is None:
@@ -323,7 +354,7 @@ def notify(batch: list[desk_events.TicketEvent]) -> list[Notification]:
         message = (
             messages.get(event.message_id) if isinstance(event, desk_events.MessageAdded) else None
         )
-        reasons += recipients(event, ticket, message)
+        reasons += recipients(event, ticket, message, lookups)
     chosen = _strongest(reasons)
     if not chosen:
         return []

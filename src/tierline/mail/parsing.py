@@ -13,9 +13,10 @@ import codecs
 import contextlib
 import email
 import email.header
+import email.headerregistry
 import email.utils
+import functools
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage, Message
@@ -24,6 +25,9 @@ from html.parser import HTMLParser
 # A nested message (forwarded in a forward in a ...) deeper than this is not read further.
 MAX_DEPTH = 12
 _MESSAGE_ID = re.compile(r"<([^<>\s]{1,900})>")
+# Unicode's control characters (category Cc: U+0000-U+001F, U+007F-U+009F) but tab and line
+# feed, and surrogates (Cs): what no text field may hold.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 SIGNATURE_TYPES = frozenset(
     {"application/pgp-signature", "application/pkcs7-signature", "application/x-pkcs7-signature"}
 )
@@ -45,6 +49,32 @@ SUPERSETS = {
     "iso-8859-11": "cp874",
     "tis-620": "cp874",
 }
+
+
+class _HeaderRegistry(email.headerregistry.HeaderRegistry):
+    """`policy.default`'s header factory, with each (name, value) parsed once per process.
+
+    `policy.default` parses a header again each time it is read, and its registry builds a
+    new class for each: a message's Content-Type is read a dozen times by the walk, and most
+    messages share their MIME-Version, To and Content-Type values. Header objects are
+    read-only, so the parsed one is handed out again; a value that fails to parse is not kept
+    (it fails again, as before)."""
+
+    def __call__(self, name: str, value: object) -> email.headerregistry.BaseHeader:
+        if type(name) is str and type(value) is str:
+            return _parsed_header(self, name, value)
+        return super().__call__(name, value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_header(
+    registry: _HeaderRegistry, name: str, value: str
+) -> email.headerregistry.BaseHeader:
+    return email.headerregistry.HeaderRegistry.__call__(registry, name, value)
+
+
+# What messages are read with: `policy.default`, its headers parsed once (`_HeaderRegistry`).
+POLICY = policy.default.clone(header_factory=_HeaderRegistry())
 
 
 class Unparseable(Exception):
@@ -94,9 +124,7 @@ def clean_text(value: str | None) -> str:
         except UnicodeEncodeError:
             text = text.encode("utf-8", "replace").decode("utf-8")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return "".join(
-        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs")
-    )
+    return _CONTROL.sub("", text)
 
 
 def one_line(value: str | None) -> str:
@@ -461,7 +489,7 @@ def load(raw: bytes) -> EmailMessage:
     if not raw.strip():
         raise Unparseable("the message is empty")
     try:
-        msg = email.message_from_bytes(raw, policy=policy.default)
+        msg = email.message_from_bytes(raw, policy=POLICY)
     except Exception as exc:  # noqa: BLE001
         raise Unparseable(f"the MIME structure can't be read ({exc.__class__.__name__})") from exc
     if not list(msg.keys()):

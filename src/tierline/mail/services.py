@@ -9,6 +9,12 @@ ignored, held or quarantined, each with its reason. Never lost, never doubled.
                    (`reprocess` takes it again); anything that goes wrong is a quarantine with
                    the reason, never an exception out of the gateway.
 
+Inside a transaction (a spool batch, `mail/spool.py`) `receive` does both in one savepoint per
+message: the RawMessage row first (its unique indexes answer "duplicate"), then the raw file
+(flushed with the batch, before it commits), the processing and the Inbound row, written once
+with its outcome. A message that is not a ticket or a reply rolls its savepoint back and its
+rows are written again with the outcome, so what it did in the desk is undone, as above.
+
 Mail changes tickets only through `tierline.desk.services`: a new ticket is opened by the
 mail system user for the sender; a reply is the sender's own public message (when the sender
 may reply on that ticket), so the desk's rules about who may say what apply to mail as well.
@@ -79,14 +85,11 @@ def _loaded(raw: bytes) -> parsing.EmailMessage | None:
 
 @dataclass(frozen=True)
 class _InHand:
-    """What `receive` already has of a message it just stored, handed to `process` so it is
-    not read again: the row (locked by its own uncommitted insert when `fresh`), the bytes and
-    their message object."""
+    """What `receive` already has of a message it just stored, handed to the processing so it
+    is not read again: the bytes and their message object."""
 
-    inbound: Inbound
     raw: bytes
     msg: parsing.EmailMessage | None
-    fresh: bool
 
 
 def _duplicate_of(sha256: str, message_id: str) -> RawMessage | None:
@@ -114,16 +117,105 @@ def receive(
 
     The same bytes, or a message with the same Message-ID (the same mail in two mailboxes, a
     fetch retried), make no second entry: "ignored: duplicate of <id>"."""
-    # Inside a transaction (a spool batch) the new rows stay invisible to every other worker
-    # until it commits: `process` needs no locked read of the row it was just handed.
-    fresh = transaction.get_connection().in_atomic_block
     msg = _loaded(raw)
+    if transaction.get_connection().in_atomic_block:
+        # A spool batch: the new rows stay invisible to every other worker until it commits.
+        return _receive_in_batch(
+            raw, msg, source=source, mailbox=mailbox, envelope_sender=envelope_sender
+        )
     stored = _store(raw, msg, source=source, mailbox=mailbox, envelope_sender=envelope_sender)
     if stored.duplicate:
         return stored
-    inbound = process(
-        stored.inbound.pk, _in_hand=_InHand(inbound=stored.inbound, raw=raw, msg=msg, fresh=fresh)
-    )
+    inbound = process(stored.inbound.pk, _in_hand=_InHand(raw=raw, msg=msg))
+    return Received(inbound=inbound, line=inbound.line)
+
+
+class _Duplicate(Exception):
+    """The raw message's INSERT met its unique index (sha256 or Message-ID)."""
+
+
+def _receive_in_batch(
+    raw: bytes,
+    msg: parsing.EmailMessage | None,
+    *,
+    source: str,
+    mailbox: Mailbox | None,
+    envelope_sender: str | None,
+) -> Received:
+    """`receive` inside a transaction (a spool batch): the message in one savepoint of its own,
+    its rows and its processing together. No look-up before the INSERT: the unique indexes on
+    sha256 and Message-ID answer "duplicate" (the savepoint rolls back, then the first arrival
+    is read). The raw file is written after its row, in the same savepoint (so a duplicate
+    writes no file), and flushed with the batch before it commits (`rawstore.synced_together`):
+    no committed row names a file the disk could lose. The Inbound row is written once, with
+    its outcome. A message that ends otherwise than as a ticket or a reply (ignored, held,
+    quarantined) rolls its savepoint back whole, as `process` rolls its processing back, and
+    its rows are written again with the outcome in a savepoint of their own: two statements
+    more for those, two fewer for every ticket and reply."""
+    sha256 = rawstore.digest(raw)
+    message_id = parsing.message_id_of(msg)[:998] if msg is not None else ""
+    fields = {
+        "sha256": sha256,
+        "path": rawstore.relative_path(sha256),
+        "size": len(raw),
+        "message_id": message_id,
+        "mailbox": mailbox,
+        "source": source,
+        "envelope_sender": envelope_sender,
+    }
+    inbound: Inbound | None = None
+    after = None
+    try:
+        with transaction.atomic():  # the message's savepoint
+            try:
+                row = RawMessage.objects.create(**fields)
+            except IntegrityError as exc:
+                raise _Duplicate from exc
+            rawstore.store(raw, sha256)
+            inbound = Inbound(raw=row, mailbox=mailbox, attempts=1, notes=[])
+            _process(inbound, release=False, in_hand=_InHand(raw=raw, msg=msg))
+            inbound.processed_at = timezone.now()
+            inbound.save(force_insert=True)
+            return Received(inbound=inbound, line=inbound.line)
+    except _Duplicate as duplicate:
+        first = _duplicate_of(sha256, message_id)
+        if first is None:  # another constraint: as before, out to the drain
+            raise duplicate.__cause__ from None
+        return _as_duplicate(first)
+    except _Outcome as done:
+        if inbound is None:  # raised by _process only: never
+            raise
+        inbound.outcome, inbound.reason = done.outcome, done.reason[:500]
+        after = done.after
+    except Exception as exc:
+        if inbound is None:  # the raw row or file could not be written: out to the drain
+            raise
+        expected = isinstance(exc, ValidationError | PermissionDenied)
+        logger.warning("mail: message %s quarantined: %r", sha256[:12], exc, exc_info=not expected)
+        inbound.outcome, inbound.reason = Outcome.QUARANTINED, _failure_reason(exc)[:500]
+    # Rolled back: the rows again, with the outcome (what processing wrote is gone).
+    inbound.ticket = inbound.ticket_message = None
+    inbound.processed_at = timezone.now()
+    try:
+        with transaction.atomic():
+            inbound.raw = RawMessage.objects.create(**fields)
+            rawstore.store(raw, sha256)
+            inbound.pk = None
+            inbound.save(force_insert=True)
+            if after is not None:
+                _run_after(after, inbound)
+    except Exception as exc:  # never out of the gateway: quarantined with the reason alone
+        logger.exception("mail: message %s could not be processed", sha256[:12])
+        with transaction.atomic():
+            inbound = Inbound.objects.create(
+                raw=RawMessage.objects.create(**fields),
+                mailbox=mailbox,
+                outcome=Outcome.QUARANTINED,
+                reason=_failure_reason(exc)[:500],
+                attempts=1,
+                processed_at=timezone.now(),
+            )
+            rawstore.store(raw, sha256)
     return Received(inbound=inbound, line=inbound.line)
 
 
@@ -198,39 +290,17 @@ def process(inbound_id: int, *, release: bool = False, _in_hand: _InHand | None 
 
     The ticket or reply and the outcome commit together, so running this twice, or after a
     crash, never makes a second ticket. `_in_hand`: `receive`'s row, bytes and message object
-    (not read again; the row not locked again when its insert is not yet committed)."""
+    (not read again)."""
     try:
         with transaction.atomic():
-            if _in_hand is not None and _in_hand.fresh:
-                inbound = _in_hand.inbound
-            else:
-                inbound = (
-                    Inbound.objects.select_for_update().select_related("raw").get(pk=inbound_id)
-                )
+            inbound = Inbound.objects.select_for_update().select_related("raw").get(pk=inbound_id)
             again = {Outcome.PENDING, Outcome.QUARANTINED} | ({Outcome.HELD} if release else set())
             if inbound.outcome not in again:
                 return inbound
-            inbound.attempts += 1
-            inbound.notes = []
-            try:
-                with transaction.atomic():
-                    _process(inbound, release=release, in_hand=_in_hand)
-            except _Outcome as done:
-                inbound.outcome, inbound.reason = done.outcome, done.reason[:500]
-                inbound.ticket = inbound.ticket_message = None
-                if done.after is not None:
-                    _run_after(done.after, inbound)
-            except Exception as exc:  # rolled back to the savepoint: quarantined, with why
-                expected = isinstance(exc, ValidationError | PermissionDenied)
-                logger.warning(
-                    "mail: message %s quarantined: %r", inbound_id, exc, exc_info=not expected
-                )
-                inbound.outcome, inbound.reason = Outcome.QUARANTINED, _failure_reason(exc)[:500]
-                inbound.ticket = inbound.ticket_message = None
-            inbound.processed_at = timezone.now()
+            after = _run_processing(inbound, release=release, in_hand=_in_hand)
+            if after is not None:
+                _run_after(after, inbound)
             inbound.save()
-        if _in_hand is not None and _in_hand.fresh:
-            return inbound  # as saved: its ticket and raw rows are the ones just written
     except Exception as exc:  # never out of the gateway: quarantined with the reason
         logger.exception("mail: message %s could not be processed", inbound_id)
         Inbound.objects.filter(pk=inbound_id).update(
@@ -240,6 +310,35 @@ def process(inbound_id: int, *, release: bool = False, _in_hand: _InHand | None 
             processed_at=timezone.now(),
         )
     return Inbound.objects.select_related("ticket", "raw").get(pk=inbound_id)
+
+
+def _run_processing(
+    inbound: Inbound, *, release: bool, in_hand: _InHand | None
+) -> Callable[[], object] | None:
+    """Process `inbound` in a savepoint of its own and set its outcome (not saved); what the
+    outcome does besides (`_Outcome.after`), to run once the outcome is in place."""
+    inbound.attempts += 1
+    inbound.notes = []
+    after = None
+    try:
+        with transaction.atomic():
+            _process(inbound, release=release, in_hand=in_hand)
+    except _Outcome as done:
+        inbound.outcome, inbound.reason = done.outcome, done.reason[:500]
+        inbound.ticket = inbound.ticket_message = None
+        after = done.after
+    except Exception as exc:  # rolled back to the savepoint: quarantined, with why
+        expected = isinstance(exc, ValidationError | PermissionDenied)
+        logger.warning(
+            "mail: message %s quarantined: %r",
+            inbound.pk or inbound.raw.sha256[:12],
+            exc,
+            exc_info=not expected,
+        )
+        inbound.outcome, inbound.reason = Outcome.QUARANTINED, _failure_reason(exc)[:500]
+        inbound.ticket = inbound.ticket_message = None
+    inbound.processed_at = timezone.now()
+    return after
 
 
 def _run_after(after: Callable[[], object], inbound: Inbound) -> None:
@@ -321,11 +420,10 @@ def _cc_watch(inbound: Inbound, parsed: parsing.ParsedMail, mail_user: User) -> 
 def _check_rate(inbound: Inbound, mailbox: Mailbox | None) -> None:
     limit = mailbox.rate_limit_per_hour if mailbox else DEFAULT_RATE_LIMIT
     since = timezone.now() - timedelta(hours=1)
-    recent = (
-        Inbound.objects.filter(sender=inbound.sender, created_at__gte=since)
-        .exclude(pk=inbound.pk)
-        .count()
-    )
+    others = Inbound.objects.filter(sender=inbound.sender, created_at__gte=since)
+    if inbound.pk is not None:  # in a spool batch the row is written after, with its outcome
+        others = others.exclude(pk=inbound.pk)
+    recent = others.count()
     if recent >= limit:
         raise _Outcome(
             Outcome.HELD,

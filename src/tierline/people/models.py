@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 
@@ -141,6 +142,11 @@ class User(AbstractUser):
         ordering = ["last_name", "first_name", "username"]
         verbose_name = _("person")
         verbose_name_plural = _("people")
+        indexes = [
+            # A person by email, any case (`queries.person_by_email`: each inbound mail's
+            # sender): what `email__iexact` asks PostgreSQL, UPPER(email), without a scan.
+            models.Index(Upper("email"), name="person_email_upper_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
