@@ -51,6 +51,9 @@ SUPERSETS = {
 }
 
 
+CACHED_HEADER_CHARS = 2000
+
+
 class _HeaderRegistry(email.headerregistry.HeaderRegistry):
     """`policy.default`'s header factory, with each (name, value) parsed once per process.
 
@@ -58,10 +61,11 @@ class _HeaderRegistry(email.headerregistry.HeaderRegistry):
     new class for each: a message's Content-Type is read a dozen times by the walk, and most
     messages share their MIME-Version, To and Content-Type values. Header objects are
     read-only, so the parsed one is handed out again; a value that fails to parse is not kept
-    (it fails again, as before)."""
+    (it fails again, as before). Only values up to `CACHED_HEADER_CHARS` are kept: a sender
+    could otherwise fill the 4,096 places with megabyte-long headers."""
 
     def __call__(self, name: str, value: object) -> email.headerregistry.BaseHeader:
-        if type(name) is str and type(value) is str:
+        if type(name) is str and type(value) is str and len(value) <= CACHED_HEADER_CHARS:
             return _parsed_header(self, name, value)
         return super().__call__(name, value)
 
