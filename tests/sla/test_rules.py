@@ -19,7 +19,7 @@ from tierline.desk.choices import Channel, Level, Status
 from tierline.desk.models import Category, Ticket
 from tierline.people.models import Department
 from tierline.people.services import system_user
-from tierline.sla import rules
+from tierline.sla import rules, subscriptions
 from tierline.sla.models import Rule, RuleEmail, RuleFiring, RuleTrigger
 
 pytestmark = pytest.mark.django_db
@@ -470,7 +470,9 @@ def test_no_task_is_queued_without_an_active_rule_for_the_trigger(
     employee, monkeypatch, django_capture_on_commit_callbacks
 ):
     queued = []
-    monkeypatch.setattr(rules, "_enqueue", lambda ticket_id, trigger: queued.append(trigger))
+    monkeypatch.setattr(
+        subscriptions, "_enqueue", lambda ticket_id, trigger: queued.append(trigger)
+    )
     rule("Updates only", trigger=RuleTrigger.UPDATED)
     opened(employee, django_capture_on_commit_callbacks)
     assert queued == []

@@ -5,13 +5,12 @@ again when the row changes)."""
 from __future__ import annotations
 
 import threading
-from datetime import date
 
-import holidays
 from django.utils import timezone
 
 from tierline.sla.businesstime import BusinessCalendar, CalendarError
 from tierline.sla.models import Calendar
+from tierline.sla.regions import public_holidays
 
 # Public holidays are taken for this many years around today (a target reaching further than
 # three years ahead counts those years' holidays as open days).
@@ -19,27 +18,6 @@ YEARS_BACK, YEARS_AHEAD = 2, 3
 
 _cache: dict[tuple[int, object], BusinessCalendar] = {}
 _lock = threading.Lock()
-
-
-def holiday_problem(country: str, subdivision: str) -> str | None:
-    """Why a country/subdivision can't give holidays (a sentence), or None if it can."""
-    if not country:
-        return "Give a country for the region's holidays, or no region." if subdivision else None
-    supported = holidays.list_supported_countries()
-    if country not in supported:
-        return f"“{country}” is not a country the holidays package knows (use ISO codes: GB, DE, US...)."
-    if subdivision and subdivision not in supported[country]:
-        known = ", ".join(supported[country][:30]) or "none"
-        return f"“{subdivision}” is not a region of {country} (known: {known})."
-    return None
-
-
-def public_holidays(country: str, subdivision: str, years: range) -> set[date]:
-    if not country:
-        return set()
-    return set(
-        holidays.country_holidays(country, subdiv=subdivision or None, years=list(years)).keys()
-    )
 
 
 def business_calendar(calendar: Calendar) -> BusinessCalendar:
@@ -66,4 +44,4 @@ def business_calendar(calendar: Calendar) -> BusinessCalendar:
     return built
 
 
-__all__ = ["CalendarError", "business_calendar", "holiday_problem", "public_holidays"]
+__all__ = ["CalendarError", "business_calendar"]

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from tierline.desk.choices import Priority, Status
 from tierline.desk.models import Category, Ticket
 from tierline.people.models import Department, Skill, Team
+from tierline.sla.regions import holiday_problem
 
 # Ten years, in minutes: a longer target is a typing error.
 MAX_TARGET_MINUTES = 10 * 366 * 24 * 60
@@ -72,8 +73,6 @@ class Calendar(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from tierline.sla.calendars import holiday_problem
-
         problem = holiday_problem(self.holiday_country, self.holiday_subdivision)
         if problem:
             raise ValidationError(problem)

@@ -3,7 +3,7 @@ do the actions, through the desk's services as the sla system user.
 
     ticket created / updated   the desk's events (TicketOpened; any other TicketEvent is an
                                update), gathered per transaction in it, then one `run_rules`
-                               task per ticket after commit (`on_ticket_event`)
+                               task per ticket after commit (`subscriptions.on_ticket_event`)
     time waited                the `sla-rules` job: `sweep_time_rules()` reads, per time rule,
                                the open tickets not updated since the wait (the tickets'
                                updated_at index), each rule firing once per ticket per waiting
@@ -59,10 +59,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from tierline.core import delivery, events
+from tierline.core import delivery
 from tierline.desk import services as desk_services
 from tierline.desk.choices import Channel, Level, Priority, Status
-from tierline.desk.events import TicketEvent, TicketOpened
 from tierline.desk.models import Category, ResolutionCode, Ticket
 from tierline.people.models import Department, Team, User
 from tierline.people.services import system_user
@@ -750,88 +749,6 @@ def sweep_time_rules(*, at: datetime | None = None, limit: int = TIME_BATCH) -> 
                 continue
             fired += 1
     return fired
-
-
-# --- hearing the desk -----------------------------------------------------------------------
-
-_PENDING_ATTR = "_tierline_rules_pending"
-
-
-def _enqueue(ticket_id: int, trigger: str) -> None:
-    from tierline.sla.tasks import run_ticket_rules
-
-    run_ticket_rules.enqueue(ticket_id=ticket_id, trigger=trigger)
-
-
-def on_ticket_event(event: TicketEvent) -> None:
-    """In the desk's transaction: note the ticket (created wins over updated); one task per
-    ticket is queued when it commits. The engine's own changes (its actor, the sla user) are
-    not updates."""
-    created = isinstance(event, TicketOpened)
-    trigger = RuleTrigger.CREATED if created else RuleTrigger.UPDATED
-    connection = transaction.get_connection()
-    if not connection.in_atomic_block:
-        if created or event.actor_id is None or event.actor_id != system_user("sla").pk:
-            _enqueue(event.ticket_id, trigger)
-        return
-    # One flush per transaction: a new one when the last has run, or was dropped with a
-    # rolled-back transaction or savepoint (its hook is no longer queued).
-    batch: _Batch | None = getattr(connection, _PENDING_ATTR, None)
-    if (
-        batch is None
-        or batch.flushed
-        or not any(hook[1] == batch.flush for hook in connection.run_on_commit)
-    ):
-        batch = _Batch()
-        setattr(connection, _PENDING_ATTR, batch)
-        transaction.on_commit(batch.flush)
-    if not created and event.actor_id is not None and event.actor_id == batch.engine_id():
-        return
-    if batch.tickets.get(event.ticket_id) != RuleTrigger.CREATED:
-        batch.tickets[event.ticket_id] = trigger
-
-
-class _Batch:
-    """The tickets one transaction changed, and the trigger each gets (created wins)."""
-
-    def __init__(self) -> None:
-        self.tickets: dict[int, str] = {}
-        self.flushed = False
-        self._engine_id: int | None = None
-
-    def engine_id(self) -> int:
-        """The sla user's id, read once per transaction."""
-        if self._engine_id is None:
-            self._engine_id = system_user("sla").pk
-        return self._engine_id
-
-    def flush(self) -> None:
-        self.flushed = True
-        if not self.tickets:
-            return
-        # No task for a trigger no active rule has (most changes, on most desks). Runs after
-        # commit, from the request: it logs, never raises (the change is committed).
-        try:
-            wanted = set(
-                Rule.objects.filter(is_active=True, trigger__in=set(self.tickets.values()))
-                .order_by()
-                .values_list("trigger", flat=True)
-                .distinct()
-            )
-        except Exception:
-            logger.exception("Rules of tickets %s could not be queued", list(self.tickets))
-            return
-        for ticket_id, trigger in self.tickets.items():
-            if trigger not in wanted:
-                continue
-            try:
-                _enqueue(ticket_id, trigger)
-            except Exception:  # the change is committed; one ticket's rules are lost, logged
-                logger.exception("Rules of ticket %s could not be queued", ticket_id)
-
-
-def subscribe() -> None:
-    events.subscribe(TicketEvent, on_ticket_event, when="transaction")
 
 
 # --- emails ---------------------------------------------------------------------------------
