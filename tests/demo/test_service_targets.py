@@ -15,7 +15,7 @@ from tierline.desk import services as desk_services
 from tierline.desk.choices import Priority
 from tierline.desk.models import OPEN_STATUSES, Macro, Status, Ticket
 from tierline.people.models import Team, User
-from tierline.sla import rota, rules
+from tierline.sla import rota, rule_checks
 from tierline.sla.calendars import business_calendar
 from tierline.sla.models import Calendar, Policy, Rule, Shift, TeamRota, TicketClock
 from tierline.sla.queries import state_of
@@ -72,7 +72,7 @@ def test_a_team_s_shifts_tile_the_weeks_without_overlap(demo):
 def test_the_demo_rules_pass_the_admins_checks(demo):
     assert Rule.objects.count() == 3
     for rule in Rule.objects.all():
-        rules.validate_rule(rule)  # raises on a mistake
+        rule_checks.validate_rule(rule)  # raises on a mistake
 
 
 def test_the_password_macro_replies_and_resolves(demo):

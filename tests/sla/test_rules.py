@@ -19,7 +19,7 @@ from tierline.desk.choices import Channel, Level, Status
 from tierline.desk.models import Category, Ticket
 from tierline.people.models import Department
 from tierline.people.services import system_user
-from tierline.sla import rules, subscriptions
+from tierline.sla import rule_checks, rules, subscriptions
 from tierline.sla.models import Rule, RuleEmail, RuleFiring, RuleTrigger
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +54,7 @@ def ticket(employee) -> Ticket:
 
 def fires(conditions: list[dict], ticket: Ticket) -> bool:
     row = Rule(name="x", trigger=RuleTrigger.CREATED, conditions=conditions, actions=note())
-    rules.validate_rule(row)
+    rule_checks.validate_rule(row)
     return rules.matches(
         row, Ticket.objects.select_related("requester").get(pk=ticket.pk), timezone.now()
     )
@@ -456,7 +456,7 @@ def test_a_rule_saved_around_the_admin_is_skipped_not_fatal(employee, caplog):
         conditions=[{"field": "priority", "op": "is"}],
         actions=[{"action": "set_priority", "value": 2}],
     )
-    rules.validate_rule(
+    rule_checks.validate_rule(
         Rule(
             name="New",
             trigger="updated",

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from tests.desk import factories as desk_factories
 from tests.people import factories as people_factories
-from tierline.sla import rules
+from tierline.sla import rule_checks, rules
 from tierline.sla.models import Rule, RuleFiring
 
 pytestmark = pytest.mark.django_db
@@ -181,9 +181,9 @@ def test_a_three_rule_cycle_is_found():
 
     a, b, c = make("A", 1, 2), make("B", 2, 3), make("C", 3, 1)
     b.pk, c.pk = 1, 2
-    [message] = rules.loop_errors(a, [b, c])
+    [message] = rule_checks.loop_errors(a, [b, c])
     assert "“A” → “B” → “C” → “A”" in message
-    assert rules.loop_errors(a, [b]) == []
+    assert rule_checks.loop_errors(a, [b]) == []
 
 
 def test_firings_are_read_only_in_the_admin(admin_client, employee):

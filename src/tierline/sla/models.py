@@ -17,7 +17,9 @@ from django.utils.translation import gettext_lazy as _
 from tierline.desk.choices import Priority, Status
 from tierline.desk.models import Category, Ticket
 from tierline.people.models import Department, Skill, Team
+from tierline.sla.choices import RuleTrigger, WaitUnit
 from tierline.sla.regions import holiday_problem
+from tierline.sla.rule_checks import validate_rule
 
 # Ten years, in minutes: a longer target is a typing error.
 MAX_TARGET_MINUTES = 10 * 366 * 24 * 60
@@ -572,17 +574,6 @@ class Page(models.Model):
 # --- rules (automation) ---------------------------------------------------------------------
 
 
-class RuleTrigger(models.TextChoices):
-    CREATED = "created", _("Ticket created")
-    UPDATED = "updated", _("Ticket updated")
-    TIME = "time", _("Time waited")
-
-
-class WaitUnit(models.TextChoices):
-    HOURS = "hours", _("Hours")
-    BUSINESS_DAYS = "business_days", _("Business days")
-
-
 class Rule(models.Model):
     """When (a trigger), if (conditions, all must hold) then (actions, in order): the desk's
     automation, run by `sla.rules` as the sla system user.
@@ -662,8 +653,6 @@ class Rule(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from tierline.sla.rules import validate_rule
-
         validate_rule(self)
 
 
