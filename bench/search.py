@@ -59,8 +59,9 @@ def settle() -> None:
     statistics (ANALYZE, as bench/desk.py) and, on PostgreSQL, the VACUUM that autovacuum runs
     on a table of inserts, which sets each row's commit hint bits and the visibility map. Without
     it the first read of each page after a bulk load writes those bits: at 1,000,000 tickets a
-    word 5,000 documents hold read its 5,000 pages in 220 ms, dirtying 4,127 of them, instead of
-    33 ms (`EXPLAIN (ANALYZE, BUFFERS)`), and the rare rows' p95 measured the load, not search."""
+    word 5,000 documents hold read its 5,000 pages in 220 ms, dirtying 4,127 of them; another
+    whose pages had been read once took 33 ms, none dirtied (`EXPLAIN (ANALYZE, BUFFERS)`). The
+    rare rows' p95 measured the load's one-time writes, not search."""
     from django.db import connection
 
     with connection.cursor() as cursor:
