@@ -87,21 +87,22 @@ STANDBY_SECONDS = 15.0
 IdleState = ImapAccount.IdleState
 
 
+def _within_stale(moment: datetime | None, now: datetime | None) -> bool:
+    return moment is not None and (now or timezone.now()) - moment <= STALE
+
+
 def heard_lately(account: ImapAccount, now: datetime | None = None) -> bool:
     """Whether the account's watcher wrote its heartbeat within `STALE` (its lease holds):
     what the health page and the mailbox admin both read."""
-    now = now or timezone.now()
-    return account.idle_heartbeat_at is not None and now - account.idle_heartbeat_at <= STALE
+    return _within_stale(account.idle_heartbeat_at, now)
 
 
 def standby_of(account: ImapAccount, now: datetime | None = None) -> str:
     """The watcher standing by for the account (another holds the lease), if it said so within
     `STALE` (it writes at every round, `STANDBY_SECONDS`); "" when none is."""
-    now = now or timezone.now()
-    at = account.idle_standby_at
-    if not account.idle_standby_by or at is None or now - at > STALE:
-        return ""
-    return account.idle_standby_by
+    if account.idle_standby_by and _within_stale(account.idle_standby_at, now):
+        return account.idle_standby_by
+    return ""
 
 
 _NEW_MAIL = re.compile(rb"^\* \d+ (EXISTS|RECENT)\b", re.IGNORECASE)

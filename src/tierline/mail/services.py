@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -130,6 +131,27 @@ def receive(
     return Received(inbound=inbound, line=inbound.line)
 
 
+def _raw_fields(
+    raw: bytes,
+    msg: parsing.EmailMessage | None,
+    *,
+    source: str,
+    mailbox: Mailbox | None,
+    envelope_sender: str | None,
+) -> dict[str, Any]:
+    """The RawMessage row of these bytes (its file under `rawstore.relative_path`)."""
+    sha256 = rawstore.digest(raw)
+    return {
+        "sha256": sha256,
+        "path": rawstore.relative_path(sha256),
+        "size": len(raw),
+        "message_id": parsing.message_id_of(msg)[:998] if msg is not None else "",
+        "mailbox": mailbox,
+        "source": source,
+        "envelope_sender": envelope_sender,
+    }
+
+
 class _Duplicate(Exception):
     """The raw message's INSERT met its unique index (sha256 or Message-ID)."""
 
@@ -152,19 +174,9 @@ def _receive_in_batch(
     quarantined) rolls its savepoint back whole, as `process` rolls its processing back, and
     its rows are written again with the outcome in a savepoint of their own: two statements
     more for those, two fewer for every ticket and reply."""
-    sha256 = rawstore.digest(raw)
-    message_id = parsing.message_id_of(msg)[:998] if msg is not None else ""
-    fields = {
-        "sha256": sha256,
-        "path": rawstore.relative_path(sha256),
-        "size": len(raw),
-        "message_id": message_id,
-        "mailbox": mailbox,
-        "source": source,
-        "envelope_sender": envelope_sender,
-    }
+    fields = _raw_fields(raw, msg, source=source, mailbox=mailbox, envelope_sender=envelope_sender)
+    sha256, message_id = fields["sha256"], fields["message_id"]
     inbound: Inbound | None = None
-    after = None
     try:
         with transaction.atomic():  # the message's savepoint
             try:
@@ -182,19 +194,11 @@ def _receive_in_batch(
         if first is None:  # another constraint: as before, out to the drain
             raise duplicate.__cause__ from None
         return _as_duplicate(first)
-    except _Outcome as done:
-        if inbound is None:  # raised by _process only: never
-            raise
-        inbound.outcome, inbound.reason = done.outcome, done.reason[:500]
-        after = done.after
     except Exception as exc:
         if inbound is None:  # the raw row or file could not be written: out to the drain
             raise
-        expected = isinstance(exc, ValidationError | PermissionDenied)
-        logger.warning("mail: message %s quarantined: %r", sha256[:12], exc, exc_info=not expected)
-        inbound.outcome, inbound.reason = Outcome.QUARANTINED, _failure_reason(exc)[:500]
+        after = _ended(inbound, exc, sha256[:12])
     # Rolled back: the rows again, with the outcome (what processing wrote is gone).
-    inbound.ticket = inbound.ticket_message = None
     inbound.processed_at = timezone.now()
     try:
         with transaction.atomic():
@@ -242,23 +246,15 @@ def _store(
     mailbox: Mailbox | None,
     envelope_sender: str | None,
 ) -> Received:
-    sha256 = rawstore.digest(raw)
-    message_id = parsing.message_id_of(msg)[:998] if msg is not None else ""
+    fields = _raw_fields(raw, msg, source=source, mailbox=mailbox, envelope_sender=envelope_sender)
+    sha256, message_id = fields["sha256"], fields["message_id"]
     first = _duplicate_of(sha256, message_id)
     if first is not None:
         return _as_duplicate(first)
-    path = rawstore.store(raw, sha256)  # durable before any row says it exists
+    rawstore.store(raw, sha256)  # durable before any row says it exists
     try:
         with transaction.atomic():
-            row = RawMessage.objects.create(
-                sha256=sha256,
-                path=path,
-                size=len(raw),
-                message_id=message_id,
-                mailbox=mailbox,
-                source=source,
-                envelope_sender=envelope_sender,
-            )
+            row = RawMessage.objects.create(**fields)
             inbound = Inbound.objects.create(raw=row, mailbox=mailbox)
     except IntegrityError:  # the same message, stored a moment ago by another worker
         first = _duplicate_of(sha256, message_id)
@@ -323,22 +319,24 @@ def _run_processing(
     try:
         with transaction.atomic():
             _process(inbound, release=release, in_hand=in_hand)
-    except _Outcome as done:
-        inbound.outcome, inbound.reason = done.outcome, done.reason[:500]
-        inbound.ticket = inbound.ticket_message = None
-        after = done.after
-    except Exception as exc:  # rolled back to the savepoint: quarantined, with why
-        expected = isinstance(exc, ValidationError | PermissionDenied)
-        logger.warning(
-            "mail: message %s quarantined: %r",
-            inbound.pk or inbound.raw.sha256[:12],
-            exc,
-            exc_info=not expected,
-        )
-        inbound.outcome, inbound.reason = Outcome.QUARANTINED, _failure_reason(exc)[:500]
-        inbound.ticket = inbound.ticket_message = None
+    except Exception as exc:  # rolled back to the savepoint
+        after = _ended(inbound, exc, inbound.pk)
     inbound.processed_at = timezone.now()
     return after
+
+
+def _ended(inbound: Inbound, exc: Exception, label: object) -> Callable[[], object] | None:
+    """`inbound`'s outcome when its processing ended in `exc` (rolled back): the `_Outcome`
+    raised (ignored, held, quarantined), else quarantined with why (logged, by `label`); no
+    ticket. What that outcome does besides, to run once it is in place."""
+    inbound.ticket = inbound.ticket_message = None
+    if isinstance(exc, _Outcome):
+        inbound.outcome, inbound.reason = exc.outcome, exc.reason[:500]
+        return exc.after
+    expected = isinstance(exc, ValidationError | PermissionDenied)
+    logger.warning("mail: message %s quarantined: %r", label, exc, exc_info=not expected)
+    inbound.outcome, inbound.reason = Outcome.QUARANTINED, _failure_reason(exc)[:500]
+    return None
 
 
 def _run_after(after: Callable[[], object], inbound: Inbound) -> None:
