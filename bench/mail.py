@@ -15,7 +15,9 @@
 The mix (seeded): new requests from --senders known people (example.com), about 40% replies
 onto earlier tickets (half by `[TL-000123]` in the subject, half by In-Reply-To only), 15% with a
 small attachment (a few KB of PDF or PNG bytes), some HTML-only, a few automatic replies and
-bounces (recorded and ignored, no ticket).
+bounces (recorded and ignored, no ticket). The desk has the demo's Standard service-target
+policy (9 to 5, England's holidays): each new ticket's clock computes its due times
+(--no-sla-policy: none, as the figures before stop 19 were taken).
 
 Phases, each on the same database:
 - spool, burst: every message written to the spool as `tierline mailserver` writes it
@@ -123,6 +125,12 @@ def parse_args() -> argparse.Namespace:
         "deleted after)",
     )
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/0", help="with --tasks redis")
+    p.add_argument(
+        "--no-sla-policy",
+        action="store_true",
+        help="no service-target policy (by default the demo's Standard one, 9 to 5, so every\n"
+        "new ticket's clock computes its due times, as on a desk that uses them)",
+    )
     args = p.parse_args()
     if args.messages < 10 or args.senders < 1 or args.rate <= 0 or args.interval <= 0:
         p.error("--messages >= 10, --senders >= 1, --rate and --interval > 0")
@@ -291,6 +299,39 @@ def set_up(args: argparse.Namespace) -> None:
         allowed_domains="example.com",
         policy=Mailbox.Policy.ACCEPT,
         rate_limit_per_hour=100_000,  # the bench's senders write far more than people do
+    )
+    if not args.no_sla_policy:
+        _standard_policy()
+
+
+def _standard_policy() -> None:
+    """The demo's standard service targets: every new ticket's clock runs on a policy with a
+    9-to-5 calendar and England's public holidays, as on a desk that uses them."""
+    from datetime import time as clock_time
+
+    from tierline.demo.service_targets import TARGETS
+    from tierline.sla.models import BusinessHours, Calendar, Policy, Target
+
+    desk = Calendar.objects.create(
+        name="Service desk 9 to 5",
+        zone="Europe/London",
+        holiday_country="GB",
+        holiday_subdivision="ENG",
+    )
+    BusinessHours.objects.bulk_create(
+        BusinessHours(calendar=desk, weekday=day, start=clock_time(9), end=clock_time(17))
+        for day in range(5)
+    )
+    policy = Policy.objects.create(name="Standard", order=100, calendar=desk)
+    Target.objects.bulk_create(
+        Target(
+            policy=policy,
+            priority=priority,
+            first_response_minutes=first,
+            next_response_minutes=following,
+            resolution_minutes=resolution,
+        )
+        for priority, (first, following, resolution) in TARGETS["Standard"].items()
     )
 
 
@@ -643,7 +684,9 @@ def main() -> int:
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
     for line in table:
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
-    print(f"tasks: {args.tasks}")
+    print(
+        f"tasks: {args.tasks}; SLA policy: {'none' if args.no_sla_policy else 'Standard, 9 to 5'}"
+    )
     return 0
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus
 
 from tests.core import worker_tasks
-from tierline.core import health
+from tierline.core import batch, health
 from tierline.core.redis_tasks import RedisBackend, RedisWorker
 
 FAST = {"lease": 0.8, "heartbeat": 0.2}
@@ -382,3 +382,46 @@ def test_a_bad_worker_lease_is_refused_with_usage(lease, capsys):
     err = capsys.readouterr().err
     assert "--lease" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.django_db
+def test_a_batchs_tasks_are_pushed_together_when_the_batch_ends(
+    redis_backend, django_capture_on_commit_callbacks, tmp_path, monkeypatch
+):
+    # given a batch of work (core.batch) whose transaction queues three tasks
+    queue = redis_backend.keys.queue("default")
+    pipelines = []
+    pipeline = redis_backend.redis.pipeline
+    monkeypatch.setattr(
+        redis_backend.redis, "pipeline", lambda **kw: pipelines.append(1) or pipeline(**kw)
+    )
+    log = str(tmp_path / "runs.log")
+    with batch.scope():
+        with django_capture_on_commit_callbacks(execute=True):
+            queued = [
+                redis_backend.enqueue(worker_tasks.record_run, (), {"log": log, "name": str(n)})
+                for n in range(3)
+            ]
+        # when it has committed, then they wait for the batch's end
+        assert redis_backend.redis.llen(queue) == 0
+    # and are there after it, pushed in one round trip, in the order queued
+    assert pipelines == [1]
+    assert redis_backend.redis.lrange(queue, 0, -1) == [q.id for q in reversed(queued)]
+    assert all(redis_backend.get_result(q.id).status == TaskResultStatus.READY for q in queued)
+
+
+@pytest.mark.django_db
+def test_a_batch_that_rolls_back_pushes_none_of_its_tasks(
+    redis_backend, django_capture_on_commit_callbacks, tmp_path
+):
+    log = str(tmp_path / "runs.log")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        batch.scope(),
+        transaction.atomic(),
+    ):
+        redis_backend.enqueue(worker_tasks.record_run, (), {"log": log, "name": "gone"})
+        raise RuntimeError("roll back")
+    assert callbacks == []
+    assert redis_backend.redis.llen(redis_backend.keys.queue("default")) == 0

@@ -92,6 +92,10 @@ def test_open_ticket_publishes_ticket_opened(employee, tier1):
             channel="phone",
             category_id=None,
             parent_id=None,
+            created_at=ticket.created_at,
+            status="new",
+            requester_department_id=employee.department_id,
+            requester_vip=employee.is_vip,
         )
     ]
     assert ticket.priority == 1

@@ -5,13 +5,16 @@ batch taken again one message at a time."""
 from __future__ import annotations
 
 import pytest
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
+from django.test.utils import CaptureQueriesContext
 
 from tests.mail.factories import mail, mailbox
+from tests.people.factories import UserFactory
 from tierline.core.models import HistoryEntry
 from tierline.desk.models import Ticket
 from tierline.mail import parsing, rawstore, services, spool
 from tierline.mail.models import Inbound, RawMessage
+from tierline.people import queries as people_queries
 from tierline.people.models import User
 
 pytestmark = pytest.mark.django_db
@@ -291,3 +294,93 @@ def test_a_message_whose_outcome_cannot_be_written_is_quarantined_and_the_batch_
     assert second.ticket_id is None and second.raw_id is not None
     assert Ticket.objects.count() == 2 and RawMessage.objects.count() == 3
     assert spool.waiting() == []
+
+
+# --- what a batch knows of its senders ------------------------------------------------------
+
+
+def test_a_batch_looks_its_senders_up_together_not_once_per_message(employee, monkeypatch):
+    # given five known people writing in one batch
+    mailbox()
+    monkeypatch.setattr(spool, "BATCH_SECONDS", 3600)
+    people = [UserFactory(username=f"writer{n}") for n in range(5)]
+    _spool(*[mail(sender=p.email, subject=f"Printer {n}") for n, p in enumerate(people)])
+    one_by_one = []
+    monkeypatch.setattr(
+        people_queries,
+        "person_by_email",
+        lambda address: one_by_one.append(address) or pytest.fail("looked up alone"),
+    )
+    # when the spool is drained
+    with CaptureQueriesContext(connection) as queries:
+        done = spool.drain()
+    # then each has a ticket of their own, with no one-by-one look-up or rate count
+    assert [r.line.split()[0] for _, r in done] == ["new"] * 5
+    assert sorted(t.requester_id for t in Ticket.objects.all()) == sorted(p.pk for p in people)
+    assert one_by_one == []
+    counts = [q["sql"] for q in queries if q["sql"].startswith("SELECT COUNT(*)")]
+    assert not [sql for sql in counts if "mail_inbound" in sql]
+
+
+def test_the_rate_limit_holds_inside_one_batch_with_what_came_before(employee, monkeypatch):
+    # given a limit of 3 an hour, and one message from the sender already in
+    mailbox(rate_limit_per_hour=3)
+    monkeypatch.setattr(spool, "BATCH_SECONDS", 3600)
+    assert services.receive(mail(subject="Printer 0")).line.startswith("new TL-")
+    # when four more come in one batch
+    _spool(*[mail(subject=f"Printer {n}") for n in range(1, 5)])
+    lines = [r.line for _, r in spool.drain()]
+    # then two more open tickets and the rest are held, with the exact count
+    assert [line.split()[0] for line in lines] == ["new", "new", "held:", "held:"]
+    assert "rate limit: 3 messages from employee@example.com" in lines[2]
+    assert Inbound.objects.filter(sender="employee@example.com").count() == 5
+
+
+def test_an_automatic_reply_in_the_batch_counts_towards_the_rate_limit(employee, monkeypatch):
+    mailbox(rate_limit_per_hour=2)
+    monkeypatch.setattr(spool, "BATCH_SECONDS", 3600)
+    auto = {"Auto-Submitted": "auto-replied"}
+    _spool(mail(headers=auto), mail(headers=auto, subject="Again"), mail(subject="Printer"))
+    lines = [r.line for _, r in spool.drain()]
+    assert [line.split()[0] for line in lines] == ["ignored:", "ignored:", "held:"]
+
+
+def test_a_sender_made_a_requester_by_the_batch_is_one_person_for_all_its_messages(
+    employee, monkeypatch
+):
+    # given an unknown sender from an allowed domain, writing twice in one batch
+    mailbox(allowed_domains="example.com")
+    monkeypatch.setattr(spool, "BATCH_SECONDS", 3600)
+    _spool(
+        mail(sender="newcomer@example.com", subject="First"),
+        mail(sender="newcomer@example.com", subject="Second"),
+    )
+    lines = [r.line for _, r in spool.drain()]
+    assert [line.split()[0] for line in lines] == ["new", "new"]
+    newcomer = User.objects.get(email__iexact="newcomer@example.com")
+    assert set(Ticket.objects.values_list("requester_id", flat=True)) == {newcomer.pk}
+
+
+def test_people_by_email_matches_person_by_email():
+    here = UserFactory(username="here", email="Pat@Example.com")
+    UserFactory(username="later", email="pat@example.com", is_active=False)
+    found = people_queries.people_by_email(["PAT@example.COM", "nobody@example.com", ""])
+    assert found == {"PAT@EXAMPLE.COM": here}
+    assert people_queries.person_by_email("pat@example.com") == here
+
+
+def test_a_batch_reads_ahead_no_more_than_its_byte_budget(employee, monkeypatch):
+    # given messages each larger than what a batch may hold read ahead
+    mailbox()
+    monkeypatch.setattr(spool, "AHEAD_BYTES", 1)
+    monkeypatch.setattr(spool, "BATCH_SECONDS", 3600)
+    batches = []
+    original = spool._drain_batch
+    monkeypatch.setattr(
+        spool, "_drain_batch", lambda paths: batches.append(len(paths)) or original(paths)
+    )
+    _spool(*_five()[:3])
+    # when drained, then each batch read and took one, and every message has its outcome
+    done = spool.drain()
+    assert [r.line.split()[0] for _, r in done] == ["new"] * 3
+    assert batches == [3, 2, 1] and spool.waiting() == []

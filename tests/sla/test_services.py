@@ -6,10 +6,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests.desk import factories as desk_factories
 from tests.people import factories as people_factories
 from tests.sla import factories
+from tierline.core import batch
 from tierline.core.history import history_of
 from tierline.desk import services as desk_services
 from tierline.desk.choices import Level, Priority, Status
@@ -305,3 +308,49 @@ def test_a_target_overdue_when_the_ticket_starts_waiting_stays_breached(clock, e
     desk_services.change_status(ticket=ticket, by=tier1, status=Status.WAITING_THIRD_PARTY)
     # then
     assert state_of(clock_of(ticket), clock.now) == State.BREACHED
+
+
+# --- what opening a ticket reads ------------------------------------------------------------
+
+
+def test_a_new_tickets_clock_starts_from_what_the_event_says_without_reading_it_back(
+    clock, employee, monkeypatch
+):
+    # given a VIP in Finance, and a policy for Finance's VIPs
+    finance = people_factories.DepartmentFactory(name="Finance")
+    factories.policy(
+        "Finance VIPs",
+        on=factories.always_open(),
+        department=finance,
+        vip_only=True,
+        targets={Priority.MEDIUM: (10, None, 60)},
+    )
+    boss = people_factories.UserFactory(department=finance, is_vip=True)
+    monkeypatch.setattr(
+        services.desk_queries, "clock_facts", lambda ticket_id: pytest.fail("read back")
+    )
+    # when their ticket is opened
+    ticket = open_at(MONDAY_10, requester=boss)
+    # then its clock runs on that policy from the opening time
+    row = clock_of(ticket)
+    assert (row.policy.name, row.requester_id, row.started_at) == (
+        "Finance VIPs",
+        boss.pk,
+        MONDAY_10,
+    )
+    assert row.first_response_due == MONDAY_10 + timedelta(minutes=10)
+
+
+def test_tickets_opened_in_one_batch_read_the_policies_once(clock, employee):
+    # given two policies
+    calendar = factories.always_open()
+    factories.policy("First", on=calendar, order=1, vip_only=True)
+    factories.policy("Standard", on=calendar, order=2)
+    # when three tickets are opened in one batch of work (a spool drain's)
+    with batch.scope(), CaptureQueriesContext(connection) as queries:
+        tickets = [open_at(MONDAY_10, requester=employee) for _ in range(3)]
+    # then the policies and their targets were read once, and every clock has its policy
+    policy_reads = [q["sql"] for q in queries if 'FROM "sla_policy"' in q["sql"]]
+    target_reads = [q["sql"] for q in queries if 'FROM "sla_target"' in q["sql"]]
+    assert (len(policy_reads), len(target_reads)) == (1, 1)
+    assert [clock_of(t).policy.name for t in tickets] == ["Standard"] * 3

@@ -62,6 +62,8 @@ from django_tasks.utils import (
     normalize_json,
 )
 
+from tierline.core import batch
+
 logger = logging.getLogger(__name__)
 
 RESULT_DAYS = 7
@@ -217,11 +219,10 @@ class RedisBackend(BaseTaskBackend):
         }
 
         def push() -> None:
-            pipe = self.redis.pipeline(transaction=True)
-            pipe.hset(self.keys.job(result.id), mapping=fields)
-            pipe.lpush(self.keys.queue(task.queue_name), result.id)
-            pipe.execute()
-            task_enqueued.send(type(self), task_result=result)
+            # In a batch of work (`core.batch`, a spool drain), the batch's tasks go together
+            # when it ends: one round trip to Redis, not one per task.
+            if not batch.defer(f"core:redis-tasks:{self.alias}", (result, fields), self._push):
+                self._push([(result, fields)])
 
         if transaction.get_connection().in_atomic_block:
             # After the commit, or never: a worker must find the rows the task reads. A failure
@@ -230,6 +231,16 @@ class RedisBackend(BaseTaskBackend):
         else:
             push()
         return result
+
+    def _push(self, jobs: list[tuple[TaskResult, dict[str, str]]]) -> None:
+        """Each job's hash and its place on its queue, in one MULTI/EXEC."""
+        pipe = self.redis.pipeline(transaction=True)
+        for result, fields in jobs:
+            pipe.hset(self.keys.job(result.id), mapping=fields)
+            pipe.lpush(self.keys.queue(result.task.queue_name), result.id)
+        pipe.execute()
+        for result, _fields in jobs:
+            task_enqueued.send(type(self), task_result=result)
 
     def get_result(self, result_id: str) -> TaskResult:
         data = self.redis.hgetall(self.keys.job(result_id))

@@ -53,6 +53,9 @@ class TicketEvent(DeskEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class TicketOpened(TicketEvent):
+    """A new ticket, with what a service-target clock starts from (its opening time and
+    status, the requester's department and VIP flag), so no handler reads the ticket back."""
+
     requester_id: int
     team_id: int
     tier: int
@@ -60,6 +63,10 @@ class TicketOpened(TicketEvent):
     channel: str
     category_id: int | None
     parent_id: int | None
+    created_at: datetime
+    status: str
+    requester_department_id: int | None
+    requester_vip: bool
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -45,12 +45,12 @@ from tierline.mail import (
     outbound_events,
     parsing,
     rawstore,
+    senders,
     watchers,
 )
 from tierline.mail.models import DEFAULT_RATE_LIMIT, Inbound, Mailbox, RawMessage
 from tierline.mail.quoting import trim_reply
 from tierline.mail.threads import find_ticket
-from tierline.people import queries as people
 from tierline.people import services as people_services
 from tierline.people.models import User
 
@@ -59,6 +59,8 @@ logger = logging.getLogger(__name__)
 SUBJECT_MAX = 200
 DESCRIPTION_MAX = 20000
 REPLY_MAX = 50000
+# A sender's messages are counted over this window against the mailbox's hourly limit.
+RATE_WINDOW = timedelta(hours=1)
 Outcome = Inbound.Outcome
 
 
@@ -75,7 +77,7 @@ class Received:
 # --- receiving ------------------------------------------------------------------------------
 
 
-def _loaded(raw: bytes) -> parsing.EmailMessage | None:
+def loaded(raw: bytes) -> parsing.EmailMessage | None:
     """The message object (parsed once: its Message-ID here, the rest by `process`), or None
     when it holds no message (`process` quarantines it with the reason)."""
     try:
@@ -113,12 +115,14 @@ def receive(
     source: str = RawMessage.Source.INGEST,
     mailbox: Mailbox | None = None,
     envelope_sender: str | None = None,
+    loaded_msg: parsing.EmailMessage | None = None,
 ) -> Received:
-    """Store `raw` (on disk, then its rows) and process it; what became of it.
+    """Store `raw` (on disk, then its rows) and process it; what became of it. `loaded_msg`:
+    `loaded(raw)`, when the caller has it already.
 
     The same bytes, or a message with the same Message-ID (the same mail in two mailboxes, a
     fetch retried), make no second entry: "ignored: duplicate of <id>"."""
-    msg = _loaded(raw)
+    msg = loaded_msg if loaded_msg is not None else loaded(raw)
     if transaction.get_connection().in_atomic_block:
         # A spool batch: the new rows stay invisible to every other worker until it commits.
         return _receive_in_batch(
@@ -233,9 +237,7 @@ def store(
     """Store `raw` (on disk, then RawMessage + a pending Inbound) without processing it; for a
     duplicate, the first arrival's record. `receive` is `store` then `process`; the IMAP
     fetcher commits its UID bookkeeping with these rows before processing."""
-    return _store(
-        raw, _loaded(raw), source=source, mailbox=mailbox, envelope_sender=envelope_sender
-    )
+    return _store(raw, loaded(raw), source=source, mailbox=mailbox, envelope_sender=envelope_sender)
 
 
 def _store(
@@ -363,6 +365,7 @@ def _process(inbound: Inbound, *, release: bool, in_hand: _InHand | None = None)
     except parsing.Unparseable as exc:
         raise _Outcome(Outcome.QUARANTINED, f"unparseable: {exc}") from None
     inbound.sender = parsed.sender.lower()[:320]
+    senders.saw(inbound.sender)
     inbound.sender_name = parsed.sender_name
     inbound.subject = parsed.subject[:500]
     inbound.cc = parsed.cc[:50]
@@ -392,7 +395,7 @@ def _process(inbound: Inbound, *, release: bool, in_hand: _InHand | None = None)
         _check_rate(inbound, mailbox)
 
     mail_user = mailboxes.mail_user()
-    person = people.person_by_email(parsed.sender)
+    person = senders.person(parsed.sender)
     if person is not None and not person.is_active and not release:
         raise _Outcome(Outcome.HELD, f"the sender's account ({person.username}) is deactivated")
     ticket, found_by = find_ticket(parsed, reader=mail_user)
@@ -417,11 +420,13 @@ def _cc_watch(inbound: Inbound, parsed: parsing.ParsedMail, mail_user: User) -> 
 
 def _check_rate(inbound: Inbound, mailbox: Mailbox | None) -> None:
     limit = mailbox.rate_limit_per_hour if mailbox else DEFAULT_RATE_LIMIT
-    since = timezone.now() - timedelta(hours=1)
-    others = Inbound.objects.filter(sender=inbound.sender, created_at__gte=since)
-    if inbound.pk is not None:  # in a spool batch the row is written after, with its outcome
-        others = others.exclude(pk=inbound.pk)
-    recent = others.count()
+    # In a spool batch the row is written after, with its outcome (no pk yet).
+    recent = senders.recent_count(
+        inbound.sender,
+        since=timezone.now() - RATE_WINDOW,
+        limit=limit,
+        exclude_pk=inbound.pk,
+    )
     if recent >= limit:
         raise _Outcome(
             Outcome.HELD,

@@ -35,8 +35,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
-from tierline.mail import mailboxes, rawstore, services
+from tierline.mail import mailboxes, parsing, rawstore, senders, services
 from tierline.mail.models import RawMessage
 
 logger = logging.getLogger(__name__)
@@ -46,6 +47,9 @@ _UNSAFE_IN_HEADER = re.compile(r"[\r\n\x00]")
 # (on SQLite the database's write lock) until it commits.
 BATCH = 50
 BATCH_SECONDS = 0.5
+# A batch reads its messages before it processes them (their senders are looked up together),
+# up to this many bytes: a batch of large attachments is not held in memory whole.
+AHEAD_BYTES = 8 * 1024 * 1024
 
 
 def root() -> Path:
@@ -109,12 +113,36 @@ def drain(*, limit: int | None = None) -> list[tuple[Path, services.Received]]:
     return done
 
 
-def _receive(path: Path) -> services.Received | None:
+def _read(path: Path) -> bytes | None:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:  # another drainer took it
         return None
-    return services.receive(raw, source=RawMessage.Source.SPOOL)
+
+
+def _read_ahead(paths: Sequence[Path]) -> list[tuple[Path, bytes | None]]:
+    """The front of `paths` read, up to AHEAD_BYTES in all (at least one file): a batch of large
+    messages is not all held in memory at once."""
+    ahead: list[tuple[Path, bytes | None]] = []
+    held = 0
+    for path in paths:
+        if ahead and held >= AHEAD_BYTES:
+            break
+        raw = _read(path)
+        held += len(raw or b"")
+        ahead.append((path, raw))
+    return ahead
+
+
+def _receive(
+    path: Path, raw: bytes | None = None, msg: parsing.EmailMessage | None = None
+) -> services.Received | None:
+    """The file's message through the gateway (`raw` and `msg`: already read and loaded)."""
+    if raw is None:
+        raw = _read(path)
+        if raw is None:
+            return None
+    return services.receive(raw, source=RawMessage.Source.SPOOL, loaded_msg=msg)
 
 
 def _drain_batch(
@@ -127,12 +155,18 @@ def _drain_batch(
     try:
         # Left in reverse order: the raw files and their folders are flushed, then it commits.
         with mailboxes.batch_cache(), transaction.atomic(), rawstore.synced_together():
-            while position < len(paths) and len(taken) < BATCH:
+            # The batch's messages read and loaded first, so their senders are looked up
+            # together (`senders.expect`); those left when time runs out are read again by the
+            # next batch.
+            ahead = _read_ahead(paths[:BATCH])
+            loaded = [services.loaded(raw) if raw is not None else None for _p, raw in ahead]
+            senders.expect(loaded, since=timezone.now() - services.RATE_WINDOW)
+            while position < len(ahead) and len(taken) < BATCH:
                 if taken and time.monotonic() - started >= BATCH_SECONDS:
                     break
-                path = paths[position]
+                (path, raw), msg = ahead[position], loaded[position]
                 position += 1
-                received = _receive(path)
+                received = _receive(path, raw, msg) if raw is not None else None
                 if received is not None:
                     taken.append((path, received))
     except Exception:

@@ -10,7 +10,9 @@ from collections.abc import Iterable
 
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Upper
 
+from tierline.core import batch
 from tierline.people.models import (  # noqa: F401  (team access is read in models; asked for here)
     Department,
     Location,
@@ -157,6 +159,23 @@ def person_by_email(address: str) -> User | None:
     )
 
 
+def people_by_email(addresses: Iterable[str]) -> dict[str, User]:
+    """`person_by_email` for many addresses in one query: each address (upper-cased) that
+    names somebody, and whom `person_by_email` would give for it."""
+    wanted = {a.strip().upper() for a in addresses if a and a.strip()}
+    if not wanted:
+        return {}
+    found: dict[str, User] = {}
+    rows = (
+        User.objects.annotate(email_upper=Upper("email"))
+        .filter(email_upper__in=wanted, is_system=False)
+        .order_by("-is_active", "pk")
+    )
+    for person in rows:
+        found.setdefault(person.email_upper, person)
+    return found
+
+
 def teams() -> QuerySet[Team]:
     """Every team, by tier then name."""
     return Team.objects.all()
@@ -190,8 +209,14 @@ def team_for_new_ticket(team_id: int | None) -> Team | None:
 
     Written as SQL because it runs for every ticket opened and building it through the ORM
     took longer than running it. Only names from the model's metadata go into the text;
-    values are parameters.
+    values are parameters. Tier 1's default is read once per batch of work (`core.batch`).
     """
+    if team_id is None:
+        return batch.memo("people:tier1-team", lambda: _team_for_new_ticket(None))
+    return _team_for_new_ticket(team_id)
+
+
+def _team_for_new_ticket(team_id: int | None) -> Team | None:
     q = connection.ops.quote_name
     meta = Team._meta
     fields = meta.concrete_fields

@@ -31,6 +31,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from tierline.core import batch
 from tierline.desk import permissions as perms
 from tierline.desk import queries as desk_queries
 from tierline.desk import services as desk_services
@@ -84,6 +85,20 @@ class Match:
     target: Target
 
 
+def active_policies() -> list[Policy]:
+    """The active policies by order, with their calendars and targets: read once per batch of
+    work (`core.batch`: a spool drain opens many tickets in one transaction), else per call."""
+    return batch.memo(
+        "sla:policies",
+        lambda: list(
+            Policy.objects.filter(is_active=True)
+            .select_related("calendar")
+            .prefetch_related("targets")
+            .order_by("order", "pk")
+        ),
+    )
+
+
 def matching_policy(
     *,
     priority: int,
@@ -94,13 +109,7 @@ def matching_policy(
 ) -> Match | None:
     """The first active policy, by order, whose conditions hold and which has a target for
     `priority`; None when no policy applies (the ticket has no targets)."""
-    policies = (
-        Policy.objects.filter(is_active=True)
-        .select_related("calendar")
-        .prefetch_related("targets")
-        .order_by("order", "pk")
-    )
-    for policy in policies:
+    for policy in active_policies():
         if policy.category_id is not None and policy.category_id != category_id:
             continue
         if policy.team_id is not None and policy.team_id != team_id:
@@ -269,9 +278,12 @@ def _mark_late(clock: TicketClock, kind: str, at: datetime) -> None:
 # --- the clock, from the desk's events --------------------------------------------------------
 
 
-def start_clock(*, ticket_id: int) -> TicketClock | None:
-    """A new ticket's clock, from its opening time, against the policy that matches it."""
-    facts = desk_queries.clock_facts(ticket_id)
+def start_clock(*, ticket_id: int, facts: dict[str, Any] | None = None) -> TicketClock | None:
+    """A new ticket's clock, from its opening time, against the policy that matches it.
+    `facts` are `desk.queries.clock_facts`'s, when the caller has them (the TicketOpened
+    event carries them); else they are read."""
+    if facts is None:
+        facts = desk_queries.clock_facts(ticket_id)
     if facts is None:
         return None
     clock = TicketClock(
@@ -371,7 +383,19 @@ def retarget(*, ticket_id: int) -> None:
 
 
 def on_ticket_opened(event: TicketOpened) -> None:
-    start_clock(ticket_id=event.ticket_id)
+    start_clock(
+        ticket_id=event.ticket_id,
+        facts={
+            "created_at": event.created_at,
+            "status": event.status,
+            "priority": event.priority,
+            "category_id": event.category_id,
+            "team_id": event.team_id,
+            "requester_id": event.requester_id,
+            "department_id": event.requester_department_id,
+            "requester_vip": event.requester_vip,
+        },
+    )
 
 
 def on_status_changed(event: StatusChanged) -> None:

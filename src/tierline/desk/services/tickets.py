@@ -226,6 +226,10 @@ def open_ticket(
             channel=channel,
             category_id=category.pk if category else None,
             parent_id=parent.pk if parent else None,
+            created_at=now,
+            status=ticket.status,
+            requester_department_id=requester.department_id,
+            requester_vip=requester.is_vip,
         )
     )
     return ticket
