@@ -99,3 +99,19 @@ def test_html_only_replies_become_readable_tickets_without_scripts(client, lead,
         reverse("desk:ticket", args=[inbound.ticket.number]),
     ):
         assert not FOREIGN_SCRIPT.search(client.get(url).content.decode())
+
+
+@pytest.mark.django_db(False)
+def test_the_sender_read_from_the_headers_alone_is_the_one_parsing_reads():
+    # The spool looks a batch's senders up from their headers alone (senders.expect): for
+    # every message of the corpus that parses, the address must be the same.
+    compared = 0
+    for path in FILES:
+        raw = path.read_bytes()
+        try:
+            _msg, parsed = parsing.parse(raw)
+        except parsing.Unparseable:
+            continue
+        assert parsing.sender_of_raw(raw) == parsed.sender.lower(), path.name
+        compared += 1
+    assert compared > 200

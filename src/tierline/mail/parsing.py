@@ -189,6 +189,23 @@ def addresses(msg: Message, name: str) -> list[tuple[str, str]]:
     return pairs
 
 
+# The end of a message's headers (the first empty line), looked for within this many bytes.
+_HEADERS_END = re.compile(rb"\r?\n\r?\n")
+HEADERS_SCAN = 256 * 1024
+
+
+def sender_of_raw(raw: bytes) -> str:
+    """The From address of `raw` as `parse` reads it, lower-cased, from its headers alone (the
+    body is not parsed); "" when there is none or the headers can't be read."""
+    end = _HEADERS_END.search(raw, 0, HEADERS_SCAN)
+    try:
+        headers = email.message_from_bytes(raw[: end.end() if end else HEADERS_SCAN], policy=POLICY)
+        found = addresses(headers, "from")
+    except Exception:  # noqa: BLE001  the processing says what is wrong with it
+        return ""
+    return found[0][1].lower() if found else ""
+
+
 def message_ids(msg: Message, name: str) -> list[str]:
     """The `<id>`s in header `name` (Message-ID, In-Reply-To, References), in order."""
     ids = []

@@ -36,23 +36,13 @@ _SINCE = "mail:senders:since"
 _SAW = "mail:senders:saw"
 
 
-def sender_of(msg: parsing.EmailMessage | None) -> str:
-    """The sender's address as `Inbound.sender` keeps it (lower case), or "" when none."""
-    if msg is None:
-        return ""
-    try:
-        found = parsing.addresses(msg, "from")
-    except Exception:  # noqa: BLE001  the processing says what is wrong with it
-        return ""
-    return found[0][1].lower()[:320] if found else ""
-
-
-def expect(msgs: Iterable[parsing.EmailMessage | None], *, since: datetime) -> None:
-    """Read, for the open batch, the people the messages come from and each sender's messages
-    since `since` (an hour ago). Nothing outside a batch."""
+def expect(raws: Iterable[bytes], *, since: datetime) -> None:
+    """Read, for the open batch, the people the raw messages come from (their From, read from
+    their headers alone) and each sender's messages since `since` (an hour ago). Nothing
+    outside a batch."""
     if not batch.active():
         return
-    senders = {sender for sender in map(sender_of, msgs) if sender}
+    senders = {sender[:320] for sender in map(parsing.sender_of_raw, raws) if sender}
     if not senders:
         return
     batch.remember(_PEOPLE, people.people_by_email(senders))

@@ -77,7 +77,7 @@ class Received:
 # --- receiving ------------------------------------------------------------------------------
 
 
-def loaded(raw: bytes) -> parsing.EmailMessage | None:
+def _loaded(raw: bytes) -> parsing.EmailMessage | None:
     """The message object (parsed once: its Message-ID here, the rest by `process`), or None
     when it holds no message (`process` quarantines it with the reason)."""
     try:
@@ -115,14 +115,12 @@ def receive(
     source: str = RawMessage.Source.INGEST,
     mailbox: Mailbox | None = None,
     envelope_sender: str | None = None,
-    loaded_msg: parsing.EmailMessage | None = None,
 ) -> Received:
-    """Store `raw` (on disk, then its rows) and process it; what became of it. `loaded_msg`:
-    `loaded(raw)`, when the caller has it already.
+    """Store `raw` (on disk, then its rows) and process it; what became of it.
 
     The same bytes, or a message with the same Message-ID (the same mail in two mailboxes, a
     fetch retried), make no second entry: "ignored: duplicate of <id>"."""
-    msg = loaded_msg if loaded_msg is not None else loaded(raw)
+    msg = _loaded(raw)
     if transaction.get_connection().in_atomic_block:
         # A spool batch: the new rows stay invisible to every other worker until it commits.
         return _receive_in_batch(
@@ -237,7 +235,9 @@ def store(
     """Store `raw` (on disk, then RawMessage + a pending Inbound) without processing it; for a
     duplicate, the first arrival's record. `receive` is `store` then `process`; the IMAP
     fetcher commits its UID bookkeeping with these rows before processing."""
-    return _store(raw, loaded(raw), source=source, mailbox=mailbox, envelope_sender=envelope_sender)
+    return _store(
+        raw, _loaded(raw), source=source, mailbox=mailbox, envelope_sender=envelope_sender
+    )
 
 
 def _store(

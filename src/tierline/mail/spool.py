@@ -37,7 +37,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from tierline.mail import mailboxes, parsing, rawstore, senders, services
+from tierline.mail import mailboxes, rawstore, senders, services
 from tierline.mail.models import RawMessage
 
 logger = logging.getLogger(__name__)
@@ -134,15 +134,13 @@ def _read_ahead(paths: Sequence[Path]) -> list[tuple[Path, bytes | None]]:
     return ahead
 
 
-def _receive(
-    path: Path, raw: bytes | None = None, msg: parsing.EmailMessage | None = None
-) -> services.Received | None:
-    """The file's message through the gateway (`raw` and `msg`: already read and loaded)."""
+def _receive(path: Path, raw: bytes | None = None) -> services.Received | None:
+    """The file's message through the gateway (`raw`: its bytes, already read)."""
     if raw is None:
         raw = _read(path)
         if raw is None:
             return None
-    return services.receive(raw, source=RawMessage.Source.SPOOL, loaded_msg=msg)
+    return services.receive(raw, source=RawMessage.Source.SPOOL)
 
 
 def _drain_batch(
@@ -155,18 +153,20 @@ def _drain_batch(
     try:
         # Left in reverse order: the raw files and their folders are flushed, then it commits.
         with mailboxes.batch_cache(), transaction.atomic(), rawstore.synced_together():
-            # The batch's messages read and loaded first, so their senders are looked up
-            # together (`senders.expect`); those left when time runs out are read again by the
-            # next batch.
+            # The batch's files read first, so their senders are looked up together
+            # (`senders.expect`, from the headers alone); those left when time runs out are
+            # read again by the next batch.
             ahead = _read_ahead(paths[:BATCH])
-            loaded = [services.loaded(raw) if raw is not None else None for _p, raw in ahead]
-            senders.expect(loaded, since=timezone.now() - services.RATE_WINDOW)
+            senders.expect(
+                (raw for _path, raw in ahead if raw is not None),
+                since=timezone.now() - services.RATE_WINDOW,
+            )
             while position < len(ahead) and len(taken) < BATCH:
                 if taken and time.monotonic() - started >= BATCH_SECONDS:
                     break
-                (path, raw), msg = ahead[position], loaded[position]
+                path, raw = ahead[position]
                 position += 1
-                received = _receive(path, raw, msg) if raw is not None else None
+                received = _receive(path, raw) if raw is not None else None
                 if received is not None:
                     taken.append((path, received))
     except Exception:
