@@ -11,6 +11,7 @@
     python bench/mail.py --tasks redis                     after-commit tasks queued in Redis for
                                                            the task workers (a cluster's set-up):
                                                            the mail worker's own share is timed
+    python bench/mail.py --tasks redis --run-tasks         and then one task worker runs them
 
 The mix (seeded): new requests from --senders known people (example.com), about 40% replies
 onto earlier tickets (half by `[TL-000123]` in the subject, half by In-Reply-To only), 15% with a
@@ -125,6 +126,12 @@ def parse_args() -> argparse.Namespace:
         "deleted after)",
     )
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/0", help="with --tasks redis")
+    p.add_argument(
+        "--run-tasks",
+        action="store_true",
+        help="with --tasks redis: after the burst, one task worker runs the tasks it queued\n"
+        "(timed as a phase of its own)",
+    )
     p.add_argument(
         "--no-sla-policy",
         action="store_true",
@@ -613,6 +620,28 @@ def idle_phase(args: argparse.Namespace, mix: Mix, vendor: str) -> Row:
         server.stop()
 
 
+def tasks_phase(messages: int, vendor: str) -> Row:
+    """With --tasks redis: the after-commit tasks the burst queued (triage, duplicates, search
+    indexing, SLA routing, notifications), run to the end by one task worker in this process,
+    as `tierline worker` runs them. Its rate is in messages whose tasks were done per second."""
+    from django_tasks import task_backends
+
+    from tierline.core.redis_tasks import RedisWorker
+
+    backend = task_backends["default"]
+    waiting = backend.redis.llen(backend.keys.queue("default"))
+    worker = RedisWorker(backend, worker_id=f"bench-{os.getpid()}")
+    worker.start()
+    try:
+        wall, cpu = time.perf_counter(), time.process_time()
+        ran = worker.drain()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    finally:
+        worker.stop()
+    print(f"task worker: {ran} tasks run of {waiting} queued, {ran / wall:.1f} tasks/s")
+    return Row("its tasks, one task worker", messages, wall, cpu, [], [], vendor)
+
+
 def outcomes() -> str:
     from django.db.models import Count
 
@@ -661,6 +690,8 @@ def main() -> int:
         set_up(args)
         mix = Mix(args.seed, args.senders, next_ticket_pk(), settings.TIERLINE["TICKET_PREFIX"])
         rows = [] if args.imap and args.imap_only else [burst(args, mix, vendor)]
+        if rows and args.tasks == "redis" and args.run_tasks:
+            rows.append(tasks_phase(rows[0].messages, vendor))
         if args.steady > 0 and not (args.imap and args.imap_only):
             rows.append(steady(args, mix, vendor))
         if args.imap:

@@ -368,6 +368,40 @@ def test_regression_copy_without_move_never_copies_twice_after_a_crash(
         assert old_server.folder(user, PASSWORD) == {n: {"\\Deleted"} for n in (1, 2, 3)}
 
 
+def test_regression_a_byte_identical_message_is_copied_though_an_earlier_copy_is_there(
+    old_server, employee, monkeypatch
+):
+    """Data loss: without MOVE, the recovery took any copy with the same bytes in the processed
+    folder for the message's own. The same mail delivered twice, the first settled in an
+    earlier poll, the worker dying after processing the second and before its COPY: the
+    second was then deleted from the inbox with no copy of its own."""
+    user, account = old_account(old_server)
+    same = mail(subject="Delivered twice", message_id="<twice@client.example>")
+    old_server.append(user, PASSWORD, same)
+    assert imap.fetch(fresh(account)).error == ""
+    assert len(old_server.folder(user, PASSWORD, "Done")) == 1
+    # when the same bytes arrive again and the worker dies before settling them
+    old_server.append(user, PASSWORD, same)
+    ImapAccount.objects.filter(pk=account.pk).update(polling_until=None)
+    with monkeypatch.context() as patch:
+
+        def dies(*args, **kwargs):
+            raise Crash
+
+        patch.setattr(imap, "settle", dies)
+        with pytest.raises(Crash):
+            imap.fetch(fresh(account))
+    assert ImapMessage.objects.filter(state="processed").count() == 1
+    # and the next poll finishes it
+    ImapAccount.objects.filter(pk=account.pk).update(polling_until=None)
+    assert imap.fetch(fresh(account)).error == ""
+    # then the processed folder holds a copy for each delivery, and the inbox none
+    assert len(old_server.folder(user, PASSWORD, "Done")) == 2
+    assert set(ImapMessage.objects.values_list("state", flat=True)) == {"done"}
+    if "UIDPLUS" in old_server.capabilities:
+        assert old_server.folder(user, PASSWORD) == {}
+
+
 def test_a_different_message_with_the_same_message_id_is_no_copy_of_it(
     old_server, employee, monkeypatch
 ):

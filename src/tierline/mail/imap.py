@@ -585,18 +585,28 @@ def _already_copied(
     its expunge) whose copy is already in the move-to folder: found there by Message-ID (or
     size), then the same bytes (sha256). The folder is looked at read-only (EXAMINE), then
     the read folder selected again; its UIDVALIDITY changed meanwhile is a failure (the next
-    poll rereads it). Two byte-identical messages count as one: the copy of the first stands
-    for the second too (the bytes are kept, and in the raw store)."""
+    poll rereads it). Byte-identical messages are counted: the copies of those bytes found
+    there stand first for the account's rows already done with the same bytes (settled
+    before: their copies), then for these rows by UID; a row left without a copy is copied."""
     found: set[int] = set()
     kind, _ = conn.select(quoted_folder(account.move_to), readonly=True)
     if kind == "OK":
+        by_bytes: dict[str, list[ImapMessage]] = {}
         for row in rows:
-            data = _ok(conn.uid("SEARCH", None, *_search_key(row)), "looking for a copy")
+            by_bytes.setdefault(row.sha256, []).append(row)
+        for sha256, same in by_bytes.items():
+            data = _ok(conn.uid("SEARCH", None, *_search_key(same[0])), "looking for a copy")
             candidates = sorted({int(word) for word in b" ".join(d or b"" for d in data).split()})
             if not candidates:
                 continue
             bodies = _fetch_raws(conn, candidates)
-            if any(rawstore.digest(body) == row.sha256 for body in bodies.values()):
+            copies = sum(1 for body in bodies.values() if rawstore.digest(body) == sha256)
+            settled_before = (
+                ImapMessage.objects.filter(account=account, sha256=sha256, state=State.DONE)
+                .exclude(pk__in=[row.pk for row in same])
+                .count()
+            )
+            for row in sorted(same, key=lambda r: r.uid)[: max(copies - settled_before, 0)]:
                 found.add(row.uid)
     _ok(conn.select(quoted_folder(account.folder)), f"opening the folder {account.folder}")
     if _uidvalidity(conn) != uidvalidity:
