@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.urls import reverse
 
 from tests.people.factories import UserFactory
+from tierline.core import batch
 from tierline.people import services
 from tierline.people.models import User
 
@@ -71,3 +73,20 @@ def test_a_requester_from_email_gets_a_free_username():
 def test_a_requester_from_email_needs_an_address():
     with pytest.raises(ValidationError, match="is not an email address"):
         services.requester_from_email(address="not an address")
+
+
+def test_in_a_batch_a_system_user_is_read_once(django_assert_num_queries):
+    made = services.system_user("sla")
+    with batch.scope(), django_assert_num_queries(1):
+        assert services.system_user("sla") == made
+        assert services.system_user("sla") == made
+
+
+def test_a_system_user_made_in_a_savepoint_that_rolls_back_is_not_remembered_by_the_batch():
+    with batch.scope(), transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            services.system_user("assets")
+            raise RuntimeError("the message's savepoint rolls back")
+        assert not User.objects.filter(username="tierline-assets").exists()
+        again = services.system_user("assets")
+        assert User.objects.filter(pk=again.pk, is_system=True).exists()

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
+from tierline.core import batch
 from tierline.core.history import record
 from tierline.people.models import Team, User
 
@@ -31,7 +32,12 @@ def system_user(key: str) -> User:
     if key not in SYSTEM_USERS:
         raise ValueError(f"Unknown system user {key!r}; known: {', '.join(SYSTEM_USERS)}.")
     username = f"tierline-{key}"
-    user = User.objects.filter(username=username, is_system=True).first()
+    # Read once per batch of work (`core.batch`); one made below is remembered only once it
+    # is committed (made inside a savepoint that rolls back, it would be gone).
+    memo_key = f"people:system-user:{key}"
+    user = batch.memo(
+        memo_key, lambda: User.objects.filter(username=username, is_system=True).first()
+    )
     if user is not None:
         return user
     try:
@@ -51,6 +57,8 @@ def system_user(key: str) -> User:
             raise ValueError(
                 f"The username {username!r} is taken by a person: rename them first."
             ) from None
+    if not transaction.get_connection().in_atomic_block:
+        batch.remember(memo_key, user)
     return user
 
 
