@@ -25,7 +25,8 @@ Phases, each on the same database:
   (`mail.spool.write`: tmp, fsync, rename, fsync of the folder), then one drain as the
   `mail-spool` job and the mailserver's loop do it (`mail.spool.drain`);
 - spool, steady: a writer thread writes --rate messages/s into the spool for --steady seconds
-  while the main thread drains it every --interval seconds (the mailserver's default, 1 s):
+  while the main thread drains it as the mailserver does: when a message is spooled (after
+  spool.GATHER_SECONDS), else every --interval seconds (its default, 1 s; --no-wake: only then):
   arrival (written to the spool) to ticket (committed), p95;
 - imap (with --imap): the messages APPENDed to a Dovecot folder, then fetched as `tierline mail
   fetch` does (`mail.imap.fetch`, 500 per poll) until the folder is empty;
@@ -126,6 +127,12 @@ def parse_args() -> argparse.Namespace:
         "deleted after)",
     )
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/0", help="with --tasks redis")
+    p.add_argument(
+        "--no-wake",
+        action="store_true",
+        help="steady phase: drain every --interval only (before stop 19 the mailserver's loop\n"
+        "did not drain on arrival)",
+    )
     p.add_argument(
         "--run-tasks",
         action="store_true",
@@ -475,7 +482,7 @@ def steady(args: argparse.Namespace, mix: Mix, vendor: str) -> Row:
         thread = threading.Thread(target=writer, daemon=True)
         thread.start()
         count = 0
-        while True:  # the mailserver's loop: drain, then sleep the interval
+        while True:  # the mailserver's loop: drain, then wait for mail or the interval
             last = finished.is_set()
             done = spool.drain()
             count += len(done)
@@ -483,10 +490,14 @@ def steady(args: argparse.Namespace, mix: Mix, vendor: str) -> Row:
                 latencies.append(end - arrived.get(path.name, end))
             if last and not spool.waiting():
                 break
-            time.sleep(args.interval)
+            if args.no_wake:
+                time.sleep(args.interval)
+            else:
+                spool.wait_for_mail(args.interval)
         thread.join()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    phase = f"spool, steady {args.rate:g}/s, drain every {args.interval:g} s"
+    how = "every" if args.no_wake else "on arrival, at least every"
+    phase = f"spool, steady {args.rate:g}/s, drain {how} {args.interval:g} s"
     return Row(phase, count, wall, cpu, clock.samples, latencies, vendor)
 
 

@@ -878,7 +878,8 @@ def cmd_mailserver(args: argparse.Namespace) -> int:
                     _out(f"{path.name}: {received.line}")
             except DatabaseError as exc:  # the database is away: the spool keeps the mail
                 _out(f"spool not drained: database error: {exc}")
-            time.sleep(args.interval)
+            # Drained again when the listener spools a message, or after the interval.
+            spool.wait_for_mail(args.interval)
     except KeyboardInterrupt:
         pass
     finally:

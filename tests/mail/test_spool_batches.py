@@ -4,6 +4,9 @@ batch taken again one message at a time."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
@@ -384,3 +387,24 @@ def test_a_batch_reads_ahead_no_more_than_its_byte_budget(employee, monkeypatch)
     done = spool.drain()
     assert [r.line.split()[0] for _, r in done] == ["new"] * 3
     assert batches == [3, 2, 1] and spool.waiting() == []
+
+
+# --- the mailserver's loop wakes on arrival -------------------------------------------------
+
+
+def test_the_loop_wakes_when_the_listener_spools_a_message_not_after_the_interval():
+    spool.wait_for_mail(0)  # nothing left over from other tests
+    writer = threading.Timer(0.1, lambda: _spool(mail(subject="Woken")))
+    started = time.monotonic()
+    writer.start()
+    try:
+        came = spool.wait_for_mail(30)
+    finally:
+        writer.join()
+    assert came and time.monotonic() - started < 30
+    assert len(spool.waiting()) == 1
+
+
+def test_without_mail_the_loop_waits_the_interval():
+    spool.wait_for_mail(0)
+    assert spool.wait_for_mail(0.05) is False

@@ -29,6 +29,7 @@ import logging
 import os
 import re
 import secrets
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -50,6 +51,10 @@ BATCH_SECONDS = 0.5
 # A batch reads its messages before it processes them (their senders are looked up together),
 # up to this many bytes: a batch of large attachments is not held in memory whole.
 AHEAD_BYTES = 8 * 1024 * 1024
+# The mailserver's loop drains when its listener spools a message, this long after it.
+GATHER_SECONDS = 0.1
+# Set by `write`: a message is waiting (in this process; see `wait_for_mail`).
+_arrived = threading.Event()
 
 
 def root() -> Path:
@@ -92,7 +97,20 @@ def write(raw: bytes, *, mail_from: str, recipients: Sequence[str]) -> Path:
         temporary.unlink(missing_ok=True)
         raise
     _fsync_dir(new)
+    _arrived.set()
     return new / name
+
+
+def wait_for_mail(timeout: float) -> bool:
+    """Wait up to `timeout` seconds for a message this process's listener spools (the
+    mailserver's loop drains on arrival, not only every interval); True if one came. Another
+    process's spooled mail waits for the timeout. A message that comes is given GATHER_SECONDS
+    for others to join it, so a steady stream is drained in batches, not one by one."""
+    came = _arrived.wait(timeout)
+    if came:
+        time.sleep(GATHER_SECONDS)
+    _arrived.clear()
+    return came
 
 
 def waiting() -> list[Path]:
