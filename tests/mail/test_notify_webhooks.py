@@ -200,3 +200,14 @@ def test_only_http_addresses_are_posted_to(employee):
     desk_factories.ticket(employee)
     assert webhooks.deliver_due() == (0, 1)
     assert "not an http(s) address" in WebhookDelivery.objects.get().last_error
+
+
+def test_a_requesters_vip_flag_and_department_never_leave_by_webhook(receiver, employee):
+    # TicketOpened carries them for the service-target clock; receivers are not told.
+    hook(receiver.url, events=["TicketOpened"])
+    desk_factories.ticket(employee)
+    webhooks.deliver_due()
+    [(_, body)] = receiver.received
+    data = json.loads(body)["data"]
+    assert data["requester_id"] == employee.pk and "created_at" in data
+    assert not {"requester_vip", "requester_department_id"} & set(data)

@@ -31,10 +31,14 @@ Where each is published (all in `desk/services/`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from tierline.core.events import Event
+
+# A field's metadata key: the value is for the app's own subscribers, never sent outside
+# (webhooks leave it out of their payloads).
+PRIVATE = "private"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,8 +69,9 @@ class TicketOpened(TicketEvent):
     parent_id: int | None
     created_at: datetime
     status: str
-    requester_department_id: int | None
-    requester_vip: bool
+    # The requester's, for the clock's policy; not sent out (webhooks leave PRIVATE fields out).
+    requester_department_id: int | None = field(metadata={PRIVATE: True})
+    requester_vip: bool = field(metadata={PRIVATE: True})
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import urllib.error
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -76,7 +76,11 @@ def payload_for(webhook: Webhook, event: desk_events.TicketEvent, ticket: Ticket
             "title": f"{SUMMARIES.get(name, name)}: {ticket.number}",
             "text": ticket.subject,
         }
-    data = {key: _plain(value) for key, value in asdict(event).items()}
+    data = {
+        item.name: _plain(getattr(event, item.name))
+        for item in fields(event)
+        if not item.metadata.get(desk_events.PRIVATE)
+    }
     if isinstance(event, desk_events.MessageAdded) and event.internal:
         data["internal"] = True
     return {
