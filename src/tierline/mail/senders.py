@@ -3,10 +3,10 @@ many messages each sent in the last hour, read in two queries for the batch inst
 per message.
 
 The drain hands the batch's messages to `expect` first. Inside the batch (`core.batch`), then:
-- `person` answers from the batch's read when it found the sender (a person who existed before
-  the batch; the batch may have deactivated nobody); an address it did not find is asked of the
-  database again, since an earlier message of the batch may have made that sender a requester
-  (in a savepoint that may yet roll back: the batch never remembers a row it created);
+- `person` answers from the batch's read when it found the sender (a person who existed when
+  the batch began, as they were then); an address it did not find is asked of the database
+  again, since an earlier message of the batch may have made that sender a requester (in a
+  savepoint that may yet roll back: the batch never remembers a row it created);
 - `recent_count` answers from the batch's count plus every message of this sender the batch
   has taken since (`saw`: an upper bound of the rows it added), as long as that stays under the
   limit; near the limit it counts in the database, exactly as a message alone does. Another
