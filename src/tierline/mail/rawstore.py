@@ -92,6 +92,8 @@ def _make_folders(folder: Path) -> None:
     while not current.exists():
         missing.append(current)
         current = current.parent
+    if not missing:  # the usual case: no system call more
+        return
     folder.mkdir(parents=True, exist_ok=True)
     for created in missing:
         _sync_folder(created.parent)
