@@ -321,32 +321,9 @@ def set_up(args: argparse.Namespace) -> None:
 def _standard_policy() -> None:
     """The demo's standard service targets: every new ticket's clock runs on a policy with a
     9-to-5 calendar and England's public holidays, as on a desk that uses them."""
-    from datetime import time as clock_time
+    from tierline.demo.service_targets import desk_calendar, policy_with_targets
 
-    from tierline.demo.service_targets import TARGETS
-    from tierline.sla.models import BusinessHours, Calendar, Policy, Target
-
-    desk = Calendar.objects.create(
-        name="Service desk 9 to 5",
-        zone="Europe/London",
-        holiday_country="GB",
-        holiday_subdivision="ENG",
-    )
-    BusinessHours.objects.bulk_create(
-        BusinessHours(calendar=desk, weekday=day, start=clock_time(9), end=clock_time(17))
-        for day in range(5)
-    )
-    policy = Policy.objects.create(name="Standard", order=100, calendar=desk)
-    Target.objects.bulk_create(
-        Target(
-            policy=policy,
-            priority=priority,
-            first_response_minutes=first,
-            next_response_minutes=following,
-            resolution_minutes=resolution,
-        )
-        for priority, (first, following, resolution) in TARGETS["Standard"].items()
-    )
+    policy_with_targets("Standard", 100, desk_calendar(_now().date()))
 
 
 def next_ticket_pk() -> int:

@@ -21,6 +21,7 @@ macros, so `make demo` shows countdowns, who is on call and rules at work.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef, Q
@@ -119,6 +120,12 @@ def _calendars(today: date) -> tuple[Calendar, Calendar]:
     BusinessHours.objects.bulk_create(
         BusinessHours(calendar=servers, weekday=day, start=time(0), end=time(0)) for day in range(7)
     )
+    return servers, desk_calendar(today)
+
+
+def desk_calendar(today: date) -> Calendar:
+    """The service desk's calendar: 9 to 5 on weekdays, England's public holidays, and the
+    office closed on Christmas Eve (bench/mail.py sets it up too)."""
     desk = Calendar.objects.create(
         name="Service desk 9 to 5",
         zone="Europe/London",
@@ -134,7 +141,7 @@ def _calendars(today: date) -> tuple[Calendar, Calendar]:
             for year in (today.year, today.year + 1)
         ]
     )
-    return servers, desk
+    return desk
 
 
 def _policies(servers: Calendar, desk: Calendar, teams: dict[int, Team]) -> list[Policy]:
@@ -149,23 +156,26 @@ def _policies(servers: Calendar, desk: Calendar, teams: dict[int, Team]) -> list
         ("VIP requesters", 20, desk, {"vip_only": True}, Action.NOTIFY_LEAD),
         ("Standard", 100, desk, {}, Action.NOTIFY_LEAD),
     ]
-    policies = []
-    for name, order, calendar, conditions, breach in specs:
-        policy = Policy.objects.create(
-            name=name, order=order, calendar=calendar, breach_action=breach, **conditions
+    return [
+        policy_with_targets(name, order, calendar, breach_action=breach, **conditions)
+        for name, order, calendar, conditions, breach in specs
+    ]
+
+
+def policy_with_targets(name: str, order: int, calendar: Calendar, **fields: Any) -> Policy:
+    """The demo's policy `name` (one of TARGETS) on `calendar`, with its targets."""
+    policy = Policy.objects.create(name=name, order=order, calendar=calendar, **fields)
+    Target.objects.bulk_create(
+        Target(
+            policy=policy,
+            priority=priority,
+            first_response_minutes=first,
+            next_response_minutes=following,
+            resolution_minutes=resolution,
         )
-        Target.objects.bulk_create(
-            Target(
-                policy=policy,
-                priority=priority,
-                first_response_minutes=first,
-                next_response_minutes=following,
-                resolution_minutes=resolution,
-            )
-            for priority, (first, following, resolution) in TARGETS[name].items()
-        )
-        policies.append(policy)
-    return policies
+        for priority, (first, following, resolution) in TARGETS[name].items()
+    )
+    return policy
 
 
 def _local(day: date, at: time) -> datetime:

@@ -179,7 +179,7 @@ def _drain_batch(
                 (raw for _path, raw in ahead if raw is not None),
                 since=timezone.now() - services.RATE_WINDOW,
             )
-            while position < len(ahead) and len(taken) < BATCH:
+            while position < len(ahead):  # at most BATCH: `ahead` holds no more
                 if taken and time.monotonic() - started >= BATCH_SECONDS:
                     break
                 path, raw = ahead[position]
