@@ -9,7 +9,7 @@ CPU), and the time to triage one ticket (one text through the fitted pipeline, a
 after-commit task does) at p50 and p95 over `--samples` held-out tickets, and peak memory.
 
 Then the suggested answers (`--suggestions N`, default 100,000 resolved tickets; 0 skips):
-the embedding model's time per text (one at a time, as a new ticket is, and in batches of 32,
+the embedding model's time per text (one at a time, as a new ticket is, and in batches,
 as the backfill does), and the time of one suggestion (`assist.answers.Corpus.ranked`: embed
 the typed text, cosine over the inverted file's probed lists, keyword TF-IDF over N texts,
 reciprocal rank fusion) at p50 and p95 over `--queries` held-out tickets (none of them asked
@@ -114,6 +114,12 @@ def main() -> int:
     parser.add_argument("--distinct", type=int, default=2000, help="texts embedded for real")
     parser.add_argument("--queries", type=int, default=200, help="suggestions timed")
     parser.add_argument(
+        "--engine",
+        choices=("onnx", "numpy"),
+        default="onnx",
+        help="what runs the embedding model (the app's: onnx)",
+    )
+    parser.add_argument(
         "--query-tokens", type=int, help="word pieces of a typed text embedded (default: the app's)"
     )
     parser.add_argument(
@@ -162,6 +168,8 @@ def suggestions(args: argparse.Namespace, texts: list[str]) -> None:
     distinct = corpus_texts[: args.distinct]
 
     started = time.perf_counter()
+    if args.engine != "onnx":  # the process's model, run by another engine
+        embedding._encoder = embedding.Encoder(engine=args.engine)
     model = embedding.encoder()
     load_s = time.perf_counter() - started
     model.encode(distinct[:8])  # warm up
@@ -274,7 +282,9 @@ def suggestions(args: argparse.Namespace, texts: list[str]) -> None:
         )
     else:
         print("vector index: none (whole matrix scanned)")
-    print(f"query: the first {answers.QUERY_MAX_TOKENS} word pieces of the typed text")
+    print(
+        f"query: the first {answers.QUERY_MAX_TOKENS} word pieces of the typed text; engine: {model.engine}"
+    )
     print()
     print("| measure | median | p95 | N | target |")
     print("| --- | --- | --- | --- | --- |")
@@ -286,7 +296,9 @@ def suggestions(args: argparse.Namespace, texts: list[str]) -> None:
         f"| embed one text, CPU time | {statistics.median(single_cpu):.1f} ms "
         f"| {percentile(single_cpu, 0.95):.1f} ms | {len(single)} | |"
     )
-    print(f"| embed, per text in batches of 32 | {batched_ms:.1f} ms | | {len(distinct)} | |")
+    print(
+        f"| embed, per text in batches ({model.engine}: {embedding.BATCH[model.engine]}) | {batched_ms:.1f} ms | | {len(distinct)} | |"
+    )
     print(
         f"| suggestion (embed + cosine + keywords + fusion) | {statistics.median(timings):.1f} ms "
         f"| {percentile(timings, 0.95):.1f} ms | {len(timings)} | p95 <= 100 ms |"
