@@ -15,12 +15,26 @@ of a few rows: NumPy's per-operation overhead and its matrix products on so few 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
-if TYPE_CHECKING:  # pragma: no cover
-    from tierline.assist.embedding import Encoder
+
+class Weights(Protocol):
+    """What the graph is built from: `embedding.Encoder` before it lets its arrays go (named
+    here by its shape, so this module imports nothing of the app)."""
+
+    heads: int
+    hidden: int
+    eps: float
+    word: np.ndarray
+    position: np.ndarray
+    token_type: np.ndarray
+    emb_g: np.ndarray
+    emb_b: np.ndarray
+    layers: Sequence[Any]  # each with the fields of `embedding._Layer`
+
 
 # Opset 18: LayerNormalization (17) and ReduceSum / ReduceL2 with their axes as an input (18).
 OPSET = 18
@@ -70,7 +84,7 @@ class _Builder:
         return names[0] if outputs == 1 else names
 
 
-def build(encoder: Encoder) -> tuple[bytes, dict[str, np.ndarray]]:
+def build(encoder: Weights) -> tuple[bytes, dict[str, np.ndarray]]:
     """The serialised ONNX model of `encoder` (a few KB: the graph) and its weights by name."""
     from onnx import TensorProto, helper
 
