@@ -201,8 +201,10 @@ class Encoder:
 
         try:
             self._session = onnx_graph.session(*onnx_graph.build(self))
-        except (ImportError, OSError, RuntimeError, ValueError) as exc:
+        except Exception as exc:  # noqa: BLE001
             # A broken or missing onnxruntime: the NumPy pass computes the same vectors, slower.
+            # Broad on purpose: ONNX Runtime's own errors (Fail, InvalidGraph, ...) derive from
+            # Exception itself, not from RuntimeError.
             import logging
 
             logging.getLogger(__name__).warning(
