@@ -36,7 +36,7 @@ from pathlib import Path
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
 
-from tierline.assist import classifier
+from tierline.assist import classifier, embedding
 
 # The published figures on this data set (PROVENANCE.md of the shared data).
 PUBLISHED = [
@@ -115,7 +115,7 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=200, help="suggestions timed")
     parser.add_argument(
         "--engine",
-        choices=("onnx", "numpy"),
+        choices=embedding.ENGINES,
         default="onnx",
         help="what runs the embedding model (the app's: onnx)",
     )
@@ -157,7 +157,7 @@ def suggestions(args: argparse.Namespace, texts: list[str]) -> None:
     import django.utils.timezone
 
     django.setup()
-    from tierline.assist import answers, embedding
+    from tierline.assist import answers
 
     if args.query_tokens:
         answers.QUERY_MAX_TOKENS = args.query_tokens

@@ -191,7 +191,6 @@ class Encoder:
         self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
-        self.engine = "numpy"
         self._session = None
         if engine == "onnx":
             self._load_onnx()
@@ -211,10 +210,14 @@ class Encoder:
                 "ONNX Runtime could not load the embedding model (%s): using NumPy", exc
             )
             return
-        self.engine = "onnx"
         # The session holds its own copy of the weights: the NumPy one (about 90 MB) goes.
         self.layers = []
         del self.word, self.position
+
+    @property
+    def engine(self) -> str:
+        """Which engine runs: "onnx" once a session is loaded, else "numpy"."""
+        return "numpy" if self._session is None else "onnx"
 
     def _run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         if self._session is None:
