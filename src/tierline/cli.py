@@ -632,6 +632,7 @@ def cmd_assist_evaluate(args: argparse.Namespace) -> int:
             label_col=args.label,
             date_col=args.date_col,
             split_col=args.split_col,
+            meaning=not args.words_only,
         )
     except EvaluationError as exc:
         raise CommandFailed(str(exc), EXIT_BAD_INPUT) from exc
@@ -997,6 +998,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     q.add_argument(
         "--split-col", metavar="COL", help="a column whose values are “train” and “test”"
+    )
+    q.add_argument(
+        "--words-only",
+        action="store_true",
+        help="the words' model alone, without the meaning (no embedding: faster)",
     )
     q.set_defaults(func=cmd_assist_evaluate)
     q = assist.add_parser("train", help="train the triage models on the resolved tickets now")

@@ -41,9 +41,12 @@ def trained_file(tmp_path_factory) -> Path:
     texts = [r[data.TEXT] for r in train]
     topics = [r[data.LABEL] for r in train]
     pipelines = {
-        # category as the bare pipeline, the others compiled: the app reads either
+        # category as the bare pipeline, team blended with the meaning (as the app trains with
+        # the embedding model installed), priority compiled: the app reads each of them
         "category": classifier.train(texts, [str(CATEGORY_IDS[t]) for t in topics]),
-        "team": classifier.train_compiled(texts, [str(TEAM_OF[t]) for t in topics]),
+        "team": classifier.train_compiled(
+            texts, [str(TEAM_OF[t]) for t in topics], classifier.vectors_of(texts)
+        ),
         "priority": classifier.train_compiled(texts, [str(priority_of(t)) for t in topics]),
     }
     path = tmp_path_factory.mktemp("assist") / "triage-test.joblib"

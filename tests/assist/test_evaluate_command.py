@@ -65,11 +65,27 @@ def test_it_trains_on_the_older_part_and_prints_the_figures(capsys, dated_csv):
     )
     assert code == 0, err
     assert "Split: by “when”: older 80% train, newer 20% test; 480 to train, 120 to test" in out
+    # the app's model: words and meaning blended, the vectors computed (and timed) first
+    assert re.search(r"^Model: words \(TF-IDF, linear SVM\) and meaning \(all-MiniLM", out, re.M)
+    assert "blended 0.70/0.30 (the vectors of both parts computed in" in out
     assert figure(out, "Accuracy") >= 0.6  # 480 examples; the full slice does better
     assert 0.3 <= figure(out, "Macro-F1") <= 1.0
     for label in {r[data.LABEL] for r in data.rows()[480:600]}:
         assert re.search(rf"^{re.escape(label)}\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+\s+\d+$", out, re.M)
     assert "Confusion among the worst classes" in out
+
+
+def test_words_only_trains_the_words_model_alone(capsys, tmp_path):
+    rows = data.rows()[:500]
+    path = write(
+        tmp_path / "t.csv", ["text", "label"], [[r[data.TEXT], r[data.LABEL]] for r in rows]
+    )
+    code, out, err = evaluate(
+        capsys, "--csv", str(path), "--text", "text", "--label", "label", "--words-only"
+    )
+    assert code == 0, err
+    assert "Model: words alone (TF-IDF, linear SVM)\n" in out
+    assert figure(out, "Accuracy") >= 0.6
 
 
 def test_without_a_date_the_split_is_stratified(capsys, tmp_path):

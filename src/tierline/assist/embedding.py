@@ -130,9 +130,13 @@ class Encoder:
     copy of the weights is let go); "numpy" runs `_forward`. If ONNX Runtime fails to load the
     graph, the NumPy pass runs instead (`self.engine` says which one runs)."""
 
-    def __init__(self, path: Path | None = None, *, engine: str = "onnx") -> None:
+    def __init__(
+        self, path: Path | None = None, *, engine: str = "onnx", int8: bool = False
+    ) -> None:
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
+        if int8 and engine != "onnx":
+            raise ValueError("int8 runs on ONNX Runtime only")
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
@@ -192,6 +196,7 @@ class Encoder:
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self._session = None
+        self.int8 = int8
         if engine == "onnx":
             self._load_onnx()
 
@@ -199,8 +204,12 @@ class Encoder:
         from tierline.assist import onnx_graph
 
         try:
-            self._session = onnx_graph.session(*onnx_graph.build(self))
+            self._session = onnx_graph.session(*onnx_graph.build(self, int8=self.int8))
         except Exception as exc:  # noqa: BLE001
+            if self.int8:
+                # No NumPy copy of the int8 arithmetic: its vectors would not be the ones a
+                # triage model learned from. The caller decides (triage runs on words alone).
+                raise ModelMissing(f"ONNX Runtime could not load the int8 model: {exc}") from exc
             # A broken or missing onnxruntime: the NumPy pass computes the same vectors, slower.
             # Broad on purpose: ONNX Runtime's own errors (Fail, InvalidGraph, ...) derive from
             # Exception itself, not from RuntimeError.
@@ -300,6 +309,7 @@ class Encoder:
 
 
 _encoder: Encoder | None = None
+_triage_encoder: Encoder | None = None
 _lock = threading.Lock()
 _threadpools: ThreadpoolController | None = None
 
@@ -336,3 +346,34 @@ def embed(texts: Sequence[str], *, max_tokens: int = MAX_TOKENS) -> np.ndarray:
     """Embed `texts` with the process's model: float32 (len(texts), 384), rows of length 1;
     each text cut to `max_tokens` word pieces (at most MAX_TOKENS)."""
     return encoder().encode(list(texts), max_tokens=min(max_tokens, MAX_TOKENS))
+
+
+# --- auto-triage's vector --------------------------------------------------------------------
+
+# What auto-triage reads of a ticket's meaning: the first TRIAGE_TOKENS word pieces of its text
+# through the int8 copy of the model (`onnx_graph.build(int8=True)`). A vector is stored per
+# ticket (assist.models.TriageVector) and learned from: TRIAGE_VECTOR names how it was made, so a
+# stored one made otherwise is made again.
+TRIAGE_TOKENS = 32
+TRIAGE_VECTOR = f"all-MiniLM-L6-v2/int8/{TRIAGE_TOKENS}"
+
+
+def triage_encoder() -> Encoder:
+    """The process's int8 copy of the model (loaded on first use, in under a second; about 70
+    MB). Raises ModelMissing when the package or ONNX Runtime is missing."""
+    global _triage_encoder
+    if _triage_encoder is None:
+        with _lock:
+            if _triage_encoder is None:
+                _triage_encoder = Encoder(int8=True)
+    return _triage_encoder
+
+
+def triage_vectors(texts: Sequence[str]) -> np.ndarray:
+    """Auto-triage's vectors of `texts`: float32 (len(texts), 384). Raises ModelMissing.
+
+    One text at a time: int8 quantises each product's input with one scale for the whole
+    batch, so a text's vector in a batch would depend on the texts beside it (and on their
+    padding). Alone, it is the same whenever and wherever it is computed: at arrival, by
+    training, by `tierline assist evaluate`."""
+    return triage_encoder().encode(list(texts), batch_size=1, max_tokens=TRIAGE_TOKENS)

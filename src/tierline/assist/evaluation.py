@@ -1,7 +1,10 @@
 """`tierline assist evaluate`: train on the older part of a CSV, test on the newer, report.
 
 No Django: a CSV in, a report out. The split is by a date column (oldest 80% train), by a
-column of `train`/`test` values, or, with neither, stratified 80/20 with a fixed seed.
+column of `train`/`test` values, or, with neither, stratified 80/20 with a fixed seed. The model
+is the app's: words and meaning blended (`classifier`), or the words alone (`meaning=False`, or
+the embedding model not installed). The meaning's vectors are computed first and timed on their
+own: the app computes each ticket's as it arrives and keeps it, so its training reads them.
 """
 
 from __future__ import annotations
@@ -42,11 +45,19 @@ class Report:
     per_class: list[tuple[str, float, float, float, int]]  # label, precision, recall, F1, support
     worst: list[str]
     confusion: list[list[int]] = field(default_factory=list)  # rows: true worst, cols: predicted
+    model: str = "words"
+    embed_seconds: float = 0.0  # computing the meaning's vectors, train and test parts
 
     def lines(self) -> list[str]:
         out = [
             f"Split: {self.split}; {self.train_size} to train, {self.test_size} to test; "
             f"trained in {self.train_seconds:.1f} s",
+            f"Model: {self.model}"
+            + (
+                f" (the vectors of both parts computed in {self.embed_seconds:.1f} s before)"
+                if self.embed_seconds
+                else ""
+            ),
             f"Accuracy     {self.accuracy:.4f}",
             f"Macro-F1     {self.macro_f1:.4f}",
             f"Weighted-F1  {self.weighted_f1:.4f}",
@@ -163,8 +174,10 @@ def evaluate(
     label_col: str,
     date_col: str | None = None,
     split_col: str | None = None,
+    meaning: bool = True,
 ) -> Report:
-    """Train on one part of the CSV and measure on the other."""
+    """Train on one part of the CSV and measure on the other (`meaning`: the blend of words and
+    meaning, when the embedding model is installed; else the words alone)."""
     extra = [c for c in (date_col, split_col) if c]
     rows = read_csv(path, text_cols=text_cols, label_col=label_col, extra=extra)
     rows = [r for r in rows if (r[label_col] or "").strip()]
@@ -183,17 +196,41 @@ def evaluate(
     def text(r: dict[str, str]) -> str:
         return " ".join(r[c] or "" for c in text_cols)
 
+    train_texts = [text(r) for r in train_rows]
+    test_texts = [text(r) for r in test_rows]
+    train_vectors = test_vectors = None
+    described, embed_seconds = "words alone (TF-IDF, linear SVM)", 0.0
+    if meaning:
+        from tierline.assist import embedding
+
+        started = time.perf_counter()
+        try:
+            train_vectors = classifier.vectors_of(train_texts)
+            test_vectors = classifier.vectors_of(test_texts)
+        except embedding.ModelMissing as exc:
+            described = f"words alone ({exc})"
+        else:
+            embed_seconds = time.perf_counter() - started
+            described = (
+                f"words (TF-IDF, linear SVM) and meaning ({embedding.TRIAGE_VECTOR}, a network "
+                f"of {classifier.HIDDEN}), blended {1 - classifier.MEANING_WEIGHT:.2f}/"
+                f"{classifier.MEANING_WEIGHT:.2f}"
+            )
     started = time.perf_counter()
     try:
-        model = classifier.train([text(r) for r in train_rows], [r[label_col] for r in train_rows])
+        model = classifier.train_compiled(
+            train_texts, [r[label_col] for r in train_rows], train_vectors
+        )
     except classifier.TrainingError as exc:
         raise EvaluationError(f"The training part can't be used: {exc}") from exc
     except ValueError as exc:  # e.g. every text empty: no vocabulary
         raise EvaluationError(f"Can't train on these texts: {exc}") from exc
     seconds = time.perf_counter() - started
     truth = [r[label_col] for r in test_rows]
-    predicted = [p.label for p in classifier.predict(model, [text(r) for r in test_rows])]
-    return report(truth, predicted, split=how, train_size=len(train_rows), seconds=seconds)
+    predicted = [p.label for p in classifier.predict(model, test_texts, test_vectors)]
+    result = report(truth, predicted, split=how, train_size=len(train_rows), seconds=seconds)
+    result.model, result.embed_seconds = described, embed_seconds
+    return result
 
 
 def report(

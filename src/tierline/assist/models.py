@@ -243,6 +243,25 @@ class Embedding(models.Model):
         return f"{self.kind} {self.object_id}"
 
 
+class TriageVector(models.Model):
+    """Auto-triage's reading of a ticket's meaning (`embedding.triage_vectors`: 384 float32
+    numbers, little-endian bytes), kept so that retraining reads it instead of computing it again.
+
+    Written when the ticket is triaged at arrival, and by training for tickets without one;
+    `text_hash` is of the text read and of how the vector was made (`embedding.TRIAGE_VECTOR`):
+    a ticket whose text was edited since, or a vector made otherwise, is read again."""
+
+    ticket = models.OneToOneField(
+        "desk.Ticket", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    text_hash = models.CharField(max_length=64)
+    vector = models.BinaryField()
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"triage vector of ticket {self.ticket_id}"
+
+
 class Deflection(models.Model):
     """An employee said a suggestion solved their problem before sending a request: no ticket
     was opened. Counted per category in the deflection report."""

@@ -10,24 +10,27 @@ ticket's version, `ensure_current`) guarantees that a technician's change is nev
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import joblib
+import numpy as np
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from tierline.assist import classifier
-from tierline.assist.models import Suggestion, Target, TriageModel
+from tierline.assist import classifier, embedding
+from tierline.assist.models import Suggestion, Target, TriageModel, TriageVector
 from tierline.core.errors import ActionRefused, StaleEdit
 from tierline.desk import permissions as perms
 from tierline.desk import queries as desk_queries
@@ -57,6 +60,96 @@ def text_of(subject: str, description: str) -> str:
     return f"{subject}\n{description}"
 
 
+# --- the meaning's vectors, one per ticket --------------------------------------------------
+
+# Tickets read from or written to the vectors' table per query (SQLite's limit on a query's
+# parameters is 32,766), and texts embedded at a time by training.
+VECTOR_CHUNK = 2000
+
+
+def meaning_on() -> bool:
+    """Whether auto-triage reads the tickets' meaning too (the embedding model is installed and
+    ASSIST_EMBEDDINGS is on); else their words alone."""
+    return bool(_conf().get("ASSIST_EMBEDDINGS", True)) and embedding.available()
+
+
+def _vector_hash(text: str) -> str:
+    return hashlib.sha256(f"{embedding.TRIAGE_VECTOR}\n{text}".encode()).hexdigest()
+
+
+def _save_vectors(rows: Sequence[tuple[int, str, np.ndarray]]) -> None:
+    """Upsert (ticket id, text, vector) rows: two writers of one ticket's row can't collide.
+    A ticket deleted meanwhile only means its vector is not kept (gone before the write: left
+    out; during it: the database refuses the chunk, and those vectors are computed again by the
+    next training)."""
+    try:
+        with transaction.atomic():
+            _upsert_vectors(rows)
+    except IntegrityError as exc:
+        log.info("Triage vectors not kept (a ticket was deleted meanwhile?): %s", exc)
+
+
+def _upsert_vectors(rows: Sequence[tuple[int, str, np.ndarray]]) -> None:
+    now = timezone.now()
+    present = set(
+        Ticket.objects.filter(pk__in=[ticket_id for ticket_id, _, _ in rows]).values_list(
+            "pk", flat=True
+        )
+    )
+    rows = [row for row in rows if row[0] in present]
+    TriageVector.objects.bulk_create(
+        [
+            TriageVector(
+                ticket_id=ticket_id,
+                text_hash=_vector_hash(text),
+                vector=np.asarray(vector, dtype="<f4").tobytes(),
+                updated_at=now,
+            )
+            for ticket_id, text, vector in rows
+        ],
+        update_conflicts=True,
+        unique_fields=["ticket"],
+        update_fields=["text_hash", "vector", "updated_at"],
+    )
+
+
+@dataclass
+class Vectors:
+    matrix: np.ndarray  # one row per ticket asked for, in its order
+    stored: int  # read from the table
+    computed: int  # embedded now (no row, or one of an older text) and stored
+    seconds: float  # the time the computed ones took
+
+
+def vectors_for(items: Sequence[tuple[int, str]]) -> Vectors:
+    """The vectors of these (ticket id, text) pairs: the stored ones whose text is unchanged,
+    the rest embedded now and stored. Raises `embedding.ModelMissing`."""
+    wanted = {ticket_id: _vector_hash(text) for ticket_id, text in items}
+    found: dict[int, np.ndarray] = {}
+    ids = list(wanted)
+    for start in range(0, len(ids), VECTOR_CHUNK):
+        rows = TriageVector.objects.filter(ticket_id__in=ids[start : start + VECTOR_CHUNK])
+        for ticket_id, text_hash, vector in rows.values_list("ticket_id", "text_hash", "vector"):
+            if text_hash == wanted[ticket_id] and len(vector) == embedding.DIMENSIONS * 4:
+                found[ticket_id] = np.frombuffer(bytes(vector), dtype="<f4")
+    missing = [(ticket_id, text) for ticket_id, text in items if ticket_id not in found]
+    started = time.perf_counter()
+    for start in range(0, len(missing), VECTOR_CHUNK):
+        chunk = missing[start : start + VECTOR_CHUNK]
+        computed = classifier.vectors_of([text for _, text in chunk])
+        _save_vectors([(i, text, v) for (i, text), v in zip(chunk, computed, strict=True)])
+        found.update((i, v) for (i, _), v in zip(chunk, computed, strict=True))
+    matrix = np.zeros((len(items), embedding.DIMENSIONS), dtype=np.float32)
+    for row, (ticket_id, _) in enumerate(items):
+        matrix[row] = found[ticket_id]
+    return Vectors(
+        matrix=matrix,
+        stored=len(items) - len(missing),
+        computed=len(missing),
+        seconds=time.perf_counter() - started,
+    )
+
+
 # --- training -----------------------------------------------------------------------------
 
 
@@ -64,6 +157,7 @@ def text_of(subject: str, description: str) -> str:
 class Trained:
     model: TriageModel | None
     summary: dict[str, dict[str, Any]] = field(default_factory=dict)
+    vectors: Vectors | None = None  # the meaning's input; None: trained on words alone
 
     def lines(self) -> list[str]:
         if self.model is None:
@@ -75,6 +169,13 @@ class Trained:
                 )
             ]
         out = [f"{self.model} trained in {self.model.seconds:.1f} s"]
+        if self.vectors is None:
+            out.append("  words alone (the embedding model is not in use)")
+        else:
+            out.append(
+                f"  words and meaning: {self.vectors.stored} tickets' vectors stored, "
+                f"{self.vectors.computed} computed now ({self.vectors.seconds:.1f} s)"
+            )
         for target, facts in self.summary.items():
             if "skipped" in facts:
                 out.append(f"  {target}: not predicted ({facts['skipped']})")
@@ -101,12 +202,18 @@ def retrain() -> Trained:
     examples = desk_queries.triage_examples(limit=_conf()["ASSIST_MAX_EXAMPLES"])
     minimum = _conf()["ASSIST_MIN_EXAMPLES"]
     texts = [text_of(e["subject"], e["description"]) for e in examples]
+    vectors = None
+    if examples and meaning_on():
+        try:
+            vectors = vectors_for([(e["id"], t) for e, t in zip(examples, texts, strict=True)])
+        except embedding.ModelMissing as exc:
+            log.warning("Auto-triage trains on words alone: %s", exc)
     pipelines: dict[str, Any] = {}
     summary: dict[str, dict[str, Any]] = {}
     for target, key in FIELD.items():
-        pairs = [(t, str(e[key])) for t, e in zip(texts, examples, strict=True) if e[key]]
+        pairs = [(i, str(e[key])) for i, e in enumerate(examples) if e[key]]
         counts = Counter(label for _, label in pairs)
-        pairs = [(t, label) for t, label in pairs if counts[label] >= MIN_PER_LABEL]
+        pairs = [(i, label) for i, label in pairs if counts[label] >= MIN_PER_LABEL]
         labels = {label for _, label in pairs}
         if len(pairs) < minimum:
             summary[target] = {"skipped": f"{len(pairs)} resolved tickets, {minimum} needed"}
@@ -114,12 +221,19 @@ def retrain() -> Trained:
         if len(labels) < 2:
             summary[target] = {"skipped": "every resolved ticket has the same value"}
             continue
+        rows = [i for i, _ in pairs]
         pipelines[target] = classifier.train_compiled(
-            [t for t, _ in pairs], [label for _, label in pairs]
+            [texts[i] for i in rows],
+            [label for _, label in pairs],
+            None if vectors is None else vectors.matrix[rows],
         )
-        summary[target] = {"labels": len(labels), "examples": len(pairs)}
+        summary[target] = {
+            "labels": len(labels),
+            "examples": len(pairs),
+            "meaning": vectors is not None,
+        }
     if not pipelines:
-        return Trained(model=None, summary=summary)
+        return Trained(model=None, summary=summary, vectors=vectors)
     version = (TriageModel.objects.aggregate(top=Max("version"))["top"] or 0) + 1
     path = _model_dir() / f"triage-v{version}.joblib"
     partial = path.with_suffix(".partial")
@@ -134,7 +248,7 @@ def retrain() -> Trained:
     )
     for old in TriageModel.objects.order_by("-version")[KEEP_MODEL_FILES:]:
         Path(old.path).unlink(missing_ok=True)
-    return Trained(model=model, summary=summary)
+    return Trained(model=model, summary=summary, vectors=vectors)
 
 
 # --- the models in use, loaded once per process --------------------------------------------
@@ -185,11 +299,27 @@ def _describe(target: str, value: int) -> str | None:
     return Priority(value).label if value in Priority.values else None
 
 
-def _guesses(facts: dict[str, Any], pipelines: dict[str, Any]) -> list[Guess]:
+def _vector_at_arrival(ticket_id: int, text: str) -> np.ndarray | None:
+    """The new ticket's meaning vector, stored for the trainings to come; None when the model
+    can't run (triage then reads the words alone)."""
+    if not meaning_on():
+        return None
+    try:
+        vector = classifier.vectors_of([text])
+    except embedding.ModelMissing as exc:
+        log.warning("Auto-triage reads words alone: %s", exc)
+        return None
+    _save_vectors([(ticket_id, text, vector[0])])
+    return vector
+
+
+def _guesses(
+    facts: dict[str, Any], pipelines: dict[str, Any], vector: np.ndarray | None
+) -> list[Guess]:
     text = text_of(facts["subject"], facts["description"])
     guesses = []
     for target, pipeline in pipelines.items():
-        prediction = classifier.predict(pipeline, [text])[0]
+        prediction = classifier.predict(pipeline, [text], vector)[0]
         value = int(prediction.label)
         if value == facts[FIELD[target]]:
             continue  # the ticket already says so
@@ -267,9 +397,12 @@ def triage(*, ticket_id: int, opened_category_id: int | None = None) -> Triaged:
     if facts is None or not facts["is_open"] or loaded is None:
         return done
     version, pipelines = loaded
+    vector = None
+    if any(isinstance(p, classifier.Blend) for p in pipelines.values()):
+        vector = _vector_at_arrival(ticket_id, text_of(facts["subject"], facts["description"]))
     threshold = _conf()["ASSIST_APPLY_CONFIDENCE"]
     untouched = facts["version"] == VERSION_AT_OPEN
-    for guess in _guesses(facts, pipelines):
+    for guess in _guesses(facts, pipelines, vector):
         sure = untouched and guess.confidence >= threshold
         chosen = guess.target == Target.CATEGORY and opened_category_id is not None
         (done.applied if sure and not chosen else done.suggested).append(guess)

@@ -331,14 +331,14 @@ TRIAGE_FIELDS = ("subject", "description", "category_id", "team_id", "priority")
 
 
 def triage_examples(*, limit: int) -> list[dict[str, Any]]:
-    """The newest `limit` resolved or closed tickets (not spam, not merged away): their text
-    and the category, team and priority they ended with."""
+    """The newest `limit` resolved or closed tickets (not spam, not merged away): their id,
+    text and the category, team and priority they ended with."""
     return list(
         Ticket.objects.filter(
             status__in=(Status.RESOLVED, Status.CLOSED), is_spam=False, merged_into__isnull=True
         )
         .order_by("-created_at", "-pk")
-        .values(*TRIAGE_FIELDS)[:limit]
+        .values("id", *TRIAGE_FIELDS)[:limit]
     )
 
 
