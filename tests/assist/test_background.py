@@ -116,3 +116,26 @@ def test_suggestions_do_not_wait_for_the_index_load(client, employee, tier1, mon
     found = answers.suggestions(user=tier1, text="the printer keeps jamming")
     assert found and found[0].title == "Printer jams"
     assert not answers.corpus().loading
+
+
+def test_the_thread_loads_auto_triages_int8_model_when_a_triage_model_is_trained(
+    triage_model, monkeypatch
+):
+    # given: a trained triage model in use; the int8 copy's load records who asked for it
+    asked_by: list[str] = []
+    monkeypatch.setattr(
+        embedding, "triage_encoder", lambda: asked_by.append(threading.current_thread().name)
+    )
+    # when: the process's assistant thread starts, loads, and is stopped
+    assert background.start(corpus=False)
+    background.stop(timeout=120)
+    # then: the thread loaded it (a new ticket's triage won't, in its request)
+    assert asked_by == ["assist-background"]
+
+
+def test_without_a_triage_model_the_thread_does_not_load_the_int8_model(db, monkeypatch):
+    asked_by: list[str] = []
+    monkeypatch.setattr(embedding, "triage_encoder", lambda: asked_by.append("loaded"))
+    assert background.start(corpus=False)
+    background.stop(timeout=120)
+    assert asked_by == []

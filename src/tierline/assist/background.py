@@ -7,9 +7,11 @@ and saved articles done there instead of in the request that queued it.
 (uwsgi, mod_wsgi, gunicorn run by hand) serves `tierline.wsgi.application`, which starts it
 with `corpus=True` at the first request of each process (`on_first_request`): not at import,
 since a server may import the application in a master that forks its workers afterwards (a
-thread does not cross a fork, and one loading then left the children stuck on an import lock). The thread loads the
-embedding model (0.3-3 s), then the in-memory index of the stored rows (6 s to a minute at
-100,000), then runs the jobs handed to it one after the other. Meanwhile a request is not
+thread does not cross a fork, and one loading then left the children stuck on an import
+lock). The thread loads the embedding model (0.3-3 s), auto-triage's models and the int8 copy
+of the embedding model when a triage model is trained (under a second), then the in-memory
+index of the stored rows (6 s to a minute at 100,000), then runs the jobs handed to it one
+after the other. Meanwhile a request is not
 held: a suggestion over more than `answers.LOAD_INLINE_ROWS` rows gets none until the index is
 there, and a resolve's embedding waits in the thread's queue.
 
@@ -115,10 +117,14 @@ def _stop() -> None:
 
 
 def _run(*, corpus: bool) -> None:
-    from tierline.assist import answers, embedding
+    from tierline.assist import answers, embedding, services
 
     try:
         embedding.encoder()
+        # Auto-triage's models and its int8 copy of the embedding model (0.4 s), so that the
+        # process's first new ticket does not load them in its request.
+        if services.models_in_use() is not None and services.meaning_on():
+            embedding.triage_encoder()
         if corpus:
             answers.corpus().load_here()
     except Exception:

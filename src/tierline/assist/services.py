@@ -6,6 +6,10 @@ through the desk's services when the model is at least ASSIST_APPLY_CONFIDENCE s
 has touched the ticket since it opened; otherwise it is stored as a suggestion, shown on the
 ticket page, which a technician applies with one click. The desk's optimistic locking (the
 ticket's version, `ensure_current`) guarantees that a technician's change is never overwritten.
+
+The models read a ticket's words and its meaning (`classifier.Blend`); the meaning's vector is
+computed when the ticket is triaged and kept (`TriageVector`), so training reads it instead of
+computing it again (`vectors_for`).
 """
 
 from __future__ import annotations
