@@ -169,3 +169,13 @@ def test_int8_does_not_fall_back_to_float32_when_onnx_runtime_fails(monkeypatch)
         embedding.Encoder(int8=True)
     with pytest.raises(ValueError, match="ONNX Runtime only"):
         embedding.Encoder(engine="numpy", int8=True)
+
+
+def test_triage_vectors_in_chunks_are_those_of_each_text_alone(monkeypatch):
+    texts = [*REFERENCE["sentences"][:4], "", "vpn " * 300, "printer jam"]
+    monkeypatch.setattr(embedding, "TRIAGE_CHUNK", 3)
+    chunked = embedding.triage_vectors(texts)
+    assert chunked.shape == (len(texts), embedding.DIMENSIONS)
+    for text, vector in zip(texts, chunked, strict=True):
+        np.testing.assert_allclose(vector, embedding.triage_vectors([text])[0], atol=1e-6)
+    assert embedding.triage_vectors([]).shape == (0, embedding.DIMENSIONS)
