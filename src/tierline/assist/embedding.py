@@ -360,8 +360,8 @@ TRIAGE_CHUNK = 512
 
 
 def triage_encoder() -> Encoder:
-    """The process's int8 copy of the model (loaded on first use, in under a second; about 70
-    MB). Raises ModelMissing when the package or ONNX Runtime is missing."""
+    """The process's int8 copy of the model (loaded on first use, in under a second; about 155
+    MB resident). Raises ModelMissing when the package or ONNX Runtime is missing."""
     global _triage_encoder
     if _triage_encoder is None:
         with _lock:
