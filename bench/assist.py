@@ -468,14 +468,7 @@ def triage(args: argparse.Namespace, rows: list[dict], texts: list[str], labels:
     print(f"machine: {os.cpu_count()} CPUs, load average {load:.1f} while timing")
     print(f"data: {args.csv.name}, {len(rows):,} rows, {len(set(labels))} classes")
     print(f"split: stratified 80/20 (no date column): {len(train_x):,} train, {len(test_x):,} test")
-    if vectors is None:
-        print("model: words alone (TF-IDF, linear SVM, calibrated)")
-    else:
-        print(
-            f"model: words (TF-IDF, linear SVM, calibrated) and meaning "
-            f"({embedding.TRIAGE_VECTOR}, a network of {classifier.HIDDEN}), blended "
-            f"{1 - classifier.MEANING_WEIGHT:.2f}/{classifier.MEANING_WEIGHT:.2f}"
-        )
+    print(f"model: {classifier.describe(meaning=vectors is not None)}")
     print()
     print("| measure | value | N | target |")
     print("| --- | --- | --- | --- |")

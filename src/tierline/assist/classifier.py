@@ -324,6 +324,18 @@ def compile_pipeline(pipeline: Pipeline, samples: Sequence[str]) -> CompiledTria
     return compiled if same else pipeline
 
 
+def describe(*, meaning: bool) -> str:
+    """What the model reads, in words: `evaluate` and the bench print it."""
+    if not meaning:
+        return "words alone (TF-IDF, linear SVM)"
+    from tierline.assist import embedding
+
+    return (
+        f"words (TF-IDF, linear SVM) and meaning ({embedding.TRIAGE_VECTOR}, a network of "
+        f"{HIDDEN}), blended {1 - MEANING_WEIGHT:.2f}/{MEANING_WEIGHT:.2f}"
+    )
+
+
 # What `train_compiled` returns and `predict` reads.
 Model = CompiledTriage | Pipeline | Blend
 

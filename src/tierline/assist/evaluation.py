@@ -199,7 +199,7 @@ def evaluate(
     train_texts = [text(r) for r in train_rows]
     test_texts = [text(r) for r in test_rows]
     train_vectors = test_vectors = None
-    described, embed_seconds = "words alone (TF-IDF, linear SVM)", 0.0
+    described, embed_seconds = classifier.describe(meaning=False), 0.0
     if meaning:
         from tierline.assist import embedding
 
@@ -211,11 +211,7 @@ def evaluate(
             described = f"words alone ({exc})"
         else:
             embed_seconds = time.perf_counter() - started
-            described = (
-                f"words (TF-IDF, linear SVM) and meaning ({embedding.TRIAGE_VECTOR}, a network "
-                f"of {classifier.HIDDEN}), blended {1 - classifier.MEANING_WEIGHT:.2f}/"
-                f"{classifier.MEANING_WEIGHT:.2f}"
-            )
+            described = classifier.describe(meaning=True)
     started = time.perf_counter()
     try:
         model = classifier.train_compiled(

@@ -87,6 +87,16 @@ class _Builder:
         self.nodes.append(self.helper.make_node(op, inputs, names, **attributes))
         return names[0] if outputs == 1 else names
 
+    def linear(self, x: str, weight: np.ndarray, bias: np.ndarray) -> str:
+        """x @ weight + bias (see `matmul`)."""
+        return self.node("Add", [self.matmul(x, weight), self.const(bias)])
+
+    def layer_norm(self, x: str, gamma: np.ndarray, beta: np.ndarray, eps: float) -> str:
+        """LayerNorm over the last axis."""
+        return self.node(
+            "LayerNormalization", [x, self.const(gamma), self.const(beta)], axis=-1, epsilon=eps
+        )
+
     def matmul(self, x: str, weight: np.ndarray) -> str:
         """x @ weight: in float32, or (`int8`) with the weight in int8 and x quantised per call."""
         if not self.int8:
@@ -128,19 +138,14 @@ def build(encoder: Weights, *, int8: bool = False) -> tuple[bytes, dict[str, np.
     positions = g.node("Range", [g.const(np.int64(0)), tokens, g.const(np.int64(1))])
     x = g.node("Add", [x, g.node("Gather", [g.const(encoder.position), positions])])
     x = g.node("Add", [x, g.const(encoder.token_type)])
-    x = g.node(
-        "LayerNormalization",
-        [x, g.const(encoder.emb_g), g.const(encoder.emb_b)],
-        axis=-1,
-        epsilon=encoder.eps,
-    )
+    x = g.layer_norm(x, encoder.emb_g, encoder.emb_b, encoder.eps)
     # Padding may not be attended to: -1e9 added to its scores (batch, 1, 1, tokens).
     mask = g.node("Cast", ["attention_mask"], to=TensorProto.FLOAT)
     bias = g.node("Mul", [g.node("Sub", [g.const(f32(1)), mask]), g.const(f32(-1e9))])
     bias = g.node("Unsqueeze", [bias, g.ints(1, 2)])
     scale = g.const(f32(1.0 / np.sqrt(width)))
     for layer in encoder.layers:
-        qkv = g.node("Add", [g.matmul(x, layer.qkv_w), g.const(layer.qkv_b)])
+        qkv = g.linear(x, layer.qkv_w, layer.qkv_b)
         qkv = g.node("Reshape", [qkv, g.ints(0, 0, 3, heads, width)])
         qkv = g.node("Transpose", [qkv], perm=[2, 0, 3, 1, 4])  # (3, batch, heads, n, width)
         parts = g.node("Split", [qkv, g.ints(1, 1, 1)], outputs=3, axis=0)
@@ -150,25 +155,15 @@ def build(encoder: Weights, *, int8: bool = False) -> tuple[bytes, dict[str, np.
         weights = g.node("Softmax", [scores], axis=-1)
         context = g.node("Transpose", [g.node("MatMul", [weights, v])], perm=[0, 2, 1, 3])
         context = g.node("Reshape", [context, g.ints(0, 0, heads * width)])
-        out = g.node("Add", [g.matmul(context, layer.out_w), g.const(layer.out_b)])
-        x = g.node(
-            "LayerNormalization",
-            [g.node("Add", [x, out]), g.const(layer.ln1_g), g.const(layer.ln1_b)],
-            axis=-1,
-            epsilon=encoder.eps,
-        )
-        up = g.node("Add", [g.matmul(x, layer.up_w), g.const(layer.up_b)])
+        out = g.linear(context, layer.out_w, layer.out_b)
+        x = g.layer_norm(g.node("Add", [x, out]), layer.ln1_g, layer.ln1_b, encoder.eps)
+        up = g.linear(x, layer.up_w, layer.up_b)
         erf = g.node("Erf", [g.node("Mul", [up, g.const(f32(1 / np.sqrt(2.0)))])])
         up = g.node(
             "Mul", [g.node("Mul", [up, g.node("Add", [erf, g.const(f32(1))])]), g.const(f32(0.5))]
         )
-        down = g.node("Add", [g.matmul(up, layer.down_w), g.const(layer.down_b)])
-        x = g.node(
-            "LayerNormalization",
-            [g.node("Add", [x, down]), g.const(layer.ln2_g), g.const(layer.ln2_b)],
-            axis=-1,
-            epsilon=encoder.eps,
-        )
+        down = g.linear(up, layer.down_w, layer.down_b)
+        x = g.layer_norm(g.node("Add", [x, down]), layer.ln2_g, layer.ln2_b, encoder.eps)
     # The mean over the unpadded tokens, then length 1.
     weights = g.node("Unsqueeze", [mask, g.ints(2)])
     total = g.node("ReduceSum", [g.node("Mul", [x, weights]), g.ints(1)], keepdims=0)
